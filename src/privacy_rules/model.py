@@ -1,0 +1,287 @@
+"""Frozen value types shared by every stage: spans, diagnostics, questions, decisions.
+
+Nothing here does I/O or holds state; every value is immutable (tuples, not lists) so a
+decision can be handed across threads and cached without copying (STYLE 3).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Mapping
+
+
+class Outcome(str, enum.Enum):
+    """The three answers. Hosts treat UNDETERMINED as deny unless they choose otherwise."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    UNDETERMINED = "undetermined"
+
+
+class Action(str, enum.Enum):
+    KEEP = "keep"
+    CONTACT = "contact"
+    SHARE = "share"
+
+
+class Effect(str, enum.Enum):
+    """How a rule takes part in combining (docs/rule-language.md, "Combining")."""
+
+    PERMIT = "permit"  # gives a lawful basis
+    FORBID = "forbid"  # a prohibition: objection, restriction, erasure, expired window
+    OVERRIDE = "override"  # a legal obligation or claim that beats prohibitions (Art. 17(3)(b),(e))
+    OBLIGATION = "obligation"  # adds duties to the decision, never changes the outcome
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
+    """Where something stands in a source file; line and col are 1-based."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int | None = None
+    end_col: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnostic:
+    """One problem a user can fix. ``str()`` is the line CI prints."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None = None
+    rule_id: str | None = None
+    record_id: str | None = None
+    help: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.span}: " if self.span else ""
+        who = ""
+        if self.rule_id:
+            who = f"rule `{self.rule_id}`: "
+        elif self.record_id:
+            who = f"record `{self.record_id}`: "
+        text = f"{where}{self.severity.value} {self.code}: {who}{self.message}"
+        if self.help:
+            text += f"\n  help: {self.help}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "severity": self.severity.value, "message": self.message}
+        if self.span:
+            out["file"], out["line"], out["col"] = self.span.file, self.span.line, self.span.col
+        for key in ("rule_id", "record_id", "help"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Question:
+    """What is asked about one record: keep (scope), contact (purpose, channel), share (recipient, purpose)."""
+
+    action: Action
+    scope: str | None = None
+    purpose: str | None = None
+    channel: str | None = None
+    recipient: str | None = None
+
+    @classmethod
+    def keep(cls, scope: str | None = None) -> "Question":
+        return cls(action=Action.KEEP, scope=scope)
+
+    @classmethod
+    def contact(cls, purpose: str, channel: str) -> "Question":
+        return cls(action=Action.CONTACT, purpose=purpose, channel=channel)
+
+    @classmethod
+    def share(cls, recipient: str, purpose: str) -> "Question":
+        return cls(action=Action.SHARE, recipient=recipient, purpose=purpose)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Question":
+        """Question from its JSON form; raises ValueError naming the bad key."""
+        if not isinstance(data, Mapping):
+            raise ValueError("a question must be an object with `action`")
+        allowed = {"action", "scope", "purpose", "channel", "recipient"}
+        extra = sorted(set(data) - allowed)
+        if extra:
+            raise ValueError(f"unknown question field `{extra[0]}`; expected one of {sorted(allowed)}")
+        try:
+            action = Action(data.get("action"))
+        except ValueError:
+            raise ValueError(f"question action must be keep, contact or share, not `{data.get('action')}`") from None
+        values = {k: data.get(k) for k in ("scope", "purpose", "channel", "recipient")}
+        for key, value in values.items():
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"question `{key}` must be a string")
+        need = {Action.KEEP: (), Action.CONTACT: ("purpose", "channel"), Action.SHARE: ("recipient", "purpose")}[action]
+        for key in need:
+            if not values[key]:
+                raise ValueError(f"a {action.value} question needs `{key}`")
+        unused = {Action.KEEP: ("purpose", "channel", "recipient"), Action.CONTACT: ("scope", "recipient"),
+                  Action.SHARE: ("scope", "channel")}[action]
+        for key in unused:
+            if values[key] is not None:
+                raise ValueError(f"a {action.value} question takes no `{key}`")
+        return cls(action=action, **values)
+
+    @classmethod
+    def parse(cls, text: str) -> "Question":
+        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``, ``share:recipient:purpose``."""
+        parts = text.split(":")
+        head = parts[0]
+        if head == "keep" and len(parts) <= 2:
+            return cls.keep(parts[1] if len(parts) == 2 and parts[1] else None)
+        if head == "contact" and len(parts) == 3 and all(parts[1:]):
+            return cls.contact(parts[1], parts[2])
+        if head == "share" and len(parts) == 3 and all(parts[1:]):
+            return cls.share(parts[1], parts[2])
+        raise ValueError(
+            f"cannot read question `{text}`; write keep, keep:SCOPE, contact:PURPOSE:CHANNEL or share:RECIPIENT:PURPOSE"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action.value}
+        for key in ("scope", "purpose", "channel", "recipient"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def __str__(self) -> str:
+        if self.action is Action.KEEP:
+            return "keep" + (f":{self.scope}" if self.scope else "")
+        if self.action is Action.CONTACT:
+            return f"contact:{self.purpose}:{self.channel}"
+        return f"share:{self.recipient}:{self.purpose}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Citation:
+    """What a rule rests on: norm numbers, the policy section and sentence, GDPR articles."""
+
+    norms: tuple[str, ...] = ()
+    section: str | None = None
+    quote: str | None = None
+    articles: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"norms": list(self.norms), "section": self.section, "quote": self.quote, "articles": list(self.articles)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Basis:
+    """A lawful basis from the pack's vocabulary, e.g. ``legitimate_interest`` = Art. 6(1)(f)."""
+
+    id: str
+    article: str
+    dpv: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "article": self.article, "dpv": self.dpv}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Obligation:
+    """A duty that comes with a decision, e.g. respond by a date (Art. 12(3))."""
+
+    id: str
+    rule_id: str
+    article: str | None
+    text: str
+    due_on: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "article": self.article,
+            "text": self.text,
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+        }
+
+
+class RuleStatus(str, enum.Enum):
+    DECISIVE = "decisive"
+    APPLIED = "applied"  # held, agreed with the outcome, was not the deciding one
+    OVERRIDDEN = "overridden"  # held, but a stronger tier decided the other way
+    UNKNOWN = "unknown"  # could not be evaluated: a fact it needs is missing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppliedRule:
+    rule_id: str
+    effect: Effect
+    status: RuleStatus
+    span: Span | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule_id": self.rule_id, "effect": self.effect.value, "status": self.status.value}
+        if self.span:
+            out["file"], out["line"] = self.span.file, self.span.line
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """The answer to one question about one record, with everything needed to reproduce and explain it."""
+
+    outcome: Outcome
+    question: Question
+    as_of: date
+    record_id: str | None
+    pack_version: str
+    decisive_rule: str | None = None
+    decisive_span: Span | None = None
+    reason: str = ""
+    basis: Basis | None = None
+    applied: tuple[AppliedRule, ...] = ()
+    citations: tuple[tuple[str, Citation], ...] = ()
+    keep_until: date | None = None
+    obligations: tuple[Obligation, ...] = ()
+    missing_facts: tuple[str, ...] = ()
+    problems: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is Outcome.ALLOW
+
+    @property
+    def overridden(self) -> tuple[str, ...]:
+        return tuple(a.rule_id for a in self.applied if a.status is RuleStatus.OVERRIDDEN)
+
+    def to_json(self) -> dict[str, Any]:
+        """Decision as JSON data; validates against schemas/decision.schema.json."""
+        return {
+            "format_version": 1,
+            "record_id": self.record_id,
+            "question": self.question.to_json(),
+            "as_of": self.as_of.isoformat(),
+            "pack_version": self.pack_version,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "decisive_rule": self.decisive_rule,
+            "basis": self.basis.to_json() if self.basis else None,
+            "keep_until": self.keep_until.isoformat() if self.keep_until else None,
+            "applied": [a.to_json() for a in self.applied],
+            "overridden": list(self.overridden),
+            "citations": [dict(rule_id=rid, **c.to_json()) for rid, c in self.citations],
+            "obligations": [o.to_json() for o in self.obligations],
+            "missing_facts": list(self.missing_facts),
+            "problems": [p.to_json() for p in self.problems],
+        }
