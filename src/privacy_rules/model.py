@@ -285,3 +285,126 @@ class Decision:
             "missing_facts": list(self.missing_facts),
             "problems": [p.to_json() for p in self.problems],
         }
+
+
+# --- the pack: what load + validate produce and compile consumes ---------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pred:
+    """One condition of a rule: ``kind`` is the predicate key (``within``), ``arg`` its value.
+
+    Combinators (``all``, ``any``, ``not``) keep their operands in ``children``.
+    """
+
+    kind: str
+    arg: Any = None
+    children: tuple["Pred", ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObligationSpec:
+    id: str
+    article: str | None
+    text: Mapping[str, str]
+    due: str | None = None  # window id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """One rule of a pack, as written, with where it stands."""
+
+    id: str
+    question: Action
+    effect: Effect
+    basis: str | None
+    when: tuple[Pred, ...]
+    scopes: tuple[str, ...] | None = None
+    purposes: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    recipients: tuple[str, ...] | None = None
+    recipient_kinds: tuple[str, ...] | None = None
+    obligations: tuple[ObligationSpec, ...] = ()
+    citation: Citation = Citation()
+    explain: Mapping[str, str] = field(default_factory=dict)
+    span: Span | None = None
+    order: int = 0  # position in pack order: files order, then file order
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """A period per N42/R2: ``anchor`` + ``months`` calendar months, end inclusive."""
+
+    id: str
+    anchor: str  # a scalar path (relationship.first_contact_on) or a list path (vouchers[].fiscal_year_end)
+    months: int
+    open_if_absent: bool = False
+
+    @property
+    def is_list(self) -> bool:
+        return "[]." in self.anchor
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer:
+    mechanism: str
+    from_on: str | None
+    until_on: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recipient:
+    id: str
+    kind: str  # processor | third_party | authority
+    name: str
+    eea: bool
+    listed_in_policy: bool
+    dpa_signed_on: str | None
+    dpa_ends_on: str | None
+    transfers: tuple[Transfer, ...]
+    purposes: tuple[str, ...]
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mechanism:
+    id: str
+    article: str | None
+    dpv: str | None
+    valid_from: str | None
+    valid_until: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Vocabulary:
+    lawful_bases: Mapping[str, Basis]
+    subject_categories: Mapping[str, Mapping[str, Any]]
+    scopes: Mapping[str, Mapping[str, Any]]
+    purposes: Mapping[str, Mapping[str, Any]]
+    channels: Mapping[str, Mapping[str, Any]]
+    transfer_mechanisms: Mapping[str, Mechanism]
+    recipients: Mapping[str, Recipient]
+    windows: Mapping[str, Window]
+    data_categories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pack:
+    """A loaded and validated policy pack. ``version`` is a content hash of its files."""
+
+    id: str
+    name: str
+    root: str
+    meta: Mapping[str, Any]
+    vocabulary: Vocabulary
+    rules: tuple[Rule, ...]
+    version: str
+    default_scope: str
+    files: tuple[str, ...]
+    scenario_files: tuple[str, ...] = ()
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)

@@ -1,0 +1,54 @@
+"""privacy-rules: may we keep this person's record, contact them, or share it, and why.
+
+The public API, and nothing else (STYLE 2)::
+
+    import privacy_rules
+    from privacy_rules import Question
+    from datetime import date
+
+    pack = privacy_rules.load_pack("rules/iconfirm")        # load + validate, raises PackError
+    policy = privacy_rules.compile_pack(pack)              # rules -> Python, once
+    d = policy.decide(record, Question.contact("newsletter", "email"), as_of=date(2024, 2, 29))
+    d.outcome, d.decisive_rule, d.basis, d.keep_until, d.obligations, d.missing_facts
+    policy.decide_all(record, as_of=...)                   # the pack's standard questions: keep, contact, share
+    for row in policy.decide_batch(records, questions, as_of=...):   # compact, streaming, never stops
+        row.record_id, row.answers, row.problem
+
+- ``load_pack(path) -> Pack``; ``check_pack(path) -> (Pack | None, diagnostics)`` never raises for
+  user errors.
+- ``compile_pack(pack, lang="en") -> Policy``; a Policy is immutable in effect and thread-safe.
+- ``Policy.decide`` / ``decide_all`` / ``decide_batch``: pure functions of (record, question,
+  as_of). ``as_of`` is required and keyword-only: the library never reads the clock.
+- ``explain(decision, lang="en") -> str``: the decision for people.
+- Outcomes: ``Outcome.ALLOW``, ``DENY``, ``UNDETERMINED`` (a fact is missing or malformed; treat
+  as deny unless you choose otherwise).
+"""
+
+from .errors import PackError, PrivacyRulesError
+from .explain import explain
+from .model import Action, Decision, Diagnostic, Outcome, Pack, Question
+from .pack import load_pack, read_pack as check_pack
+from .policy import Answer, BatchRow, Policy, QuestionError, compile_pack
+
+__all__ = [
+    "Action",
+    "Answer",
+    "BatchRow",
+    "Decision",
+    "Diagnostic",
+    "Outcome",
+    "Pack",
+    "PackError",
+    "Policy",
+    "PrivacyRulesError",
+    "Question",
+    "QuestionError",
+    "check_pack",
+    "compile_pack",
+    "explain",
+    "load_pack",
+]
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

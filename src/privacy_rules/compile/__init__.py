@@ -1,0 +1,1 @@
+"""Compile: rules -> generated Python evaluators, one per question (codegen) plus their helpers (runtime)."""

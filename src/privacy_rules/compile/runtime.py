@@ -1,0 +1,217 @@
+"""Helpers the generated evaluators call. Pure functions of their arguments.
+
+Three-valued: True holds, False does not, None unknown (a needed fact is missing).
+Dates arrive as validated ISO strings, which order exactly like the dates they name.
+An event dated after ``asof`` has not happened yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..dates import parse_date
+
+
+def k_and(values: Iterable[Any]) -> Any:
+    unknown = False
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            unknown = True
+    return None if unknown else True
+
+
+def k_or(values: Iterable[Any]) -> Any:
+    unknown = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            unknown = True
+    return None if unknown else False
+
+
+def k_not(value: Any) -> Any:
+    return None if value is None else not value
+
+
+# N42/R2: cut = the earliest anchor whose window end (anchor + N months, clamped, inclusive)
+# is on or after as_of, so "anchor >= cut" is exactly "as_of <= window end" (dates.cutoff).
+def within(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Any:
+    if anchor is None:
+        return True if open_if_absent else None
+    if anchor > asof:
+        return open_if_absent  # not happened yet: an open relationship, or a window not yet begun
+    return anchor >= cut
+
+
+def expired(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Any:
+    if anchor is None:
+        return False if open_if_absent else None
+    if anchor > asof:
+        return False
+    return anchor < cut
+
+
+def _latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str) -> str | None:
+    best = None
+    for row in rows:
+        d = row[idx]
+        if d is not None and d <= asof and (best is None or d > best):
+            best = d
+    return best
+
+
+def lwithin(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str, cut: str) -> bool:
+    d = _latest(rows, idx, asof)
+    return d is not None and d >= cut
+
+
+def lexpired(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str, cut: str) -> bool:
+    d = _latest(rows, idx, asof)
+    return d is not None and d < cut
+
+
+def latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str) -> str | None:
+    return _latest(rows, idx, asof)
+
+
+def happened(value: Any, asof: str) -> bool:
+    return isinstance(value, str) and value <= asof
+
+
+def _live(given: str | None, withdrawn: str | None, asof: str) -> bool:
+    # R20: a consent counts from its given date; the withdrawal day itself counts as withdrawn
+    return given is not None and given <= asof and (withdrawn is None or withdrawn > asof)
+
+
+def consent(rows: tuple[tuple[Any, ...], ...], purpose: str | None, recipient: str | None, asof: str) -> bool:
+    # rows: (purpose, recipient, given_on, withdrawn_on)
+    for p, r, given, withdrawn in rows:
+        if p == purpose and (recipient is None or r == recipient) and _live(given, withdrawn, asof):
+            return True
+    return False
+
+
+def consent_withdrawn(rows: tuple[tuple[Any, ...], ...], purpose: str | None, asof: str) -> bool:
+    """A consent (for ``purpose``, or any when None) was withdrawn by as_of and is not live again (R10, R20)."""
+    live: set[str] = set()
+    withdrawn: set[str] = set()
+    for p, _r, given, gone in rows:
+        if purpose is not None and p != purpose:
+            continue
+        if _live(given, gone, asof):
+            live.add(p)
+        elif gone is not None and gone <= asof:
+            withdrawn.add(p)
+    return bool(withdrawn - live)
+
+
+def objection(rows: tuple[tuple[Any, ...], ...], kind: str | None, asof: str) -> bool:
+    # rows: (kind, received_on, withdrawn_on, compelling_grounds_on)
+    for k, received, withdrawn, compelling in rows:
+        if kind is not None and k != kind:
+            continue
+        if received > asof or (withdrawn is not None and withdrawn <= asof):
+            continue
+        # N44: 21(1) yields to documented compelling grounds; 21(2) is absolute
+        if k == "art21_1" and compelling is not None and compelling <= asof:
+            continue
+        return True
+    return False
+
+
+def restriction(rows: tuple[tuple[Any, ...], ...], ground: str | None, asof: str) -> bool:
+    # rows: (requested_on, lifted_on, ground)
+    for requested, lifted, g in rows:
+        if requested <= asof and (lifted is None or lifted > asof) and (ground is None or g == ground):
+            return True
+    return False
+
+
+def erasure(rows: tuple[tuple[Any, ...], ...], verified: bool, asof: str) -> bool:
+    # rows: (received_on, verified_on); R16: only a verified request requires erasure
+    for received, ver in rows:
+        if verified:
+            if ver is not None and ver <= asof:
+                return True
+        elif received <= asof:
+            return True
+    return False
+
+
+def pending_verification(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tuple[Any, ...], ...],
+                         asof: str) -> bool:
+    for received, ver in erasures:
+        if received <= asof and (ver is None or ver > asof):
+            return True
+    for _kind, received, ver, answered in rights:
+        if received <= asof and (ver is None or ver > asof) and (answered is None or answered > asof):
+            return True
+    return False
+
+
+def legal_hold(rows: tuple[tuple[Any, ...], ...], asof: str) -> bool:
+    for placed, released, _matter in rows:
+        if placed <= asof and (released is None or released > asof):
+            return True
+    return False
+
+
+def legal_order(rows: tuple[tuple[Any, ...], ...], recipient: str | None, asof: str) -> bool:
+    # R12: only a binding order naming this recipient; a voluntary request is not one
+    for r, received, binding, _ref in rows:
+        if r == recipient and binding is True and received <= asof:
+            return True
+    return False
+
+
+def in_force(start: str | None, end: str | None, asof: str) -> bool:
+    """A DPA or mechanism in force on as_of: start and end days inclusive."""
+    return start is not None and start <= asof and (end is None or asof <= end)
+
+
+def transfer_lawful(spans: tuple[tuple[str | None, str | None, str | None, str | None], ...], asof: str) -> bool:
+    # N50/R14: some transfer the recipient relies on is in use on as_of, under a mechanism
+    # that is itself valid on as_of (Privacy Shield ends 2020-07-15, DPF starts 2023-07-10)
+    for used_from, used_until, valid_from, valid_until in spans:
+        if (used_from is None or used_from <= asof) and (used_until is None or asof <= used_until) and \
+                (valid_from is None or valid_from <= asof) and (valid_until is None or asof <= valid_until):
+            return True
+    return False
+
+
+def _is_date(text: str) -> bool:
+    try:
+        parse_date(text)
+    except ValueError:
+        return False
+    return True
+
+
+def fact(value: Any, op: str, operand: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if op == "equals":
+            return value == operand
+        if op == "not_equals":
+            return value != operand
+        if op == "in":
+            return value in operand
+        if op == "not_in":
+            return value not in operand
+        if not isinstance(value, str) or not _is_date(value):
+            return None  # a date comparison on something that is not a date: cannot decide
+        if op == "before":
+            return value < operand
+        if op == "on_or_before":
+            return value <= operand
+        if op == "after":
+            return value > operand
+        if op == "on_or_after":
+            return value >= operand
+    except TypeError:
+        return None
+    return None

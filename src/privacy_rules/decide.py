@@ -1,0 +1,201 @@
+"""The hot path: rule statuses -> outcome (combining), and the Decision that explains it.
+
+Combining order (docs/rule-language.md section 3): override > forbid > permit > no basis.
+Everything here is a pure function of its arguments; nothing reads a clock or global state.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable, Sequence
+
+from .compile.codegen import QuestionPlan
+from .compile.runtime import latest
+from .dates import add_months
+from .model import (AppliedRule, Basis, Citation, Decision, Effect, Obligation, Outcome, Pack, Pred, Question,
+                    RuleStatus, Window)
+from .records import LIST_DATE_PATHS, Facts
+
+OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
+EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
+
+ALLOW_S, DENY_S, UND_S = Outcome.ALLOW.value, Outcome.DENY.value, Outcome.UNDETERMINED.value
+
+
+def combine(effects: Sequence[int], statuses: Sequence[Any]) -> tuple[str, int | None, str]:
+    """(outcome, index of the decisive rule or None, why) from per-rule statuses. Pure.
+
+    ``why`` is one of override, forbid, permit, no-basis, unknown.
+    """
+    first_override = first_forbid = first_permit = None
+    override_unknown = forbid_unknown = permit_unknown = False
+    for i, s in enumerate(statuses):
+        e = effects[i]
+        if s is True:
+            if e == OVERRIDE:
+                if first_override is None:
+                    first_override = i
+            elif e == FORBID:
+                if first_forbid is None:
+                    first_forbid = i
+            elif e == PERMIT and first_permit is None:
+                first_permit = i
+        elif s is None:
+            if e == OVERRIDE:
+                override_unknown = True
+            elif e == FORBID:
+                forbid_unknown = True
+            elif e == PERMIT:
+                permit_unknown = True
+    if first_override is not None:
+        return ALLOW_S, first_override, "override"
+    if first_forbid is not None:
+        # deleting what the law may oblige us to keep is a breach too: an unknown override blocks deny
+        return (UND_S, None, "unknown") if override_unknown else (DENY_S, first_forbid, "forbid")
+    if first_permit is not None:
+        return (UND_S, None, "unknown") if forbid_unknown else (ALLOW_S, first_permit, "permit")
+    if permit_unknown or override_unknown:
+        return UND_S, None, "unknown"
+    return DENY_S, None, "no-basis"
+
+
+def window_end_of(w: Window, facts: Facts, asof: str) -> date | None | bool:
+    """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor."""
+    if w.is_list:
+        name, idx = LIST_DATE_PATHS[w.anchor]
+        anchor = latest(facts.lists[name], idx, asof)
+        if anchor is None:
+            return False
+    else:
+        anchor = facts.s.get(w.anchor)
+        if anchor is None or anchor > asof:
+            return None if w.open_if_absent else False
+    return add_months(date.fromisoformat(anchor), w.months)
+
+
+def rule_keep_until(when: Iterable[Pred], windows: Any, facts: Facts, asof: str) -> date | None:
+    """The earliest end among a holding rule's top-level ``within`` windows; None = open-ended."""
+    end: date | None = None
+    for p in when:
+        if p.kind == "within":
+            e = window_end_of(windows[p.arg], facts, asof)
+            if isinstance(e, date) and (end is None or e < end):
+                end = e
+    return end
+
+
+def keep_until_for(plan: QuestionPlan, statuses: Sequence[Any], tier: int, effects: Sequence[int],
+                   windows: Any, facts: Facts, asof: str) -> date | None:
+    """R19: the latest end among holding rules of the deciding tier; None if any is open-ended."""
+    best: date | None = None
+    for i, s in enumerate(statuses):
+        if s is True and effects[i] == tier:
+            end = rule_keep_until(plan.rules[i].when, windows, facts, asof)
+            if end is None:
+                return None
+            if best is None or end > best:
+                best = end
+    return best
+
+
+def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing: tuple[str, ...]) -> list[str]:
+    """Fact paths whose absence made a rule unknown."""
+    out: list[str] = []
+    for p in preds:
+        k = p.kind
+        if k == "role" and facts.role is None:
+            out.append("role")
+        elif k == "subject" and facts.subjects is None:
+            out.append("subject_categories")
+        elif k in ("within", "expired"):
+            w = pack.vocabulary.windows[p.arg]
+            if not w.is_list and not w.open_if_absent and facts.s.get(w.anchor) is None:
+                out.append(w.anchor)
+        elif k == "fact" and facts.s.get(p.arg["path"]) is None:
+            out.append(p.arg["path"])
+        elif k == "keep":
+            out.extend(keep_missing)
+        out.extend(missing_facts(p.children, pack, facts, keep_missing))
+    return out
+
+
+def build_decision(*, pack: Pack, plan: QuestionPlan, effects: Sequence[int], statuses: Sequence[Any],
+                   facts: Facts, as_of: date, asof: str, lang: str, keep_missing: tuple[str, ...] = ()) -> Decision:
+    """The full, explained Decision for one evaluated question. Pure."""
+    outcome, idx, why = combine(effects, statuses)
+    rules = plan.rules
+    windows = pack.vocabulary.windows
+    q = plan.question
+    decisive = rules[idx] if idx is not None else None
+    applied: list[AppliedRule] = []
+    for i, s in enumerate(statuses):
+        r = rules[i]
+        if s is None:
+            status = RuleStatus.UNKNOWN
+        elif s is not True:
+            continue
+        elif i == idx:
+            status = RuleStatus.DECISIVE
+        elif why == "override" and effects[i] == FORBID or why == "forbid" and effects[i] == PERMIT:
+            status = RuleStatus.OVERRIDDEN
+        else:
+            status = RuleStatus.APPLIED
+        applied.append(AppliedRule(rule_id=r.id, effect=r.effect, status=status, span=r.span))
+    held = [rules[i] for i, s in enumerate(statuses) if s is True]
+    citations: list[tuple[str, Citation]] = []
+    if decisive is not None:
+        citations.append((decisive.id, decisive.citation))
+    citations.extend((r.id, r.citation) for r in held if r is not decisive)
+    basis: Basis | None = None
+    if decisive is not None and outcome == ALLOW_S:
+        basis_id = decisive.basis or (pack.vocabulary.purposes.get(q.purpose or "", {}).get("basis"))
+        if basis_id:
+            basis = pack.vocabulary.lawful_bases.get(basis_id)
+    keep_until = None
+    if outcome == ALLOW_S and q.action.value == "keep":
+        tier = OVERRIDE if why == "override" else PERMIT
+        keep_until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof)
+    obligations: list[Obligation] = []
+    for r in held:
+        if r.effect is Effect.PERMIT and outcome != ALLOW_S:
+            continue  # a permission that did not decide brings no duty with it
+        for o in r.obligations:
+            due = None
+            if o.due is not None:
+                end = window_end_of(windows[o.due], facts, asof)
+                due = end if isinstance(end, date) else None
+            text = o.text.get(lang) or o.text.get("en") or next(iter(o.text.values()), o.id)
+            obligations.append(Obligation(id=o.id, rule_id=r.id, article=o.article, text=text, due_on=due))
+    missing: list[str] = []
+    if outcome == UND_S:
+        for i, s in enumerate(statuses):
+            if s is None:
+                missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
+    missing_t = tuple(dict.fromkeys(missing))
+    return Decision(
+        outcome=Outcome(outcome), question=q, as_of=as_of, record_id=facts.id, pack_version=pack.version,
+        decisive_rule=decisive.id if decisive else None, decisive_span=decisive.span if decisive else None,
+        reason=_reason(outcome, why, decisive, basis, keep_until, applied, missing_t, lang),
+        basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
+        obligations=tuple(obligations), missing_facts=missing_t,
+    )
+
+
+def _reason(outcome: str, why: str, decisive: Any, basis: Basis | None, keep_until: date | None,
+            applied: list[AppliedRule], missing: tuple[str, ...], lang: str) -> str:
+    if why == "no-basis":
+        return "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"
+    if outcome == UND_S:
+        if missing:
+            return "cannot decide: missing " + ", ".join(f"`{m}`" for m in missing)
+        return "cannot decide: a rule that could change the answer depends on facts the record lacks"
+    text = (decisive.explain.get(lang) or decisive.explain.get("en") or "").strip()
+    head = f"{outcome} by `{decisive.id}`"
+    if basis is not None:
+        head += f" ({basis.article})"
+    over = [a.rule_id for a in applied if a.status is RuleStatus.OVERRIDDEN]
+    if over:
+        head += ", overriding " + ", ".join(f"`{o}`" for o in over)
+    if keep_until is not None:
+        head += f"; keep until {keep_until.isoformat()}"
+    return f"{head}: {text}" if text else head

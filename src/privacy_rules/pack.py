@@ -1,0 +1,204 @@
+"""Read a pack folder: load each YAML file, check its shape, build the frozen Pack, check meaning.
+
+``load_pack`` is the stage boundary: it returns a Pack that passed every check, or raises
+PackError carrying every diagnostic found (STYLE 6), sorted by file, line, column and code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping
+
+from .errors import PackError
+from .load import LoadedYaml, load_yaml_file
+from .model import (Action, Basis, Citation, Diagnostic, Effect, Mechanism, ObligationSpec, Pack, Pred,
+                    Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
+from .validate.schema import iter_schema_errors
+from .validate.semantic import iter_semantic_problems
+
+MAX_RULE_FILES = 200
+_OPS = ("equals", "not_equals", "in", "not_in", "before", "on_or_before", "after", "on_or_after")
+
+
+def _pred(node: Any) -> Pred:
+    (kind, arg), = node.items()
+    if kind in ("all", "any"):
+        return Pred(kind=kind, children=tuple(_pred(c) for c in arg))
+    if kind == "not":
+        return Pred(kind=kind, children=(_pred(arg),))
+    if kind == "fact":
+        op = next(o for o in _OPS if o in arg)
+        value = arg[op]
+        if isinstance(value, list):
+            value = frozenset(value)
+        return Pred(kind=kind, arg=MappingProxyType({"path": arg["path"], "op": op, "value": value}))
+    if kind == "subject" and isinstance(arg, list):
+        return Pred(kind=kind, arg=tuple(arg))
+    return Pred(kind=kind, arg=arg)
+
+
+def _tuple(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def _label_map(section: Mapping[str, Any] | None) -> Mapping[str, Mapping[str, Any]]:
+    return MappingProxyType({k: MappingProxyType(dict(v or {})) for k, v in (section or {}).items()})
+
+
+def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
+    bases = {
+        k: Basis(id=k, article=str(b.get("article", "")), dpv=b.get("dpv"))
+        for k, b in (v.get("lawful_bases") or {}).items()
+    }
+    mechanisms = {
+        k: Mechanism(id=k, article=m.get("article"), dpv=m.get("dpv"), valid_from=m.get("valid_from"),
+                     valid_until=m.get("valid_until"))
+        for k, m in (v.get("transfer_mechanisms") or {}).items()
+    }
+    recipients = {}
+    for k, r in (v.get("recipients") or {}).items():
+        dpa = r.get("dpa") or {}
+        recipients[k] = Recipient(
+            id=k, kind=r["kind"], name=str(r.get("name", k)), eea=bool(r.get("eea", False)),
+            listed_in_policy=bool(r.get("listed_in_policy", True)),
+            dpa_signed_on=dpa.get("signed_on"), dpa_ends_on=dpa.get("ends_on"),
+            transfers=tuple(Transfer(mechanism=t["mechanism"], from_on=t.get("from"), until_on=t.get("until"))
+                            for t in (r.get("transfers") or ())),
+            purposes=tuple(r.get("purposes") or ()), country=r.get("country"),
+        )
+    windows = {}
+    for k, w in (v.get("windows") or {}).items():
+        months = int(w["months"]) if "months" in w else 12 * int(w["years"])
+        windows[k] = Window(id=k, anchor=w["from"], months=months, open_if_absent=bool(w.get("open_if_absent")))
+    return Vocabulary(
+        lawful_bases=MappingProxyType(bases),
+        subject_categories=_label_map(v.get("subject_categories")),
+        scopes=_label_map(v.get("scopes")),
+        purposes=_label_map(v.get("purposes")),
+        channels=_label_map(v.get("channels")),
+        transfer_mechanisms=MappingProxyType(mechanisms),
+        recipients=MappingProxyType(recipients),
+        windows=MappingProxyType(windows),
+        data_categories=_label_map(v.get("data_categories")),
+    )
+
+
+def _rules(loaded: LoadedYaml, start: int) -> list[Rule]:
+    data = loaded.data
+    file_when = tuple(_pred(p) for p in (data.get("when") or ()))
+    out = []
+    for i, r in enumerate(data["rules"]):
+        cites = r.get("cites") or {}
+        out.append(Rule(
+            id=r["id"],
+            question=Action(r["question"]),
+            effect=Effect(r["effect"]),
+            basis=r.get("basis"),
+            when=file_when + tuple(_pred(p) for p in (r.get("when") or ())),
+            scopes=_tuple(r.get("scopes")),
+            purposes=_tuple(r.get("purposes")),
+            channels=_tuple(r.get("channels")),
+            recipients=_tuple(r.get("recipients")),
+            recipient_kinds=_tuple(r.get("recipient_kinds")),
+            obligations=tuple(
+                ObligationSpec(id=o["id"], article=o.get("article"), text=MappingProxyType(dict(o.get("text") or {})),
+                               due=o.get("due"))
+                for o in (r.get("obligations") or ())
+            ),
+            citation=Citation(norms=tuple(cites.get("norms") or ()), section=cites.get("section"),
+                              quote=cites.get("quote"), articles=tuple(cites.get("articles") or ())),
+            explain=MappingProxyType(dict(r.get("explain") or {})),
+            span=loaded.span_for(("rules", i)),
+            order=start + i,
+        ))
+    return out
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def read_pack(root: str | os.PathLike[str]) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
+    """(pack or None, every diagnostic) for the pack folder or pack.yaml at ``root``. Never raises for user errors."""
+    root_path = Path(root)
+    pack_file = root_path if root_path.is_file() else root_path / "pack.yaml"
+    folder = pack_file.parent
+    diags: list[Diagnostic] = []
+    try:
+        head = load_yaml_file(_display(pack_file))
+    except PackError as exc:
+        return None, exc.diagnostics
+    diags.extend(iter_schema_errors(head, "pack.schema.json"))
+    if diags:
+        return None, tuple(sorted(diags, key=_sort_key))
+    meta = head.data["pack"]
+    files = list(head.data["files"])[:MAX_RULE_FILES]
+    loaded_files: list[LoadedYaml] = []
+    digest = hashlib.sha256(pack_file.read_bytes())
+    for i, rel in enumerate(files):
+        target = (folder / rel)
+        if not _inside(folder, target):
+            diags.append(Diagnostic(code="PR009", severity=Severity.ERROR, span=head.span_for(("files", i)),
+                                    message=f"rule file `{rel}` lies outside the pack folder",
+                                    help="list files relative to the pack folder, without `..`"))
+            continue
+        try:
+            lf = load_yaml_file(_display(target))
+        except PackError as exc:
+            diags.extend(exc.diagnostics)
+            continue
+        digest.update(target.read_bytes())
+        schema_diags = list(iter_schema_errors(lf, "rules.schema.json"))
+        diags.extend(schema_diags)
+        if not schema_diags:
+            loaded_files.append(lf)
+    if diags:
+        return None, tuple(sorted(diags, key=_sort_key))
+    rules: list[Rule] = []
+    for lf in loaded_files:
+        rules.extend(_rules(lf, len(rules)))
+    scenario_files = tuple(str(folder / s) for s in (head.data.get("scenarios") or ()))
+    pack = Pack(
+        id=meta["id"], name=meta.get("name", meta["id"]), root=str(folder), meta=MappingProxyType(dict(meta)),
+        vocabulary=_vocabulary(head.data.get("vocabulary") or {}), rules=tuple(rules),
+        version=f"{meta.get('version', '0')}+{digest.hexdigest()[:12]}",
+        default_scope=meta["default_scope"], files=tuple(files), scenario_files=scenario_files,
+    )
+    diags.extend(iter_semantic_problems(pack, head))
+    errors = [d for d in diags if d.severity is Severity.ERROR]
+    return (None if errors else pack), tuple(sorted(diags, key=_sort_key))
+
+
+def load_pack(root: str | os.PathLike[str]) -> Pack:
+    """The validated Pack at ``root`` (a folder with pack.yaml, or the pack.yaml itself).
+
+    Raises PackError with every error-level diagnostic; warnings do not stop loading.
+    """
+    pack, diags = read_pack(root)
+    if pack is None:
+        raise PackError(tuple(d for d in diags if d.severity is Severity.ERROR) or diags)
+    return pack
+
+
+def _inside(folder: Path, target: Path) -> bool:
+    try:
+        target.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    s = d.span or Span(file="", line=0, col=0)
+    return (s.file, s.line, s.col, d.code)
+
+
+def iter_rule_spans(pack: Pack) -> Iterator[tuple[str, Span | None]]:
+    for r in pack.rules:
+        yield r.id, r.span

@@ -1,0 +1,215 @@
+"""A compiled pack: decide one question, all three, or a batch of records.
+
+Thread-safety: a Policy holds only immutable data plus two caches (question plans and as_of
+contexts) whose entries are pure functions of their keys; concurrent fills race harmlessly
+(both threads compute the same value, one wins). No clock, no global state (STYLE 9).
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+
+from .compile.codegen import QuestionPlan, compile_question, window_indices
+from .dates import iso_cutoff, parse_date
+from .decide import ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, build_decision, combine, keep_until_for
+from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
+from .records import Facts, RecordInvalid, normalize, record_id_of
+
+_MAX_CTX = 4096
+
+
+class QuestionError(ValueError):
+    """A question names something the pack's vocabulary does not define."""
+
+
+class Answer(NamedTuple):
+    """One compact batch answer: outcome, decisive rule id, keep_until (ISO) or None."""
+
+    outcome: str
+    rule_id: str | None
+    keep_until: str | None
+
+
+class BatchRow(NamedTuple):
+    """All answers for one record of a batch, in the order of the questions asked."""
+
+    index: int
+    record_id: str | None
+    answers: tuple[Answer, ...]
+    problem: str | None
+
+
+class _Ctx:
+    __slots__ = ("asof", "cut")
+
+    def __init__(self, asof: str, cut: tuple[str, ...]) -> None:
+        self.asof = asof
+        self.cut = cut
+
+
+class Policy:
+    """A Pack compiled for deciding. Build with ``compile_pack``; safe to share between threads."""
+
+    def __init__(self, pack: Pack, *, lang: str = "en") -> None:
+        self.pack = pack
+        self.lang = lang
+        self._windex = window_indices(pack)
+        self._months = tuple(pack.vocabulary.windows[w].months for w in sorted(pack.vocabulary.windows))
+        self._plans: dict[Question, tuple[QuestionPlan, tuple[int, ...]]] = {}
+        self._ctx: dict[str, _Ctx] = {}
+        self._keep_q = Question.keep(pack.default_scope)
+        self.standard_questions: tuple[Question, ...] = tuple(
+            self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        # INVARIANT: every question in the standard set compiles; checked here, once
+        self.plan(self._keep_q)
+
+    # -- questions -------------------------------------------------------------------------
+    def check_question(self, q: Question) -> Question:
+        """The question with its default scope filled in; raises QuestionError on unknown ids."""
+        v = self.pack.vocabulary
+        if q.action is Action.KEEP:
+            scope = q.scope or self.pack.default_scope
+            self._known("scope", scope, v.scopes)
+            return q if q.scope else Question.keep(scope)
+        self._known("purpose", q.purpose, v.purposes)
+        if q.action is Action.CONTACT:
+            self._known("channel", q.channel, v.channels)
+        else:
+            self._known("recipient", q.recipient, v.recipients)
+        return q
+
+    @staticmethod
+    def _known(what: str, value: str | None, known: Mapping[str, Any]) -> None:
+        if value not in known:
+            close = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0]}`?" if close else f"; known: {', '.join(sorted(known))}"
+            raise QuestionError(f"unknown {what} `{value}`{hint}")
+
+    def plan(self, q: Question) -> tuple[QuestionPlan, tuple[int, ...]]:
+        """The compiled plan for a checked question (cached)."""
+        got = self._plans.get(q)
+        if got is None:
+            plan = compile_question(self.pack, q, self._windex)
+            got = (plan, tuple(EFFECT_CODE[r.effect] for r in plan.rules))
+            self._plans[q] = got
+        return got
+
+    def _context(self, as_of: date) -> tuple[_Ctx, str]:
+        asof = as_of.isoformat()
+        ctx = self._ctx.get(asof)
+        if ctx is None:
+            ctx = _Ctx(asof, tuple(iso_cutoff(as_of, m) for m in self._months))
+            if len(self._ctx) >= _MAX_CTX:
+                self._ctx.clear()
+            self._ctx[asof] = ctx
+        return ctx, asof
+
+    # -- one record ------------------------------------------------------------------------
+    def decide(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Decision:
+        """The explained Decision for one question about one record. Pure; never mutates ``record``.
+
+        A malformed record gives an UNDETERMINED decision with ``problems``; it never raises for
+        bad record data. Raises QuestionError for a question the pack does not know, and
+        TypeError/ValueError for a bad ``as_of`` (it must be a date, not a datetime).
+        """
+        as_of = _as_of(as_of)
+        q = self.check_question(question)
+        try:
+            facts = normalize(record)
+        except RecordInvalid as exc:
+            return self._invalid(q, as_of, exc.record_id, exc.problems)
+        return self._decide_facts(facts, q, as_of)
+
+    def decide_all(self, record: Mapping[str, Any], questions: Sequence[Question] | None = None, *,
+                   as_of: date) -> tuple[Decision, ...]:
+        """Decisions for several questions about one record, the record checked once.
+
+        Without ``questions``: the pack's standard questions (``pack.questions`` in pack.yaml,
+        e.g. keep, contact:newsletter:email, share:hubspot:relationship_management), so one
+        call answers keep, contact and share the way a nightly CRM sweep asks them.
+        """
+        as_of = _as_of(as_of)
+        qs = [self.check_question(q) for q in (questions or self.standard_questions)]
+        try:
+            facts = normalize(record)
+        except RecordInvalid as exc:
+            return tuple(self._invalid(q, as_of, exc.record_id, exc.problems) for q in qs)
+        return tuple(self._decide_facts(facts, q, as_of) for q in qs)
+
+    def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
+        ctx, asof = self._context(as_of)
+        plan, effects = self.plan(q)
+        keep_code = None
+        keep_missing: tuple[str, ...] = ()
+        if plan.needs_keep:
+            kd = self._decide_facts(facts, self._keep_q, as_of)
+            keep_code = {Outcome.ALLOW: True, Outcome.DENY: False}.get(kd.outcome)
+            keep_missing = kd.missing_facts
+        statuses = plan.evaluate(facts, ctx, keep_code)
+        return build_decision(pack=self.pack, plan=plan, effects=effects, statuses=statuses, facts=facts,
+                              as_of=as_of, asof=asof, lang=self.lang, keep_missing=keep_missing)
+
+    def _invalid(self, q: Question, as_of: date, record_id: str | None,
+                 problems: tuple[Diagnostic, ...]) -> Decision:
+        return Decision(
+            outcome=Outcome.UNDETERMINED, question=q, as_of=as_of, record_id=record_id,
+            pack_version=self.pack.version, reason="the record cannot be evaluated: " + problems[0].message,
+            problems=problems,
+        )
+
+    # -- many records ----------------------------------------------------------------------
+    def decide_batch(self, records: Iterable[Any], questions: Sequence[Question], *, as_of: date) -> Iterator[BatchRow]:
+        """Compact answers for every record, streaming, in input order. Never stops on a bad record:
+        it yields UNDETERMINED answers with the problem instead. Pure per record."""
+        as_of = _as_of(as_of)
+        qs = [self.check_question(q) for q in questions]
+        ctx, asof = self._context(as_of)
+        plans = [self.plan(q) for q in qs]
+        keep_plan, keep_effects = self.plan(self._keep_q)
+        need_keep = any(p.needs_keep for p, _ in plans)
+        windows = self.pack.vocabulary.windows
+        und = tuple(Answer(UND_S, None, None) for _ in qs)
+        for index, record in enumerate(records):
+            try:
+                facts = normalize(record)
+            except RecordInvalid as exc:
+                yield BatchRow(index, exc.record_id, und, str(exc.problems[0]))
+                continue
+            except Exception as exc:  # a host object that breaks on access must not end the sweep
+                yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
+                continue
+            keep_code = None
+            if need_keep:
+                ko, _, _ = combine(keep_effects, keep_plan.evaluate(facts, ctx, None))
+                keep_code = True if ko == ALLOW_S else (False if ko != UND_S else None)
+            answers = []
+            for (plan, effects), q in zip(plans, qs):
+                statuses = plan.evaluate(facts, ctx, keep_code)
+                outcome, idx, why = combine(effects, statuses)
+                until = None
+                if outcome == ALLOW_S and q.action is Action.KEEP:
+                    tier = OVERRIDE if why == "override" else PERMIT
+                    end = keep_until_for(plan, statuses, tier, effects, windows, facts, asof)
+                    until = end.isoformat() if end else None
+                answers.append(Answer(outcome, plan.rules[idx].id if idx is not None else None, until))
+            yield BatchRow(index, facts.id, tuple(answers), None)
+
+
+def _as_of(value: Any) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        if isinstance(value, str):
+            return parse_date(value)
+        raise TypeError(f"as_of must be a datetime.date (a day), not {type(value).__name__}")
+    return value
+
+
+def compile_pack(pack: Pack, *, lang: str = "en") -> Policy:
+    """A Policy for ``pack``: rules compiled to Python once; explanations in ``lang`` (en or nb)."""
+    if lang not in ("en", "nb"):
+        raise ValueError(f"lang must be `en` or `nb`, not `{lang}`")
+    return Policy(pack, lang=lang)
+
+
+__all__ = ["Policy", "compile_pack", "Answer", "BatchRow", "QuestionError", "Severity"]

@@ -1,0 +1,280 @@
+"""Canonical records: strict checking and normalisation into the facts the evaluator reads.
+
+A record is untrusted host data. Every object in it is closed: an unknown key is a problem,
+not something to skip, so a typo in a fact name (`consent` for `consents`) can never pass
+silently (docs/rule-language.md, section 4). Host-only data goes under ``host`` (ignored);
+pack-defined facts under ``facts``.
+
+Normalisation turns each date into its validated ISO string: ISO dates order like the dates
+they name, so the hot path compares strings and never parses (research/peerbench.md).
+The shape here mirrors schemas/record.schema.json; tests/unit/test_records.py checks that
+both name the same fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date, datetime
+from typing import Any, Iterator, Mapping
+
+from .dates import parse_date
+from .model import Diagnostic, Severity
+
+# field -> kind; kinds: date, str, enum:<a|b>, bool, int
+RELATIONSHIP_FIELDS: Mapping[str, str] = {
+    "first_contact_on": "date",
+    "downloaded_on": "date",
+    "customer_since": "date",
+    "customer_ended_on": "date",
+    "cooperation_ended_on": "date",
+    "role_ended_on": "date",
+    "last_activity_on": "date",
+    "inbound_request_on": "date",
+}
+
+TOP_SCALARS: Mapping[str, str] = {
+    "id": "str",
+    "role": "enum:controller|processor",
+    "contact_address_kind": "enum:personal|impersonal",
+    "source": "enum:self|website|linkedin|public_register|private_register",
+    "art14_informed_on": "date",
+}
+
+# list field -> (entry fields in tuple order, required fields)
+LIST_FIELDS: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
+    "consents": ({"purpose": "str", "recipient": "str", "given_on": "date", "withdrawn_on": "date"},
+                 frozenset({"purpose", "given_on"})),
+    "objections": ({"kind": "enum:art21_1|art21_2", "received_on": "date", "withdrawn_on": "date",
+                    "compelling_grounds_on": "date"}, frozenset({"kind", "received_on"})),
+    "restrictions": ({"requested_on": "date", "lifted_on": "date",
+                      "ground": "enum:art18_1_a|art18_1_b|art18_1_c|art18_1_d"}, frozenset({"requested_on"})),
+    "erasure_requests": ({"received_on": "date", "verified_on": "date"}, frozenset({"received_on"})),
+    "rights_requests": ({"kind": "enum:access|rectification|erasure|restriction|objection|portability",
+                         "received_on": "date", "verified_on": "date", "answered_on": "date"},
+                        frozenset({"kind", "received_on"})),
+    "legal_holds": ({"placed_on": "date", "released_on": "date", "matter": "str"}, frozenset({"placed_on"})),
+    "disclosure_orders": ({"recipient": "str", "received_on": "date", "binding": "bool", "reference": "str"},
+                          frozenset({"recipient", "received_on", "binding"})),
+    "vouchers": ({"fiscal_year": "int", "fiscal_year_end": "date"}, frozenset({"fiscal_year"})),
+}
+
+ID_LISTS = ("subject_categories", "data_categories", "systems")
+TOP_FIELDS = frozenset(TOP_SCALARS) | {"relationship", "facts", "host"} | frozenset(LIST_FIELDS) | frozenset(ID_LISTS)
+
+# Scalar paths a rule may read (happened, fact, window from).
+SCALAR_PATHS = frozenset(
+    [f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["contact_address_kind", "source", "art14_informed_on"]
+)
+# List paths a window may take its anchor from: path -> (list field, index in the entry tuple).
+LIST_DATE_PATHS: Mapping[str, tuple[str, int]] = {
+    f"{name}[].{field}": (name, i)
+    for name, (fields, _) in LIST_FIELDS.items()
+    for i, (field, kind) in enumerate(fields.items())
+    if kind == "date"
+}
+
+MAX_LIST = 10_000  # entries per list; a register this long is a host bug, not a person
+
+
+class Facts:
+    """A checked, normalised record. Internal to the engine; treat as immutable.
+
+    A plain ``__slots__`` class, not a frozen dataclass: attribute reads are the hot path.
+    """
+
+    __slots__ = ("id", "role", "subjects", "s", "lists", "data_categories", "systems")
+
+    def __init__(self, id: str, role: str | None, subjects: frozenset[str] | None, s: dict[str, Any],
+                 lists: dict[str, tuple[tuple[Any, ...], ...]], data_categories: frozenset[str],
+                 systems: tuple[str, ...]) -> None:
+        self.id = id
+        self.role = role
+        self.subjects = subjects
+        self.s = s  # scalar path -> value (dates as ISO strings); absent or null = not present
+        self.lists = lists  # list field -> tuple of entry tuples in LIST_FIELDS order
+        self.data_categories = data_categories
+        self.systems = systems
+
+
+class RecordInvalid(Exception):
+    """The record cannot be evaluated; ``problems`` say why, each naming the field."""
+
+    def __init__(self, record_id: str | None, problems: tuple[Diagnostic, ...]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.record_id = record_id
+        self.problems = problems
+
+
+def record_id_of(record: Any) -> str | None:
+    """The record's id if it has a usable one, for messages about a broken record."""
+    if isinstance(record, Mapping):
+        rid = record.get("id")
+        if isinstance(rid, str) and rid:
+            return rid[:200]
+    return None
+
+
+def normalize(record: Any) -> Facts:
+    """Facts for one record; raises RecordInvalid with every problem found. Pure; never mutates."""
+    problems = list(_check(record))
+    if problems:
+        raise RecordInvalid(record_id_of(record), tuple(problems))
+    return _build(record)
+
+
+def _problem(rid: str | None, code: str, message: str, help: str | None = None) -> Diagnostic:
+    return Diagnostic(code=code, severity=Severity.ERROR, message=message, record_id=rid, help=help)
+
+
+def _unknown(rid: str | None, where: str, key: Any, allowed: frozenset[str] | Mapping[str, Any]) -> Diagnostic:
+    name = f"{where}{key}" if isinstance(key, str) else f"{where}{key!r}"
+    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
+    hint = f"did you mean `{where}{close[0]}`?" if close else (
+        "host-only data belongs under `host`; pack-defined facts under `facts`" if not where
+        else f"allowed here: {', '.join(sorted(allowed))}")
+    return _problem(rid, "PR301", f"unknown field `{name}`", hint)
+
+
+def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[Diagnostic]:
+    if value is None:
+        return
+    if kind == "date":
+        try:
+            parse_date(value)
+        except ValueError as exc:
+            yield _problem(rid, "PR303", f"`{path}`: {exc}", "dates are days: write YYYY-MM-DD")
+    elif kind == "str":
+        if not isinstance(value, str):
+            yield _problem(rid, "PR302", f"`{path}` must be a string, not {_type_name(value)}")
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            yield _problem(rid, "PR302", f"`{path}` must be true or false, not {_type_name(value)}")
+    elif kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            yield _problem(rid, "PR302", f"`{path}` must be a whole number, not {_type_name(value)}")
+        elif not 1900 <= value <= 2200:
+            yield _problem(rid, "PR302", f"`{path}` `{value}` is not a plausible year")
+    elif kind.startswith("enum:"):
+        choices = kind[5:].split("|")
+        if value not in choices:
+            yield _problem(rid, "PR306", f"`{path}` is `{value}`; expected one of {', '.join(choices)}")
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _check(record: Any) -> Iterator[Diagnostic]:
+    if not isinstance(record, Mapping):
+        yield _problem(None, "PR305", f"a record must be a JSON object, not {_type_name(record)}")
+        return
+    rid = record_id_of(record)
+    if rid is None:
+        yield _problem(None, "PR305", "record has no `id` (a non-empty string)", "give every record its host id")
+    for key in record:
+        if key not in TOP_FIELDS:
+            yield _unknown(rid, "", key, TOP_FIELDS)
+    for key, kind in TOP_SCALARS.items():
+        if key in record and key != "id":
+            yield from _check_value(rid, key, kind, record[key])
+    rel = record.get("relationship")
+    if rel is not None:
+        if not isinstance(rel, Mapping):
+            yield _problem(rid, "PR302", f"`relationship` must be an object, not {_type_name(rel)}")
+        else:
+            for key, value in rel.items():
+                if key not in RELATIONSHIP_FIELDS:
+                    yield _unknown(rid, "relationship.", key, RELATIONSHIP_FIELDS)
+                else:
+                    yield from _check_value(rid, f"relationship.{key}", "date", value)
+    for name in ID_LISTS:
+        items = record.get(name)
+        if items is None:
+            continue
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            yield _problem(rid, "PR302", f"`{name}` must be a list of strings")
+    facts = record.get("facts")
+    if facts is not None:
+        if not isinstance(facts, Mapping):
+            yield _problem(rid, "PR302", f"`facts` must be an object, not {_type_name(facts)}")
+        else:
+            for key, value in facts.items():
+                if not isinstance(key, str):
+                    yield _problem(rid, "PR302", "`facts` keys must be strings")
+                elif value is not None and not isinstance(value, (str, int, float, bool)):
+                    yield _problem(rid, "PR302", f"`facts.{key}` must be a string, number, boolean or null")
+    host = record.get("host")
+    if host is not None and not isinstance(host, Mapping):
+        yield _problem(rid, "PR302", f"`host` must be an object, not {_type_name(host)}")
+    for name, (fields, required) in LIST_FIELDS.items():
+        items = record.get(name)
+        if items is None:
+            continue
+        if not isinstance(items, (list, tuple)):
+            yield _problem(rid, "PR302", f"`{name}` must be a list, not {_type_name(items)}")
+            continue
+        if len(items) > MAX_LIST:
+            yield _problem(rid, "PR302", f"`{name}` has {len(items)} entries; at most {MAX_LIST} are accepted")
+            continue
+        for i, entry in enumerate(items):
+            where = f"{name}[{i}]"
+            if not isinstance(entry, Mapping):
+                yield _problem(rid, "PR302", f"`{where}` must be an object, not {_type_name(entry)}")
+                continue
+            for key in entry:
+                if key not in fields:
+                    yield _unknown(rid, f"{where}.", key, fields)
+            for key in sorted(required):
+                if entry.get(key) is None:
+                    yield _problem(rid, "PR304", f"`{where}` has no `{key}`",
+                                   f"every entry in `{name}` needs {', '.join(sorted(required))}")
+            for key, kind in fields.items():
+                if key in entry:
+                    yield from _check_value(rid, f"{where}.{key}", kind, entry[key])
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return value  # already checked to be a valid YYYY-MM-DD string
+
+
+def _build(record: Mapping[str, Any]) -> Facts:
+    s: dict[str, Any] = {}
+    rel = record.get("relationship") or {}
+    for key in RELATIONSHIP_FIELDS:
+        value = rel.get(key)
+        if value is not None:
+            s[f"relationship.{key}"] = _iso(value)
+    for key in ("contact_address_kind", "source"):
+        if record.get(key) is not None:
+            s[key] = record[key]
+    if record.get("art14_informed_on") is not None:
+        s["art14_informed_on"] = _iso(record["art14_informed_on"])
+    for key, value in (record.get("facts") or {}).items():
+        if value is not None:
+            s[f"facts.{key}"] = value
+    lists: dict[str, tuple[tuple[Any, ...], ...]] = {}
+    for name, (fields, _) in LIST_FIELDS.items():
+        items = record.get(name) or ()
+        rows = []
+        for entry in items:
+            row = tuple(_iso(entry.get(k)) if kind == "date" else entry.get(k) for k, kind in fields.items())
+            if name == "vouchers" and row[1] is None:
+                # R11: the fiscal year is the calendar year unless the record says otherwise
+                row = (row[0], f"{row[0]:04d}-12-31")
+            rows.append(row)
+        lists[name] = tuple(rows)
+    subjects = record.get("subject_categories")
+    return Facts(
+        id=record["id"],
+        role=record.get("role"),
+        subjects=frozenset(subjects) if subjects is not None else None,
+        s=s,
+        lists=lists,
+        data_categories=frozenset(record.get("data_categories") or ()),
+        systems=tuple(record.get("systems") or ()),
+    )
