@@ -267,6 +267,76 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     raise SystemExit(EXIT_FAIL if matched else EXIT_OK)
 
 
+@cli.command(name="test")
+@click.argument("pack")
+@click.option("--scenarios", "paths", multiple=True, metavar="FILE",
+              help="Scenario files to run instead of the ones pack.yaml lists; repeatable.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
+@click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
+              help="Fail when fewer than PERCENT of the rules are exercised by some scenario.")
+def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None) -> None:
+    """Run PACK's scenario tests; report failures with file:line and a diff, then coverage.
+
+    Exit 0 when every scenario passes (and coverage meets --min-coverage), 1 otherwise,
+    including when no scenario ran.
+    """
+    from ..scenarios import Result, run_pack_scenarios
+
+    io = _io()
+    policy = _load_policy(pack)
+    report = run_pack_scenarios(policy, list(paths) if paths else None)
+    cov = report.coverage
+    low = min_coverage is not None and cov.percent < min_coverage
+    total = len(report.results)
+    if fmt == "json":
+        json.dump({
+            "format_version": 1, "pack": pack, "pack_version": policy.pack.version,
+            "summary": {r.value: report.count(r) for r in Result} | {"total": total},
+            "results": [{"name": r.scenario.name, "file": r.scenario.span.file, "line": r.scenario.span.line,
+                         "result": r.result.value, "error": r.error,
+                         "mismatches": [{"key": m.key, "expected": m.expected, "actual": m.actual}
+                                        for m in r.mismatches]} for r in report.results],
+            "diagnostics": [d.to_json() for d in report.diagnostics],
+            "coverage": {"percent": round(cov.percent, 1), "rules_total": cov.rules_total,
+                         "rules_unexercised": list(cov.rules_unexercised), "norms_uncited": list(cov.norms_uncited)},
+        }, io.out, indent=2, default=str)
+        io.out.write("\n")
+    else:
+        for d in report.diagnostics:
+            print(str(d), file=io.out)
+        for r in report.results:
+            if r.result is Result.PASS and not verbose:
+                continue
+            print(f"{r.scenario.span}: {r.result.value.upper()} {r.scenario.name}", file=io.out)
+            if r.error:
+                print(f"  error: {r.error}", file=io.out)
+            for m in r.mismatches:
+                print(f"  - expected {m.key}: {_fmt(m.expected)}", file=io.out)
+                print(f"  + actual   {m.key}: {_fmt(m.actual)}", file=io.out)
+            if r.result is Result.FAIL and r.decision is not None:
+                print(f"  reason: {r.decision.reason}", file=io.out)
+        print(f"PASS {report.count(Result.PASS)}/{total}  FAIL {report.count(Result.FAIL)}/{total}  "
+              f"ERROR {report.count(Result.ERROR)}/{total}", file=io.out)
+        print(f"coverage: {len(cov.rules_exercised)}/{cov.rules_total} rules exercised ({cov.percent:.1f}%)",
+              file=io.out)
+        if cov.rules_unexercised:
+            print("  rules no scenario exercises: " + ", ".join(cov.rules_unexercised), file=io.out)
+        if cov.norms_uncited:
+            print("  norms no scenario cites: " + ", ".join(cov.norms_uncited), file=io.out)
+        if total == 0:
+            print("no scenarios ran: list scenario files under `scenarios:` in pack.yaml", file=io.err)
+        if low:
+            print(f"coverage {cov.percent:.1f}% is below --min-coverage {min_coverage:g}%", file=io.err)
+    raise SystemExit(EXIT_OK if report.ok and not low else EXIT_FAIL)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return "null" if value is None else str(value)
+
+
 class _BadLine:
     """Stands in for a line that was not JSON: decide_batch reports it as a bad record."""
 
