@@ -175,7 +175,7 @@ class Policy:
             try:
                 facts = normalize(record)
             except RecordInvalid as exc:
-                yield BatchRow(index, exc.record_id, und, str(exc.problems[0]))
+                yield BatchRow(index, exc.record_id, und, "; ".join(f"{p.code} {p.message}" for p in exc.problems))
                 continue
             except Exception as exc:  # a host object that breaks on access must not end the sweep
                 yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")

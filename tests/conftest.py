@@ -1,0 +1,28 @@
+"""Shared fixtures: the packs under test, compiled once per session (compiling is pure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import privacy_rules
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "packs" / "mini"
+ICONFIRM = ROOT / "rules" / "iconfirm"
+
+
+@pytest.fixture(scope="session")
+def mini_pack() -> privacy_rules.Pack:
+    return privacy_rules.load_pack(MINI)
+
+
+@pytest.fixture(scope="session")
+def mini(mini_pack: privacy_rules.Pack) -> privacy_rules.Policy:
+    return privacy_rules.compile_pack(mini_pack)
+
+
+@pytest.fixture(scope="session")
+def iconfirm() -> privacy_rules.Policy:
+    return privacy_rules.compile_pack(privacy_rules.load_pack(ICONFIRM))
