@@ -175,7 +175,7 @@ class Policy:
             try:
                 facts = normalize(record)
             except RecordInvalid as exc:
-                yield BatchRow(index, exc.record_id, und, "; ".join(f"{p.code} {p.message}" for p in exc.problems))
+                yield BatchRow(index, exc.record_id, und, _compact(exc.problems))
                 continue
             except Exception as exc:  # a host object that breaks on access must not end the sweep
                 yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
@@ -195,6 +195,10 @@ class Policy:
                     until = end.isoformat() if end else None
                 answers.append(Answer(outcome, plan.rules[idx].id if idx is not None else None, until))
             yield BatchRow(index, facts.id, tuple(answers), None)
+
+
+def _compact(problems: Sequence[Diagnostic]) -> str:
+    return "; ".join(f"{p.code} {p.message}" + (f" ({p.help})" if p.help else "") for p in problems)
 
 
 def _as_of(value: Any) -> date:
