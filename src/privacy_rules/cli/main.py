@@ -216,8 +216,11 @@ def _iter_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any, str | None]]:
 @click.option("-o", "--output", "output", metavar="FILE", help="Write JSONL here (atomically). Default: stdout.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr. Default: when stderr is a terminal.")
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES", help="Exit 1 if any answer has one of these outcomes.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True,
+              help="jsonl: one compact JSON line per record (fast); text: each answer with its reason, for people.")
+@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of reasons (text).")
 def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | None, output: str | None,
-             progress: bool | None, fail_on: str) -> None:
+             progress: bool | None, fail_on: str, fmt: str, lang: str) -> None:
     """Evaluate every record in RECORDS (JSON Lines) and write one JSON line per record.
 
     Each output line: {"line", "record_id", "answers": [{"question", "outcome", "rule_id",
@@ -225,11 +228,13 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     with the line number in "problem"; the run goes on.
     """
     io = _io()
-    policy = _load_policy(pack)
+    policy = _load_policy(pack, lang)
     day = _as_of(as_of, policy)
     qs = _questions(questions, policy)
     gate = {o.value for o in _fail_on(fail_on)}
     qtext = [str(q) for q in qs]
+    if fmt == "text":
+        raise SystemExit(_evaluate_text(policy, records, qs, day, output, gate, lang))
     try:
         fh = open(records, "rb")
     except OSError as exc:
@@ -335,6 +340,36 @@ def _fmt(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(map(str, value)) + "]"
     return "null" if value is None else str(value)
+
+
+def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, output: str | None,
+                   gate: set[str], lang: str) -> int:
+    """Readable answers with reasons, one block per record (the README's main job)."""
+    io = _io()
+    matched = False
+    try:
+        fh = open(records, "rb")
+    except OSError as exc:
+        raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
+    with fh, (_atomic_writer(output) if output else _nullcontext(io.out)) as out:
+        for n, rec, problem in _iter_jsonl(fh):
+            if problem is not None:
+                out.write(f"line {n}: UNDETERMINED for every question: {problem}\n\n")
+                matched = matched or "undetermined" in gate
+                continue
+            decisions = policy.decide_all(rec, qs, as_of=day)
+            rid = decisions[0].record_id or f"line {n}"
+            out.write(f"{rid} (line {n}), as of {day.isoformat()}\n")
+            for dcs in decisions:
+                mark = dcs.outcome.value.upper()
+                until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
+                out.write(f"  {str(dcs.question):<44} {mark}{until}\n      {dcs.reason}\n")
+                for o in dcs.obligations:
+                    due = f" by {o.due_on.isoformat()}" if o.due_on else ""
+                    out.write(f"      obligation: {o.text}{due}\n")
+                matched = matched or dcs.outcome.value in gate
+            out.write("\n")
+    return EXIT_FAIL if matched else EXIT_OK
 
 
 class _BadLine:

@@ -63,6 +63,11 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         return f"`{where}` value `{err.instance}` has the wrong form (expected pattern `{err.validator_value}`)", None
     if v == "type":
         return f"`{where}` must be of type {err.validator_value}, not `{json.dumps(err.instance)[:60]}`", None
+    if v == "not":
+        reason = err.validator_value.get("description") if isinstance(err.validator_value, dict) else None
+        return f"`{where}`: {reason or 'not allowed here'}", None
+    if v == "oneOf" and "is valid under each of" in err.message:
+        return f"`{where}` fits more than one form; give only one of the alternatives (e.g. `months` or `years`)", None
     if v in ("oneOf", "anyOf") and isinstance(err.instance, dict) and len(err.instance) == 1:
         key = next(iter(err.instance))
         return f"`{where}`: `{key}` is not a predicate this language knows, or its value has the wrong form", \
