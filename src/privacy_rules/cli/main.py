@@ -14,7 +14,7 @@ import os
 import sys
 import tempfile
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -146,7 +146,7 @@ def _read_record(path: str) -> Any:
     try:
         text = Path(path).read_text(encoding="utf-8") if path != "-" else sys.stdin.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageFailure(f"cannot read record file `{path}`: {exc}") from None
+        raise UsageFailure(f"cannot read record file `{path}`: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -412,12 +412,11 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     ios = IOs(out=stdout or sys.stdout, err=stderr or sys.stderr)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=args, prog_name="privacy-rules", standalone_mode=False, obj=ios)
+        # click writes --help and its own messages to sys.stdout/err; point them at our streams
+        with redirect_stdout(ios.out), redirect_stderr(ios.err):
+            cli.main(args=args, prog_name="privacy-rules", standalone_mode=False, obj=ios)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except click.exceptions.NoArgsIsHelp as exc:  # pragma: no cover - click version dependent
-        print(exc.format_message(), file=ios.err)
-        return EXIT_USAGE
     except click.UsageError as exc:
         print(f"error: {exc.format_message()}", file=ios.err)
         if exc.ctx is not None:

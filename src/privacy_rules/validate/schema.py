@@ -19,6 +19,13 @@ from ..load import LoadedYaml
 from ..model import Diagnostic, Severity
 
 
+PREDICATES = (
+    "role", "subject", "within", "expired", "happened", "consent", "consent_for_question", "consent_withdrawn",
+    "objection", "restriction", "erasure", "rights_request", "legal_hold", "legal_order", "data_category", "keep",
+    "processor_dpa", "transfer", "recipient_serves", "channel_electronic", "fact", "all", "any", "not",
+)
+
+
 @lru_cache(maxsize=None)
 def _validator(name: str) -> Draft202012Validator:
     # Cached per schema name: the schemas ship with the package and never change at run time.
@@ -70,7 +77,11 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         return f"`{where}` fits more than one form; give only one of the alternatives (e.g. `months` or `years`)", None
     if v in ("oneOf", "anyOf") and isinstance(err.instance, dict) and len(err.instance) == 1:
         key = next(iter(err.instance))
-        return f"`{where}`: `{key}` is not a predicate this language knows, or its value has the wrong form", \
+        if key not in PREDICATES:
+            close = difflib.get_close_matches(str(key), PREDICATES, n=1, cutoff=0.6)
+            return f"`{where}`: unknown predicate `{key}`", (
+                f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
+        return f"`{where}`: the value of predicate `{key}` has the wrong form", \
             "see the predicate table in docs/rule-language.md"
     return f"`{where}`: {err.message}", None
 
