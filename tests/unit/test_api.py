@@ -1,0 +1,32 @@
+"""The public API is what __init__ documents, and nothing more (pypa/build's test_module)."""
+
+from __future__ import annotations
+
+import re
+
+import privacy_rules
+
+
+def test_all_matches_dir_and_is_documented():
+    assert sorted(dir(privacy_rules)) == sorted(privacy_rules.__all__)
+    doc = privacy_rules.__doc__ or ""
+    for name in ("load_pack", "check_pack", "compile_pack", "decide", "decide_all", "decide_batch", "explain",
+                 "Outcome"):
+        assert name in doc, name
+
+
+def test_every_exported_name_exists():
+    for name in privacy_rules.__all__:
+        assert getattr(privacy_rules, name) is not None
+
+
+def test_importing_does_not_import_optional_engines():
+    import sys
+
+    assert "durable" not in sys.modules or "privacy_rules.engines.durable" not in sys.modules
+
+
+def test_version_is_pep440():
+    from importlib.metadata import version
+
+    assert re.fullmatch(r"\d+\.\d+\.\d+.*", version("privacy-rules"))
