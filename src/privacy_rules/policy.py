@@ -15,7 +15,7 @@ from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_date
 from .decide import ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, build_decision, combine, keep_until_for
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
-from .records import Facts, RecordInvalid, normalize, record_id_of
+from .records import Facts, RecordInvalid, normalize, normalize_fast, record_id_of
 
 _MAX_CTX = 4096
 
@@ -59,6 +59,7 @@ class Policy:
         self._months = tuple(pack.vocabulary.windows[w].months for w in sorted(pack.vocabulary.windows))
         self._plans: dict[Question, tuple[QuestionPlan, tuple[int, ...]]] = {}
         self._ctx: dict[str, _Ctx] = {}
+        self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
@@ -117,10 +118,15 @@ class Policy:
         as_of = _as_of(as_of)
         q = self.check_question(question)
         try:
-            facts = normalize(record)
+            facts = self.facts(record)
         except RecordInvalid as exc:
             return self._invalid(q, as_of, exc.record_id, exc.problems)
         return self._decide_facts(facts, q, as_of)
+
+    def facts(self, record: Any) -> Facts:
+        """The checked, normalised record; raises RecordInvalid naming every problem."""
+        facts = normalize_fast(record, self._dates)
+        return facts if facts is not None else normalize(record)
 
     def decide_all(self, record: Mapping[str, Any], questions: Sequence[Question] | None = None, *,
                    as_of: date) -> tuple[Decision, ...]:
@@ -133,7 +139,7 @@ class Policy:
         as_of = _as_of(as_of)
         qs = [self.check_question(q) for q in (questions or self.standard_questions)]
         try:
-            facts = normalize(record)
+            facts = self.facts(record)
         except RecordInvalid as exc:
             return tuple(self._invalid(q, as_of, exc.record_id, exc.problems) for q in qs)
         return tuple(self._decide_facts(facts, q, as_of) for q in qs)
@@ -144,12 +150,18 @@ class Policy:
         keep_code = None
         keep_missing: tuple[str, ...] = ()
         if plan.needs_keep:
-            kd = self._decide_facts(facts, self._keep_q, as_of)
-            keep_code = {Outcome.ALLOW: True, Outcome.DENY: False}.get(kd.outcome)
-            keep_missing = kd.missing_facts
+            keep_code = self._keep_status(facts, ctx)
+            if keep_code is None:  # only then does anyone need to know what keep is missing
+                keep_missing = self._decide_facts(facts, self._keep_q, as_of).missing_facts
         statuses = plan.evaluate(facts, ctx, keep_code)
         return build_decision(pack=self.pack, plan=plan, effects=effects, statuses=statuses, facts=facts,
                               as_of=as_of, asof=asof, lang=self.lang, keep_missing=keep_missing)
+
+    def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
+        """keep (default scope) as a status: True allow, False deny, None undetermined."""
+        plan, effects = self.plan(self._keep_q)
+        outcome = combine(effects, plan.evaluate(facts, ctx, None))[0]
+        return True if outcome == ALLOW_S else (None if outcome == UND_S else False)
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
                  problems: tuple[Diagnostic, ...]) -> Decision:
@@ -167,23 +179,20 @@ class Policy:
         qs = [self.check_question(q) for q in questions]
         ctx, asof = self._context(as_of)
         plans = [self.plan(q) for q in qs]
-        keep_plan, keep_effects = self.plan(self._keep_q)
         need_keep = any(p.needs_keep for p, _ in plans)
         windows = self.pack.vocabulary.windows
         und = tuple(Answer(UND_S, None, None) for _ in qs)
+        fast, cache = normalize_fast, self._dates
         for index, record in enumerate(records):
             try:
-                facts = normalize(record)
+                facts = fast(record, cache) or normalize(record)
             except RecordInvalid as exc:
                 yield BatchRow(index, exc.record_id, und, _compact(exc.problems))
                 continue
             except Exception as exc:  # a host object that breaks on access must not end the sweep
                 yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
                 continue
-            keep_code = None
-            if need_keep:
-                ko, _, _ = combine(keep_effects, keep_plan.evaluate(facts, ctx, None))
-                keep_code = True if ko == ALLOW_S else (False if ko != UND_S else None)
+            keep_code = self._keep_status(facts, ctx) if need_keep else None
             answers = []
             for (plan, effects), q in zip(plans, qs):
                 statuses = plan.evaluate(facts, ctx, keep_code)

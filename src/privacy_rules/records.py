@@ -278,3 +278,149 @@ def _build(record: Mapping[str, Any]) -> Facts:
         data_categories=frozenset(record.get("data_categories") or ()),
         systems=tuple(record.get("systems") or ()),
     )
+
+
+# --- fast path -----------------------------------------------------------------------------
+# The checked builder above is the plain definition. The fast path below accepts only what
+# it can prove clean in one pass over plain dicts, lists and strings; anything else (a
+# problem, a date object subclass, a tuple) returns None and the plain path decides, so the
+# two cannot disagree on what is accepted (tests/property/test_records_fastpath.py).
+
+_ENUMS = {
+    kind: frozenset(kind[5:].split("|"))
+    for kind in {*TOP_SCALARS.values(), *(k for fields, _ in LIST_FIELDS.values() for k in fields.values())}
+    if kind.startswith("enum:")
+}
+_REL_PATH = {k: f"relationship.{k}" for k in RELATIONSHIP_FIELDS}
+_REL_KEYS = frozenset(RELATIONSHIP_FIELDS)
+_LIST_SPECS = tuple(
+    (name, tuple(fields.items()), frozenset(fields), tuple(sorted(required)))
+    for name, (fields, required) in LIST_FIELDS.items()
+)
+_EMPTY: tuple[tuple[Any, ...], ...] = ()
+
+
+def _ok_date(value: str, cache: dict[str, bool]) -> bool:
+    ok = cache.get(value)
+    if ok is None:
+        try:
+            parse_date(value)
+            ok = True
+        except ValueError:
+            ok = False
+        if len(cache) < 200_000:  # bounded: a sweep sees a few thousand distinct days
+            cache[value] = ok
+    return ok
+
+
+def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
+    t = type(value)
+    if kind == "date":
+        return t is str and _ok_date(value, cache)
+    if kind == "str":
+        return t is str
+    if kind == "bool":
+        return t is bool
+    if kind == "int":
+        return t is int and 1900 <= value <= 2200
+    return t is str and value in _ENUMS[kind]
+
+
+_EMPTY_LISTS: dict[str, tuple[tuple[Any, ...], ...]] = {name: () for name in LIST_FIELDS}
+_SPEC = {name: (fields, keys, required) for name, fields, keys, required in _LIST_SPECS}
+# key -> how to read it: 0 id, 1 role, 2 enum scalar, 3 date scalar, 4 relationship, 5 id list,
+# 6 facts, 7 host, 8 event list
+_KIND: dict[str, int] = {"id": 0, "role": 1, "contact_address_kind": 2, "source": 2, "art14_informed_on": 3,
+                         "relationship": 4, "subject_categories": 5, "data_categories": 5, "systems": 5,
+                         "facts": 6, "host": 7, **{name: 8 for name in LIST_FIELDS}}
+
+
+def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
+    """Facts for a clean record in one pass over its keys, or None to let ``normalize`` decide.
+
+    Pure but for ``cache``, which maps date strings to validity; the caller owns it (a Policy
+    keeps one). Cost follows what the record holds: absent lists cost nothing.
+    """
+    if type(record) is not dict:
+        return None
+    rid = role = subjects = None
+    s: dict[str, Any] = {}
+    lists = _EMPTY_LISTS.copy()
+    cats: Any = ()
+    systems: Any = ()
+    for key, value in record.items():
+        kind = _KIND.get(key)
+        if kind is None:
+            return None
+        if value is None:
+            continue
+        if kind == 8:
+            if type(value) is not list or len(value) > MAX_LIST:
+                return None
+            if value:
+                fields, keys, required = _SPEC[key]
+                rows = []
+                for entry in value:
+                    if type(entry) is not dict or not keys.issuperset(entry):
+                        return None
+                    for name in required:
+                        if entry.get(name) is None:
+                            return None
+                    row = []
+                    for name, fkind in fields:
+                        v = entry.get(name)
+                        if v is not None and not _fast_value(fkind, v, cache):
+                            return None
+                        row.append(v)
+                    if key == "vouchers" and row[1] is None:
+                        row[1] = f"{row[0]:04d}-12-31"  # R11: calendar fiscal year unless stated
+                    rows.append(tuple(row))
+                lists[key] = tuple(rows)
+        elif kind == 4:
+            if type(value) is not dict or not _REL_KEYS.issuperset(value):
+                return None
+            for name, v in value.items():
+                if v is not None:
+                    if type(v) is not str or not _ok_date(v, cache):
+                        return None
+                    s[_REL_PATH[name]] = v
+        elif kind == 0:
+            if type(value) is not str or not value:
+                return None
+            rid = value
+        elif kind == 5:
+            if type(value) is not list:
+                return None
+            for x in value:
+                if type(x) is not str:
+                    return None
+            if key == "subject_categories":
+                subjects = frozenset(value)
+            elif key == "data_categories":
+                cats = value
+            else:
+                systems = value
+        elif kind == 1 or kind == 2:
+            if type(value) is not str or value not in _ENUMS[TOP_SCALARS[key]]:
+                return None
+            if kind == 1:
+                role = value
+            else:
+                s[key] = value
+        elif kind == 3:
+            if type(value) is not str or not _ok_date(value, cache):
+                return None
+            s[key] = value
+        elif kind == 6:
+            if type(value) is not dict:
+                return None
+            for name, v in value.items():
+                if type(name) is not str or (v is not None and type(v) not in (str, int, float, bool)):
+                    return None
+                if v is not None:
+                    s["facts." + name] = v
+        elif type(value) is not dict:  # host
+            return None
+    if rid is None:
+        return None
+    return Facts(rid, role, subjects, s, lists, frozenset(cats), tuple(systems))

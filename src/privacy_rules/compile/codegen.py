@@ -55,6 +55,10 @@ def _lit(value: Any) -> str:
 
 
 class _Gen:
+    """Builds one evaluator. Cheap predicates are inlined; an expression used by two or more
+    rules (the file-level ``role: controller``) is computed once into a local (CSE); event
+    lists are bound to locals and an empty list short-circuits without a call."""
+
     def __init__(self, pack: Pack, question: Question, window_index: Mapping[str, int]) -> None:
         self.pack = pack
         self.q = question
@@ -62,12 +66,29 @@ class _Gen:
         self.ns: dict[str, Any] = {"_rt": runtime}
         self.needs_keep = False
         self._n = 0
+        self._t = 0
+        self.lists: set[str] = set()
+        self.cuts: set[int] = set()
 
     def const(self, value: Any) -> str:
         name = f"_k{self._n}"
         self._n += 1
         self.ns[name] = value
         return name
+
+    def tmp(self) -> str:
+        self._t += 1
+        return f"t{self._t}"
+
+    def lst(self, name: str) -> str:
+        if name not in LIST_FIELDS:
+            raise CompileError(f"unknown list `{name}`")
+        self.lists.add(name)
+        return f"L_{name}"
+
+    def cut(self, wi: int) -> str:
+        self.cuts.add(wi)
+        return f"CUT{wi}"
 
     # Each predicate compiles to an expression whose value is True, False or None.
     def expr(self, p: Pred) -> str:
@@ -78,41 +99,60 @@ class _Gen:
         if k == "any":
             return f"_rt.k_or(({''.join(self.expr(c) + ', ' for c in p.children)}))"
         if k == "not":
-            return f"_rt.k_not({self.expr(p.children[0])})"
+            t = self.tmp()
+            return f"(None if ({t} := {self.expr(p.children[0])}) is None else not {t})"
         if k == "role":
-            return f"(None if R.role is None else R.role == {_lit(a)})"
+            return f"(None if ROLE is None else ROLE == {_lit(a)})"
         if k == "subject":
             ids = frozenset([a] if isinstance(a, str) else a)
-            return f"(None if R.subjects is None else not R.subjects.isdisjoint({self.const(ids)}))"
+            return f"(None if SUBJ is None else not SUBJ.isdisjoint({self.const(ids)}))"
         if k in ("within", "expired"):
             w = v.windows[a]
-            wi = self.window_index[a]
-            fn = "within" if k == "within" else "expired"
+            cut = self.cut(self.window_index[a])
             if w.is_list:
                 name, idx = LIST_DATE_PATHS[w.anchor]
-                return f"_rt.l{fn}(R.lists[{_lit(name)}], {idx}, C.asof, C.cut[{wi}])"
-            return f"_rt.{fn}(R.s.get({_lit(w.anchor)}), C.asof, C.cut[{wi}], {_lit(w.open_if_absent)})"
+                lst = self.lst(name)
+                return f"(_rt.l{k}({lst}, {idx}, A, {cut}) if {lst} else False)"
+            t = self.tmp()
+            get = f"({t} := S.get({_lit(w.anchor)}))"
+            if k == "within":
+                if w.open_if_absent:
+                    return f"(True if {get} is None or {t} > A else {t} >= {cut})"
+                return f"(None if {get} is None else ({t} >= {cut} if {t} <= A else False))"
+            if w.open_if_absent:
+                return f"(False if {get} is None or {t} > A else {t} < {cut})"
+            return f"(None if {get} is None else ({t} < {cut} if {t} <= A else False))"
         if k == "happened":
-            return f"_rt.happened(R.s.get({_lit(a)}), C.asof)"
+            t = self.tmp()
+            return f"(({t} := S.get({_lit(a)})) is not None and {t} <= A)"
         if k == "consent":
-            return f"_rt.consent(R.lists['consents'], {_lit(a)}, None, C.asof)"
+            lst = self.lst("consents")
+            return f"(_rt.consent({lst}, {_lit(a)}, None, A) if {lst} else False)"
         if k == "consent_for_question":
             rec = self.q.recipient if self.q.action is Action.SHARE else None
-            return f"_rt.consent(R.lists['consents'], {_lit(self.q.purpose)}, {_lit(rec)}, C.asof)"
+            lst = self.lst("consents")
+            return f"(_rt.consent({lst}, {_lit(self.q.purpose)}, {_lit(rec)}, A) if {lst} else False)"
         if k == "consent_withdrawn":
-            return f"_rt.consent_withdrawn(R.lists['consents'], {_lit(None if a == 'any' else a)}, C.asof)"
+            lst = self.lst("consents")
+            return f"(_rt.consent_withdrawn({lst}, {_lit(None if a == 'any' else a)}, A) if {lst} else False)"
         if k == "objection":
-            return f"_rt.objection(R.lists['objections'], {_lit(None if a == 'any' else a)}, C.asof)"
+            lst = self.lst("objections")
+            return f"(_rt.objection({lst}, {_lit(None if a == 'any' else a)}, A) if {lst} else False)"
         if k == "restriction":
-            return f"_rt.restriction(R.lists['restrictions'], {_lit(None if a == 'active' else a)}, C.asof)"
+            lst = self.lst("restrictions")
+            return f"(_rt.restriction({lst}, {_lit(None if a == 'active' else a)}, A) if {lst} else False)"
         if k == "erasure":
-            return f"_rt.erasure(R.lists['erasure_requests'], {_lit(a == 'verified')}, C.asof)"
+            lst = self.lst("erasure_requests")
+            return f"(_rt.erasure({lst}, {_lit(a == 'verified')}, A) if {lst} else False)"
         if k == "rights_request":
-            return "_rt.pending_verification(R.lists['erasure_requests'], R.lists['rights_requests'], C.asof)"
+            e, r = self.lst("erasure_requests"), self.lst("rights_requests")
+            return f"(_rt.pending_verification({e}, {r}, A) if {e} or {r} else False)"
         if k == "legal_hold":
-            return "_rt.legal_hold(R.lists['legal_holds'], C.asof)"
+            lst = self.lst("legal_holds")
+            return f"(_rt.legal_hold({lst}, A) if {lst} else False)"
         if k == "legal_order":
-            return f"_rt.legal_order(R.lists['disclosure_orders'], {_lit(self.q.recipient)}, C.asof)"
+            lst = self.lst("disclosure_orders")
+            return f"(_rt.legal_order({lst}, {_lit(self.q.recipient)}, A) if {lst} else False)"
         if k == "data_category":
             return f"({_lit(a)} in R.data_categories)"
         if k == "keep":
@@ -120,7 +160,7 @@ class _Gen:
             return "K"
         if k == "processor_dpa":
             r = v.recipients[self.q.recipient]  # type: ignore[index]
-            return f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, C.asof)"
+            return f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, A)"
         if k == "transfer":
             r = v.recipients[self.q.recipient]  # type: ignore[index]
             if r.eea:
@@ -130,7 +170,7 @@ class _Gen:
                  v.transfer_mechanisms[t.mechanism].valid_until)
                 for t in r.transfers
             )
-            return f"_rt.transfer_lawful({self.const(spans)}, C.asof)"
+            return f"_rt.transfer_lawful({self.const(spans)}, A)"
         if k == "recipient_serves":
             r = v.recipients[self.q.recipient]  # type: ignore[index]
             return _lit(self.q.purpose in r.purposes)
@@ -139,15 +179,18 @@ class _Gen:
             return _lit(bool(ch.get("electronic")) == bool(a))
         if k == "fact":
             op, value = a["op"], a["value"]
-            return f"_rt.fact(R.s.get({_lit(a['path'])}), {_lit(op)}, {self.const(value)})"
+            return f"_rt.fact(S.get({_lit(a['path'])}), {_lit(op)}, {self.const(value)})"
         raise CompileError(f"unknown predicate `{k}`")
 
-    def rule_block(self, i: int, conds: tuple[Pred, ...]) -> list[str]:
+    @staticmethod
+    def rule_block(i: int, conds: list[str]) -> list[str]:
         """Statements computing s{i}: Kleene AND of conds, stopping at the first false."""
         lines: list[str] = [f"s{i} = True"]
         indent = ""
         for c in conds:
-            lines.append(f"{indent}x = {self.expr(c)}")
+            if c == "True":
+                continue
+            lines.append(f"{indent}x = {c}")
             lines.append(f"{indent}if x is False:")
             lines.append(f"{indent}    s{i} = False")
             lines.append(f"{indent}else:")
@@ -181,10 +224,22 @@ def compile_question(pack: Pack, question: Question, window_index: Mapping[str, 
     """The plan for one (already checked) question: targeted rules and their generated evaluator."""
     rules = tuple(r for r in pack.rules if targets(r, question, pack))
     gen = _Gen(pack, question, window_index)
-    body: list[str] = []
+    conds = [[gen.expr(p) for p in rule.when] for rule in rules]
+    # CSE: an expression two rules share is computed once, up front. Only expressions without
+    # walrus temporaries qualify, so hoisting cannot reorder a temporary's assignment.
+    counts: dict[str, int] = {}
+    for cs in conds:
+        for c in set(cs):
+            counts[c] = counts.get(c, 0) + 1
+    shared = sorted(c for c, n in counts.items() if n > 1 and ":=" not in c and c != "True")
+    hoisted = {c: f"c{i}" for i, c in enumerate(shared)}
+    body: list[str] = ["A = C.asof", "S = R.s", "ROLE = R.role", "SUBJ = R.subjects"]
+    body += [f"L_{name} = R.lists[{_lit(name)}]" for name in sorted(gen.lists)]
+    body += [f"CUT{wi} = C.cut[{wi}]" for wi in sorted(gen.cuts)]
+    body += [f"{name} = {c}" for c, name in hoisted.items()]
     for i, rule in enumerate(rules):
         body.append(f"# {i}: {rule.id}")  # rule ids match a strict pattern; safe in a comment
-        body.extend(gen.rule_block(i, rule.when))
+        body.extend(gen.rule_block(i, [hoisted.get(c, c) for c in conds[i]]))
     statuses = ", ".join(f"s{i}" for i in range(len(rules)))
     src = "def _eval(R, C, K):\n" + "".join(f"    {line}\n" for line in body)
     src += f"    return ({statuses}{',' if len(rules) == 1 else ''})\n"

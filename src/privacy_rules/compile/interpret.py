@@ -1,0 +1,90 @@
+"""The plain definition of every predicate: a tree-walking interpreter, no code generation.
+
+Slow and obvious on purpose. The generated evaluators (codegen.py) inline, hoist and
+short-circuit; tests/property/test_codegen_equals_plain.py checks that they give exactly
+these statuses for generated records and every question (STYLE: a fast path equals the
+plain definition).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Action, Pack, Pred, Question, Rule
+from ..records import LIST_DATE_PATHS, Facts
+from . import runtime as rt
+
+
+def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[str, str], keep: Any) -> Any:
+    """True, False or None (unknown) for one predicate."""
+    k, a = p.kind, p.arg
+    v = pack.vocabulary
+    sub = [holds(c, pack, q, facts, asof, cuts, keep) for c in p.children]
+    if k == "all":
+        return rt.k_and(sub)
+    if k == "any":
+        return rt.k_or(sub)
+    if k == "not":
+        return rt.k_not(sub[0])
+    if k == "role":
+        return None if facts.role is None else facts.role == a
+    if k == "subject":
+        wanted = {a} if isinstance(a, str) else set(a)
+        return None if facts.subjects is None else bool(facts.subjects & wanted)
+    if k in ("within", "expired"):
+        w = v.windows[a]
+        if w.is_list:
+            name, idx = LIST_DATE_PATHS[w.anchor]
+            fn = rt.lwithin if k == "within" else rt.lexpired
+            return fn(facts.lists[name], idx, asof, cuts[a])
+        fn2 = rt.within if k == "within" else rt.expired
+        return fn2(facts.s.get(w.anchor), asof, cuts[a], w.open_if_absent)
+    if k == "happened":
+        return rt.happened(facts.s.get(a), asof)
+    if k == "consent":
+        return rt.consent(facts.lists["consents"], a, None, asof)
+    if k == "consent_for_question":
+        return rt.consent(facts.lists["consents"], q.purpose, q.recipient if q.action is Action.SHARE else None, asof)
+    if k == "consent_withdrawn":
+        return rt.consent_withdrawn(facts.lists["consents"], None if a == "any" else a, asof)
+    if k == "objection":
+        return rt.objection(facts.lists["objections"], None if a == "any" else a, asof)
+    if k == "restriction":
+        return rt.restriction(facts.lists["restrictions"], None if a == "active" else a, asof)
+    if k == "erasure":
+        return rt.erasure(facts.lists["erasure_requests"], a == "verified", asof)
+    if k == "rights_request":
+        return rt.pending_verification(facts.lists["erasure_requests"], facts.lists["rights_requests"], asof)
+    if k == "legal_hold":
+        return rt.legal_hold(facts.lists["legal_holds"], asof)
+    if k == "legal_order":
+        return rt.legal_order(facts.lists["disclosure_orders"], q.recipient, asof)
+    if k == "data_category":
+        return a in facts.data_categories
+    if k == "keep":
+        return keep
+    r = v.recipients.get(q.recipient or "")
+    if k == "processor_dpa":
+        return rt.in_force(r.dpa_signed_on, r.dpa_ends_on, asof)
+    if k == "transfer":
+        if r.eea:
+            return True
+        return any(
+            (t.from_on is None or t.from_on <= asof) and (t.until_on is None or asof <= t.until_on)
+            and rt.in_force(v.transfer_mechanisms[t.mechanism].valid_from or "0000-01-01",
+                            v.transfer_mechanisms[t.mechanism].valid_until, asof)
+            for t in r.transfers
+        )
+    if k == "recipient_serves":
+        return q.purpose in r.purposes
+    if k == "channel_electronic":
+        return bool(v.channels[q.channel].get("electronic")) == bool(a)
+    if k == "fact":
+        return rt.fact(facts.s.get(a["path"]), a["op"], a["value"])
+    raise ValueError(f"unknown predicate `{k}`")
+
+
+def statuses(rules: tuple[Rule, ...], pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[str, str],
+             keep: Any) -> tuple[Any, ...]:
+    """One status per rule: the Kleene AND of its conditions."""
+    return tuple(rt.k_and(holds(p, pack, q, facts, asof, cuts, keep) for p in r.when) for r in rules)

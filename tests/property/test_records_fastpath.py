@@ -1,0 +1,49 @@
+"""normalize_fast accepts exactly the clean records and builds the same Facts as normalize."""
+
+from __future__ import annotations
+
+import copy
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from privacy_rules.records import RecordInvalid, normalize, normalize_fast
+
+from .strategies import records
+
+SUBJECTS = ["prospect", "customer", "partner"]
+BAD_VALUES = st.sampled_from(["2023-02-30", "2024-1-5", "2024-01-01T00:00", 5, True, None, [], {}, "x", 2024.0])
+KEYS = st.sampled_from(["id", "role", "consents", "relationship", "consent", "facts", "host", "vouchers",
+                        "subject_categories", "objections", "source", "art14_informed_on", "systems"])
+
+
+def _same(record) -> None:
+    fast = normalize_fast(copy.deepcopy(record), {})
+    try:
+        slow = normalize(record)
+    except RecordInvalid:
+        assert fast is None
+        return
+    if fast is not None:
+        for attr in fast.__slots__:
+            assert getattr(fast, attr) == getattr(slow, attr), attr
+
+
+@settings(max_examples=500, deadline=None)
+@given(records(SUBJECTS, ["newsletter", "crm"], ["hubspot"]))
+def test_fast_path_equals_plain_on_valid_records(record):
+    assert normalize_fast(record, {}) is not None
+    _same(record)
+
+
+@settings(max_examples=500, deadline=None)
+@given(records(SUBJECTS, ["newsletter", "crm"], ["hubspot"]), KEYS, BAD_VALUES, st.booleans())
+def test_fast_path_never_accepts_what_plain_rejects(record, key, value, nested):
+    broken = copy.deepcopy(record)
+    if nested and isinstance(broken.get("relationship"), dict):
+        broken["relationship"]["first_contact_on"] = value
+    elif nested and broken.get("consents"):
+        broken["consents"][0]["given_on"] = value
+    else:
+        broken[key] = value
+    _same(broken)
