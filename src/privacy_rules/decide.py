@@ -7,13 +7,15 @@ Everything here is a pure function of its arguments; nothing reads a clock or gl
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
 from .compile.runtime import latest
 from .dates import add_months
-from .model import (AppliedRule, Basis, Citation, Decision, Effect, Obligation, Outcome, Pack, Pred, Question,
-                    RuleStatus, Window)
+from .model import (AppliedRule, Basis, Citation, Decision, Effect, Obligation, ObligationSpec, Outcome, Pack, Pred,
+                    Question, RuleStatus, Window)
 from .records import LIST_DATE_PATHS, Facts
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
@@ -119,83 +121,117 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
     return out
 
 
-def build_decision(*, pack: Pack, plan: QuestionPlan, effects: Sequence[int], statuses: Sequence[Any],
-                   facts: Facts, as_of: date, asof: str, lang: str, keep_missing: tuple[str, ...] = ()) -> Decision:
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """Per-question values an explanation needs, built once at compile time so that building a
+    Decision is assembly, not lookup (the per-record API's hot path)."""
+
+    effects: tuple[int, ...]
+    applied: tuple[Mapping[RuleStatus, AppliedRule], ...]
+    cites: tuple[tuple[str, Citation], ...]
+    basis: tuple[Basis | None, ...]
+    heads: tuple[str, ...]  # "by `rule` (Art. 6(1)(f))"
+    texts: tuple[str, ...]
+    obligations: tuple[tuple[tuple[ObligationSpec, str], ...], ...]  # (spec, text in lang)
+
+
+def tables_for(pack: Pack, plan: QuestionPlan, lang: str) -> Tables:
+    q = plan.question
+    purpose_basis = pack.vocabulary.purposes.get(q.purpose or "", {}).get("basis")
+    bases = []
+    for r in plan.rules:
+        bid = r.basis or (purpose_basis if r.effect in (Effect.PERMIT, Effect.OVERRIDE) else None)
+        bases.append(pack.vocabulary.lawful_bases.get(bid) if bid else None)
+    return Tables(
+        effects=tuple(EFFECT_CODE[r.effect] for r in plan.rules),
+        applied=tuple(
+            MappingProxyType({st: AppliedRule(rule_id=r.id, effect=r.effect, status=st, span=r.span) for st in RuleStatus})
+            for r in plan.rules
+        ),
+        cites=tuple((r.id, r.citation) for r in plan.rules),
+        basis=tuple(bases),
+        heads=tuple(f"by `{r.id}`" + (f" ({b.article})" if b else "") for r, b in zip(plan.rules, bases)),
+        texts=tuple((r.explain.get(lang) or r.explain.get("en") or "").strip() for r in plan.rules),
+        obligations=tuple(
+            tuple((o, o.text.get(lang) or o.text.get("en") or next(iter(o.text.values()), o.id)) for o in r.obligations)
+            for r in plan.rules
+        ),
+    )
+
+
+_OUTCOMES = {o.value: o for o in Outcome}
+
+
+def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any],
+                   facts: Facts, as_of: date, asof: str, keep_missing: tuple[str, ...] = ()) -> Decision:
     """The full, explained Decision for one evaluated question. Pure."""
+    effects = tables.effects
     outcome, idx, why = combine(effects, statuses)
     rules = plan.rules
     windows = pack.vocabulary.windows
-    q = plan.question
-    decisive = rules[idx] if idx is not None else None
+    allow = outcome == ALLOW_S
     applied: list[AppliedRule] = []
+    citations: list[tuple[str, Citation]] = [tables.cites[idx]] if idx is not None else []
+    obligations: list[Obligation] = []
+    overridden: list[str] = []
     for i, s in enumerate(statuses):
-        r = rules[i]
         if s is None:
-            status = RuleStatus.UNKNOWN
-        elif s is not True:
+            applied.append(tables.applied[i][RuleStatus.UNKNOWN])
             continue
-        elif i == idx:
+        if s is not True:
+            continue
+        e = effects[i]
+        if i == idx:
             status = RuleStatus.DECISIVE
-        elif why == "override" and effects[i] == FORBID or why == "forbid" and effects[i] == PERMIT:
+        elif why == "override" and e == FORBID or why == "forbid" and e == PERMIT:
             status = RuleStatus.OVERRIDDEN
+            overridden.append(rules[i].id)
         else:
             status = RuleStatus.APPLIED
-        applied.append(AppliedRule(rule_id=r.id, effect=r.effect, status=status, span=r.span))
-    held = [rules[i] for i, s in enumerate(statuses) if s is True]
-    citations: list[tuple[str, Citation]] = []
-    if decisive is not None:
-        citations.append((decisive.id, decisive.citation))
-    citations.extend((r.id, r.citation) for r in held if r is not decisive)
-    basis: Basis | None = None
-    if decisive is not None and outcome == ALLOW_S:
-        basis_id = decisive.basis or (pack.vocabulary.purposes.get(q.purpose or "", {}).get("basis"))
-        if basis_id:
-            basis = pack.vocabulary.lawful_bases.get(basis_id)
+        applied.append(tables.applied[i][status])
+        if i != idx:
+            citations.append(tables.cites[i])
+        if tables.obligations[i] and (allow or e != PERMIT):  # a permission that did not decide brings no duty
+            for o, text in tables.obligations[i]:
+                due = None
+                if o.due is not None:
+                    end = window_end_of(windows[o.due], facts, asof)
+                    due = end if isinstance(end, date) else None
+                obligations.append(Obligation(id=o.id, rule_id=rules[i].id, article=o.article, text=text, due_on=due))
+    basis = tables.basis[idx] if allow and idx is not None else None
     keep_until = None
-    if outcome == ALLOW_S and q.action.value == "keep":
-        tier = OVERRIDE if why == "override" else PERMIT
-        keep_until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof)
-    obligations: list[Obligation] = []
-    for r in held:
-        if r.effect is Effect.PERMIT and outcome != ALLOW_S:
-            continue  # a permission that did not decide brings no duty with it
-        for o in r.obligations:
-            due = None
-            if o.due is not None:
-                end = window_end_of(windows[o.due], facts, asof)
-                due = end if isinstance(end, date) else None
-            text = o.text.get(lang) or o.text.get("en") or next(iter(o.text.values()), o.id)
-            obligations.append(Obligation(id=o.id, rule_id=r.id, article=o.article, text=text, due_on=due))
+    if allow and plan.question.action.value == "keep":
+        keep_until = keep_until_for(plan, statuses, OVERRIDE if why == "override" else PERMIT, effects, windows,
+                                    facts, asof)
     missing: list[str] = []
     if outcome == UND_S:
         for i, s in enumerate(statuses):
             if s is None:
                 missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
     missing_t = tuple(dict.fromkeys(missing))
+    decisive = rules[idx] if idx is not None else None
     return Decision(
-        outcome=Outcome(outcome), question=q, as_of=as_of, record_id=facts.id, pack_version=pack.version,
-        decisive_rule=decisive.id if decisive else None, decisive_span=decisive.span if decisive else None,
-        reason=_reason(outcome, why, decisive, basis, keep_until, applied, missing_t, lang),
+        outcome=_OUTCOMES[outcome], question=plan.question, as_of=as_of, record_id=facts.id,
+        pack_version=pack.version, decisive_rule=decisive.id if decisive else None,
+        decisive_span=decisive.span if decisive else None,
+        reason=_reason(outcome, why, idx, tables, keep_until, overridden, missing_t),
         basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
         obligations=tuple(obligations), missing_facts=missing_t,
     )
 
 
-def _reason(outcome: str, why: str, decisive: Any, basis: Basis | None, keep_until: date | None,
-            applied: list[AppliedRule], missing: tuple[str, ...], lang: str) -> str:
+def _reason(outcome: str, why: str, idx: int | None, tables: Tables, keep_until: date | None,
+            overridden: list[str], missing: tuple[str, ...]) -> str:
     if why == "no-basis":
         return "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"
-    if outcome == UND_S:
+    if outcome == UND_S or idx is None:
         if missing:
             return "cannot decide: missing " + ", ".join(f"`{m}`" for m in missing)
         return "cannot decide: a rule that could change the answer depends on facts the record lacks"
-    text = (decisive.explain.get(lang) or decisive.explain.get("en") or "").strip()
-    head = f"{outcome} by `{decisive.id}`"
-    if basis is not None:
-        head += f" ({basis.article})"
-    over = [a.rule_id for a in applied if a.status is RuleStatus.OVERRIDDEN]
-    if over:
-        head += ", overriding " + ", ".join(f"`{o}`" for o in over)
+    head = f"{outcome} {tables.heads[idx]}"
+    if overridden:
+        head += ", overriding " + ", ".join(f"`{o}`" for o in overridden)
     if keep_until is not None:
         head += f"; keep until {keep_until.isoformat()}"
+    text = tables.texts[idx]
     return f"{head}: {text}" if text else head

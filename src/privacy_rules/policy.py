@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_date
-from .decide import ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, build_decision, combine, keep_until_for
+from .decide import ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, keep_until_for, tables_for
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
 from .records import Facts, RecordInvalid, normalize, normalize_fast, record_id_of
 
@@ -58,6 +58,7 @@ class Policy:
         self._windex = window_indices(pack)
         self._months = tuple(pack.vocabulary.windows[w].months for w in sorted(pack.vocabulary.windows))
         self._plans: dict[Question, tuple[QuestionPlan, tuple[int, ...]]] = {}
+        self._tables: dict[Question, Tables] = {}
         self._ctx: dict[str, _Ctx] = {}
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
         self._keep_q = Question.keep(pack.default_scope)
@@ -93,7 +94,9 @@ class Policy:
         got = self._plans.get(q)
         if got is None:
             plan = compile_question(self.pack, q, self._windex)
-            got = (plan, tuple(EFFECT_CODE[r.effect] for r in plan.rules))
+            tables = tables_for(self.pack, plan, self.lang)
+            self._tables[q] = tables
+            got = (plan, tables.effects)
             self._plans[q] = got
         return got
 
@@ -154,8 +157,8 @@ class Policy:
             if keep_code is None:  # only then does anyone need to know what keep is missing
                 keep_missing = self._decide_facts(facts, self._keep_q, as_of).missing_facts
         statuses = plan.evaluate(facts, ctx, keep_code)
-        return build_decision(pack=self.pack, plan=plan, effects=effects, statuses=statuses, facts=facts,
-                              as_of=as_of, asof=asof, lang=self.lang, keep_missing=keep_missing)
+        return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
+                              as_of=as_of, asof=asof, keep_missing=keep_missing)
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""

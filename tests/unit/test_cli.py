@@ -184,3 +184,26 @@ def test_python_m_runs():
     proc = subprocess.run([sys.executable, "-m", "privacy_rules", "check", "tests/packs/broken/duplicate-id"],
                           capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, NO_COLOR="1"))
     assert proc.returncode == 1 and "PR201" in proc.stdout
+
+
+def test_empty_inputs_get_clear_messages(tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text("  \n")
+    code, _, err = run("decide", MINI, str(empty), "--as-of", "2023-01-01")
+    assert code == 2 and "is empty" in err
+    empty_lines = tmp_path / "empty.jsonl"
+    empty_lines.write_text("")
+    code, out, err = run("evaluate", MINI, str(empty_lines), "--as-of", "2023-01-01")
+    assert code == 0 and out == "" and "holds no records" in err
+
+
+def test_huge_line_becomes_undetermined_not_a_crash(tmp_path, monkeypatch):
+    import privacy_rules.cli.main as cli_main
+
+    monkeypatch.setattr(cli_main, "MAX_LINE", 100)
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "x", "host": {"blob": "y" * 500}}) + "\n" + json.dumps({"id": "z"}) + "\n")
+    code, out, _ = run("evaluate", MINI, str(src), "--as-of", "2023-01-01")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and rows[0]["answers"][0]["outcome"] == "undetermined"
+    assert "longer than 100 bytes" in rows[0]["problem"] and rows[1]["record_id"] == "z"

@@ -74,3 +74,11 @@ def test_record_field_names_match_the_schema():
         item = props[name]["items"]
         assert set(item["properties"]) == set(fields), name
         assert set(item.get("required", [])) == set(required), name
+
+
+def test_datetime_objects_naive_and_aware_are_not_days():
+    from datetime import datetime, timezone
+
+    for value in (datetime(2024, 2, 29, 12, 0), datetime(2024, 2, 29, tzinfo=timezone.utc)):
+        found = problems({"id": "a", "relationship": {"first_contact_on": value}})
+        assert found[0].startswith("PR303 `relationship.first_contact_on`: `2024-02-29") and "date and time" in found[0]

@@ -147,6 +147,8 @@ def _read_record(path: str) -> Any:
         text = Path(path).read_text(encoding="utf-8") if path != "-" else sys.stdin.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageFailure(f"cannot read record file `{path}`: {getattr(exc, 'strerror', None) or exc}") from None
+    if not text.strip():
+        raise UsageFailure(f"record file `{path}` is empty; it should hold one JSON object")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -267,6 +269,8 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
                                      ensure_ascii=False))
                 out.write("\n")
                 tick()
+    if not counts:
+        print(f"warning: `{records}` holds no records (empty, or only blank lines)", file=io.err)
     for key in sorted(counts):
         print(f"{key}: {counts[key]}", file=io.err)
     raise SystemExit(EXIT_FAIL if matched else EXIT_OK)

@@ -1,0 +1,1212 @@
+"""durable-rules as an optional second engine and an independent oracle.
+
+``DurablePolicy(pack)`` answers the same questions as the compiled ``Policy``, but every rule's
+conditions are evaluated by durable-rules (a Rete engine written in C) instead of generated
+Python. Its main job is the differential test (tests/property/test_durable_agrees.py): two
+independent evaluators of the same rules must give the same rule statuses. Combining and the
+explained Decision are shared (``privacy_rules.decide``); only the statuses come from durable.
+
+Why it is not the default (research/durable_rules.md): only an sdist from 2020, no import on
+Python 3.13, ~100x slower than generated Python, process-global C state, crash modes. The
+facade below exists to keep those away from callers:
+
+* durable is imported lazily, only when a DurablePolicy is built; if it cannot be imported,
+  :class:`EngineUnavailable` says why and what to install.
+* A private Host subclass with ``_run`` disabled: no dispatcher or timer threads.
+* One ``threading.Lock`` per DurablePolicy serialises every engine call.
+* A fresh session id (sid) per evaluation; facts are *asserted* (``assert_facts``, so every
+  matching rule fires, unlike ``post``), and the sid is deleted in ``finally``.
+* Measured here, in addition to the research note: ``delete_state`` **segfaults** when no
+  action has run on the sid (for example after ``MessageNotHandledException``, or when the
+  facts matched nothing). So every ruleset has a ``done`` rule that fires once per evaluation,
+  a never-firing sentinel rule that "handles" every fact (so MessageNotHandledException cannot
+  happen), and a ``flush`` rule used before ``delete_state`` if an evaluation failed before any
+  action ran. A sid that cannot be cleaned safely is left alone (counted) rather than crash.
+* ``state['exception']`` (a swallowed exception in an action) is raised; durable's integer
+  error codes are translated into messages naming the pack, question and, for ruleset
+  creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513).
+* Strict types: dates are integer day numbers (``date.toordinal()``); strings are only ever
+  compared for equality; numbers and strings live in different fields (``xn``/``xs``) so
+  durable's ``'10' == 10`` coercion cannot apply; booleans become 0/1 (as Python's True == 1).
+* The ``utcfromtimestamp`` DeprecationWarning (Python 3.12) is filtered locally.
+* No durable.lang globals; the ruleset dict is deep-copied before ``set_rulesets`` (which
+  mutates it); ruleset names are unique per instance (Host rulesets cannot be deleted, so each
+  DurablePolicy keeps the rulesets it created for its lifetime: build one and reuse it).
+
+Translation (one durable ruleset per question, for the rules ``codegen.targets`` selects)
+-----------------------------------------------------------------------------------------
+Facts asserted per evaluation (all primitives):
+
+* ``ctx``: ``asof`` (day number) and ``cut_<window>`` (the window's cut-off day for as_of,
+  from ``privacy_rules.dates.cutoff``). Asserted **last**, and every rule joins it first, so a
+  rule is only matched once all other facts are present (``$not`` is then sound).
+* ``s``: one per present scalar the ruleset reads: ``p`` (path, or ``role``), ``xs`` (string)
+  or ``xn`` (number), and ``d`` (day number) when the value is a date. Absent = no fact.
+* ``subj``: present iff ``subject_categories`` is, with ``c_<category>`` = 1/0.
+* one fact per list entry (``con``, ``obj``, ``res``, ``era``, ``rr``, ``hold``, ``ord``,
+  ``vou``) and per data category (``dc``), with dates as day numbers. An absent optional date
+  (withdrawn, lifted, verified, released, ...) means "has not happened" and is encoded as
+  ``NEVER`` (a day after every real day), so ``x <= asof`` is false and ``x > asof`` true; a
+  missing property cannot be used because durable raises error 311 when a join test reads one.
+* ``k``: the keep outcome for ``keep: allowed`` (1 allow, 0 deny, absent when undetermined).
+
+Three-valued logic: each predicate p is translated into three conditions in disjunctive
+normal form: T(p) (p holds), F(p) (p does not hold) and U(p) (p is unknown), where a
+conjunction is a set of literals: a fact pattern that must match (``alias``), a pattern that
+must not match (``alias$not``), or a comparison on ``ctx.asof``. Kleene logic is pushed down:
+T(all)=AND T, F(all)=OR F, U(all)=AND(not F) AND OR U; dually for ``any``; ``not`` swaps T and
+F. Every pack rule then becomes durable rules ``r<i>t*``, ``r<i>u*`` and ``r<i>f*``; its status
+is True / None / False according to which fired, and **exactly one must fire** (anything else
+raises: the translation checks itself on every evaluation).
+
+durable never lets one fact bind two aliases of a rule, so positive patterns on the same
+single-instance fact are merged into one alias, and k patterns over list entries are expanded
+over the set partitions of the k patterns (same entry or different entries).
+
+What is computed in Python rather than in durable (all of it independent of the rules'
+comparisons against as_of, except where noted):
+
+* day numbers of dates, and the window cut-off days (``dates.cutoff``, tested separately);
+  durable compares anchors with them (``cut <= anchor <= asof``);
+* absent optional dates encoded as ``NEVER`` (see above); subject-category membership as 1/0;
+* constants of the vocabulary and the question, folded at translation time as codegen does:
+  ``recipient_serves``, ``channel_electronic``, the recipient's DPA interval and the
+  intersections of its transfer periods with the mechanisms' validity (durable compares
+  ``asof`` with the resulting constant days);
+* ``keep: allowed``: the keep question's outcome, from durable statuses and the shared
+  ``combine``, asserted as fact ``k``;
+* ``consent_withdrawn: any`` needs "some purpose has a withdrawn consent and no live one",
+  whose negation durable cannot express in one rule (a ``$not`` inside a ``$not``). It is
+  evaluated by durable in a first stratum (a rule over the consent facts, run in a first
+  ``assert_facts`` call); Python only carries the result into the second call as a derived
+  fact ``dv`` (stratified negation).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+import re
+import sys
+import threading
+import warnings
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+
+from ..compile.codegen import QuestionPlan, targets
+from ..dates import cutoff, parse_date
+from ..decide import ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, build_decision, combine, keep_until_for
+
+try:  # decide.build_decision takes precomputed per-question tables (newer) or effects + lang (older)
+    from ..decide import tables_for as _tables_for
+except ImportError:  # pragma: no cover - older core
+    _tables_for = None
+from ..errors import PrivacyRulesError
+from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
+from ..policy import Answer, BatchRow, QuestionError
+from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, normalize, record_id_of
+
+__all__ = ["DurablePolicy", "EngineUnavailable", "DurableEngineError", "RuleLimitExceeded", "MAX_RULES"]
+
+MAX_RULES = 400  # durable rules per ruleset; create_ruleset hangs (holding the GIL) at ~513
+NEVER = 10_000_000  # a day number after every real day (date.max.toordinal() == 3_652_059)
+_MAX_CONJUNCTIONS = 2_000  # per DNF while translating one rule: beyond this the rule is too complex
+_MAX_LEAKED = 64  # sids left uncleaned after engine failures before the instance refuses work
+_MAX_CTX = 4096
+
+_INSTANCES = itertools.count(1)
+
+_ERROR_CODES: Mapping[int, str] = {
+    101: "out of memory",
+    102: "unexpected type in a rule definition",
+    103: "identifier too long",
+    104: "unexpected value in a rule definition",
+    105: "unexpected name in a rule definition",
+    106: "too many rules (durable's rule limit)",
+    107: "too many existence tests in one rule",
+    108: "too many joins (durable's beta-node limit)",
+    109: "rule without a qualifier",
+    110: "setting not found",
+    111: "invalid handle",
+    112: "too many handles",
+    113: "expression too large",
+    201: "cannot parse a value",
+    202: "cannot parse a string or unknown operator",
+    203: "cannot parse a number",
+    204: "cannot parse an object",
+    205: "cannot parse an array",
+    302: "a fact has too many properties",
+    303: "a fact satisfies more than 64 conditions (durable's MAX_STACK_SIZE)",
+    304: "too many facts in one rule match",
+    305: "message not found",
+    306: "location not found",
+    307: "node deleted (engine state corrupted)",
+    308: "node dispatching",
+    309: "session not found",
+    310: "no action available",
+    311: "a condition read a property the fact does not have",
+    312: "operation not supported",
+}
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class EngineUnavailable(PrivacyRulesError):
+    """The optional durable-rules engine cannot be used in this Python."""
+
+
+class DurableEngineError(PrivacyRulesError):
+    """durable-rules failed, or the translation checked itself and found a problem."""
+
+
+class RuleLimitExceeded(DurableEngineError):
+    """A question of the pack needs more durable rules than one ruleset can safely hold."""
+
+
+def _load_durable() -> tuple[Any, Any]:
+    """(durable.engine, durable_rules_engine), imported now; EngineUnavailable if impossible."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import durable.engine as engine  # noqa: PLC0415 - optional, imported lazily on purpose
+            import durable_rules_engine as core  # noqa: PLC0415
+    except ImportError as exc:  # ModuleNotFoundError, or "undefined symbol: PyEval_CallObject" on 3.13
+        v = sys.version_info
+        raise EngineUnavailable(
+            f"durable-rules cannot be imported on this Python ({v.major}.{v.minor}.{v.micro}): {exc}. "
+            "The durable engine is optional; install it with `pip install privacy-rules[durable]` "
+            "on Python 3.11 or 3.12 (durable-rules 2.0.28 has no release that imports on 3.13 or later), "
+            "or use the default compiled engine."
+        ) from exc
+    return engine, core
+
+
+def _host_class(engine: Any) -> type:
+    class _QuietHost(engine.Host):  # type: ignore[name-defined,misc]
+        """A Host without the background dispatcher and timer threads (they race and segfault)."""
+
+        def _run(self) -> None:
+            pass
+
+        def get_action(self, action_name: str) -> Any:
+            raise DurableEngineError(f"durable asked for action `{action_name}` by name; none are registered")
+
+        def load_ruleset(self, ruleset_name: str) -> Any:
+            raise DurableEngineError(f"durable ruleset `{ruleset_name}` is not registered on this DurablePolicy")
+
+    return _QuietHost
+
+
+# --- the condition language: literals, conjunctions, DNF ---------------------------------------
+
+_SINGLETON = frozenset({"s", "subj", "k", "dv"})  # at most one fact per key in a session
+
+
+class _Lit(NamedTuple):
+    """One literal of a conjunction.
+
+    sign: ``pos`` (a fact matching ``conds`` exists), ``neg`` (none exists) or ``ctx`` (one
+    comparison on ctx.asof). key: the fact's identity for merging: (type,) for list entries,
+    (type, discriminator) for single-instance facts, ("ctx", op, value) for ctx comparisons.
+    conds: canonical JSON of each durable condition (the type test included).
+    """
+
+    sign: str
+    key: tuple
+    conds: tuple[str, ...]
+
+
+Conj = frozenset  # of _Lit
+DNF = tuple  # of Conj
+TRUE: DNF = (frozenset(),)
+FALSE: DNF = ()
+
+
+def _j(cond: Mapping[str, Any]) -> str:
+    return json.dumps(cond, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+ASOF = {"c": "asof"}
+
+
+def _cut(window: str) -> dict[str, str]:
+    return {"c": f"cut_{window}"}
+
+
+def _cmp(op: str, field: str, value: Any) -> dict[str, Any]:
+    return {op: {field: value}}
+
+
+def _fact_conds(t: str, disc: tuple[str, Any] | None, conds: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    base = [{"t": t}]
+    if disc is not None:
+        base.append({disc[0]: disc[1]})
+    return tuple(sorted({_j(c) for c in (*base, *conds)}))
+
+
+def pos(t: str, *conds: Mapping[str, Any], disc: tuple[str, Any] | None = None) -> _Lit:
+    key = (t, disc[1]) if disc is not None else (t,)
+    return _Lit("pos", key, _fact_conds(t, disc, conds))
+
+
+def neg(t: str, *conds: Mapping[str, Any], disc: tuple[str, Any] | None = None) -> _Lit:
+    key = (t, disc[1]) if disc is not None else (t,)
+    return _Lit("neg", key, _fact_conds(t, disc, conds))
+
+
+def ctx(op: str, day: int) -> _Lit:
+    return _Lit("ctx", ("ctx", op, day), (_j(_cmp(op, "asof", day)),))
+
+
+def one(*lits: _Lit) -> DNF:
+    """A DNF with one conjunction."""
+    return (frozenset(lits),)
+
+
+_FLIP_OP = {"$lt": "$gte", "$lte": "$gt", "$gt": "$lte", "$gte": "$lt"}
+
+
+def _flip(lit: _Lit) -> _Lit:
+    if lit.sign == "pos":
+        return lit._replace(sign="neg")
+    if lit.sign == "neg":
+        return lit._replace(sign="pos")
+    _, op, day = lit.key
+    return ctx(_FLIP_OP[op], day)
+
+
+def _equalities(conds: Iterable[str]) -> dict[str, set[str]]:
+    """field -> the constants it must equal, from plain ``{field: constant}`` conditions."""
+    out: dict[str, set[str]] = {}
+    for c in conds:
+        d = json.loads(c)
+        (k, v), = d.items()
+        if not k.startswith("$") and not isinstance(v, dict):
+            out.setdefault(k, set()).add(json.dumps(v))
+    return out
+
+
+def _contradictory(conds: Iterable[str]) -> bool:
+    return any(len(vs) > 1 for vs in _equalities(conds).values())
+
+
+def _unsat(conj: Conj) -> bool:
+    """Sound (not complete) detection of conjunctions that can never hold."""
+    lo, hi = -math.inf, math.inf
+    merged: dict[tuple, set[str]] = {}
+    multi: dict[tuple, list[frozenset[str]]] = {}
+    for lit in conj:
+        if lit.sign == "ctx":
+            _, op, day = lit.key
+            if op == "$gte":
+                lo = max(lo, day)
+            elif op == "$gt":
+                lo = max(lo, day + 1)
+            elif op == "$lte":
+                hi = min(hi, day)
+            else:
+                hi = min(hi, day - 1)
+        elif lit.sign == "pos":
+            if lit.key[0] in _SINGLETON:
+                merged.setdefault(lit.key, set()).update(lit.conds)
+            else:
+                if _contradictory(lit.conds):
+                    return True
+                multi.setdefault(lit.key, []).append(frozenset(lit.conds))
+    if lo > hi:
+        return True
+    if any(_contradictory(c) for c in merged.values()):
+        return True
+    for lit in conj:
+        if lit.sign != "neg":
+            continue
+        need = set(lit.conds)
+        if lit.key in merged and need <= merged[lit.key]:
+            return True  # the fact the positive literal binds would match the negated pattern
+        if any(need <= c for c in multi.get(lit.key, ())):
+            return True
+    return False
+
+
+def _absorb(conjs: Iterable[Conj]) -> DNF:
+    """Deduplicated DNF without conjunctions that a smaller one already covers (A or A&B = A)."""
+    unique = list(dict.fromkeys(c for c in conjs if not _unsat(c)))
+    unique.sort(key=len)
+    out: list[Conj] = []
+    for c in unique:
+        if not any(o <= c for o in out):
+            out.append(c)
+    return tuple(out)
+
+
+def _or(*dnfs: DNF) -> DNF:
+    return _absorb(c for d in dnfs for c in d)
+
+
+def _and(*dnfs: DNF) -> DNF:
+    acc: DNF = TRUE
+    for d in dnfs:
+        if len(acc) * len(d) > _MAX_CONJUNCTIONS * 4:
+            raise _TooComplex()
+        acc = _absorb(a | b for a in acc for b in d)
+        if len(acc) > _MAX_CONJUNCTIONS:
+            raise _TooComplex()
+    return acc
+
+
+def _negate(d: DNF) -> DNF | None:
+    """not d, when it is one conjunction of flipped literals; None otherwise."""
+    if not d:
+        return TRUE
+    if all(len(c) == 1 for c in d):
+        return _absorb([frozenset(_flip(next(iter(c))) for c in d)])
+    return None
+
+
+def _size(d: DNF) -> tuple[int, int]:
+    return len(d), sum(len(c) for c in d)
+
+
+class _TooComplex(Exception):
+    pass
+
+
+class _Node(NamedTuple):
+    """T, F, U and the complements NT (= F or U) and NF (= T or U), each a DNF."""
+
+    T: DNF
+    F: DNF
+    U: DNF
+    NT: DNF
+    NF: DNF
+
+
+def _node(T: DNF, F: DNF, U: DNF, NT: DNF | None = None, NF: DNF | None = None) -> _Node:
+    nt = [x for x in (NT, _negate(T), _or(F, U)) if x is not None]
+    nf = [x for x in (NF, _negate(F), _or(T, U)) if x is not None]
+    return _Node(T, F, U, min(nt, key=_size), min(nf, key=_size))
+
+
+def _two_valued(T: DNF, F: DNF | None = None) -> _Node:
+    """A predicate that is never unknown; F defaults to 'no fact matches T'."""
+    if F is None:
+        F = _negate(T)
+        assert F is not None, "T must be a disjunction of single literals"
+    return _node(T, F, FALSE)
+
+
+def _const(value: bool) -> _Node:
+    return _node(TRUE, FALSE, FALSE) if value else _node(FALSE, TRUE, FALSE)
+
+
+def _partitions(items: list[Any]) -> Iterator[list[list[Any]]]:
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for p in _partitions(rest):
+        yield [[first], *p]
+        for i in range(len(p)):
+            yield [*p[:i], [first, *p[i]], *p[i + 1:]]
+
+
+def _cond_order(c: str) -> tuple[int, str]:
+    d = json.loads(c)
+    (k, _), = d.items()
+    return (0 if k == "t" else 1 if not k.startswith("$") else 2 if '{"c":' not in c else 3, c)
+
+
+def _pattern(conds: Iterable[str]) -> dict[str, Any]:
+    parts = [json.loads(c) for c in sorted(set(conds), key=_cond_order)]
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def _emit(conj: Conj) -> list[list[dict[str, Any]]]:
+    """The bodies (``all`` lists) of the durable rules that together match ``conj``."""
+    ctx_conds: set[str] = {_j({"t": "ctx"})}
+    singles: dict[tuple, set[str]] = {}
+    multis: dict[tuple, list[tuple[str, ...]]] = {}
+    negs: list[_Lit] = []
+    for lit in sorted(conj):
+        if lit.sign == "ctx":
+            ctx_conds.update(lit.conds)
+        elif lit.sign == "neg":
+            negs.append(lit)
+        elif lit.key[0] in _SINGLETON:
+            singles.setdefault(lit.key, set()).update(lit.conds)
+        else:
+            multis.setdefault(lit.key, []).append(lit.conds)
+    choices = [[(key, [set(itertools.chain(*block)) for block in p]) for p in _partitions(pats)]
+               for key, pats in sorted(multis.items())]
+    bodies = []
+    for combo in itertools.product(*choices):
+        blocks: list[tuple[tuple, set[str]]] = [(k, c) for k, c in sorted(singles.items())]
+        for key, merged in combo:
+            blocks.extend((key, m) for m in merged)
+        if any(_contradictory(c) for _, c in blocks):
+            continue
+        if any(n.key == k and set(n.conds) <= c for n in negs for k, c in blocks):
+            continue
+        body: list[dict[str, Any]] = [{"c": _pattern(ctx_conds)}]
+        body.extend({f"a{i}": _pattern(c)} for i, (_, c) in enumerate(blocks))
+        body.extend({f"n{i}$not": _pattern(n.conds)} for i, n in enumerate(negs))
+        bodies.append(body)
+    return bodies
+
+
+# --- records -> facts --------------------------------------------------------------------------
+
+# list field -> (fact type, record field -> fact field); optional dates become NEVER when absent
+_LISTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
+    "consents": ("con", {"purpose": "purpose", "recipient": "rcp", "given_on": "given", "withdrawn_on": "wd"}),
+    "objections": ("obj", {"kind": "kind", "received_on": "recv", "withdrawn_on": "wd",
+                           "compelling_grounds_on": "cg"}),
+    "restrictions": ("res", {"requested_on": "req", "lifted_on": "lifted", "ground": "ground"}),
+    "erasure_requests": ("era", {"received_on": "recv", "verified_on": "ver"}),
+    "rights_requests": ("rr", {"kind": "kind", "received_on": "recv", "verified_on": "ver", "answered_on": "ans"}),
+    "legal_holds": ("hold", {"placed_on": "placed", "released_on": "rel"}),
+    "disclosure_orders": ("ord", {"recipient": "rcp", "received_on": "recv", "binding": "binding"}),
+    "vouchers": ("vou", {"fiscal_year_end": "fye"}),
+}
+_TYPE_LIST = {t: name for name, (t, _) in _LISTS.items()}
+_DATE_FIELDS = {"given_on", "withdrawn_on", "received_on", "compelling_grounds_on", "requested_on", "lifted_on",
+                "verified_on", "answered_on", "placed_on", "released_on", "fiscal_year_end"}
+
+
+def _day(value: Any) -> int:
+    return NEVER if value is None else parse_date(value).toordinal()
+
+
+def _list_facts(facts: Facts, name: str) -> list[dict[str, Any]]:
+    t, mapping = _LISTS[name]
+    fields = list(LIST_FIELDS[name][0])
+    out = []
+    for i, row in enumerate(facts.lists.get(name, ())):
+        f: dict[str, Any] = {"t": t, "i": i}
+        for field, value in zip(fields, row):
+            target = mapping.get(field)
+            if target is None:
+                continue
+            if field in _DATE_FIELDS:
+                f[target] = _day(value)
+            elif field == "binding":
+                f[target] = 1 if value is True else 0
+            elif value is not None:
+                f[target] = value
+        out.append(f)
+    return out
+
+
+def _scalar_fact(path: str, value: Any) -> dict[str, Any] | None:
+    f: dict[str, Any] = {"t": "s", "p": path}
+    if isinstance(value, str):
+        f["xs"] = value
+        try:
+            f["d"] = parse_date(value).toordinal()
+        except ValueError:
+            pass
+    elif isinstance(value, bool):
+        f["xn"] = int(value)  # Python: True == 1
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            pass  # not representable in durable's JSON; equals/in on it can only be false
+        else:
+            f["xn"] = value
+    else:
+        return None
+    return f
+
+
+# --- translation of one question ----------------------------------------------------------------
+
+
+class _Needs:
+    def __init__(self) -> None:
+        self.types: set[str] = set()
+        self.paths: set[str] = set()
+        self.categories: set[str] = set()
+        self.windows: set[str] = set()
+        self.strata: set[str] = set()
+
+
+class _Translator:
+    """Pred trees -> _Node, for one question of one pack (question constants folded like codegen)."""
+
+    def __init__(self, pack: Pack, q: Question, needs: _Needs) -> None:
+        self.pack = pack
+        self.q = q
+        self.v = pack.vocabulary
+        self.needs = needs
+
+    def node(self, p: Pred) -> _Node:
+        k = p.kind
+        if k in ("all", "any"):
+            kids = [self.node(c) for c in p.children]
+            if k == "all":
+                T = _and(*(c.T for c in kids))
+                F = _or(*(c.F for c in kids))
+                NF = _and(*(c.NF for c in kids))
+                NT = _or(*(c.NT for c in kids))
+                U = _and(NF, _or(*(c.U for c in kids)))
+            else:
+                T = _or(*(c.T for c in kids))
+                F = _and(*(c.F for c in kids))
+                NT = _and(*(c.NT for c in kids))
+                NF = _or(*(c.NF for c in kids))
+                U = _and(NT, _or(*(c.U for c in kids)))
+            return _node(T, F, U, NT, NF)
+        if k == "not":
+            c = self.node(p.children[0])
+            return _Node(c.F, c.T, c.U, c.NF, c.NT)
+        method = getattr(self, "p_" + k, None)
+        if method is None:
+            raise DurableEngineError(f"predicate `{k}` is not supported by the durable engine")
+        return method(p.arg)
+
+    # -- scalar facts ---------------------------------------------------------------------
+    def _s(self, sign: str, path: str, *conds: Mapping[str, Any]) -> _Lit:
+        self.needs.types.add("s")
+        self.needs.paths.add(path)
+        return (pos if sign == "pos" else neg)("s", *conds, disc=("p", path))
+
+    def p_role(self, a: str) -> _Node:
+        return _node(one(self._s("pos", "role", {"xs": a})),
+                     one(self._s("pos", "role", _cmp("$neq", "xs", a))),
+                     one(self._s("neg", "role")))
+
+    def p_subject(self, a: Any) -> _Node:
+        ids = sorted({a} if isinstance(a, str) else set(a))
+        self.needs.types.add("subj")
+        self.needs.categories.update(ids)
+        hit = [{f"c_{i}": 1} for i in ids]
+        any_hit = hit[0] if len(hit) == 1 else {"$or": hit}
+        return _node(one(pos("subj", any_hit)), one(pos("subj", *({f"c_{i}": 0} for i in ids))), one(neg("subj")))
+
+    def _window(self, wid: str, expired: bool) -> _Node:
+        w = self.v.windows[wid]
+        self.needs.windows.add(wid)
+        if w.is_list:
+            name, idx = LIST_DATE_PATHS[w.anchor]
+            t, mapping = _LISTS[name]
+            field = mapping[list(LIST_FIELDS[name][0])[idx]]
+            self.needs.types.add(t)
+            # latest anchor on or before as_of is >= cut  <=>  some anchor lies in [cut, as_of]
+            inside = pos(t, _cmp("$lte", field, ASOF), _cmp("$gte", field, _cut(wid)))
+            if not expired:
+                return _two_valued(one(inside))
+            started = pos(t, _cmp("$lte", field, ASOF))
+            return _two_valued(one(started, _flip(inside)), _or(one(_flip(started)), one(inside)))
+        a = w.anchor
+        absent = self._s("neg", a)
+        future = self._s("pos", a, _cmp("$gt", "d", ASOF))
+        open_ = self._s("pos", a, _cmp("$lte", "d", ASOF), _cmp("$gte", "d", _cut(wid)))
+        closed = self._s("pos", a, _cmp("$lte", "d", ASOF), _cmp("$lt", "d", _cut(wid)))
+        if not expired:
+            if w.open_if_absent:  # absent or in the future: the relationship has not ended
+                return _node(_or(one(absent), one(future), one(open_)), one(closed), FALSE)
+            return _node(one(open_), _or(one(future), one(closed)), one(absent))
+        if w.open_if_absent:
+            return _node(one(closed), _or(one(absent), one(future), one(open_)), FALSE)
+        return _node(one(closed), _or(one(future), one(open_)), one(absent))
+
+    def p_within(self, a: str) -> _Node:
+        return self._window(a, expired=False)
+
+    def p_expired(self, a: str) -> _Node:
+        return self._window(a, expired=True)
+
+    def p_happened(self, a: str) -> _Node:
+        return _two_valued(one(self._s("pos", a, _cmp("$lte", "d", ASOF))))
+
+    def p_fact(self, a: Mapping[str, Any]) -> _Node:
+        path, op, value = a["path"], a["op"], a["value"]
+        if op in ("before", "on_or_before", "after", "on_or_after"):
+            try:
+                day = parse_date(value).toordinal()
+            except ValueError:
+                raise DurableEngineError(f"`fact` on `{path}`: `{value}` is not a date") from None
+            yes, no = {"before": ("$lt", "$gte"), "on_or_before": ("$lte", "$gt"),
+                       "after": ("$gt", "$lte"), "on_or_after": ("$gte", "$lt")}[op]
+            # a value that is absent or not a date: unknown (runtime.fact)
+            return _node(one(self._s("pos", path, _cmp(yes, "d", day))),
+                         one(self._s("pos", path, _cmp(no, "d", day))),
+                         one(self._s("neg", path, {"$ex": {"d": 1}})))
+        values = [value] if op in ("equals", "not_equals") else sorted(value, key=repr)
+        hits, misses = [], []
+        for v in values:
+            if v is None:
+                continue  # a present fact is never null
+            field, const = ("xs", v) if isinstance(v, str) else ("xn", int(v) if isinstance(v, bool) else v)
+            hits.append({field: const})
+            misses.append({"$or": [{"$nex": {field: 1}}, _cmp("$neq", field, const)]})
+        match = FALSE if not hits else one(self._s("pos", path, hits[0] if len(hits) == 1 else {"$or": hits}))
+        nomatch = one(self._s("pos", path, *misses))
+        unknown = one(self._s("neg", path))
+        if op in ("equals", "in"):
+            return _node(match, nomatch, unknown)
+        return _node(nomatch, match, unknown)
+
+    # -- lists ----------------------------------------------------------------------------
+    def _list(self, t: str, *conds: Mapping[str, Any]) -> _Lit:
+        self.needs.types.add(t)
+        return pos(t, *conds)
+
+    def _live_consent(self, purpose: str, recipient: str | None) -> _Lit:
+        conds = [{"purpose": purpose}, _cmp("$lte", "given", ASOF), _cmp("$gt", "wd", ASOF)]
+        if recipient is not None:
+            conds.append({"rcp": recipient})
+        return self._list("con", *conds)
+
+    def p_consent(self, a: str) -> _Node:
+        return _two_valued(one(self._live_consent(a, None)))
+
+    def p_consent_for_question(self, a: Any) -> _Node:
+        if self.q.purpose is None:
+            return _const(False)
+        rec = self.q.recipient if self.q.action is Action.SHARE else None
+        return _two_valued(one(self._live_consent(self.q.purpose, rec)))
+
+    def p_consent_withdrawn(self, a: str) -> _Node:
+        if a == "any":
+            # stratified: durable derives `dv cw_any` in a first call (see _STRATA)
+            self.needs.types.update({"con", "dv"})
+            self.needs.strata.add("cw_any")
+            return _two_valued(one(pos("dv", disc=("k", "cw_any"))))
+        gone = self._list("con", {"purpose": a}, _cmp("$lte", "wd", ASOF))
+        live = self._live_consent(a, None)
+        return _two_valued(one(gone, _flip(live)), _or(one(_flip(gone)), one(live)))
+
+    def p_objection(self, a: str) -> _Node:
+        conds: list[Mapping[str, Any]] = [_cmp("$lte", "recv", ASOF), _cmp("$gt", "wd", ASOF)]
+        if a != "any":
+            conds.append({"kind": a})
+        # N44: 21(1) yields to compelling grounds documented by as_of; 21(2) is absolute
+        if a == "art21_1":
+            conds.append(_cmp("$gt", "cg", ASOF))
+        elif a == "any":
+            conds.append({"$or": [_cmp("$neq", "kind", "art21_1"), _cmp("$gt", "cg", ASOF)]})
+        return _two_valued(one(self._list("obj", *conds)))
+
+    def p_restriction(self, a: str) -> _Node:
+        conds: list[Mapping[str, Any]] = [_cmp("$lte", "req", ASOF), _cmp("$gt", "lifted", ASOF)]
+        if a != "active":
+            conds.append({"ground": a})
+        return _two_valued(one(self._list("res", *conds)))
+
+    def p_erasure(self, a: str) -> _Node:
+        if a == "verified":
+            return _two_valued(one(self._list("era", _cmp("$lte", "ver", ASOF))))
+        return _two_valued(one(self._list("era", _cmp("$lte", "recv", ASOF))))
+
+    def p_rights_request(self, a: str) -> _Node:
+        era = self._list("era", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ver", ASOF))
+        rr = self._list("rr", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ver", ASOF), _cmp("$gt", "ans", ASOF))
+        return _two_valued(_or(one(era), one(rr)))
+
+    def p_legal_hold(self, a: str) -> _Node:
+        return _two_valued(one(self._list("hold", _cmp("$lte", "placed", ASOF), _cmp("$gt", "rel", ASOF))))
+
+    def p_legal_order(self, a: str) -> _Node:
+        if self.q.recipient is None:
+            return _const(False)
+        return _two_valued(one(self._list("ord", {"rcp": self.q.recipient}, {"binding": 1},
+                                          _cmp("$lte", "recv", ASOF))))
+
+    def p_data_category(self, a: str) -> _Node:
+        return _two_valued(one(self._list("dc", {"v": a})))
+
+    def p_keep(self, a: Any) -> _Node:
+        self.needs.types.add("k")
+        return _node(one(pos("k", {"v": 1})), one(pos("k", {"v": 0})), one(neg("k")))
+
+    # -- question constants (vocabulary), compared with ctx.asof --------------------------
+    def _recipient(self, what: str) -> Any:
+        r = self.v.recipients.get(self.q.recipient or "")
+        if r is None:
+            raise DurableEngineError(f"`{what}` needs a share question naming a known recipient")
+        return r
+
+    @staticmethod
+    def _intervals(spans: Iterable[tuple[int | None, int | None]]) -> _Node:
+        """asof inside one of the inclusive [lo, hi] day intervals (None = unbounded)."""
+        merged: list[list[float]] = []
+        for lo, hi in sorted(((-math.inf if lo is None else lo, math.inf if hi is None else hi) for lo, hi in spans)):
+            if lo > hi:
+                continue
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+
+        def conj(lo: float, hi: float) -> Conj:
+            lits = []
+            if lo != -math.inf:
+                lits.append(ctx("$gte", int(lo)))
+            if hi != math.inf:
+                lits.append(ctx("$lte", int(hi)))
+            return frozenset(lits)
+
+        inside = _absorb(conj(lo, hi) for lo, hi in merged)
+        gaps, prev = [], -math.inf
+        for lo, hi in merged:
+            if lo != -math.inf:
+                gaps.append(conj(prev if prev == -math.inf else prev + 1, lo - 1))
+            prev = hi
+        if prev != math.inf:
+            gaps.append(conj(prev + 1, math.inf))
+        return _node(inside, _absorb(gaps), FALSE)
+
+    def p_processor_dpa(self, a: Any) -> _Node:
+        r = self._recipient("processor_dpa")
+        if r.dpa_signed_on is None:
+            return _const(False)
+        end = None if r.dpa_ends_on is None else _day(r.dpa_ends_on)
+        return self._intervals([(_day(r.dpa_signed_on), end)])
+
+    def p_transfer(self, a: Any) -> _Node:
+        r = self._recipient("transfer")
+        if r.eea:
+            return _const(True)
+        spans = []
+        for t in r.transfers:
+            m = self.v.transfer_mechanisms[t.mechanism]
+            los = [_day(x) for x in (t.from_on, m.valid_from) if x is not None]
+            his = [_day(x) for x in (t.until_on, m.valid_until) if x is not None]
+            spans.append((max(los) if los else None, min(his) if his else None))
+        return self._intervals(spans)
+
+    def p_recipient_serves(self, a: Any) -> _Node:
+        r = self._recipient("recipient_serves")
+        return _const(self.q.purpose in r.purposes)
+
+    def p_channel_electronic(self, a: Any) -> _Node:
+        ch = self.v.channels.get(self.q.channel or "")
+        if ch is None:
+            raise DurableEngineError("`channel_electronic` needs a contact question naming a known channel")
+        return _const(bool(ch.get("electronic")) == bool(a))
+
+
+# first-stratum rules: derived fact name -> durable rule body (joined to ``ctx1``)
+_STRATA: Mapping[str, list[dict[str, Any]]] = {
+    # some purpose has a consent withdrawn by as_of and no live consent (runtime.consent_withdrawn)
+    "cw_any": [
+        {"c": {"t": "ctx1"}},
+        {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}]}},
+        {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
+                            {"$gt": {"wd": {"c": "asof"}}}]}},
+    ],
+}
+
+
+class _Ruleset(NamedTuple):
+    name: str
+    plan: QuestionPlan
+    effects: tuple[int, ...]
+    definition: Mapping[str, Any]  # JSON-able, without actions
+    keys: Mapping[str, tuple[Any, str]]  # durable rule name -> (rule index | "x", tag)
+    needs: _Needs
+    per_rule: tuple[int, ...]  # durable rules per pack rule
+    tables: Any  # decide.Tables for build_decision, when the core has them
+
+
+def _walk(preds: Iterable[Pred]) -> Iterator[Pred]:
+    for p in preds:
+        yield p
+        yield from _walk(p.children)
+
+
+def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) -> _Ruleset:
+    rules = tuple(r for r in pack.rules if targets(r, q, pack))
+    needs = _Needs()
+    tr = _Translator(pack, q, needs)
+    definition: dict[str, Any] = {}
+    keys: dict[str, tuple[Any, str]] = {}
+    per_rule = []
+    for i, rule in enumerate(rules):
+        try:
+            node = tr.node(Pred(kind="all", children=rule.when))
+        except _TooComplex:
+            raise RuleLimitExceeded(
+                f"pack `{pack.id}`, question `{q}`: rule `{rule.id}` is too complex for the durable engine "
+                f"(its conditions expand to more than {_MAX_CONJUNCTIONS} alternatives); "
+                "use the default compiled engine for this pack") from None
+        except DurableEngineError as exc:
+            raise DurableEngineError(f"pack `{pack.id}`, question `{q}`, rule `{rule.id}`: {exc}") from None
+        n = 0
+        for tag, dnf in (("t", node.T), ("u", node.U), ("f", node.F)):
+            for j, conj in enumerate(dnf):
+                for m, body in enumerate(_emit(conj)):
+                    rname = f"r{i}{tag}{j}_{m}"
+                    definition[rname] = {"all": body}
+                    keys[rname] = (i, tag)
+                    n += 1
+        per_rule.append(n)
+    for derived in sorted(needs.strata):
+        definition[f"x_{derived}"] = {"all": copy.deepcopy(_STRATA[derived])}
+        keys[f"x_{derived}"] = ("x", derived)
+    definition["done"] = {"all": [{"c": {"t": "ctx"}}]}
+    keys["done"] = ("done", "")
+    # "handles" every fact (so MessageNotHandledException cannot happen) and never fires
+    definition["sentinel"] = {"all": [{"m": {"$ex": {"t": 1}}}, {"z": {"t": "~never"}}]}
+    keys["sentinel"] = ("sentinel", "")
+    definition["flush"] = {"all": [{"f": {"t": "~flush"}}]}
+    keys["flush"] = ("flush", "")
+    if len(definition) > max_rules:
+        top = sorted(zip(per_rule, (r.id for r in rules)), reverse=True)[:3]
+        raise RuleLimitExceeded(
+            f"pack `{pack.id}`, question `{q}`: the durable engine needs {len(definition)} durable rules for the "
+            f"{len(rules)} rules this question targets; at most {max_rules} fit in one ruleset (durable-rules 2.0.28 "
+            "hangs creating rulesets of about 513 rules). Largest: "
+            + ", ".join(f"`{rid}` ({n})" for n, rid in top)
+            + ". Use the default compiled engine for this pack, or simplify those rules.")
+    plan = QuestionPlan(question=q, rules=rules, evaluate=_no_evaluate,
+                        needs_keep=any(p.kind == "keep" for r in rules for p in _walk(r.when)),
+                        source=json.dumps(definition, indent=1, sort_keys=True))
+    effects = tuple(EFFECT_CODE[r.effect] for r in rules)
+    tables = _tables_for(pack, plan, lang) if _tables_for is not None else None
+    return _Ruleset(name, plan, effects, definition, keys, needs, tuple(per_rule), tables)
+
+
+def _no_evaluate(*_: Any) -> Any:
+    raise DurableEngineError("a durable plan is evaluated by DurablePolicy.statuses, not called directly")
+
+
+# --- the policy ---------------------------------------------------------------------------------
+
+
+class DurablePolicy:
+    """A Pack whose rule conditions are evaluated by durable-rules; same answers as ``Policy``.
+
+    Thread-safe (one lock serialises every engine call), but slow (thousands, not hundreds of
+    thousands, of decisions per second): use it as an oracle and for cross-checking, not on a
+    hot path. Each instance registers its rulesets in durable's process-global tables and
+    cannot remove them: build one per pack and keep it.
+    """
+
+    engine = "durable"
+
+    def __init__(self, pack: Pack, *, lang: str = "en", max_rules: int = MAX_RULES) -> None:
+        if lang not in ("en", "nb"):
+            raise ValueError(f"lang must be `en` or `nb`, not `{lang}`")
+        self._engine, self._core = _load_durable()
+        self.pack = pack
+        self.lang = lang
+        self.max_rules = max_rules
+        self._lock = threading.Lock()
+        self._host = _host_class(self._engine)()
+        self._prefix = f"pr{next(_INSTANCES)}_{id(self):x}"
+        self._seq = itertools.count()
+        self._sets: dict[Question, _Ruleset] = {}
+        self._ctx: dict[date, dict[str, Any]] = {}
+        self._box: list[Any] = [None]  # the current evaluation's fired set; actions append to it
+        self._leaked = 0
+        self._months = {w: pack.vocabulary.windows[w].months for w in pack.vocabulary.windows}
+        self._keep_q = Question.keep(pack.default_scope)
+        self.standard_questions: tuple[Question, ...] = tuple(
+            self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        self._ruleset(self._keep_q)  # fail fast: the keep question always exists
+
+    def __repr__(self) -> str:
+        return f"<DurablePolicy pack={self.pack.id!r} rulesets={len(self._sets)}>"
+
+    # -- questions -------------------------------------------------------------------------
+    def check_question(self, q: Question) -> Question:
+        """The question with its default scope filled in; raises QuestionError on unknown ids."""
+        v = self.pack.vocabulary
+        if q.action is Action.KEEP:
+            scope = q.scope or self.pack.default_scope
+            _known("scope", scope, v.scopes)
+            return q if q.scope else Question.keep(scope)
+        _known("purpose", q.purpose, v.purposes)
+        if q.action is Action.CONTACT:
+            _known("channel", q.channel, v.channels)
+        else:
+            _known("recipient", q.recipient, v.recipients)
+        return q
+
+    def plan(self, q: Question) -> tuple[QuestionPlan, tuple[int, ...]]:
+        """(plan, effects) for a checked question; ``plan.source`` is the durable ruleset as JSON."""
+        rs = self._ruleset(q)
+        return rs.plan, rs.effects
+
+    def definition(self, q: Question) -> dict[str, Any]:
+        """A copy of the durable ruleset (JSON-able, without actions) for a checked question."""
+        return copy.deepcopy(dict(self._ruleset(q).definition))
+
+    def _ruleset(self, q: Question) -> _Ruleset:
+        rs = self._sets.get(q)
+        if rs is not None:
+            return rs
+        with self._lock:
+            rs = self._sets.get(q)
+            if rs is None:
+                rs = _translate(self.pack, q, f"{self._prefix}_{len(self._sets)}", self.max_rules, self.lang)
+                self._register(rs)
+                self._sets[q] = rs
+        return rs
+
+    def _register(self, rs: _Ruleset) -> None:
+        box = self._box
+
+        def action(key: tuple[Any, str]) -> Any:
+            def run(c: Any) -> None:  # exactly one parameter: two would make durable treat it as async
+                box[0].add(key)
+            return run
+
+        full = copy.deepcopy(dict(rs.definition))  # set_rulesets deletes `run` from what it is given
+        for rname, body in full.items():
+            body["run"] = action(rs.keys[rname])
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                self._host.set_rulesets({rs.name: full})
+        except self._core.error as exc:
+            raise DurableEngineError(self._create_error(rs, exc)) from None
+
+    def _create_error(self, rs: _Ruleset, exc: Exception) -> str:
+        code = _code(exc)
+        what = _ERROR_CODES.get(code, "unknown error") if code is not None else str(exc)
+        culprit = None
+        for rname, body in rs.definition.items():  # find the first rule durable refuses on its own
+            probe = f"{rs.name}_probe_{rname}"
+            try:
+                self._host.set_rulesets({probe: {rname: dict(copy.deepcopy(body), run=lambda c: None)}})
+            except Exception:  # noqa: BLE001 - any failure names the culprit
+                culprit = rname
+                break
+        who = ""
+        if culprit is not None:
+            idx = rs.keys[culprit][0]
+            who = (f" in rule `{rs.plan.rules[idx].id}` (durable rule `{culprit}`)" if isinstance(idx, int)
+                   else f" in durable helper rule `{culprit}`")
+        return (f"durable-rules could not create the ruleset for pack `{self.pack.id}`, question "
+                f"`{rs.plan.question}`: error {code} ({what}){who}")
+
+    def _context(self, as_of: date, windows: Iterable[str]) -> dict[str, Any]:
+        base = self._ctx.get(as_of)
+        if base is None:
+            if len(self._ctx) >= _MAX_CTX:
+                self._ctx.clear()
+            base = {"asof": as_of.toordinal()}
+            base.update({f"cut_{w}": cutoff(as_of, m).toordinal() for w, m in self._months.items()})
+            self._ctx[as_of] = base
+        out = {"t": "ctx", "asof": base["asof"]}
+        out.update({f"cut_{w}": base[f"cut_{w}"] for w in windows})
+        return out
+
+    # -- evaluation ------------------------------------------------------------------------
+    def _facts_for(self, rs: _Ruleset, facts: Facts, keep_code: bool | None) -> list[dict[str, Any]]:
+        needs = rs.needs
+        out: list[dict[str, Any]] = []
+        for path in sorted(needs.paths):
+            value = facts.role if path == "role" else facts.s.get(path)
+            if value is not None:
+                f = _scalar_fact(path, value)
+                if f is not None:
+                    out.append(f)
+        if "subj" in needs.types and facts.subjects is not None:
+            f = {"t": "subj"}
+            f.update({f"c_{c}": int(c in facts.subjects) for c in sorted(needs.categories)})
+            out.append(f)
+        if "dc" in needs.types:
+            out.extend({"t": "dc", "i": i, "v": c} for i, c in enumerate(sorted(facts.data_categories)))
+        for t in sorted(needs.types):
+            if t in _TYPE_LIST:
+                out.extend(_list_facts(facts, _TYPE_LIST[t]))
+        if "k" in needs.types and keep_code is not None:
+            out.append({"t": "k", "v": 1 if keep_code else 0})
+        return out
+
+    def _evaluate(self, rs: _Ruleset, facts: Facts, as_of: date, keep_code: bool | None) -> tuple[Any, ...]:
+        """Rule statuses (True / False / None) for one question, computed by durable."""
+        body = self._facts_for(rs, facts, keep_code)
+        ctx_fact = self._context(as_of, sorted(rs.needs.windows))
+        fired: set[tuple[Any, str]] = set()
+        with self._lock:
+            if self._leaked > _MAX_LEAKED:
+                raise DurableEngineError(
+                    f"{self._leaked} durable sessions could not be cleaned after engine errors; "
+                    "this DurablePolicy refuses further work (build a new one, or restart the process)")
+            sid = f"{self._prefix}.{next(self._seq)}"
+            self._box[0] = fired
+            try:
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*utcfromtimestamp.*")
+                    try:
+                        if rs.needs.strata:
+                            self._assert(rs, sid, body + [{"t": "ctx1", "asof": ctx_fact["asof"]}], facts)
+                            derived = [{"t": "dv", "k": k} for x, k in sorted(fired) if x == "x"]
+                            self._assert(rs, sid, derived + [ctx_fact], facts)
+                        else:
+                            self._assert(rs, sid, body + [ctx_fact], facts)
+                    finally:
+                        self._cleanup(rs, sid, fired)
+            finally:
+                self._box[0] = None
+        if ("done", "") not in fired:
+            raise DurableEngineError(f"question `{rs.plan.question}`, record `{facts.id}`: the evaluation did not "
+                                     "complete (durable did not fire its `done` rule)")
+        statuses = []
+        for i, rule in enumerate(rs.plan.rules):
+            tags = {tag for idx, tag in fired if idx == i}
+            if len(tags) != 1:
+                raise DurableEngineError(
+                    f"pack `{self.pack.id}`, question `{rs.plan.question}`, record `{facts.id}`, rule `{rule.id}`: "
+                    f"durable concluded {sorted(tags) or 'nothing'}; exactly one of t (holds), u (unknown), "
+                    "f (does not hold) must fire. This is a bug in the durable translation.")
+            statuses.append({"t": True, "u": None, "f": False}[tags.pop()])
+        return tuple(statuses)
+
+    def _assert(self, rs: _Ruleset, sid: str, facts_list: list[dict[str, Any]], facts: Facts) -> None:
+        payload = [dict(f, sid=sid) for f in facts_list]
+        engine = self._engine
+        where = f"pack `{self.pack.id}`, question `{rs.plan.question}`, record `{facts.id}`"
+        # the durable exceptions embed the whole payload (personal data): never chain them
+        try:
+            state = self._host.assert_facts(rs.name, payload)
+        except engine.MessageNotHandledException:
+            raise DurableEngineError(f"{where}: durable handled none of the facts (the sentinel rule should "
+                                     "handle every fact)") from None
+        except engine.MessageObservedException:
+            raise DurableEngineError(f"{where}: durable saw the same fact twice") from None
+        except self._core.error as exc:
+            code = _code(exc)
+            raise DurableEngineError(
+                f"{where}: durable-rules error {code} ({_ERROR_CODES.get(code or 0, 'unknown error')})") from None
+        if isinstance(state, dict) and "exception" in state:
+            raise DurableEngineError(f"{where}: an action failed inside durable-rules: {state['exception']}")
+
+    def _cleanup(self, rs: _Ruleset, sid: str, fired: set[tuple[Any, str]]) -> None:
+        """Delete the session. durable segfaults deleting a sid on which no action ever ran, so
+        after a failure before any action, fire the ``flush`` rule first; if even that fails,
+        leave the sid (one of durable's 1,024) rather than crash the process."""
+        try:
+            if not fired:
+                self._host.assert_fact(rs.name, {"t": "~flush", "sid": sid})
+                if ("flush", "") not in fired:
+                    raise DurableEngineError("flush did not fire")
+            self._host.delete_state(rs.name, sid)
+        except Exception:  # noqa: BLE001 - cleanup must not mask the real error
+            self._leaked += 1
+
+    # -- public API (mirrors Policy) -------------------------------------------------------
+    def statuses(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> tuple[Any, ...]:
+        """Per-rule statuses (True / False / None) in ``plan(question)[0].rules`` order.
+
+        Raises ``records.RecordInvalid`` for a record that cannot be evaluated.
+        """
+        as_of = _as_of(as_of)
+        q = self.check_question(question)
+        facts = normalize(record)
+        return self._statuses_facts(facts, q, as_of)[0]
+
+    def _statuses_facts(self, facts: Facts, q: Question, as_of: date) -> tuple[tuple[Any, ...], Decision | None]:
+        rs = self._ruleset(q)
+        keep_code, kd = None, None
+        if rs.plan.needs_keep:
+            kd = self._decide_facts(facts, self._keep_q, as_of)
+            keep_code = {Outcome.ALLOW: True, Outcome.DENY: False}.get(kd.outcome)
+        return self._evaluate(rs, facts, as_of, keep_code), kd
+
+    def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
+        rs = self._ruleset(q)
+        statuses, kd = self._statuses_facts(facts, q, as_of)
+        keep_missing = kd.missing_facts if kd is not None else ()
+        if rs.tables is not None:
+            return build_decision(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses, facts=facts,
+                                  as_of=as_of, asof=as_of.isoformat(), keep_missing=keep_missing)
+        return build_decision(pack=self.pack, plan=rs.plan, effects=rs.effects,  # type: ignore[call-arg]
+                              statuses=statuses, facts=facts, as_of=as_of, asof=as_of.isoformat(), lang=self.lang,
+                              keep_missing=keep_missing)
+
+    def decide(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Decision:
+        """The explained Decision for one question about one record (as ``Policy.decide``)."""
+        as_of = _as_of(as_of)
+        q = self.check_question(question)
+        try:
+            facts = normalize(record)
+        except RecordInvalid as exc:
+            return self._invalid(q, as_of, exc.record_id, exc.problems)
+        return self._decide_facts(facts, q, as_of)
+
+    def decide_all(self, record: Mapping[str, Any], questions: Sequence[Question] | None = None, *,
+                   as_of: date) -> tuple[Decision, ...]:
+        as_of = _as_of(as_of)
+        qs = [self.check_question(q) for q in (questions or self.standard_questions)]
+        try:
+            facts = normalize(record)
+        except RecordInvalid as exc:
+            return tuple(self._invalid(q, as_of, exc.record_id, exc.problems) for q in qs)
+        return tuple(self._decide_facts(facts, q, as_of) for q in qs)
+
+    def answer(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Answer:
+        """The compact answer (outcome, decisive rule id, keep_until ISO) for one question."""
+        row = next(self.decide_batch([record], [question], as_of=as_of))
+        return row.answers[0]
+
+    def decide_batch(self, records: Iterable[Any], questions: Sequence[Question], *,
+                     as_of: date) -> Iterator[BatchRow]:
+        """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record."""
+        as_of = _as_of(as_of)
+        qs = [self.check_question(q) for q in questions]
+        sets = [self._ruleset(q) for q in qs]
+        keep_rs = self._ruleset(self._keep_q)
+        need_keep = any(rs.plan.needs_keep for rs in sets)
+        windows = self.pack.vocabulary.windows
+        asof = as_of.isoformat()
+        und = tuple(Answer(UND_S, None, None) for _ in qs)
+        for index, record in enumerate(records):
+            try:
+                facts = normalize(record)
+            except RecordInvalid as exc:
+                yield BatchRow(index, exc.record_id, und, str(exc.problems[0]))
+                continue
+            except Exception as exc:  # noqa: BLE001 - a host object that breaks on access must not end the sweep
+                yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
+                continue
+            keep_code = None
+            if need_keep:
+                ko, _, _ = combine(keep_rs.effects, self._evaluate(keep_rs, facts, as_of, None))
+                keep_code = True if ko == ALLOW_S else (False if ko != UND_S else None)
+            answers = []
+            for rs, q in zip(sets, qs):
+                statuses = self._evaluate(rs, facts, as_of, keep_code)
+                outcome, idx, why = combine(rs.effects, statuses)
+                until = None
+                if outcome == ALLOW_S and q.action is Action.KEEP:
+                    tier = OVERRIDE if why == "override" else PERMIT
+                    end = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
+                    until = end.isoformat() if end else None
+                answers.append(Answer(outcome, rs.plan.rules[idx].id if idx is not None else None, until))
+            yield BatchRow(index, facts.id, tuple(answers), None)
+
+    def _invalid(self, q: Question, as_of: date, record_id: str | None,
+                 problems: tuple[Diagnostic, ...]) -> Decision:
+        return Decision(outcome=Outcome.UNDETERMINED, question=q, as_of=as_of, record_id=record_id,
+                        pack_version=self.pack.version,
+                        reason="the record cannot be evaluated: " + problems[0].message, problems=problems)
+
+
+def _known(what: str, value: str | None, known: Mapping[str, Any]) -> None:
+    if value not in known:
+        import difflib  # noqa: PLC0415
+
+        close = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.6)
+        hint = f"; did you mean `{close[0]}`?" if close else f"; known: {', '.join(sorted(known))}"
+        raise QuestionError(f"unknown {what} `{value}`{hint}")
+
+
+def _code(exc: Exception) -> int | None:
+    m = re.search(r"error code: (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def _as_of(value: Any) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        if isinstance(value, str):
+            return parse_date(value)
+        raise TypeError(f"as_of must be a datetime.date (a day), not {type(value).__name__}")
+    return value
