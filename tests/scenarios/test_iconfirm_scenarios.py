@@ -41,3 +41,13 @@ def test_pack_accounts_for_all_55_norms():
     norms = _pack.meta["norms"]
     assert {f"N{i}" for i in range(1, 56)} <= set(norms)
     assert {f"R{i}" for i in range(1, 23)} <= set(norms)
+
+
+def test_docs_norm_map_is_current():
+    from pathlib import Path
+
+    from privacy_rules.normmap import norm_map_markdown
+
+    doc = Path(ICONFIRM).parents[1] / "docs" / "iconfirm.md"
+    assert doc.read_text(encoding="utf-8") == norm_map_markdown(_pack), (
+        "docs/iconfirm.md is stale: run `python -m privacy_rules.normmap rules/iconfirm > docs/iconfirm.md`")
