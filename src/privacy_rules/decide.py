@@ -210,14 +210,50 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
                 missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
+    reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t)
+    if why == "no-basis":
+        ended = _ended_permits(pack, plan, tables, statuses, facts, asof)
+        if ended:
+            reason += "; " + "; ".join(ended)
     return Decision(
         outcome=_OUTCOMES[outcome], question=plan.question, as_of=as_of, record_id=facts.id,
         pack_version=pack.version, decisive_rule=decisive.id if decisive else None,
         decisive_span=decisive.span if decisive else None,
-        reason=_reason(outcome, why, idx, tables, keep_until, overridden, missing_t),
+        reason=reason,
         basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
         obligations=tuple(obligations), missing_facts=missing_t,
     )
+
+
+def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
+                   asof: str) -> list[str]:
+    """For a no-basis deny: permits that failed only because their window has ended, with the end day.
+
+    This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
+    definitions, and only on this path.
+    """
+    from .compile.interpret import holds  # the slow path: only explanations of no-basis denies need it
+    from .dates import iso_cutoff
+
+    out = []
+    windows = pack.vocabulary.windows
+    day = date.fromisoformat(asof)
+    for i, s in enumerate(statuses):
+        if s is not False or tables.effects[i] != PERMIT:
+            continue
+        rule = plan.rules[i]
+        wins = [p for p in rule.when if p.kind == "within"]
+        if not wins:
+            continue
+        cuts = {w: iso_cutoff(day, windows[w].months) for w in windows}
+        others = [holds(p, pack, plan.question, facts, asof, cuts, None) for p in rule.when if p.kind != "within"]
+        if any(o is not True for o in others if o is not None) or None in others:
+            continue
+        for p in wins:
+            end = window_end_of(windows[p.arg], facts, asof)
+            if isinstance(end, date) and end.isoformat() < asof:
+                out.append(f"`{rule.id}` no longer holds: its window `{p.arg}` ended on {end.isoformat()}")
+    return out
 
 
 def _reason(outcome: str, why: str, idx: int | None, tables: Tables, keep_until: date | None,

@@ -31,13 +31,13 @@ def norm_map_markdown(pack: Pack) -> str:
         for n in s.norms:
             scen_by_norm[n] += 1
     norms = dict(pack.meta.get("norms") or {})
-    root = Path(pack.root)
     files = ", ".join(f"`{f}`" for f in pack.files)
+    folder = Path(pack.root).name
     lines = [
         f"# {pack.name}: norms and the rules that encode them",
         "",
-        f"Generated from `{root.as_posix()}` (pack version {pack.meta.get('version')}) by",
-        f"`python -m privacy_rules.normmap {root.as_posix()}`; do not edit by hand. Rule files: {files}.",
+        f"Generated from the pack `{pack.id}` (version {pack.meta.get('version')}) by",
+        f"`python -m privacy_rules.normmap rules/{folder}`; do not edit by hand. Rule files: {files}.",
         f"{len(pack.rules)} rules, {len(scenarios)} scenarios. Norms N1-N55 and readings R1-R22 are defined in",
         "`shared/policy/norms.md`; where this pack reads a norm differently, `rules/iconfirm/READINGS.md` says why.",
         "",

@@ -1,0 +1,70 @@
+"""The benchmark's hand-written baseline answers exactly like the engine (correctness only).
+
+benchmarks/bench.py times ``Policy.decide_batch`` against a plain-Python function written by
+hand from the Iconfirm rules for three questions. A ratio against a baseline that answers
+differently would be meaningless, so this test runs the benchmark's own record generator and
+baseline on 300 records and requires the same outcome for every record and question. It makes
+NO timing assertions (DESIGN.md: performance is measured in benchmarks/, never in a unit test).
+
+If this fails after a change to rules/iconfirm/*.yaml, either the engine or the baseline is
+wrong: check the rule, then update ``make_hand`` in benchmarks/bench.py to match the pack.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("privacy_rules_benchmark", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+@pytest.fixture(scope="module")
+def records(bench):
+    return bench.generate_records(300, seed=1, as_of=bench.AS_OF)
+
+
+def test_generator_is_deterministic_and_covers_bad_input(bench, records):
+    again = bench.generate_records(300, seed=1, as_of=bench.AS_OF)
+    assert again == records
+    assert bench.generate_records(10, seed=1) == records[:10]  # record i never depends on N
+    assert len({r["id"] for r in records}) == 300
+    # the run must exercise the malformed / missing-fact paths, not only clean records
+    assert any(not bench.record_ok(r) for r in records)
+    assert any("role" not in r or "subject_categories" not in r for r in records)
+
+
+def _assert_agree(bench, iconfirm, records, as_of: date) -> None:
+    hand = bench.hand_outcomes(records, as_of)
+    engine = bench.engine_outcomes(iconfirm, records, as_of)
+    assert len(hand) == len(engine) == len(records)
+    diffs = bench.disagreements(records, hand, engine)
+    assert not diffs, f"as_of {as_of}: {len(diffs)} disagreements (record, question, hand, engine): {diffs[:5]}"
+
+
+def test_hand_written_baseline_agrees_with_engine(bench, iconfirm, records):
+    _assert_agree(bench, iconfirm, records, bench.AS_OF)
+    outcomes = {o for row in bench.engine_outcomes(iconfirm, records, bench.AS_OF) for o in row}
+    assert outcomes == {"allow", "deny", "undetermined"}
+
+
+@pytest.mark.parametrize("as_of", [date(2023, 3, 31), date(2025, 8, 31), date(2028, 2, 29)])
+def test_hand_written_baseline_agrees_on_other_days(bench, iconfirm, as_of):
+    # records generated around this as_of, so their dates sit on its window boundaries
+    _assert_agree(bench, iconfirm, bench.generate_records(300, seed=2, as_of=as_of), as_of)
