@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .compile.runtime import latest
+from .compile.runtime import fdate, latest
 from .dates import add_months
 from .model import (AppliedRule, Basis, Citation, Decision, Effect, Obligation, ObligationSpec, Outcome, Pack, Pred,
                     Question, RuleStatus, Window)
@@ -65,11 +65,15 @@ def window_end_of(w: Window, facts: Facts, asof: str) -> date | None | bool:
     """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor."""
     if w.is_list:
         name, idx = LIST_DATE_PATHS[w.anchor]
-        anchor = latest(facts.lists[name], idx, asof)
+        anchor = latest(facts.lists[name], idx, None if w.count_future else asof)
         if anchor is None:
             return False
     else:
         anchor = facts.s.get(w.anchor)
+        if w.anchor.startswith("facts."):
+            anchor = fdate(anchor)
+            if anchor is False:
+                return False
         if anchor is None or anchor > asof:
             return None if w.open_if_absent else False
     return add_months(date.fromisoformat(anchor), w.months)

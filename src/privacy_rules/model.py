@@ -339,6 +339,7 @@ class Window:
     anchor: str  # a scalar path (relationship.first_contact_on) or a list path (vouchers[].fiscal_year_end)
     months: int
     open_if_absent: bool = False
+    count_future: bool = False  # list anchors: entries dated after as_of count (a fiscal year not yet ended)
 
     @property
     def is_list(self) -> bool:

@@ -72,7 +72,8 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
     windows = {}
     for k, w in (v.get("windows") or {}).items():
         months = int(w["months"]) if "months" in w else 12 * int(w["years"])
-        windows[k] = Window(id=k, anchor=w["from"], months=months, open_if_absent=bool(w.get("open_if_absent")))
+        windows[k] = Window(id=k, anchor=w["from"], months=months, open_if_absent=bool(w.get("open_if_absent")),
+                            count_future=bool(w.get("count_future")))
     return Vocabulary(
         lawful_bases=MappingProxyType(bases),
         subject_categories=_label_map(v.get("subject_categories")),

@@ -48,11 +48,13 @@ LIST_FIELDS: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
                     "compelling_grounds_on": "date"}, frozenset({"kind", "received_on"})),
     "restrictions": ({"requested_on": "date", "lifted_on": "date",
                       "ground": "enum:art18_1_a|art18_1_b|art18_1_c|art18_1_d"}, frozenset({"requested_on"})),
-    "erasure_requests": ({"received_on": "date", "verified_on": "date"}, frozenset({"received_on"})),
+    "erasure_requests": ({"received_on": "date", "verified_on": "date", "answered_on": "date",
+                          "compelling_grounds_on": "date"}, frozenset({"received_on"})),
     "rights_requests": ({"kind": "enum:access|rectification|erasure|restriction|objection|portability",
                          "received_on": "date", "verified_on": "date", "answered_on": "date"},
                         frozenset({"kind", "received_on"})),
-    "legal_holds": ({"placed_on": "date", "released_on": "date", "matter": "str"}, frozenset({"placed_on"})),
+    "legal_holds": ({"placed_on": "date", "released_on": "date", "matter": "str", "scopes": "ids"},
+                    frozenset({"placed_on"})),
     "disclosure_orders": ({"recipient": "str", "received_on": "date", "binding": "bool", "reference": "str"},
                           frozenset({"recipient", "received_on", "binding"})),
     "vouchers": ({"fiscal_year": "int", "fiscal_year_end": "date"}, frozenset({"fiscal_year"})),
@@ -146,6 +148,9 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
     elif kind == "str":
         if not isinstance(value, str):
             yield _problem(rid, "PR302", f"`{path}` must be a string, not {_type_name(value)}")
+    elif kind == "ids":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            yield _problem(rid, "PR302", f"`{path}` must be a list of strings")
     elif kind == "bool":
         if not isinstance(value, bool):
             yield _problem(rid, "PR302", f"`{path}` must be true or false, not {_type_name(value)}")
@@ -262,7 +267,9 @@ def _build(record: Mapping[str, Any]) -> Facts:
         items = record.get(name) or ()
         rows = []
         for entry in items:
-            row = tuple(_iso(entry.get(k)) if kind == "date" else entry.get(k) for k, kind in fields.items())
+            row = tuple(_iso(entry.get(k)) if kind == "date" else
+                        (tuple(entry[k]) if kind == "ids" and entry.get(k) is not None else entry.get(k))
+                        for k, kind in fields.items())
             if name == "vouchers" and row[1] is None:
                 # R11: the fiscal year is the calendar year unless the record says otherwise
                 row = (row[0], f"{row[0]:04d}-12-31")
@@ -323,6 +330,8 @@ def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
         return t is bool
     if kind == "int":
         return t is int and 1900 <= value <= 2200
+    if kind == "ids":
+        return t is list and all(type(v) is str for v in value)
     return t is str and value in _ENUMS[kind]
 
 
@@ -369,8 +378,11 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
                     row = []
                     for name, fkind in fields:
                         v = entry.get(name)
-                        if v is not None and not _fast_value(fkind, v, cache):
-                            return None
+                        if v is not None:
+                            if not _fast_value(fkind, v, cache):
+                                return None
+                            if fkind == "ids":
+                                v = tuple(v)
                         row.append(v)
                     if key == "vouchers" and row[1] is None:
                         row[1] = f"{row[0]:04d}-12-31"  # R11: calendar fiscal year unless stated

@@ -167,6 +167,16 @@ def _compare(expect: Mapping[str, Any], d: Decision) -> Iterable[Mismatch]:
         actual = d.basis.id if d.basis else None
         if expect["basis"] != actual:
             yield Mismatch(key="basis", expected=expect["basis"], actual=actual)
+    if "obligations_due" in expect:
+        due = {o.id: (o.due_on.isoformat() if o.due_on else None) for o in d.obligations}
+        for oid, day in expect["obligations_due"].items():
+            if due.get(oid, "absent") != day:
+                yield Mismatch(key=f"obligations_due.{oid}", expected=day, actual=due.get(oid, "absent"))
+    if "absent_obligations" in expect:
+        present = [o.id for o in d.obligations if o.id in expect["absent_obligations"]]
+        if present:
+            yield Mismatch(key="absent_obligations", expected="none of " + _show(expect["absent_obligations"]),
+                           actual=present)
     for key, actual_set in (("obligations", [o.id for o in d.obligations]), ("overridden", list(d.overridden)),
                             ("missing_facts", list(d.missing_facts))):
         if key in expect:

@@ -112,7 +112,10 @@ class _Gen:
             if w.is_list:
                 name, idx = LIST_DATE_PATHS[w.anchor]
                 lst = self.lst(name)
-                return f"(_rt.l{k}({lst}, {idx}, A, {cut}) if {lst} else False)"
+                upto = "None" if w.count_future else "A"
+                return f"(_rt.l{k}({lst}, {idx}, {upto}, {cut}) if {lst} else False)"
+            if w.anchor.startswith("facts."):  # pack-defined: validated as a date at run time
+                return f"_rt.f{k}(S.get({_lit(w.anchor)}), A, {cut}, {_lit(w.open_if_absent)})"
             t = self.tmp()
             get = f"({t} := S.get({_lit(w.anchor)}))"
             if k == "within":
@@ -123,6 +126,8 @@ class _Gen:
                 return f"(False if {get} is None or {t} > A else {t} < {cut})"
             return f"(None if {get} is None else ({t} < {cut} if {t} <= A else False))"
         if k == "happened":
+            if a.startswith("facts."):
+                return f"_rt.fhappened(S.get({_lit(a)}), A)"
             t = self.tmp()
             return f"(({t} := S.get({_lit(a)})) is not None and {t} <= A)"
         if k == "consent":
@@ -143,13 +148,15 @@ class _Gen:
             return f"(_rt.restriction({lst}, {_lit(None if a == 'active' else a)}, A) if {lst} else False)"
         if k == "erasure":
             lst = self.lst("erasure_requests")
-            return f"(_rt.erasure({lst}, {_lit(a == 'verified')}, A) if {lst} else False)"
+            return f"(_rt.erasure({lst}, {_lit(a)}, A) if {lst} else False)"
         if k == "rights_request":
             e, r = self.lst("erasure_requests"), self.lst("rights_requests")
-            return f"(_rt.pending_verification({e}, {r}, A) if {e} or {r} else False)"
+            fn = "pending_verification" if a == "pending_verification" else "unanswered"
+            return f"(_rt.{fn}({e}, {r}, A) if {e} or {r} else False)"
         if k == "legal_hold":
             lst = self.lst("legal_holds")
-            return f"(_rt.legal_hold({lst}, A) if {lst} else False)"
+            scope = (self.q.scope or self.pack.default_scope) if self.q.action is Action.KEEP else None
+            return f"(_rt.legal_hold({lst}, {_lit(scope)}, A) if {lst} else False)"
         if k == "legal_order":
             lst = self.lst("disclosure_orders")
             return f"(_rt.legal_order({lst}, {_lit(self.q.recipient)}, A) if {lst} else False)"
@@ -171,6 +178,9 @@ class _Gen:
                 for t in r.transfers
             )
             return f"_rt.transfer_lawful({self.const(spans)}, A)"
+        if k == "recipient_listed":
+            r = v.recipients[self.q.recipient]  # type: ignore[index]
+            return _lit(r.listed_in_policy == bool(a))
         if k == "recipient_serves":
             r = v.recipients[self.q.recipient]  # type: ignore[index]
             return _lit(self.q.purpose in r.purposes)

@@ -36,11 +36,16 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[
         if w.is_list:
             name, idx = LIST_DATE_PATHS[w.anchor]
             fn = rt.lwithin if k == "within" else rt.lexpired
-            return fn(facts.lists[name], idx, asof, cuts[a])
+            return fn(facts.lists[name], idx, None if w.count_future else asof, cuts[a])
+        value = facts.s.get(w.anchor)
+        if w.anchor.startswith("facts."):
+            value = rt.fdate(value)
+            if value is False:
+                return None
         fn2 = rt.within if k == "within" else rt.expired
-        return fn2(facts.s.get(w.anchor), asof, cuts[a], w.open_if_absent)
+        return fn2(value, asof, cuts[a], w.open_if_absent)
     if k == "happened":
-        return rt.happened(facts.s.get(a), asof)
+        return rt.fhappened(facts.s.get(a), asof)
     if k == "consent":
         return rt.consent(facts.lists["consents"], a, None, asof)
     if k == "consent_for_question":
@@ -52,11 +57,13 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[
     if k == "restriction":
         return rt.restriction(facts.lists["restrictions"], None if a == "active" else a, asof)
     if k == "erasure":
-        return rt.erasure(facts.lists["erasure_requests"], a == "verified", asof)
+        return rt.erasure(facts.lists["erasure_requests"], a, asof)
     if k == "rights_request":
-        return rt.pending_verification(facts.lists["erasure_requests"], facts.lists["rights_requests"], asof)
+        fn = rt.pending_verification if a == "pending_verification" else rt.unanswered
+        return fn(facts.lists["erasure_requests"], facts.lists["rights_requests"], asof)
     if k == "legal_hold":
-        return rt.legal_hold(facts.lists["legal_holds"], asof)
+        scope = (q.scope or pack.default_scope) if q.action is Action.KEEP else None
+        return rt.legal_hold(facts.lists["legal_holds"], scope, asof)
     if k == "legal_order":
         return rt.legal_order(facts.lists["disclosure_orders"], q.recipient, asof)
     if k == "data_category":
@@ -75,6 +82,8 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[
                             v.transfer_mechanisms[t.mechanism].valid_until, asof)
             for t in r.transfers
         )
+    if k == "recipient_listed":
+        return r.listed_in_policy == bool(a)
     if k == "recipient_serves":
         return q.purpose in r.purposes
     if k == "channel_electronic":

@@ -54,27 +54,51 @@ def expired(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> An
     return anchor < cut
 
 
-def _latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str) -> str | None:
+def _latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str | None) -> str | None:
+    """The latest date at ``idx`` on or before asof; asof None counts every entry (count_future)."""
     best = None
     for row in rows:
         d = row[idx]
-        if d is not None and d <= asof and (best is None or d > best):
+        if d is not None and (asof is None or d <= asof) and (best is None or d > best):
             best = d
     return best
 
 
-def lwithin(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str, cut: str) -> bool:
+def lwithin(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str | None, cut: str) -> bool:
     d = _latest(rows, idx, asof)
     return d is not None and d >= cut
 
 
-def lexpired(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str, cut: str) -> bool:
+def lexpired(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str | None, cut: str) -> bool:
     d = _latest(rows, idx, asof)
     return d is not None and d < cut
 
 
-def latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str) -> str | None:
+def latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str | None) -> str | None:
     return _latest(rows, idx, asof)
+
+
+def fdate(value: Any) -> Any:
+    """A pack-defined fact used as a date: the ISO string, None when absent, False when not a date."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) and _is_date(value) else False
+
+
+def fwithin(value: Any, asof: str, cut: str, open_if_absent: bool) -> Any:
+    d = fdate(value)
+    return None if d is False else within(d, asof, cut, open_if_absent)
+
+
+def fexpired(value: Any, asof: str, cut: str, open_if_absent: bool) -> Any:
+    d = fdate(value)
+    return None if d is False else expired(d, asof, cut, open_if_absent)
+
+
+def fhappened(value: Any, asof: str) -> Any:
+    # a malformed date is unknown, never "has not happened": that could allow by accident
+    d = fdate(value)
+    return None if d is False else happened(d, asof)
 
 
 def happened(value: Any, asof: str) -> bool:
@@ -130,21 +154,26 @@ def restriction(rows: tuple[tuple[Any, ...], ...], ground: str | None, asof: str
     return False
 
 
-def erasure(rows: tuple[tuple[Any, ...], ...], verified: bool, asof: str) -> bool:
-    # rows: (received_on, verified_on); R16: only a verified request requires erasure
-    for received, ver in rows:
-        if verified:
-            if ver is not None and ver <= asof:
+def erasure(rows: tuple[tuple[Any, ...], ...], mode: str, asof: str) -> bool:
+    """rows: (received_on, verified_on, answered_on, compelling_grounds_on).
+
+    requested: received; verified: identity verified (R16: only this requires erasure);
+    granted: verified and no compelling grounds documented by as_of (R16, customers/partners).
+    """
+    for received, ver, _answered, compelling in rows:
+        if mode == "requested":
+            if received <= asof:
                 return True
-        elif received <= asof:
-            return True
+        elif ver is not None and ver <= asof:
+            if mode == "verified" or compelling is None or compelling > asof:
+                return True
     return False
 
 
 def pending_verification(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tuple[Any, ...], ...],
                          asof: str) -> bool:
-    for received, ver in erasures:
-        if received <= asof and (ver is None or ver > asof):
+    for received, ver, answered, _grounds in erasures:
+        if received <= asof and (ver is None or ver > asof) and (answered is None or answered > asof):
             return True
     for _kind, received, ver, answered in rights:
         if received <= asof and (ver is None or ver > asof) and (answered is None or answered > asof):
@@ -152,9 +181,22 @@ def pending_verification(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tu
     return False
 
 
-def legal_hold(rows: tuple[tuple[Any, ...], ...], asof: str) -> bool:
-    for placed, released, _matter in rows:
-        if placed <= asof and (released is None or released > asof):
+def unanswered(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tuple[Any, ...], ...], asof: str) -> bool:
+    """Some erasure or rights request was received by as_of and not answered by then (N43)."""
+    for received, _ver, answered, _grounds in erasures:
+        if received <= asof and (answered is None or answered > asof):
+            return True
+    for _kind, received, _ver, answered in rights:
+        if received <= asof and (answered is None or answered > asof):
+            return True
+    return False
+
+
+def legal_hold(rows: tuple[tuple[Any, ...], ...], scope: str | None, asof: str) -> bool:
+    # R21: a hold keeps "the relevant subset": a hold naming scopes covers only those
+    for placed, released, _matter, scopes in rows:
+        if placed <= asof and (released is None or released > asof) and \
+                (scopes is None or scope is None or scope in scopes):
             return True
     return False
 

@@ -22,7 +22,8 @@ from ..model import Diagnostic, Severity
 PREDICATES = (
     "role", "subject", "within", "expired", "happened", "consent", "consent_for_question", "consent_withdrawn",
     "objection", "restriction", "erasure", "rights_request", "legal_hold", "legal_order", "data_category", "keep",
-    "processor_dpa", "transfer", "recipient_serves", "channel_electronic", "fact", "all", "any", "not",
+    "processor_dpa", "transfer", "recipient_serves", "recipient_listed", "channel_electronic", "fact", "all",
+    "any", "not",
 )
 
 

@@ -15,7 +15,7 @@ from ..model import Action, Diagnostic, Effect, Pack, Pred, Rule, Severity
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
 
 DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
-SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "legal_order"})
+SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
 CONTACT_ONLY = frozenset({"channel_electronic"})
 
 
@@ -78,11 +78,16 @@ def check_vocabulary(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                                  message=f"recipient `{rid}`: unknown purpose `{p}`",
                                  help="define it under vocabulary.purposes")
     for wid, w in v.windows.items():
-        if w.anchor not in DATE_PATHS and w.anchor not in LIST_DATE_PATHS:
+        if w.anchor not in DATE_PATHS and w.anchor not in LIST_DATE_PATHS and not w.anchor.startswith("facts."):
             yield Diagnostic(code="PR203", severity=Severity.ERROR,
                              span=head.span_for(("vocabulary", "windows", wid, "from")),
                              message=f"window `{wid}` is anchored on `{w.anchor}`, which is not a date in the record",
-                             help="anchor on one of: " + ", ".join(sorted(DATE_PATHS | set(LIST_DATE_PATHS))))
+                             help="anchor on facts.* or one of: " + ", ".join(sorted(DATE_PATHS | set(LIST_DATE_PATHS))))
+        if w.count_future and not w.is_list:
+            yield Diagnostic(code="PR203", severity=Severity.WARNING,
+                             span=head.span_for(("vocabulary", "windows", wid, "count_future")),
+                             message=f"window `{wid}`: `count_future` only changes list anchors (`list[].field`)",
+                             help="remove it, or use open_if_absent for a scalar anchor")
 
 
 def check_rule_references(pack: Pack) -> Iterator[Diagnostic]:
@@ -115,7 +120,7 @@ def _check_pred(pack: Pack, r: Rule, p: Pred) -> Iterator[Diagnostic]:
     elif k in ("consent", "consent_withdrawn"):
         if a != "any" and a not in v.purposes:
             yield _unknown(r, "purpose", a, v.purposes)
-    elif k == "happened" and a not in DATE_PATHS:
+    elif k == "happened" and a not in DATE_PATHS and not a.startswith("facts."):
         yield _err(r, "PR203", f"`happened: {a}` does not name a date in the record",
                    "use one of: " + ", ".join(sorted(DATE_PATHS)))
     elif k == "fact":
