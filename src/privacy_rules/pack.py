@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
@@ -17,6 +18,7 @@ from .load import LoadedYaml, load_yaml_file
 from .model import (Action, Basis, Citation, Diagnostic, Effect, Mechanism, ObligationSpec, Pack, Pred,
                     Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
 from .validate.schema import iter_schema_errors
+from .validate.lint import iter_lint_problems
 from .validate.semantic import iter_semantic_problems
 
 MAX_RULE_FILES = 200
@@ -125,8 +127,12 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def read_pack(root: str | os.PathLike[str]) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
-    """(pack or None, every diagnostic) for the pack folder or pack.yaml at ``root``. Never raises for user errors."""
+def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
+    """(pack or None, every diagnostic) for the pack folder or pack.yaml at ``root``. Never raises for user errors.
+
+    Diagnostics include lint findings (PR5xx, validate/lint.py); ``as_of`` enables the
+    date-dependent ones (a review that is overdue).
+    """
     root_path = Path(root)
     pack_file = root_path if root_path.is_file() else root_path / "pack.yaml"
     folder = pack_file.parent
@@ -172,6 +178,7 @@ def read_pack(root: str | os.PathLike[str]) -> tuple[Pack | None, tuple[Diagnost
         default_scope=meta["default_scope"], files=tuple(files), scenario_files=scenario_files,
     )
     diags.extend(iter_semantic_problems(pack, head))
+    diags.extend(iter_lint_problems(pack, head, as_of))
     errors = [d for d in diags if d.severity is Severity.ERROR]
     return (None if errors else pack), tuple(sorted(diags, key=_sort_key))
 

@@ -413,15 +413,48 @@ def _partitions(items: list[Any]) -> Iterator[list[list[Any]]]:
             yield [*p[:i], [first, *p[i]], *p[i + 1:]]
 
 
-def _cond_order(c: str) -> tuple[int, str]:
-    d = json.loads(c)
-    (k, _), = d.items()
-    return (0 if k == "t" else 1 if not k.startswith("$") else 2 if '{"c":' not in c else 3, c)
+def _is_join(cond: Mapping[str, Any]) -> bool:
+    """A test that reads another alias (``{"$lte": {"d": {"c": "asof"}}}``): a beta test in durable."""
+    (k, v), = cond.items()
+    if k in ("$and", "$or"):
+        return False
+    if k.startswith("$"):
+        (_, value), = v.items()
+        return isinstance(value, dict)
+    return isinstance(v, dict)
 
 
 def _pattern(conds: Iterable[str]) -> dict[str, Any]:
-    parts = [json.loads(c) for c in sorted(set(conds), key=_cond_order)]
-    return parts[0] if len(parts) == 1 else {"$and": parts}
+    """One alias's condition, laid out so durable evaluates it correctly and safely.
+
+    durable-rules 2.0.28 evaluates a pattern's join tests (tests that read another alias) as a
+    sequence (events.c ``reduceExpressionSequence``) with two bugs, both reproduced here:
+
+    * after a false join test inside ``$and`` its short-circuit skips *past* the group's end
+      marker and reads on beyond the expression array until it meets a 0x0D byte: an
+      out-of-bounds read (valgrind: "Invalid read ... events.c:614") that segfaults now and
+      then, depending on the heap;
+    * a nested ``$and``/``$or`` ends its parent's evaluation: join tests after a nested group
+      are ignored, so ``{"$and": [{"$or": [...]}, {"$lte": {"d": {"c": "asof"}}}]}`` matched
+      a fact whose ``d`` is after as_of.
+
+    So: constant tests first, then the join tests (only ever at the top level of the ``$and``),
+    then nested groups (constant tests only), and, when there are join tests, at least one
+    nested group last: its end marker stops the buggy skip inside the array.
+    """
+    parts = [json.loads(c) for c in sorted(set(conds))]
+    types = [p["t"] for p in parts if "t" in p and len(p) == 1]
+    alpha = [p for p in parts if not _is_join(p) and next(iter(p)) not in ("$and", "$or")]
+    alpha.sort(key=lambda p: (next(iter(p)) != "t", _j(p)))
+    joins = [p for p in parts if _is_join(p)]
+    groups = [p for p in parts if next(iter(p)) in ("$and", "$or")]
+    for g in groups:
+        if '{"c":' in _j(g) or '{"w":' in _j(g):
+            raise DurableEngineError(f"internal: a nested group may not hold join tests: {_j(g)}")
+    if joins and not groups:
+        groups = [{"$and": [{"t": types[0]}]}]
+    ordered = alpha + joins + groups
+    return ordered[0] if len(ordered) == 1 else {"$and": ordered}
 
 
 def _emit(conj: Conj) -> list[list[dict[str, Any]]]:
@@ -680,15 +713,16 @@ class _Translator:
         return _two_valued(one(gone, _flip(live)), _or(one(_flip(gone)), one(live)))
 
     def p_objection(self, a: str) -> _Node:
-        conds: list[Mapping[str, Any]] = [_cmp("$lte", "recv", ASOF), _cmp("$gt", "wd", ASOF)]
-        if a != "any":
-            conds.append({"kind": a})
+        live = [_cmp("$lte", "recv", ASOF), _cmp("$gt", "wd", ASOF)]
         # N44: 21(1) yields to compelling grounds documented by as_of; 21(2) is absolute
+        art21_1 = self._list("obj", {"kind": "art21_1"}, *live, _cmp("$gt", "cg", ASOF))
+        other = self._list("obj", _cmp("$neq", "kind", "art21_1"), *live)
         if a == "art21_1":
-            conds.append(_cmp("$gt", "cg", ASOF))
-        elif a == "any":
-            conds.append({"$or": [_cmp("$neq", "kind", "art21_1"), _cmp("$gt", "cg", ASOF)]})
-        return _two_valued(one(self._list("obj", *conds)))
+            return _two_valued(one(art21_1))
+        if a != "any":
+            return _two_valued(one(self._list("obj", {"kind": a}, *live)))
+        # (no join test may sit inside a nested $or: see _pattern)
+        return _two_valued(_or(one(art21_1), one(other)))
 
     def p_restriction(self, a: str) -> _Node:
         conds: list[Mapping[str, Any]] = [_cmp("$lte", "req", ASOF), _cmp("$gt", "lifted", ASOF)]
@@ -789,14 +823,15 @@ class _Translator:
         return _const(bool(ch.get("electronic")) == bool(a))
 
 
-# first-stratum rules: derived fact name -> durable rule body (joined to ``ctx1``)
+# first-stratum rules: derived fact name -> durable rule body (joined to ``ctx1``), laid out as
+# _pattern lays out patterns (join tests at top level, a nested group last)
 _STRATA: Mapping[str, list[dict[str, Any]]] = {
     # some purpose has a consent withdrawn by as_of and no live consent (runtime.consent_withdrawn)
     "cw_any": [
         {"c": {"t": "ctx1"}},
-        {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}]}},
+        {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
         {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
-                            {"$gt": {"wd": {"c": "asof"}}}]}},
+                            {"$gt": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
     ],
 }
 
