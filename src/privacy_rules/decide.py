@@ -210,7 +210,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     missing: list[str] = []
     if outcome == UND_S:
         for i, s in enumerate(statuses):
-            if s is None:
+            if s is None and effects[i] != OBLIGATION:  # duties never change the outcome
                 missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
