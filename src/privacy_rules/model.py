@@ -191,6 +191,8 @@ class Basis:
     id: str
     article: str
     dpv: str | None = None
+    # {en, nb}: for people (the review document); not part of the decision's identity
+    label: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "article": self.article, "dpv": self.dpv}
@@ -374,6 +376,7 @@ class Mechanism:
     dpv: str | None
     valid_from: str | None
     valid_until: str | None
+    label: Mapping[str, str] = field(default_factory=dict, compare=False)  # {en, nb}: for people
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

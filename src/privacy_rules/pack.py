@@ -52,12 +52,13 @@ def _label_map(section: Mapping[str, Any] | None) -> Mapping[str, Mapping[str, A
 
 def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
     bases = {
-        k: Basis(id=k, article=str(b.get("article", "")), dpv=b.get("dpv"))
+        k: Basis(id=k, article=str(b.get("article", "")), dpv=b.get("dpv"),
+                 label=MappingProxyType(dict(b.get("label") or {})))
         for k, b in (v.get("lawful_bases") or {}).items()
     }
     mechanisms = {
         k: Mechanism(id=k, article=m.get("article"), dpv=m.get("dpv"), valid_from=m.get("valid_from"),
-                     valid_until=m.get("valid_until"))
+                     valid_until=m.get("valid_until"), label=MappingProxyType(dict(m.get("label") or {})))
         for k, m in (v.get("transfer_mechanisms") or {}).items()
     }
     recipients = {}
@@ -178,7 +179,9 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tup
         default_scope=meta["default_scope"], files=tuple(files), scenario_files=scenario_files,
     )
     diags.extend(iter_semantic_problems(pack, head))
-    diags.extend(iter_lint_problems(pack, head, as_of))
+    if not any(d.severity is Severity.ERROR for d in diags):
+        # lint on a pack with unknown ids would restate the PR2xx errors in other words
+        diags.extend(iter_lint_problems(pack, head, as_of))
     errors = [d for d in diags if d.severity is Severity.ERROR]
     return (None if errors else pack), tuple(sorted(diags, key=_sort_key))
 

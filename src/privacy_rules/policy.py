@@ -162,9 +162,7 @@ class Policy:
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
-        plan, effects = self.plan(self._keep_q)
-        outcome = combine(effects, plan.evaluate(facts, ctx, None))[0]
-        return True if outcome == ALLOW_S else (None if outcome == UND_S else False)
+        return _STATUS[self.plan(self._keep_q)[0].decide(facts, ctx, None)[0]]
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
                  problems: tuple[Diagnostic, ...]) -> Decision:
@@ -186,6 +184,10 @@ class Policy:
         windows = self.pack.vocabulary.windows
         und = tuple(Answer(UND_S, None, None) for _ in qs)
         fast, cache = normalize_fast, self._dates
+        keep_q = self._keep_q
+        keep_decide = self.plan(keep_q)[0].decide
+        need_keep = need_keep or keep_q in qs
+        steps = [(plan, effects, q == keep_q, q.action is Action.KEEP) for (plan, effects), q in zip(plans, qs)]
         for index, record in enumerate(records):
             try:
                 facts = fast(record, cache) or normalize(record)
@@ -195,18 +197,21 @@ class Policy:
             except Exception as exc:  # a host object that breaks on access must not end the sweep
                 yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
                 continue
-            keep_code = self._keep_status(facts, ctx) if need_keep else None
+            keep_result = keep_decide(facts, ctx, None) if need_keep else None
+            keep_code = None if keep_result is None else _STATUS[keep_result[0]]
             answers = []
-            for (plan, effects), q in zip(plans, qs):
-                statuses = plan.evaluate(facts, ctx, keep_code)
-                outcome, idx, why = combine(effects, statuses)
+            for plan, effects, is_keep_q, is_keep in steps:
+                outcome, idx, why, statuses = keep_result if is_keep_q else plan.decide(facts, ctx, keep_code)
                 until = None
-                if outcome == ALLOW_S and q.action is Action.KEEP:
+                if is_keep and outcome == ALLOW_S:
                     tier = OVERRIDE if why == "override" else PERMIT
                     end = keep_until_for(plan, statuses, tier, effects, windows, facts, asof)
                     until = end.isoformat() if end else None
                 answers.append(Answer(outcome, plan.rules[idx].id if idx is not None else None, until))
             yield BatchRow(index, facts.id, tuple(answers), None)
+
+
+_STATUS = {ALLOW_S: True, UND_S: None, "deny": False}
 
 
 def _compact(problems: Sequence[Diagnostic]) -> str:

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from privacy_rules.compile import interpret
+from privacy_rules.decide import combine
 from privacy_rules.dates import iso_cutoff
 
 from .strategies import days
@@ -29,10 +30,13 @@ def test_generated_statuses_equal_plain_definition(path, data):
     cuts = {w.id: iso_cutoff(as_of, w.months) for w in policy.pack.vocabulary.windows.values()}
     ctx, _ = policy._context(as_of)
     for q in all_questions(policy):
-        plan, _ = policy.plan(q)
+        plan, effects = policy.plan(q)
         fast = plan.evaluate(facts, ctx, keep)
         plain = interpret.statuses(plan.rules, policy.pack, q, facts, as_of.isoformat(), cuts, keep)
         assert fast == plain, (q, [r.id for r in plan.rules])
+        # the fused evaluate+combine equals the plain combining order over the same statuses
+        outcome, idx, why, statuses = plan.decide(facts, ctx, keep)
+        assert statuses == plain and (outcome, idx, why) == combine(effects, plain), q
 
 
 def _valid(policy, record) -> bool:

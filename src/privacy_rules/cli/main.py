@@ -340,6 +340,11 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     raise SystemExit(EXIT_OK if report.ok and not low else EXIT_FAIL)
 
 
+from .render_cmd import render  # noqa: E402  (a command module of its own; it imports main lazily)
+
+cli.add_command(render)
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(map(str, value)) + "]"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from ..model import Action, Pack, Pred, Question, Rule
+from ..model import Action, Effect, Pack, Pred, Question, Rule
 from ..records import LIST_DATE_PATHS, LIST_FIELDS
 from . import runtime
 
@@ -38,6 +38,9 @@ class QuestionPlan:
     question: Question
     rules: tuple[Rule, ...]
     evaluate: Callable[[Any, Any, Any], tuple[Any, ...]]
+    # decide(R, C, K) -> (outcome, decisive index or None, why, statuses): evaluate + combine
+    # fused, the combining order unrolled per question (equals decide.combine: property-tested)
+    decide: Callable[[Any, Any, Any], tuple[Any, ...]]
     needs_keep: bool
     source: str
 
@@ -251,12 +254,34 @@ def compile_question(pack: Pack, question: Question, window_index: Mapping[str, 
         body.append(f"# {i}: {rule.id}")  # rule ids match a strict pattern; safe in a comment
         body.extend(gen.rule_block(i, [hoisted.get(c, c) for c in conds[i]]))
     statuses = ", ".join(f"s{i}" for i in range(len(rules)))
+    tup = f"({statuses}{',' if len(rules) == 1 else ''})"
     src = "def _eval(R, C, K):\n" + "".join(f"    {line}\n" for line in body)
-    src += f"    return ({statuses}{',' if len(rules) == 1 else ''})\n"
+    src += f"    return {tup}\n\n"
+    src += "def _decide(R, C, K):\n" + "".join(f"    {line}\n" for line in body)
+    src += "".join(f"    {line}\n" for line in _combine_lines(rules, tup))
     ns = dict(gen.ns)
     code = compile(src, f"<privacy-rules {pack.id} {question}>", "exec")
     exec(code, ns)  # noqa: S102 - source built above from validated names and repr'd literals only
-    return QuestionPlan(question=question, rules=rules, evaluate=ns["_eval"], needs_keep=gen.needs_keep, source=src)
+    return QuestionPlan(question=question, rules=rules, evaluate=ns["_eval"], decide=ns["_decide"],
+                        needs_keep=gen.needs_keep, source=src)
+
+
+def _combine_lines(rules: tuple[Rule, ...], tup: str) -> list[str]:
+    """The combining order (docs section 3) unrolled for these rules; see decide.combine."""
+    tier = {e: [i for i, r in enumerate(rules) if r.effect is e] for e in Effect}
+    ov, fb, pm = tier[Effect.OVERRIDE], tier[Effect.FORBID], tier[Effect.PERMIT]
+    lines = [f"st = {tup}"]
+    lines += [f"if s{i} is True: return 'allow', {i}, 'override', st" for i in ov]
+    lines.append("ou = " + (" or ".join(f"s{i} is None" for i in ov) or "False"))
+    lines += [f"if s{i} is True: return ('undetermined', None, 'unknown', st) if ou else ('deny', {i}, 'forbid', st)"
+              for i in fb]
+    lines.append("fu = " + (" or ".join(f"s{i} is None" for i in fb) or "False"))
+    lines += [f"if s{i} is True: return ('undetermined', None, 'unknown', st) if fu else ('allow', {i}, 'permit', st)"
+              for i in pm]
+    lines.append("if ou or " + (" or ".join(f"s{i} is None" for i in pm) or "False") +
+                 ": return 'undetermined', None, 'unknown', st")
+    lines.append("return 'deny', None, 'no-basis', st")
+    return lines
 
 
 def window_indices(pack: Pack) -> Mapping[str, int]:

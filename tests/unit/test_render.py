@@ -1,0 +1,346 @@
+"""The review document (`privacy-rules render`): content, order, languages, escaping, CLI, browser.
+
+The browser test opens the HTML in headless Chromium (Debian's `chromium`; `.ci/run` installs
+it) and reads back the DOM it built, so it checks what a reviewer's browser shows, not only that
+a file was written; it also prints the document to PDF.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import io
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+import privacy_rules
+from privacy_rules.cli.main import main
+from privacy_rules.model import Action, Effect
+from privacy_rules.render import render_pack
+from privacy_rules.scenarios import run_pack_scenarios
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKS = {"mini": ROOT / "tests" / "packs" / "mini", "iconfirm": ROOT / "rules" / "iconfirm"}
+EFFECT_RANK = {Effect.OVERRIDE: 0, Effect.FORBID: 1, Effect.PERMIT: 2, Effect.OBLIGATION: 3}
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # rule and scenario locations print relative to the working folder
+
+
+@pytest.fixture(scope="module")
+def packs():
+    out = {}
+    for name, path in PACKS.items():
+        pack = privacy_rules.load_pack(path.relative_to(ROOT))
+        report = run_pack_scenarios(privacy_rules.compile_pack(pack))
+        out[name] = (pack, report)
+    return out
+
+
+class _Doc(HTMLParser):
+    """What a reviewer sees, read back from HTML: rules per question section, table rows, links."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[str | None] = []
+        self.rules: dict[str, str | None] = {}  # rule id -> question of the enclosing section
+        self.rule_order: list[str] = []
+        self.table: str | None = None
+        self.rows: dict[str, list[str]] = {}
+        self.links: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.ids: set[str] = set()
+        self.tags: set[str] = set()
+        self.html_lang: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.add(tag)
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        if "id" in a:
+            self.ids.add(a["id"])
+        for key in ("href", "src", "srcset", "action", "poster", "data"):
+            if key in a:
+                self.links.append((tag, key, a[key] or ""))
+        if tag == "section":
+            self.sections.append(a.get("data-question"))
+        elif tag == "article" and "data-rule-id" in a:
+            question = next((q for q in reversed(self.sections) if q), None)
+            self.rules[a["data-rule-id"]] = question
+            self.rule_order.append(a["data-rule-id"])
+        elif tag == "table":
+            self.table = a.get("data-table")
+        elif tag == "tr" and self.table and "data-key" in a:
+            self.rows.setdefault(self.table, []).append(a["data-key"])
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.sections:
+            self.sections.pop()
+        elif tag == "table":
+            self.table = None
+
+
+def _parse(text: str) -> _Doc:
+    doc = _Doc()
+    doc.feed(text)
+    doc.close()
+    return doc
+
+
+def _unescape(text: str, fmt: str) -> str:
+    """Text as a reader sees it: entities decoded; in Markdown, backslash escapes dropped too."""
+    if fmt == "markdown":
+        text = re.sub(r"\\(.)", r"\1", text)
+    return html.unescape(text)
+
+
+def _assert_rules_in_sections_and_order(doc: _Doc, pack) -> None:
+    assert set(doc.rules) == {r.id for r in pack.rules}
+    for r in pack.rules:
+        assert doc.rules[r.id] == r.question.value, r.id
+    # keep, contact, share; inside each, override > forbid > permit > obligation, then pack order
+    expected = [r.id for q in (Action.KEEP, Action.CONTACT, Action.SHARE)
+                for r in sorted((r for r in pack.rules if r.question is q), key=lambda r: (EFFECT_RANK[r.effect], r.order))]
+    assert doc.rule_order == expected
+
+
+# --- the document's content ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+@pytest.mark.parametrize("name", ["mini", "iconfirm"])
+def test_every_rule_and_vocabulary_entry_is_rendered(packs, name, fmt, lang):
+    pack, report = packs[name]
+    text = render_pack(pack, lang=lang, fmt=fmt, report=report)
+    shown = _unescape(text, fmt)
+    for rule in pack.rules:
+        assert rule.id in text
+        explain = rule.explain.get(lang)
+        if explain:
+            assert " ".join(explain.split())[:60] in shown
+        if rule.span:
+            assert f"{rule.span.file}:{rule.span.line}" in text
+    for rid in pack.vocabulary.recipients:
+        assert rid in text
+    assert pack.version in text
+    heading = {"en": "Rules by question", "nb": "Regler per spørsmål"}[lang]
+    assert heading in text
+    # every rule is exercised or listed as not exercised
+    for rid in report.coverage.rules_unexercised:
+        assert f"rule-{rid}" in text
+
+
+@pytest.mark.parametrize("name", ["mini", "iconfirm"])
+def test_html_sections_order_and_no_external_urls(packs, name):
+    pack, report = packs[name]
+    for lang in ("en", "nb"):
+        doc = _parse(render_pack(pack, lang=lang, report=report))
+        assert doc.html_lang == lang
+        _assert_rules_in_sections_and_order(doc, pack)
+        assert doc.rows["recipients"] == list(pack.vocabulary.recipients)
+        assert doc.rows["windows"] == list(pack.vocabulary.windows)
+        for tag, attr, value in doc.links:
+            assert "http" not in value and "//" not in value, (tag, attr, value)
+            assert value.startswith("#") and value[1:] in doc.ids, f"broken anchor {value}"
+        assert not doc.tags & {"script", "link", "img", "iframe", "object", "embed"}
+
+
+@pytest.mark.parametrize("name", ["mini", "iconfirm"])
+def test_markdown_links_stay_inside_the_document(packs, name):
+    pack, report = packs[name]
+    text = render_pack(pack, lang="en", fmt="markdown", report=report)
+    targets = re.findall(r"\]\(([^)]*)\)", text)
+    assert targets and all(t.startswith("#") for t in targets)
+    ids = set(re.findall(r'<a id="([^"]+)"></a>', text))
+    assert {t[1:] for t in targets} <= ids
+    assert "http" not in "".join(targets)
+
+
+def test_conditions_in_plain_words_in_both_languages(packs):
+    pack, report = packs["mini"]
+    en = render_pack(pack, lang="en", report=report)
+    nb = render_pack(pack, lang="nb", report=report)
+    assert "within the window" in en and "24 months from" in en
+    assert "relationship.first_contact_on" in en
+    assert "innenfor fristen" in nb and "24 måneder fra" in nb
+    assert "the person objects to direct marketing (Art. 21(2))" in en
+    assert "innsigelse mot direkte markedsføring (art. 21(2))" in nb
+    assert "potensielle kunder i 24 måneder" in nb  # the rule's own nb explanation
+    assert "Tillatelse" in nb and "Overstyrer" in nb
+
+
+def test_iconfirm_citations_basis_and_review_metadata(packs):
+    pack, report = packs["iconfirm"]
+    text = render_pack(pack, lang="en", fmt="html", report=report)
+    rule = pack.rule("keep.prospect-window")
+    assert f"<blockquote class=\"quote\">{rule.citation.quote}</blockquote>" in text
+    assert "eu-gdpr:A6-1-f" in text and "Art. 6(1)(f)" in text
+    assert "2027-11-25" in text  # next review
+    assert "Iconfirm AS" in text
+    # negations read as sentences, not "not: ..."
+    assert "the date <code>relationship.role_ended_on</code> has not come" in text
+    assert "keeping the record is not allowed" in text
+
+
+def test_coverage_lists_unexercised_rules_and_uncited_norms(packs):
+    pack, report = packs["mini"]
+    text = render_pack(pack, lang="en", report=report)
+    coverage = text[text.index('<section id="coverage">'):]
+    assert report.coverage.rules_unexercised
+    for rid in report.coverage.rules_unexercised:
+        assert f'href="#rule-{rid}"' in coverage
+    assert "No scenario exercises this rule." in text
+    # a rule some scenario exercises names the scenario and where it stands
+    assert "prospect kept on the last day" in text and "tests/packs/mini/scenarios/basic.yaml:9" in text
+
+
+def test_without_a_report_says_scenarios_were_not_run_and_no_date_unless_given(packs):
+    pack, _ = packs["mini"]
+    text = render_pack(pack, lang="en")
+    assert "Scenarios were not run for this document." in text
+    assert "Generated for" not in text
+    from datetime import date
+
+    dated = render_pack(pack, lang="nb", as_of=date(2025, 1, 31))
+    assert "Laget for dato" in dated and "2025-01-31" in dated
+
+
+def test_render_is_deterministic_and_rejects_unknown_options(packs):
+    pack, report = packs["iconfirm"]
+    assert render_pack(pack, report=report) == render_pack(pack, report=report)
+    with pytest.raises(ValueError, match="language"):
+        render_pack(pack, lang="de")
+    with pytest.raises(ValueError, match="format"):
+        render_pack(pack, fmt="pdf")
+
+
+# --- rule text is untrusted input ------------------------------------------------------------
+
+EVIL = '<script>alert("x")</script> & <img src=x onerror=alert(1)> [click](javascript:alert(1))'
+
+
+@pytest.fixture
+def evil_pack(tmp_path):
+    """A copy of the mini pack whose explain text, quote and a label carry markup."""
+    folder = tmp_path / "evil"
+    shutil.copytree(PACKS["mini"], folder)
+    rules = yaml.safe_load((folder / "rules.yaml").read_text(encoding="utf-8"))
+    rules["rules"][0]["explain"] = {"en": EVIL, "nb": EVIL}
+    rules["rules"][0]["cites"]["quote"] = EVIL
+    (folder / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    head = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8"))
+    head["vocabulary"]["purposes"]["crm"]["label"]["en"] = EVIL
+    head["pack"]["name"] = EVIL
+    head["pack"]["jurisdiction"] = "NO"  # PyYAML reads the unquoted NO as false (YAML 1.1); the pack loader does not
+    (folder / "pack.yaml").write_text(yaml.safe_dump(head, allow_unicode=True), encoding="utf-8")
+    return privacy_rules.load_pack(folder)
+
+
+def test_html_escapes_rule_text(evil_pack):
+    for lang in ("en", "nb"):
+        text = render_pack(evil_pack, lang=lang)
+        assert "<script" not in text and "<img" not in text
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;" in text
+        doc = _parse(text)
+        assert not doc.tags & {"script", "img"}
+        assert all(v.startswith("#") for _, _, v in doc.links)
+
+
+def test_explanation_missing_in_the_chosen_language_falls_back_and_says_so(packs):
+    pack, _ = packs["mini"]
+    first = dataclasses.replace(pack.rules[0], explain={"en": "prospects for 24 months"})
+    text = render_pack(dataclasses.replace(pack, rules=(first, *pack.rules[1:])), lang="nb")
+    assert '<p class="explain" lang="en">prospects for 24 months' in text and "bare skrevet på engelsk" in text
+
+
+def test_markdown_escapes_rule_text(evil_pack):
+    text = render_pack(evil_pack, fmt="markdown")
+    assert "<script" not in text and "<img" not in text
+    assert "&lt;script&gt;" in text
+    assert "\\[click\\](javascript" in text  # shown as text, never a link
+    assert not re.search(r"(?<!\\)\]\(javascript", text)
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_writes_the_file(tmp_path, packs):
+    target = tmp_path / "review.html"
+    code, out, err = run("render", "tests/packs/mini", "--lang", "nb", "-o", str(target), "--as-of", "2025-01-31")
+    assert (code, out, err) == (0, "", "")
+    text = target.read_text(encoding="utf-8")
+    assert '<html lang="nb">' in text and "2025-01-31" in text
+    for rule in packs["mini"][0].rules:
+        assert f'data-rule-id="{rule.id}"' in text
+    assert [p.name for p in tmp_path.iterdir()] == ["review.html"]  # no temp file left behind
+
+
+def test_cli_markdown_to_stdout_and_usage_errors():
+    code, out, _ = run("render", "tests/packs/mini", "--format", "markdown", "--no-scenarios")
+    assert code == 0 and out.startswith('<a id="about"></a>') and "# Policy review: Mini test pack" in out
+    assert "Scenarios were not run" in out
+    code, _, err = run("render", "tests/packs/mini", "--as-of", "2025-02-30")
+    assert code == 2 and "--as-of" in err
+    code, _, err = run("render", "tests/packs/nope")
+    assert code == 2 and "invalid" in err
+    code, _, err = run("render", "tests/packs/mini", "--lang", "de")
+    assert code == 2
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's `chromium` is not installed (`apt-get install chromium`; .ci/run installs it)",
+)
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+           f"--user-data-dir={tmp_path / 'profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+
+
+@needs_chromium
+def test_chromium_renders_the_rules_and_tables(tmp_path, packs):
+    pack, report = packs["iconfirm"]
+    page = tmp_path / "review.html"
+    page.write_text(render_pack(pack, lang="nb", report=report), encoding="utf-8")
+    done = _chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc = _parse(done.stdout)
+    assert doc.html_lang == "nb"
+    _assert_rules_in_sections_and_order(doc, pack)
+    assert doc.rows["recipients"] == list(pack.vocabulary.recipients)
+    assert doc.rows["transfer_mechanisms"] == list(pack.vocabulary.transfer_mechanisms)
+    assert "HubSpot Inc." in done.stdout and "Regler per spørsmål" in done.stdout
+
+
+@needs_chromium
+def test_chromium_prints_the_document_to_pdf(tmp_path, packs):
+    pack, report = packs["mini"]
+    page = tmp_path / "review.html"
+    page.write_text(render_pack(pack, lang="en", report=report), encoding="utf-8")
+    pdf = tmp_path / "review.pdf"
+    done = _chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and len(data) > 10_000
