@@ -61,7 +61,7 @@ def combine(effects: Sequence[int], statuses: Sequence[Any]) -> tuple[str, int |
     return DENY_S, None, "no-basis"
 
 
-def window_end_of(w: Window, facts: Facts, asof: str) -> date | None | bool:
+def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int], date] | None = None) -> date | None | bool:
     """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor."""
     if w.is_list:
         name, idx = LIST_DATE_PATHS[w.anchor]
@@ -76,27 +76,36 @@ def window_end_of(w: Window, facts: Facts, asof: str) -> date | None | bool:
                 return False
         if anchor is None or anchor > asof:
             return None if w.open_if_absent else False
-    return add_months(date.fromisoformat(anchor), w.months)
+    if memo is None:
+        return add_months(date.fromisoformat(anchor), w.months)
+    key = (anchor, w.months)
+    end = memo.get(key)
+    if end is None:
+        end = add_months(date.fromisoformat(anchor), w.months)
+        if len(memo) < 100_000:  # a sweep sees a few thousand distinct anchors
+            memo[key] = end
+    return end
 
 
-def rule_keep_until(when: Iterable[Pred], windows: Any, facts: Facts, asof: str) -> date | None:
+def rule_keep_until(when: Iterable[Pred], windows: Any, facts: Facts, asof: str,
+                    memo: dict[tuple[str, int], date] | None = None) -> date | None:
     """The earliest end among a holding rule's top-level ``within`` windows; None = open-ended."""
     end: date | None = None
     for p in when:
         if p.kind == "within":
-            e = window_end_of(windows[p.arg], facts, asof)
+            e = window_end_of(windows[p.arg], facts, asof, memo)
             if isinstance(e, date) and (end is None or e < end):
                 end = e
     return end
 
 
 def keep_until_for(plan: QuestionPlan, statuses: Sequence[Any], tier: int, effects: Sequence[int],
-                   windows: Any, facts: Facts, asof: str) -> date | None:
+                   windows: Any, facts: Facts, asof: str, memo: dict[tuple[str, int], date] | None = None) -> date | None:
     """R19: the latest end among holding rules of the deciding tier; None if any is open-ended."""
     best: date | None = None
     for i, s in enumerate(statuses):
         if s is True and effects[i] == tier:
-            end = rule_keep_until(plan.rules[i].when, windows, facts, asof)
+            end = rule_keep_until(plan.rules[i].when, windows, facts, asof, memo)
             if end is None:
                 return None
             if best is None or end > best:
@@ -167,7 +176,8 @@ _OUTCOMES = {o.value: o for o in Outcome}
 
 
 def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any],
-                   facts: Facts, as_of: date, asof: str, keep_missing: tuple[str, ...] = ()) -> Decision:
+                   facts: Facts, as_of: date, asof: str, keep_missing: tuple[str, ...] = (),
+                   cuts: Mapping[str, str] | None = None, memo: dict[tuple[str, int], date] | None = None) -> Decision:
     """The full, explained Decision for one evaluated question. Pure."""
     effects = tables.effects
     outcome, idx, why = combine(effects, statuses)
@@ -206,7 +216,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     keep_until = None
     if allow and plan.question.action.value == "keep":
         keep_until = keep_until_for(plan, statuses, OVERRIDE if why == "override" else PERMIT, effects, windows,
-                                    facts, asof)
+                                    facts, asof, memo)
     missing: list[str] = []
     if outcome == UND_S:
         for i, s in enumerate(statuses):
@@ -216,7 +226,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     decisive = rules[idx] if idx is not None else None
     reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t)
     if why == "no-basis":
-        ended = _ended_permits(pack, plan, tables, statuses, facts, asof)
+        ended = _ended_permits(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:
             reason += "; " + "; ".join(ended)
     return Decision(
@@ -230,7 +240,8 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
 
 
 def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
-                   asof: str) -> list[str]:
+                   asof: str, cuts: Mapping[str, str] | None = None,
+                   memo: dict[tuple[str, int], date] | None = None) -> list[str]:
     """For a no-basis deny: permits that failed only because their window has ended, with the end day.
 
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
@@ -241,7 +252,9 @@ def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Seq
 
     out = []
     windows = pack.vocabulary.windows
-    day = date.fromisoformat(asof)
+    if cuts is None:
+        day = date.fromisoformat(asof)
+        cuts = {w: iso_cutoff(day, windows[w].months) for w in windows}
     for i, s in enumerate(statuses):
         if s is not False or tables.effects[i] != PERMIT:
             continue
@@ -249,12 +262,11 @@ def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Seq
         wins = [p for p in rule.when if p.kind == "within"]
         if not wins:
             continue
-        cuts = {w: iso_cutoff(day, windows[w].months) for w in windows}
         others = [holds(p, pack, plan.question, facts, asof, cuts, None) for p in rule.when if p.kind != "within"]
         if any(o is not True for o in others if o is not None) or None in others:
             continue
         for p in wins:
-            end = window_end_of(windows[p.arg], facts, asof)
+            end = window_end_of(windows[p.arg], facts, asof, memo)
             if isinstance(end, date) and end.isoformat() < asof:
                 out.append(f"`{rule.id}` no longer holds: its window `{p.arg}` ended on {end.isoformat()}")
     return out

@@ -42,11 +42,15 @@ class BatchRow(NamedTuple):
 
 
 class _Ctx:
-    __slots__ = ("asof", "cut")
+    """What depends only on as_of: cut-offs per window, and a memo of window ends (pure)."""
 
-    def __init__(self, asof: str, cut: tuple[str, ...]) -> None:
+    __slots__ = ("asof", "cut", "cuts", "ends")
+
+    def __init__(self, asof: str, cut: tuple[str, ...], names: tuple[str, ...]) -> None:
         self.asof = asof
-        self.cut = cut
+        self.cut = cut  # by window index, for generated code
+        self.cuts = dict(zip(names, cut))  # by window id, for explanations
+        self.ends: dict[tuple[str, int], date] = {}
 
 
 class Policy:
@@ -56,9 +60,11 @@ class Policy:
         self.pack = pack
         self.lang = lang
         self._windex = window_indices(pack)
-        self._months = tuple(pack.vocabulary.windows[w].months for w in sorted(pack.vocabulary.windows))
+        self._wnames = tuple(sorted(pack.vocabulary.windows))
+        self._months = tuple(pack.vocabulary.windows[w].months for w in self._wnames)
         self._plans: dict[Question, tuple[QuestionPlan, tuple[int, ...]]] = {}
         self._tables: dict[Question, Tables] = {}
+        self._checked: dict[Question, Question] = {}
         self._ctx: dict[str, _Ctx] = {}
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
         self._keep_q = Question.keep(pack.default_scope)
@@ -70,6 +76,13 @@ class Policy:
     # -- questions -------------------------------------------------------------------------
     def check_question(self, q: Question) -> Question:
         """The question with its default scope filled in; raises QuestionError on unknown ids."""
+        checked = self._checked.get(q)
+        if checked is None:
+            checked = self._check_question(q)
+            self._checked[q] = checked
+        return checked
+
+    def _check_question(self, q: Question) -> Question:
         v = self.pack.vocabulary
         if q.action is Action.KEEP:
             scope = q.scope or self.pack.default_scope
@@ -104,7 +117,7 @@ class Policy:
         asof = as_of.isoformat()
         ctx = self._ctx.get(asof)
         if ctx is None:
-            ctx = _Ctx(asof, tuple(iso_cutoff(as_of, m) for m in self._months))
+            ctx = _Ctx(asof, tuple(iso_cutoff(as_of, m) for m in self._months), self._wnames)
             if len(self._ctx) >= _MAX_CTX:
                 self._ctx.clear()
             self._ctx[asof] = ctx
@@ -158,7 +171,7 @@ class Policy:
                 keep_missing = self._decide_facts(facts, self._keep_q, as_of).missing_facts
         statuses = plan.evaluate(facts, ctx, keep_code)
         return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
-                              as_of=as_of, asof=asof, keep_missing=keep_missing)
+                              as_of=as_of, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends)
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
@@ -205,7 +218,7 @@ class Policy:
                 until = None
                 if is_keep and outcome == ALLOW_S:
                     tier = OVERRIDE if why == "override" else PERMIT
-                    end = keep_until_for(plan, statuses, tier, effects, windows, facts, asof)
+                    end = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
                     until = end.isoformat() if end else None
                 answers.append(Answer(outcome, plan.rules[idx].id if idx is not None else None, until))
             yield BatchRow(index, facts.id, tuple(answers), None)
@@ -219,6 +232,8 @@ def _compact(problems: Sequence[Diagnostic]) -> str:
 
 
 def _as_of(value: Any) -> date:
+    if type(value) is date:
+        return value
     if isinstance(value, datetime) or not isinstance(value, date):
         if isinstance(value, str):
             return parse_date(value)
