@@ -31,8 +31,15 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 import yaml
+from yaml.composer import Composer
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+try:  # libyaml's parser when PyYAML was built with it (the PyPI wheels are)
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - pure-Python PyYAML
+    _CParser = None
 
 from privacy_rules.errors import PackError
 from privacy_rules.model import Diagnostic, Severity, Span
@@ -212,27 +219,17 @@ _SCALAR_PATTERNS: Mapping[str, re.Pattern[str] | None] = MappingProxyType({
 })
 
 
-class _RuleLoader(yaml.SafeLoader):
-    """SafeLoader whose resolver knows the YAML 1.2 core scalars only, and that bounds composing.
+class _Bounded(Composer):
+    """The composing step with limits: aliases, depth and node count are counted as nodes are
+    composed, before any alias is expanded, so a bomb stops while its text is parsed."""
 
-    Only the Reader/Scanner/Parser/Composer/Resolver parts are used; construction is done by
-    :class:`_Builder`, so SafeConstructor's YAML 1.1 rules (yes/no booleans, timestamps,
-    merge keys) never run. Defining ``yaml_implicit_resolvers`` in this class body gives the
-    class its own table: ``yaml.SafeLoader`` is left untouched (no global state, STYLE 9).
-    Leaving out PyYAML's ``merge`` and ``value`` resolvers makes ``<<`` and ``=`` plain strings.
-    """
-
-    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
-
-    def __init__(self, text: str, limits: "_Limits") -> None:
-        super().__init__(text)
+    def _start_limits(self, limits: "_Limits") -> None:
         self._limits = limits
         self._aliases = 0
         self._depth = 0
         self._nodes = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        # Counting here, before any alias is expanded, stops a bomb while its text is parsed.
         if self.check_event(AliasEvent):
             event = self.peek_event()
             self._aliases += 1
@@ -258,6 +255,23 @@ class _RuleLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+class _RuleLoader(_Bounded, yaml.SafeLoader):
+    """SafeLoader whose resolver knows the YAML 1.2 core scalars only, and that bounds composing.
+
+    Only the Reader/Scanner/Parser/Composer/Resolver parts are used; construction is done by
+    :class:`_Builder`, so SafeConstructor's YAML 1.1 rules (yes/no booleans, timestamps,
+    merge keys) never run. Defining ``yaml_implicit_resolvers`` in this class body gives the
+    class its own table: ``yaml.SafeLoader`` is left untouched (no global state, STYLE 9).
+    Leaving out PyYAML's ``merge`` and ``value`` resolvers makes ``<<`` and ``=`` plain strings.
+    """
+
+    yaml_implicit_resolvers: dict[Any, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def __init__(self, text: str, limits: "_Limits") -> None:
+        yaml.SafeLoader.__init__(self, text)
+        self._start_limits(limits)
+
+
 for _tag, _regexp, _first in (
     (_BOOL, _BOOL_RE, list("tTfF")),
     (_NULL, _NULL_RE, ["~", "n", "N", ""]),
@@ -267,6 +281,24 @@ for _tag, _regexp, _first in (
 ):
     _RuleLoader.add_implicit_resolver(_tag, _regexp, _first)
 del _tag, _regexp, _first
+
+
+if _CParser is not None:
+
+    class _CRuleLoader(_Bounded, _CParser, Resolver):  # type: ignore[misc, valid-type]
+        """The same loader with libyaml's scanner and parser (about 10x faster on rule files).
+
+        Composing stays in Python (``_Bounded`` comes before the C parser in the MRO), so the
+        limits and the resolver table are exactly those of ``_RuleLoader``.
+        """
+
+        yaml_implicit_resolvers = _RuleLoader.yaml_implicit_resolvers
+
+        def __init__(self, text: str, limits: "_Limits") -> None:
+            _CParser.__init__(self, text)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+            self._start_limits(limits)
 
 
 class _AliasNode:
@@ -305,7 +337,7 @@ def _too_many_nodes(limits: _Limits, mark: yaml.Mark) -> tuple[str, yaml.Mark, s
 
 def _load(text: str, path: str, limits: _Limits) -> LoadedYaml:
     try:
-        loader = _RuleLoader(text, limits)  # the Reader rejects control characters here
+        loader = (_CRuleLoader if _CParser is not None else _RuleLoader)(text, limits)
         try:
             root = loader.get_single_node()
         finally:
@@ -417,7 +449,7 @@ class _Builder:
                 help=f"quote the key if it is meant as text: `\"{shown}\":`",
             ))
             return None
-        if node.value == "<<" and node.style is None:
+        if node.value == "<<" and not node.style:  # plain: None from PyYAML, "" from libyaml
             # YAML 1.1 merge keys are not part of YAML 1.2; silently keeping `<<` as a key
             # would hide that the merge the author meant did not happen.
             self.problems.append(_error(

@@ -58,6 +58,9 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         extra = sorted(k for k in err.instance if k not in allowed)
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        if "within" in allowed and "consent" in allowed:  # the predicate schema
+            return f"`{where}`: unknown predicate `{key}`", (
+                f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
         hint = f"did you mean `{close[0]}`?" if close else (f"allowed keys: {', '.join(allowed)}" if allowed else None)
         return f"unknown key `{key}` in `{where}`", hint
     if v == "required":
@@ -71,6 +74,13 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         return f"`{where}` value `{err.instance}` has the wrong form (expected pattern `{err.validator_value}`)", None
     if v == "type":
         return f"`{where}` must be of type {err.validator_value}, not `{json.dumps(err.instance)[:60]}`", None
+    if v == "propertyNames" and isinstance(err.instance, dict) and len(err.instance) == 1:
+        key = next(iter(err.instance))
+        close = difflib.get_close_matches(str(key), PREDICATES, n=1, cutoff=0.6)
+        return f"`{where}`: unknown predicate `{key}`", (
+            f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
+    if v in ("minProperties", "maxProperties") and isinstance(err.instance, dict):
+        return f"`{where}`: a condition is exactly one predicate (one key); split it into list items", None
     if v == "not":
         reason = err.validator_value.get("description") if isinstance(err.validator_value, dict) else None
         return f"`{where}`: {reason or 'not allowed here'}", None
