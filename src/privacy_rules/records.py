@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
 from .dates import parse_date
@@ -335,7 +336,8 @@ def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
     return t is str and value in _ENUMS[kind]
 
 
-_EMPTY_LISTS: dict[str, tuple[tuple[Any, ...], ...]] = {name: () for name in LIST_FIELDS}
+# Read-only: shared by every record without event lists (the common case in a sweep).
+_EMPTY_LISTS: Mapping[str, tuple[tuple[Any, ...], ...]] = MappingProxyType({name: () for name in LIST_FIELDS})
 _SPEC = {name: (fields, keys, required) for name, fields, keys, required in _LIST_SPECS}
 # key -> how to read it: 0 id, 1 role, 2 enum scalar, 3 date scalar, 4 relationship, 5 id list,
 # 6 facts, 7 host, 8 event list
@@ -354,7 +356,7 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
         return None
     rid = role = subjects = None
     s: dict[str, Any] = {}
-    lists = _EMPTY_LISTS.copy()
+    lists = _EMPTY_LISTS  # shared while the record has no event lists; copied on the first one
     cats: Any = ()
     systems: Any = ()
     for key, value in record.items():
@@ -387,13 +389,15 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
                     if key == "vouchers" and row[1] is None:
                         row[1] = f"{row[0]:04d}-12-31"  # R11: calendar fiscal year unless stated
                     rows.append(tuple(row))
+                if lists is _EMPTY_LISTS:
+                    lists = dict(_EMPTY_LISTS)
                 lists[key] = tuple(rows)
         elif kind == 4:
             if type(value) is not dict or not _REL_KEYS.issuperset(value):
                 return None
             for name, v in value.items():
                 if v is not None:
-                    if type(v) is not str or not _ok_date(v, cache):
+                    if type(v) is not str or (cache.get(v) is not True and not _ok_date(v, cache)):
                         return None
                     s[_REL_PATH[name]] = v
         elif kind == 0:
