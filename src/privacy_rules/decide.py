@@ -205,7 +205,9 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         applied.append(tables.applied[i][status])
         if i != idx:
             citations.append(tables.cites[i])
-        if tables.obligations[i] and (allow or e != PERMIT):  # a permission that did not decide brings no duty
+        on = rules[i].on_outcome
+        # a permission that did not decide brings no duty; an obligation rule may name its outcomes
+        if tables.obligations[i] and (allow or e != PERMIT) and (on is None or outcome in on):
             for o, text in tables.obligations[i]:
                 due = None
                 if o.due is not None:

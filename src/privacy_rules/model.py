@@ -331,6 +331,7 @@ class Rule:
     explain: Mapping[str, str] = field(default_factory=dict)
     span: Span | None = None
     order: int = 0  # position in pack order: files order, then file order
+    on_outcome: tuple[str, ...] | None = None  # obligation rules: the outcomes their duties come with
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

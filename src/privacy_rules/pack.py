@@ -117,6 +117,7 @@ def _rules(loaded: LoadedYaml, start: int) -> list[Rule]:
             explain=MappingProxyType(dict(r.get("explain") or {})),
             span=loaded.span_for(("rules", i)),
             order=start + i,
+            on_outcome=_tuple(r.get("on_outcome")),
         ))
     return out
 

@@ -181,7 +181,7 @@ class Policy:
                  problems: tuple[Diagnostic, ...]) -> Decision:
         return Decision(
             outcome=Outcome.UNDETERMINED, question=q, as_of=as_of, record_id=record_id,
-            pack_version=self.pack.version, reason="the record cannot be evaluated: " + problems[0].message,
+            pack_version=self.pack.version, reason=_invalid_reason(problems),
             problems=problems,
         )
 
@@ -225,6 +225,14 @@ class Policy:
 
 
 _STATUS = {ALLOW_S: True, UND_S: None, "deny": False}
+
+
+def _invalid_reason(problems: Sequence[Diagnostic]) -> str:
+    first = problems[0]
+    text = "the record cannot be evaluated: " + first.message + (f" ({first.help})" if first.help else "")
+    if len(problems) > 1:
+        text += f"; and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}"
+    return text
 
 
 def _compact(problems: Sequence[Diagnostic]) -> str:

@@ -233,3 +233,33 @@ def test_generated_source_has_no_rule_text(mini):
     plan, _ = mini.plan(Question.share("crm_us", "crm"))
     assert "def _eval(R, C, K):" in plan.source
     assert "processor" not in plan.source.replace("share.processor", "")  # explanations never reach code
+
+
+def test_obligation_rules_can_be_limited_to_outcomes(tmp_path):
+    import shutil
+
+    import privacy_rules
+
+    pack_dir = tmp_path / "mini"
+    shutil.copytree("tests/packs/mini", pack_dir)
+    rules = (pack_dir / "rules.yaml").read_text()
+    rules += """
+  - id: contact.inform-first
+    question: contact
+    effect: obligation
+    on_outcome: [allow]
+    when:
+      - not: {happened: art14_informed_on}
+    obligations:
+      - id: art14
+        text: {en: "inform in the first communication", nb: "informer"}
+    cites: {norms: [N55]}
+    explain: {en: "Art. 14(3)(b)", nb: "art. 14(3)(b)"}
+"""
+    (pack_dir / "rules.yaml").write_text(rules)
+    policy = privacy_rules.compile_pack(privacy_rules.load_pack(pack_dir))
+    q = Question.contact("newsletter", "email")
+    allowed = policy.decide(PROSPECT, q, as_of=d("2022-01-01"))
+    denied = policy.decide(PROSPECT, q, as_of=d("2021-08-31"))  # consent not yet given
+    assert allowed.outcome is Outcome.ALLOW and [o.id for o in allowed.obligations] == ["art14"]
+    assert denied.outcome is Outcome.DENY and denied.obligations == ()

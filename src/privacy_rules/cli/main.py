@@ -28,6 +28,7 @@ from ..explain import explain
 from ..model import Diagnostic, Outcome, Question, Severity
 from ..pack import read_pack
 from ..policy import Policy, QuestionError, compile_pack
+from . import report as reporters
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 MAX_LINE = 1_000_000  # bytes per JSONL record line; longer lines become undetermined
@@ -117,28 +118,25 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("pack")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=reporters.CI_FORMATS, default="text", show_default=True,
+              help="Output format: text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or github (annotations).")
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
-def check(pack: str, fmt: str, strict: bool) -> None:
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Run the date-dependent checks (review overdue, DPA and transfers in force) for this day. "
+                   "Default: off (check never reads the clock).")
+def check(pack: str, fmt: str, strict: bool, as_of: str | None) -> None:
     """Validate PACK (a folder with pack.yaml): schema and meaning. Exit 0 valid, 1 invalid."""
     io = _io()
-    result, diags = read_pack(pack)
+    try:
+        day = parse_date(as_of) if as_of is not None else None
+    except ValueError as exc:
+        raise UsageFailure(f"--as-of: {exc}") from None
+    result, diags = read_pack(pack, as_of=day)
     errors = [d for d in diags if d.severity is Severity.ERROR]
     warnings = [d for d in diags if d.severity is Severity.WARNING]
     failed = bool(errors) or (strict and bool(warnings))
-    if fmt == "json":
-        json.dump({"format_version": 1, "pack": pack, "valid": not failed,
-                   "rules": len(result.rules) if result else None,
-                   "diagnostics": [d.to_json() for d in diags]}, io.out, indent=2)
-        io.out.write("\n")
-    else:
-        for d in diags:
-            print(str(d), file=io.out)
-        if result is not None:
-            print(f"{pack}: {len(result.rules)} rules, {len(errors)} errors, {len(warnings)} warnings"
-                  f" (version {result.version})", file=io.out)
-        else:
-            print(f"{pack}: invalid, {len(errors)} errors", file=io.out)
+    io.out.write(reporters.check_report(fmt, pack=pack, result=result, diags=diags, strict=strict,
+                                        color=fmt == "text" and reporters.use_color(io.out)))
     raise SystemExit(EXIT_FAIL if failed else EXIT_OK)
 
 
@@ -280,7 +278,8 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
 @click.argument("pack")
 @click.option("--scenarios", "paths", multiple=True, metavar="FILE",
               help="Scenario files to run instead of the ones pack.yaml lists; repeatable.")
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=reporters.CI_FORMATS, default="text", show_default=True,
+              help="Output format: text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or github (annotations).")
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Fail when fewer than PERCENT of the rules are exercised by some scenario.")
@@ -290,50 +289,18 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     Exit 0 when every scenario passes (and coverage meets --min-coverage), 1 otherwise,
     including when no scenario ran.
     """
-    from ..scenarios import Result, run_pack_scenarios
+    from ..scenarios import run_pack_scenarios
 
     io = _io()
     policy = _load_policy(pack)
     report = run_pack_scenarios(policy, list(paths) if paths else None)
     cov = report.coverage
     low = min_coverage is not None and cov.percent < min_coverage
-    total = len(report.results)
-    if fmt == "json":
-        json.dump({
-            "format_version": 1, "pack": pack, "pack_version": policy.pack.version,
-            "summary": {r.value: report.count(r) for r in Result} | {"total": total},
-            "results": [{"name": r.scenario.name, "file": r.scenario.span.file, "line": r.scenario.span.line,
-                         "result": r.result.value, "error": r.error,
-                         "mismatches": [{"key": m.key, "expected": m.expected, "actual": m.actual}
-                                        for m in r.mismatches]} for r in report.results],
-            "diagnostics": [d.to_json() for d in report.diagnostics],
-            "coverage": {"percent": round(cov.percent, 1), "rules_total": cov.rules_total,
-                         "rules_unexercised": list(cov.rules_unexercised), "norms_uncited": list(cov.norms_uncited)},
-        }, io.out, indent=2, default=str)
-        io.out.write("\n")
-    else:
-        for d in report.diagnostics:
-            print(str(d), file=io.out)
-        for r in report.results:
-            if r.result is Result.PASS and not verbose:
-                continue
-            print(f"{r.scenario.span}: {r.result.value.upper()} {r.scenario.name}", file=io.out)
-            if r.error:
-                print(f"  error: {r.error}", file=io.out)
-            for m in r.mismatches:
-                print(f"  - expected {m.key}: {_fmt(m.expected)}", file=io.out)
-                print(f"  + actual   {m.key}: {_fmt(m.actual)}", file=io.out)
-            if r.result is Result.FAIL and r.decision is not None:
-                print(f"  reason: {r.decision.reason}", file=io.out)
-        print(f"PASS {report.count(Result.PASS)}/{total}  FAIL {report.count(Result.FAIL)}/{total}  "
-              f"ERROR {report.count(Result.ERROR)}/{total}", file=io.out)
-        print(f"coverage: {len(cov.rules_exercised)}/{cov.rules_total} rules exercised ({cov.percent:.1f}%)",
-              file=io.out)
-        if cov.rules_unexercised:
-            print("  rules no scenario exercises: " + ", ".join(cov.rules_unexercised), file=io.out)
-        if cov.norms_uncited:
-            print("  norms no scenario cites: " + ", ".join(cov.norms_uncited), file=io.out)
-        if total == 0:
+    io.out.write(reporters.scenarios_report(fmt, pack=pack, pack_version=policy.pack.version, report=report,
+                                            verbose=verbose, min_coverage=min_coverage,
+                                            color=fmt == "text" and reporters.use_color(io.out)))
+    if fmt != "json":
+        if not report.results:
             print("no scenarios ran: list scenario files under `scenarios:` in pack.yaml", file=io.err)
         if low:
             print(f"coverage {cov.percent:.1f}% is below --min-coverage {min_coverage:g}%", file=io.err)
@@ -343,6 +310,10 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
 from .render_cmd import render  # noqa: E402  (a command module of its own; it imports main lazily)
 
 cli.add_command(render)
+
+from .diff_cmd import diff  # noqa: E402  (a command module of its own; it imports main lazily)
+
+cli.add_command(diff)
 
 
 def _fmt(value: Any) -> str:

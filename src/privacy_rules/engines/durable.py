@@ -85,6 +85,8 @@ comparisons against as_of, except where noted):
 from __future__ import annotations
 
 import copy
+import dataclasses
+import inspect
 import itertools
 import json
 import math
@@ -103,6 +105,7 @@ try:  # decide.build_decision takes precomputed per-question tables (newer) or e
     from ..decide import tables_for as _tables_for
 except ImportError:  # pragma: no cover - older core
     _tables_for = None
+_BUILD_PARAMS = frozenset(inspect.signature(build_decision).parameters)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
 from ..policy import Answer, BatchRow, QuestionError
@@ -483,9 +486,11 @@ def _emit(conj: Conj) -> list[list[dict[str, Any]]]:
             continue
         if any(n.key == k and set(n.conds) <= c for n in negs for k, c in blocks):
             continue
+        # negations first: durable's `$not` does not look at facts already bound to an earlier
+        # alias of the rule (measured), so after the positives it would ask "no *other* fact"
         body: list[dict[str, Any]] = [{"c": _pattern(ctx_conds)}]
-        body.extend({f"a{i}": _pattern(c)} for i, (_, c) in enumerate(blocks))
         body.extend({f"n{i}$not": _pattern(n.conds)} for i, n in enumerate(negs))
+        body.extend({f"a{i}": _pattern(c)} for i, (_, c) in enumerate(blocks))
         bodies.append(body)
     return bodies
 
@@ -498,15 +503,19 @@ _LISTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
     "objections": ("obj", {"kind": "kind", "received_on": "recv", "withdrawn_on": "wd",
                            "compelling_grounds_on": "cg"}),
     "restrictions": ("res", {"requested_on": "req", "lifted_on": "lifted", "ground": "ground"}),
-    "erasure_requests": ("era", {"received_on": "recv", "verified_on": "ver"}),
+    "erasure_requests": ("era", {"received_on": "recv", "verified_on": "ver", "answered_on": "ans",
+                                 "compelling_grounds_on": "cg"}),
     "rights_requests": ("rr", {"kind": "kind", "received_on": "recv", "verified_on": "ver", "answered_on": "ans"}),
-    "legal_holds": ("hold", {"placed_on": "placed", "released_on": "rel"}),
+    "legal_holds": ("hold", {"placed_on": "placed", "released_on": "rel", "scopes": "scopes"}),
     "disclosure_orders": ("ord", {"recipient": "rcp", "received_on": "recv", "binding": "binding"}),
     "vouchers": ("vou", {"fiscal_year_end": "fye"}),
 }
 _TYPE_LIST = {t: name for name, (t, _) in _LISTS.items()}
 _DATE_FIELDS = {"given_on", "withdrawn_on", "received_on", "compelling_grounds_on", "requested_on", "lifted_on",
                 "verified_on", "answered_on", "placed_on", "released_on", "fiscal_year_end"}
+
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # ids that can become field names (vocabulary ids can)
 
 
 def _day(value: Any) -> int:
@@ -527,6 +536,9 @@ def _list_facts(facts: Facts, name: str) -> list[dict[str, Any]]:
                 f[target] = _day(value)
             elif field == "binding":
                 f[target] = 1 if value is True else 0
+            elif field == "scopes":  # a hold naming no scopes covers every scope (R21)
+                f["allsc"] = 1 if value is None else 0
+                f.update({f"sc_{x}": 1 for x in value or () if _ID.match(x)})
             elif value is not None:
                 f[target] = value
         out.append(f)
@@ -626,24 +638,28 @@ class _Translator:
             t, mapping = _LISTS[name]
             field = mapping[list(LIST_FIELDS[name][0])[idx]]
             self.needs.types.add(t)
-            # latest anchor on or before as_of is >= cut  <=>  some anchor lies in [cut, as_of]
-            inside = pos(t, _cmp("$lte", field, ASOF), _cmp("$gte", field, _cut(wid)))
+            # the latest anchor on or before as_of is >= cut  <=>  some anchor lies in [cut, as_of];
+            # with count_future every entry counts: some anchor is >= cut
+            upto = [] if w.count_future else [_cmp("$lte", field, ASOF)]
+            inside = pos(t, *upto, _cmp("$gte", field, _cut(wid)))
             if not expired:
                 return _two_valued(one(inside))
-            started = pos(t, _cmp("$lte", field, ASOF))
+            started = pos(t, *upto) if upto else pos(t, _cmp("$lt", field, NEVER))  # an entry with that date
             return _two_valued(one(started, _flip(inside)), _or(one(_flip(started)), one(inside)))
         a = w.anchor
         absent = self._s("neg", a)
         future = self._s("pos", a, _cmp("$gt", "d", ASOF))
         open_ = self._s("pos", a, _cmp("$lte", "d", ASOF), _cmp("$gte", "d", _cut(wid)))
         closed = self._s("pos", a, _cmp("$lte", "d", ASOF), _cmp("$lt", "d", _cut(wid)))
+        # a pack-defined fact that is present but not a date makes the window unknown
+        nodate = one(self._s("pos", a, {"$nex": {"d": 1}})) if a.startswith("facts.") else FALSE
         if not expired:
             if w.open_if_absent:  # absent or in the future: the relationship has not ended
-                return _node(_or(one(absent), one(future), one(open_)), one(closed), FALSE)
-            return _node(one(open_), _or(one(future), one(closed)), one(absent))
+                return _node(_or(one(absent), one(future), one(open_)), one(closed), nodate)
+            return _node(one(open_), _or(one(future), one(closed)), _or(one(absent), nodate))
         if w.open_if_absent:
-            return _node(one(closed), _or(one(absent), one(future), one(open_)), FALSE)
-        return _node(one(closed), _or(one(future), one(open_)), one(absent))
+            return _node(one(closed), _or(one(absent), one(future), one(open_)), nodate)
+        return _node(one(closed), _or(one(future), one(open_)), _or(one(absent), nodate))
 
     def p_within(self, a: str) -> _Node:
         return self._window(a, expired=False)
@@ -652,7 +668,12 @@ class _Translator:
         return self._window(a, expired=True)
 
     def p_happened(self, a: str) -> _Node:
-        return _two_valued(one(self._s("pos", a, _cmp("$lte", "d", ASOF))))
+        # absent: has not happened; present but not a date (a pack-defined fact): unknown
+        yes = one(self._s("pos", a, _cmp("$lte", "d", ASOF)))
+        no = _or(one(self._s("neg", a)), one(self._s("pos", a, _cmp("$gt", "d", ASOF))))
+        if not a.startswith("facts."):
+            return _two_valued(yes, no)
+        return _node(yes, no, one(self._s("pos", a, {"$nex": {"d": 1}})))
 
     def p_fact(self, a: Mapping[str, Any]) -> _Node:
         path, op, value = a["path"], a["op"], a["value"]
@@ -731,17 +752,33 @@ class _Translator:
         return _two_valued(one(self._list("res", *conds)))
 
     def p_erasure(self, a: str) -> _Node:
+        if a == "requested":
+            return _two_valued(one(self._list("era", _cmp("$lte", "recv", ASOF))))
         if a == "verified":
             return _two_valued(one(self._list("era", _cmp("$lte", "ver", ASOF))))
-        return _two_valued(one(self._list("era", _cmp("$lte", "recv", ASOF))))
+        if a == "granted":  # R16: verified, and no compelling grounds documented by as_of
+            return _two_valued(one(self._list("era", _cmp("$lte", "ver", ASOF), _cmp("$gt", "cg", ASOF))))
+        raise DurableEngineError(f"`erasure: {a}` is not supported by the durable engine")
 
     def p_rights_request(self, a: str) -> _Node:
-        era = self._list("era", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ver", ASOF))
-        rr = self._list("rr", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ver", ASOF), _cmp("$gt", "ans", ASOF))
+        if a == "pending_verification":  # received, neither verified nor answered by as_of
+            era = self._list("era", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ver", ASOF), _cmp("$gt", "ans", ASOF))
+            rr = self._list("rr", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ver", ASOF), _cmp("$gt", "ans", ASOF))
+        elif a == "unanswered":  # received and not answered by as_of (N43)
+            era = self._list("era", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ans", ASOF))
+            rr = self._list("rr", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ans", ASOF))
+        else:
+            raise DurableEngineError(f"`rights_request: {a}` is not supported by the durable engine")
         return _two_valued(_or(one(era), one(rr)))
 
     def p_legal_hold(self, a: str) -> _Node:
-        return _two_valued(one(self._list("hold", _cmp("$lte", "placed", ASOF), _cmp("$gt", "rel", ASOF))))
+        conds: list[Mapping[str, Any]] = [_cmp("$lte", "placed", ASOF), _cmp("$gt", "rel", ASOF)]
+        if self.q.action is Action.KEEP:  # R21: a hold naming scopes covers only those scopes
+            scope = self.q.scope or self.pack.default_scope
+            if not _ID.match(scope):
+                raise DurableEngineError(f"scope `{scope}` cannot be a durable field name")
+            conds.append({"$or": [{"allsc": 1}, {f"sc_{scope}": 1}]})
+        return _two_valued(one(self._list("hold", *conds)))
 
     def p_legal_order(self, a: str) -> _Node:
         if self.q.recipient is None:
@@ -812,6 +849,10 @@ class _Translator:
             spans.append((max(los) if los else None, min(his) if his else None))
         return self._intervals(spans)
 
+    def p_recipient_listed(self, a: Any) -> _Node:
+        r = self._recipient("recipient_listed")
+        return _const(r.listed_in_policy == bool(a))
+
     def p_recipient_serves(self, a: Any) -> _Node:
         r = self._recipient("recipient_serves")
         return _const(self.q.purpose in r.purposes)
@@ -824,7 +865,9 @@ class _Translator:
 
 
 # first-stratum rules: derived fact name -> durable rule body (joined to ``ctx1``), laid out as
-# _pattern lays out patterns (join tests at top level, a nested group last)
+# _pattern lays out patterns (join tests at top level, a nested group last). The `$not` must
+# follow `w` (it reads w.purpose), so it cannot see the fact bound to `w`; harmless here, as
+# that fact (withdrawn by as_of) can never be a live consent.
 _STRATA: Mapping[str, list[dict[str, Any]]] = {
     # some purpose has a consent withdrawn by as_of and no live consent (runtime.consent_withdrawn)
     "cw_any": [
@@ -897,9 +940,10 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
             "hangs creating rulesets of about 513 rules). Largest: "
             + ", ".join(f"`{rid}` ({n})" for n, rid in top)
             + ". Use the default compiled engine for this pack, or simplify those rules.")
-    plan = QuestionPlan(question=q, rules=rules, evaluate=_no_evaluate,
-                        needs_keep=any(p.kind == "keep" for r in rules for p in _walk(r.when)),
-                        source=json.dumps(definition, indent=1, sort_keys=True))
+    values = {"question": q, "rules": rules, "needs_keep": any(p.kind == "keep" for r in rules for p in _walk(r.when)),
+              "source": json.dumps(definition, indent=1, sort_keys=True)}
+    # evaluate / decide / any other callable of the compiled plan: not callable on a durable plan
+    plan = QuestionPlan(**{f.name: values.get(f.name, _no_evaluate) for f in dataclasses.fields(QuestionPlan)})
     effects = tuple(EFFECT_CODE[r.effect] for r in rules)
     tables = _tables_for(pack, plan, lang) if _tables_for is not None else None
     return _Ruleset(name, plan, effects, definition, keys, needs, tuple(per_rule), tables)
@@ -1150,12 +1194,10 @@ class DurablePolicy:
         rs = self._ruleset(q)
         statuses, kd = self._statuses_facts(facts, q, as_of)
         keep_missing = kd.missing_facts if kd is not None else ()
-        if rs.tables is not None:
-            return build_decision(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses, facts=facts,
-                                  as_of=as_of, asof=as_of.isoformat(), keep_missing=keep_missing)
-        return build_decision(pack=self.pack, plan=rs.plan, effects=rs.effects,  # type: ignore[call-arg]
-                              statuses=statuses, facts=facts, as_of=as_of, asof=as_of.isoformat(), lang=self.lang,
-                              keep_missing=keep_missing)
+        args = {"pack": self.pack, "plan": rs.plan, "tables": rs.tables, "effects": rs.effects, "lang": self.lang,
+                "statuses": statuses, "facts": facts, "as_of": as_of, "asof": as_of.isoformat(),
+                "keep_missing": keep_missing}
+        return build_decision(**{k: v for k, v in args.items() if k in _BUILD_PARAMS})
 
     def decide(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Decision:
         """The explained Decision for one question about one record (as ``Policy.decide``)."""

@@ -326,7 +326,11 @@ def _walk(preds: Iterable[Pred]) -> Iterator[Pred]:
 
 
 def check_unused_vocabulary(pack: Pack, head: LoadedYaml, index: _Index) -> Iterator[Diagnostic]:
-    """PR510: vocabulary entries that no rule, standard question or other vocabulary entry uses."""
+    """PR510: vocabulary entries that no rule, standard question or other vocabulary entry uses.
+
+    Sections: lawful bases, subject categories, scopes, purposes, channels, recipients,
+    windows and transfer mechanisms (not data categories: see below).
+    """
     v = pack.vocabulary
     preds = [p for r in pack.rules for p in _walk(r.when)]
     standard = [_parse_question(t) for t in pack.meta.get("questions") or ()]
@@ -343,7 +347,6 @@ def check_unused_vocabulary(pack: Pack, head: LoadedYaml, index: _Index) -> Iter
         "windows": {p.arg for p in preds if p.kind in ("within", "expired")}
         | {o.due for r in pack.rules for o in r.obligations if o.due},
         "transfer_mechanisms": {t.mechanism for rec in v.recipients.values() for t in rec.transfers},
-        "data_categories": {p.arg for p in preds if p.kind == "data_category"},
     }
     # section -> (what it is, why it counts as unused, how it would be used)
     why = {
@@ -362,9 +365,9 @@ def check_unused_vocabulary(pack: Pack, head: LoadedYaml, index: _Index) -> Iter
                     "name it in a `within` or `expired` condition or an obligation's `due`"),
         "transfer_mechanisms": ("transfer mechanism", "no recipient's `transfers` name it",
                                 "name it in a recipient's `transfers`"),
-        "data_categories": ("data category", "no `data_category` condition names it",
-                            "name it in a `data_category` condition"),
     }
+    # data_categories are left out: they list what a record may hold (N9's closed list), so an
+    # entry no rule names still describes the records; it is not dead vocabulary.
     for section, (what, reason, use) in why.items():
         for entry in getattr(v, section):
             if entry not in used[section]:

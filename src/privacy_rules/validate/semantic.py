@@ -158,6 +158,8 @@ def check_targets(pack: Pack) -> Iterator[Diagnostic]:
         if r.effect in (Effect.FORBID, Effect.OBLIGATION) and r.basis is not None:
             yield _err(r, "PR206", f"a `{r.effect.value}` rule gives no lawful basis; remove `basis`",
                        severity=Severity.WARNING)
+        if r.on_outcome is not None and r.effect is not Effect.OBLIGATION:
+            yield _err(r, "PR205", "`on_outcome` only fits obligation rules (other rules decide the outcome)")
         if r.effect is Effect.OBLIGATION and not r.obligations:
             yield _err(r, "PR207", "an obligation rule without `obligations` can never add anything",
                        severity=Severity.WARNING)
