@@ -20,6 +20,8 @@ The public API, and nothing else (STYLE 2)::
 - ``Policy.decide`` / ``decide_all`` / ``decide_batch``: pure functions of (record, question,
   as_of). ``as_of`` is required and keyword-only: the library never reads the clock.
 - ``explain(decision, lang="en") -> str``: the decision for people.
+- ``render_pack(pack, lang="en", fmt="html") -> str``: the review document for lawyers (HTML or
+  Markdown), rules in combining order with their citations.
 - Outcomes: ``Outcome.ALLOW``, ``DENY``, ``UNDETERMINED`` (a fact is missing or malformed; treat
   as deny unless you choose otherwise).
 """
@@ -29,6 +31,7 @@ from .explain import explain
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question
 from .pack import load_pack, read_pack as check_pack
 from .policy import Answer, BatchRow, Policy, QuestionError, compile_pack
+from .render import render_pack
 
 __all__ = [
     "Action",
@@ -47,6 +50,7 @@ __all__ = [
     "compile_pack",
     "explain",
     "load_pack",
+    "render_pack",
 ]
 
 

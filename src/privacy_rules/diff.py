@@ -308,18 +308,29 @@ def _span_json(span: Span | None) -> dict[str, Any] | None:
 # --- decisions ------------------------------------------------------------------------------
 
 
+_EMPTY = object()
+
+
 class _Feed:
-    """An endless iterator over whatever record is current: lets two ``decide_batch`` streams
-    advance in lockstep over one pass of the input (each yields exactly one row per record)."""
+    """Hands ``decide_batch`` the current record, once: lets two batch streams advance in
+    lockstep over one pass of the input.
+
+    INVARIANT (policy.decide_batch): one row is yielded per record pulled, before the next
+    is pulled. A batch that read ahead would pair rows with the wrong records, so pulling
+    twice without a new record raises instead.
+    """
 
     __slots__ = ("item",)
 
     def __init__(self) -> None:
-        self.item: Any = None
+        self.item: Any = _EMPTY
 
     def __iter__(self) -> Iterator[Any]:
         while True:
-            yield self.item
+            item, self.item = self.item, _EMPTY
+            if item is _EMPTY:
+                raise RuntimeError("decide_batch read ahead of its rows; diff needs one row per record")
+            yield item
 
 
 def diff_decisions(old: Policy, new: Policy, records: Iterable[Any], questions: Sequence[Question] | None = None,

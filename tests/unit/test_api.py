@@ -11,7 +11,7 @@ def test_all_matches_dir_and_is_documented():
     assert sorted(dir(privacy_rules)) == sorted(privacy_rules.__all__)
     doc = privacy_rules.__doc__ or ""
     for name in ("load_pack", "check_pack", "compile_pack", "decide", "decide_all", "decide_batch", "explain",
-                 "Outcome"):
+                 "Outcome", "render_pack"):
         assert name in doc, name
 
 

@@ -207,3 +207,15 @@ def test_huge_line_becomes_undetermined_not_a_crash(tmp_path, monkeypatch):
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and rows[0]["answers"][0]["outcome"] == "undetermined"
     assert "longer than 100 bytes" in rows[0]["problem"] and rows[1]["record_id"] == "z"
+
+
+def test_output_files_get_ordinary_permissions(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "x"}\n')
+    out_file = tmp_path / "out.jsonl"
+    old = os.umask(0o022)
+    try:
+        run("evaluate", MINI, str(src), "--as-of", "2023-08-31", "-o", str(out_file))
+    finally:
+        os.umask(old)
+    assert oct(out_file.stat().st_mode & 0o777) == oct(0o644)
