@@ -15,7 +15,7 @@ from .compile.codegen import QuestionPlan
 from .compile.runtime import fdate, latest
 from .dates import add_months
 from .model import (AppliedRule, Basis, Citation, Decision, Effect, Obligation, ObligationSpec, Outcome, Pack, Pred,
-                    Question, RuleStatus, Window)
+                    RuleStatus, Window)
 from .records import LIST_DATE_PATHS, Facts
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_date
-from .decide import ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, keep_until_for, tables_for
+from .decide import ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, keep_until_for, tables_for
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
 from .records import Facts, RecordInvalid, normalize, normalize_fast, record_id_of
 

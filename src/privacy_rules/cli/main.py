@@ -25,7 +25,7 @@ import click
 from ..dates import parse_date
 from ..errors import PackError
 from ..explain import explain
-from ..model import Diagnostic, Outcome, Question, Severity
+from ..model import Outcome, Question, Severity
 from ..pack import read_pack
 from ..policy import Policy, QuestionError, compile_pack
 from . import report as reporters
@@ -320,12 +320,6 @@ from .diff_cmd import diff  # noqa: E402  (a command module of its own; it impor
 cli.add_command(diff)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return "null" if value is None else str(value)
-
-
 def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, output: str | None,
                    gate: set[str], lang: str) -> int:
     """Readable answers with reasons, one block per record (the README's main job)."""
@@ -428,7 +422,3 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
 def entry() -> None:
     """Console-script entry point."""
     raise SystemExit(main())
-
-
-def _diag_lines(diags: Sequence[Diagnostic]) -> list[str]:
-    return [str(d) for d in diags]
