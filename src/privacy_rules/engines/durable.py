@@ -16,12 +16,28 @@ facade below exists to keep those away from callers:
 * One ``threading.Lock`` per DurablePolicy serialises every engine call.
 * A fresh session id (sid) per evaluation; facts are *asserted* (``assert_facts``, so every
   matching rule fires, unlike ``post``), and the sid is deleted in ``finally``.
-* Measured here, in addition to the research note: ``delete_state`` **segfaults** when no
-  action has run on the sid (for example after ``MessageNotHandledException``, or when the
-  facts matched nothing). So every ruleset has a ``done`` rule that fires once per evaluation,
-  a never-firing sentinel rule that "handles" every fact (so MessageNotHandledException cannot
-  happen), and a ``flush`` rule used before ``delete_state`` if an evaluation failed before any
-  action ran. A sid that cannot be cleaned safely is left alone (counted) rather than crash.
+* Measured here, in addition to the research note (durable-rules 2.0.28, Python 3.11):
+
+  - ``delete_state`` **segfaults** when no action has run on the sid (``createStateNode``
+    leaves ``context.messages`` uninitialised and ``deleteStateNode`` frees it), e.g. after
+    ``MessageNotHandledException`` or when the facts matched nothing. So every ruleset has a
+    ``done`` rule that fires once per evaluation, a never-firing sentinel rule that "handles"
+    every fact (so MessageNotHandledException cannot happen), and a ``flush`` rule fired
+    before ``delete_state`` if an evaluation failed before any action ran. A sid that still
+    cannot be cleaned is left alone (counted) rather than crash the process.
+  - A false join test (a test reading another alias, ``{"$lte": {"d": {"c": "asof"}}}``)
+    inside ``$and`` makes ``reduceExpressionSequence`` skip past the group's end and read
+    beyond the expression array (valgrind: invalid read at events.c:614): random segfaults.
+    A nested ``$and``/``$or`` also ends its parent's evaluation, so join tests after it are
+    silently ignored (a wrong match). :func:`_pattern` lays every pattern out so neither can
+    happen (join tests at the top level, then constant-only groups, a group last).
+  - ``$not`` ignores facts already bound to an earlier alias of the same rule ("no *other*
+    fact matches"), and one fact never binds two aliases. So negations come right after the
+    ``ctx`` alias, before any positive pattern; positive patterns on one single-instance fact
+    are merged into one alias; k patterns over list entries are expanded over the set
+    partitions of the k patterns (same entry or different entries).
+  - ``$or`` with a join test on a property the fact lacks raises error 311; facts never lack a
+    property a join test reads (see ``NEVER``).
 * ``state['exception']`` (a swallowed exception in an action) is raised; durable's integer
   error codes are translated into messages naming the pack, question and, for ruleset
   creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513).
@@ -41,13 +57,16 @@ Facts asserted per evaluation (all primitives):
   from ``privacy_rules.dates.cutoff``). Asserted **last**, and every rule joins it first, so a
   rule is only matched once all other facts are present (``$not`` is then sound).
 * ``s``: one per present scalar the ruleset reads: ``p`` (path, or ``role``), ``xs`` (string)
-  or ``xn`` (number), and ``d`` (day number) when the value is a date. Absent = no fact.
+  or ``xn`` (number), and ``d`` (day number) when the value is a date. Absent = no fact; a
+  pack-defined fact that is not a date has no ``d`` (``happened`` and windows on it: unknown).
 * ``subj``: present iff ``subject_categories`` is, with ``c_<category>`` = 1/0.
 * one fact per list entry (``con``, ``obj``, ``res``, ``era``, ``rr``, ``hold``, ``ord``,
-  ``vou``) and per data category (``dc``), with dates as day numbers. An absent optional date
-  (withdrawn, lifted, verified, released, ...) means "has not happened" and is encoded as
-  ``NEVER`` (a day after every real day), so ``x <= asof`` is false and ``x > asof`` true; a
-  missing property cannot be used because durable raises error 311 when a join test reads one.
+  ``vou``) and per data category (``dc``), with dates as day numbers; a legal hold carries
+  ``allsc`` (1: it names no scopes, so covers all) and ``sc_<scope>`` = 1 per scope it
+  names. An absent optional date (withdrawn, lifted, verified, released, ...) means "has not
+  happened" and is encoded as ``NEVER`` (a day after every real day), so ``x <= asof`` is
+  false and ``x > asof`` true; a missing property cannot be used because durable raises
+  error 311 when a join test reads one.
 * ``k``: the keep outcome for ``keep: allowed`` (1 allow, 0 deny, absent when undetermined).
 
 Three-valued logic: each predicate p is translated into three conditions in disjunctive
@@ -59,10 +78,6 @@ F. Every pack rule then becomes durable rules ``r<i>t*``, ``r<i>u*`` and ``r<i>f
 is True / None / False according to which fired, and **exactly one must fire** (anything else
 raises: the translation checks itself on every evaluation).
 
-durable never lets one fact bind two aliases of a rule, so positive patterns on the same
-single-instance fact are merged into one alias, and k patterns over list entries are expanded
-over the set partitions of the k patterns (same entry or different entries).
-
 What is computed in Python rather than in durable (all of it independent of the rules'
 comparisons against as_of, except where noted):
 
@@ -70,9 +85,10 @@ comparisons against as_of, except where noted):
   durable compares anchors with them (``cut <= anchor <= asof``);
 * absent optional dates encoded as ``NEVER`` (see above); subject-category membership as 1/0;
 * constants of the vocabulary and the question, folded at translation time as codegen does:
-  ``recipient_serves``, ``channel_electronic``, the recipient's DPA interval and the
-  intersections of its transfer periods with the mechanisms' validity (durable compares
-  ``asof`` with the resulting constant days);
+  ``recipient_serves``, ``recipient_listed``, ``channel_electronic``, the recipient's DPA
+  interval and the intersections of its transfer periods with the mechanisms' validity
+  (durable compares ``asof`` with the resulting constant days), the keep question's scope
+  for ``legal_hold``;
 * ``keep: allowed``: the keep question's outcome, from durable statuses and the shared
   ``combine``, asserted as fact ``k``;
 * ``consent_withdrawn: any`` needs "some purpose has a withdrawn consent and no live one",
@@ -100,18 +116,18 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, parse_date
 from ..decide import ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, build_decision, combine, keep_until_for
+from ..errors import PrivacyRulesError
+from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
+from ..policy import Answer, BatchRow, QuestionError
+from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, normalize, record_id_of
 
 try:  # decide.build_decision takes precomputed per-question tables (newer) or effects + lang (older)
     from ..decide import tables_for as _tables_for
 except ImportError:  # pragma: no cover - older core
     _tables_for = None
 _BUILD_PARAMS = frozenset(inspect.signature(build_decision).parameters)
-from ..errors import PrivacyRulesError
-from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
-from ..policy import Answer, BatchRow, QuestionError
-from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, normalize, record_id_of
 
-__all__ = ["DurablePolicy", "EngineUnavailable", "DurableEngineError", "RuleLimitExceeded", "MAX_RULES"]
+__all__ = ["MAX_RULES", "DurableEngineError", "DurablePolicy", "EngineUnavailable", "RuleLimitExceeded"]
 
 MAX_RULES = 400  # durable rules per ruleset; create_ruleset hangs (holding the GIL) at ~513
 NEVER = 10_000_000  # a day number after every real day (date.max.toordinal() == 3_652_059)
@@ -174,8 +190,8 @@ def _load_durable() -> tuple[Any, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            import durable.engine as engine  # noqa: PLC0415 - optional, imported lazily on purpose
-            import durable_rules_engine as core  # noqa: PLC0415
+            import durable.engine as engine  # optional: imported lazily, on purpose
+            import durable_rules_engine as core
     except ImportError as exc:  # ModuleNotFoundError, or "undefined symbol: PyEval_CallObject" on 3.13
         v = sys.version_info
         raise EngineUnavailable(
@@ -1269,7 +1285,7 @@ class DurablePolicy:
 
 def _known(what: str, value: str | None, known: Mapping[str, Any]) -> None:
     if value not in known:
-        import difflib  # noqa: PLC0415
+        import difflib
 
         close = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.6)
         hint = f"; did you mean `{close[0]}`?" if close else f"; known: {', '.join(sorted(known))}"
