@@ -438,8 +438,8 @@ def check_transfer_periods(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
                     code="PR522", severity=Severity.WARNING, span=span,
                     message=f"recipient `{r.id}`: the transfer under `{t.mechanism}` ({period or 'always'}) never "
                             f"falls within the mechanism's validity ({validity})",
-                    help=f"fix the transfer's dates, or name the mechanism it really rested on in that period; "
-                         f"as written it never makes a transfer lawful")
+                    help="fix the transfer's dates, or name the mechanism it really rested on in that period; "
+                         "as written it never makes a transfer lawful")
 
 
 def _s(value: Any) -> str | None:
