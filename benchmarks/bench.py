@@ -40,6 +40,7 @@ import bisect
 import collections
 import cProfile
 import gc
+import hashlib
 import io
 import itertools
 import json
@@ -379,7 +380,7 @@ _TOP = frozenset(("id", "role", "contact_address_kind", "source", "art14_informe
                   "systems"))
 _REL = frozenset(("first_contact_on", "downloaded_on", "customer_since", "customer_ended_on",
                   "cooperation_ended_on", "role_ended_on", "last_activity_on", "inbound_request_on"))
-_D, _S, _B, _I = "date", "str", "bool", "int"
+_D, _S, _B, _I, _L = "date", "str", "bool", "int", "ids"
 _LISTS: tuple[tuple[str, frozenset[str], tuple[str, ...], tuple[tuple[str, Any], ...]], ...] = (
     # (list, allowed keys, required keys, (key, kind or tuple of enum values))
     ("consents", frozenset(("purpose", "recipient", "given_on", "withdrawn_on")), ("purpose", "given_on"),
@@ -388,13 +389,14 @@ _LISTS: tuple[tuple[str, frozenset[str], tuple[str, ...], tuple[tuple[str, Any],
      (("kind", ("art21_1", "art21_2")), ("received_on", _D), ("withdrawn_on", _D), ("compelling_grounds_on", _D))),
     ("restrictions", frozenset(("requested_on", "lifted_on", "ground")), ("requested_on",),
      (("requested_on", _D), ("lifted_on", _D), ("ground", ("art18_1_a", "art18_1_b", "art18_1_c", "art18_1_d")))),
-    ("erasure_requests", frozenset(("received_on", "verified_on")), ("received_on",),
-     (("received_on", _D), ("verified_on", _D))),
+    ("erasure_requests", frozenset(("received_on", "verified_on", "answered_on", "compelling_grounds_on")),
+     ("received_on",),
+     (("received_on", _D), ("verified_on", _D), ("answered_on", _D), ("compelling_grounds_on", _D))),
     ("rights_requests", frozenset(("kind", "received_on", "verified_on", "answered_on")), ("kind", "received_on"),
      (("kind", ("access", "rectification", "erasure", "restriction", "objection", "portability")),
       ("received_on", _D), ("verified_on", _D), ("answered_on", _D))),
-    ("legal_holds", frozenset(("placed_on", "released_on", "matter")), ("placed_on",),
-     (("placed_on", _D), ("released_on", _D), ("matter", _S))),
+    ("legal_holds", frozenset(("placed_on", "released_on", "matter", "scopes")), ("placed_on",),
+     (("placed_on", _D), ("released_on", _D), ("matter", _S), ("scopes", _L))),
     ("disclosure_orders", frozenset(("recipient", "received_on", "binding", "reference")),
      ("binding", "received_on", "recipient"),
      (("recipient", _S), ("received_on", _D), ("binding", _B), ("reference", _S))),
@@ -433,6 +435,8 @@ def _kind_ok(v: Any, kind: Any) -> bool:
         return isinstance(v, bool)
     if kind == _I:
         return isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2200
+    if kind == _L:
+        return isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)
     return v in kind
 
 
@@ -522,6 +526,9 @@ def _hubspot_share_base(a: str) -> bool:
 def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, Any]], tuple[str, str, str]]:
     """A function record -> (keep, contact:newsletter:email, share:hubspot:relationship_management).
 
+    Written from rules/iconfirm/{keep,contact,share,processor}.yaml (pack 1.2.0) and the
+    combining order of docs/rule-language.md section 3 (override > forbid > permit > no basis;
+    a forbid or override that is *unknown* blocks an allow; three-valued AND/OR/NOT).
     ``validate=False`` skips the record check: faster, and wrong only on malformed records.
     """
     A = as_of.isoformat()
@@ -529,9 +536,6 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
     C36 = iso_cutoff(as_of, 36)  # customer_tail, cooperation_tail, role_tail, knowledge_network
     SHARE_BASE = _hubspot_share_base(A)
     UUU = (UND, UND, UND)
-    PROCESSOR = (ALLOW, DENY, DENY)  # processor.yaml: instructions permit keep; no own contact or share
-    ROLE_UNKNOWN_NL = (UND, UND, UND if SHARE_BASE else DENY)
-    ROLE_UNKNOWN = (UND, DENY, UND if SHARE_BASE else DENY)
     EMPTY: Mapping[str, Any] = {}
     check = record_ok
 
@@ -540,7 +544,11 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             return UUU
         role = r.get("role")
         if role == "processor":
-            return PROCESSOR
+            # processor.yaml: keep.processor-instructions (permit), keep.processor-legal-storage
+            # (override: legal hold), keep.processor-deletion-instructed (forbid: facts date
+            # happened; a malformed date is unknown); contact.processor-no-own-purposes and
+            # share.processor-own-purposes (forbid, unconditional)
+            return (_processor_keep(r, A), DENY, DENY)
         nl = False  # a live newsletter consent (R20: the withdrawal day counts as withdrawn)
         for e in r.get("consents") or ():
             if e["purpose"] == "newsletter" and e["given_on"] <= A:
@@ -548,13 +556,20 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 if w is None or w > A:
                     nl = True
                     break
-        if role is None:  # every controller rule is unknown
-            return ROLE_UNKNOWN_NL if nl else ROLE_UNKNOWN
-        erased = False
+        if role is None:
+            # every rule is unknown in role (file-level `role: controller` / `role: processor`);
+            # no forbid can hold. keep: keep.processor-instructions could hold -> undetermined.
+            # contact: only contact.newsletter-consent could permit. share: the DPA/transfer
+            # permit could hold only when the HubSpot DPA and a transfer are valid on the day.
+            return (UND, UND if nl else DENY, UND if SHARE_BASE else DENY)
+        verified = granted = False  # erasure: verified / granted (R16: no compelling grounds by as_of)
         for e in r.get("erasure_requests") or ():
             v = e.get("verified_on")
             if v is not None and v <= A:
-                erased = True
+                verified = True
+                g = e.get("compelling_grounds_on")
+                if g is None or g > A:
+                    granted = True
         restricted = restricted_bc = restricted_d = False  # active restrictions, by Art. 18(1) ground
         for e in r.get("restrictions") or ():
             if e["requested_on"] <= A:
@@ -579,16 +594,20 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 v = e.get("compelling_grounds_on")
                 if v is None or v > A:
                     obj1 = True
-        hold = False
+        hold = False  # keep.legal-hold for the default scope (a hold naming scopes covers only those)
         for e in r.get("legal_holds") or ():
             if e["placed_on"] <= A:
                 v = e.get("released_on")
                 if v is None or v > A:
-                    hold = True
+                    s = e.get("scopes")
+                    if s is None or "relationship_record" in s:
+                        hold = True
 
-        # contact:newsletter:email - permit: live consent; forbid: erasure, restriction,
-        # direct-marketing objection, withdrawn consent (only when no consent is live)
-        contact = ALLOW if nl and not (erased or restricted or obj2) else DENY
+        # contact:newsletter:email - permit contact.newsletter-consent; forbid contact.erasure-
+        # verified / contact.erasure-direct-marketing (any verified erasure), contact.restriction,
+        # contact.direct-marketing-objection, contact.newsletter-consent-withdrawn (only when no
+        # consent is live, so it never decides anything the missing permit does not)
+        contact = ALLOW if nl and not (verified or restricted or obj2) else DENY
 
         rel = r.get("relationship") or EMPTY
         subj = r.get("subject_categories")
@@ -598,68 +617,108 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         co = rel.get("cooperation_ended_on")
         re_ = rel.get("role_ended_on")
         la = rel.get("last_activity_on")
-        role_ended = re_ is not None and re_ <= A
-        in_ct = ce is None or ce > A or ce >= C36  # open windows: absent or future = open
+        role_ended = re_ is not None and re_ <= A  # happened: absent or future = not happened
+        in_ct = ce is None or ce > A or ce >= C36  # open_if_absent windows: absent or future = open
         in_co = co is None or co > A or co >= C36
-        w_fc = None if fc is None else (fc <= A and fc >= C24)  # closed windows: absent = unknown
+        in_rt = role_ended and re_ >= C36  # role_tail, when the role has ended
+        w_fc = None if fc is None else (fc <= A and fc >= C24)  # within: absent = unknown, future = False
         w_dl = None if dl is None else (dl <= A and dl >= C24)
         w_la = None if la is None else (la <= A and la >= C36)
 
-        # keep (relationship_record): override legal hold / 18(1)(b),(c) restriction (keep.legal-hold,
-        # keep.restriction-storage) > forbid verified erasure, 21(1) objection unless an 18(1)(d)
-        # restriction is pending, prospect 21(2) objection > permit each category's window
-        if hold or restricted_bc:
-            keep = ALLOW
-        elif erased or (obj1 and not restricted_d):
-            keep = DENY
-        elif subj is not None:
+        # ---- keep (relationship_record)
+        # override keep.legal-hold, keep.restriction-storage (18(1)(b)/(c)) > forbid
+        # keep.erasure-verified (granted, or verified and not customer/partner),
+        # keep.general-objection (21(1) unless an 18(1)(d) restriction is pending),
+        # keep.prospect-direct-marketing-objection > permit each category's window > no basis
+        if subj is not None:
             hc = "customer" in subj
             hp = "partner" in subj
             hpr = "prospect" in subj
             hd = "material_downloader" in subj
             hk = "privacy_professional" in subj
-            if obj2 and (hpr or hd) and not (hc or hp or hk):
+            t_c = hc and not role_ended and in_ct          # keep.customer-relationship
+            t_p = hp and not role_ended and in_co          # keep.partner-cooperation
+            t_r = (hc or hp) and in_rt and in_ct and in_co  # keep.former-contact-person
+            if hold or restricted_bc:
+                keep = ALLOW
+            elif granted or (verified and not (hc or hp)) or (obj1 and not restricted_d) or \
+                    (obj2 and (hpr or hd) and not (hc or hp or hk)):
                 keep = DENY
-            elif (hc and not role_ended and in_ct) or (hp and not role_ended and in_co) or \
-                    ((hc or hp) and role_ended and re_ >= C36 and in_ct and in_co) or \
-                    (not obj2 and ((hpr and w_fc) or (hd and w_dl))) or (hk and w_la):
+            elif t_c or t_p or t_r or (not obj2 and ((hpr and w_fc) or (hd and w_dl))) or (hk and w_la):
                 keep = ALLOW
             elif (not obj2 and ((hpr and w_fc is None) or (hd and w_dl is None))) or (hk and w_la is None):
                 keep = UND
             else:
                 keep = DENY
         else:  # categories unknown: no permit can hold; undetermined if one could
-            if (not role_ended and (in_ct or in_co)) or (role_ended and re_ >= C36 and in_ct and in_co) or \
+            if hold or restricted_bc:
+                keep = ALLOW
+            elif granted or (obj1 and not restricted_d):
+                keep = DENY
+            elif (not role_ended and (in_ct or in_co)) or (in_rt and in_ct and in_co) or \
                     (not obj2 and (w_fc is not False or w_dl is not False)) or w_la is not False:
                 keep = UND
             else:
                 keep = DENY
 
-        # share:hubspot:relationship_management - permit: DPA in force + lawful transfer;
-        # forbid: erasure, restriction, objections, record not kept, sales window expired
-        if erased or restricted or obj1 or obj2 or not SHARE_BASE or keep == DENY:
+        # ---- share:hubspot:relationship_management
+        # permit share.processor-dpa-transfer (DPA in force, transfer lawful, HubSpot serves the
+        # purpose). forbid: share.erasure-verified / share.erasure-marketing-and-consent (any
+        # verified erasure), share.restriction, share.general-objection, share.direct-marketing-
+        # objection, share.processor-without-dpa / share.transfer-without-mechanism,
+        # share.record-not-kept (keep not allowed; unknown when keep is undetermined),
+        # share.sales-window-expired / downloader-window-expired / sales-windows-expired (pure
+        # prospects and downloaders: both windows closed), share.relationship-purpose-not-live
+        # (everyone else: a customer/partner/role-tail, prospect or downloader window is live).
+        # Any forbid true -> deny; else any forbid unknown -> undetermined; else allow.
+        if verified or restricted or obj1 or obj2 or not SHARE_BASE or keep == DENY:
             share = DENY
+        elif subj is None:
+            # share.relationship-purpose-not-live is `not(pure) and not(live)` with every subject
+            # test unknown: unknown whatever the dates, so at best undetermined
+            share = UND
         else:
-            e_fc = None if fc is None else (fc <= A and fc < C24)
-            e_dl = None if dl is None else (dl <= A and dl < C24)
-            if subj is not None:
-                if "customer" in subj or "partner" in subj:
-                    sales_over: Any = False
+            if not (hc or hp) and (hpr or hd):  # pure prospect / downloader: the sales-window rules
+                e_fc = None if fc is None else (fc <= A and fc < C24)  # expired: absent = unknown
+                e_dl = None if dl is None else (dl <= A and dl < C24)
+                if hpr and hd:
+                    f = False if (e_fc is False or e_dl is False) else (True if (e_fc and e_dl) else None)
                 else:
-                    b1 = e_fc if "prospect" in subj else False
-                    b2 = e_dl if "material_downloader" in subj else False
-                    sales_over = True if (b1 or b2) else (None if (b1 is None or b2 is None) else False)
-            else:
-                sales_over = False if (e_fc is False and e_dl is False) else None
-            if sales_over:
+                    f = e_fc if hpr else e_dl
+            else:  # share.relationship-purpose-not-live: forbid = not(live)
+                if t_c or t_p or t_r or (hpr and w_fc) or (hd and w_dl):
+                    f = False
+                elif (hpr and w_fc is None) or (hd and w_dl is None):
+                    f = None
+                else:
+                    f = True
+            if f:
                 share = DENY
-            elif sales_over is None or keep == UND:
+            elif f is None or keep == UND:
                 share = UND
             else:
                 share = ALLOW
         return (keep, contact, share)
 
     return decide3
+
+
+def _processor_keep(r: Mapping[str, Any], A: str) -> str:
+    """keep for a processor-role record (processor.yaml)."""
+    for e in r.get("legal_holds") or ():  # keep.processor-legal-storage (override)
+        if e["placed_on"] <= A:
+            v = e.get("released_on")
+            if v is None or v > A:
+                s = e.get("scopes")
+                if s is None or "relationship_record" in s:
+                    return ALLOW
+    facts = r.get("facts")
+    d = facts.get("deletion_instructed_on") if facts else None
+    if d is None:
+        return ALLOW  # keep.processor-instructions
+    if not _date_ok(d):
+        return UND  # the forbid is unknown: it blocks the permit
+    return DENY if d <= A else ALLOW
 
 
 def hand_outcomes(records: Iterable[Mapping[str, Any]], as_of: date = AS_OF, *,
@@ -805,6 +864,26 @@ def durable_policy(pack: Any) -> tuple[Any, str | None]:
         return DurablePolicy(pack), None
     except Exception as exc:  # noqa: BLE001
         return None, f"DurablePolicy(pack) failed: {type(exc).__name__}: {exc}"
+
+
+def durable_source_note() -> str:
+    """Which durable.py was measured: its sha256 and whether it differs from git HEAD (read-only git)."""
+    path = ROOT / "src" / "privacy_rules" / "engines" / "durable.py"
+    mod = sys.modules.get("privacy_rules.engines.durable")
+    if mod is not None and getattr(mod, "__file__", None):
+        path = Path(mod.__file__)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return f"{path.name}: not readable"
+    state = "?"
+    try:
+        rc = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--", str(path)],
+                            capture_output=True, timeout=10, check=False).returncode
+        state = {0: "as in git HEAD", 1: "uncommitted changes vs git HEAD"}.get(rc, "?")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} sha256 {digest} ({state})"
 
 
 def _outcome_text(d: Any) -> str:
@@ -1032,7 +1111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     durable_note = ""
     if dpol is None:
         durable_note = f"durable: skipped ({reason})"
-        _say(f"\n[c] {durable_note}")
+        _say(f"\n[c] {durable_note}\n    source: {durable_source_note()}")
     else:
         sub = records[:nd]
         try:
@@ -1048,12 +1127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             dis = disagreements(sub, dout, batch_out[:nd])
             _say(f"\n[c] durable engine (DurablePolicy.decide, {len(sub):,} records x {nq}): {results['durable']:,.0f} decisions/s "
                  f"(median {med:.3f} s); disagreements with decide_batch: {len(dis):,}")
+            _say(f"    measured {durable_source_note()}")
             for d in dis[:5]:
                 _say(f"    {d[0]} {d[1]}: durable {d[2]}, batch {d[3]}")
         except Exception as exc:  # noqa: BLE001 - a crashing optional engine must not end the run
             durable_note = f"durable: skipped (failed while deciding: {type(exc).__name__}: {exc})"
             results["durable"] = None
-            _say(f"\n[c] {durable_note}")
+            _say(f"\n[c] {durable_note}\n    source: {durable_source_note()}")
 
     # ---- d. hand-written baseline
     hand = make_hand(AS_OF)
@@ -1147,10 +1227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                mark(lc["load_compile_ms"] < TARGETS["load_compile_ms"])))
     if ev is not None and ev["peak_kib"] is not None:
         mb = ev["peak_kib"] * 1024 / 1e6
-        scope = "" if m >= 1_000_000 else f" (only {m:,} lines measured)"
-        tg.append((f"evaluate over 1M lines, peak memory < 200 MB{scope}", f"{mb:,.1f} MB", 
+        tg.append(("evaluate over 1M lines, peak memory < 200 MB", f"{mb:,.1f} MB",
                    mark(mb < TARGETS["evaluate_peak_mb"] and ev["rc"] == 0) if m >= 1_000_000 else
-                   mark(mb < TARGETS["evaluate_peak_mb"]) + " at this size"))
+                   mark(mb < TARGETS["evaluate_peak_mb"]) + f" (only {m:,} lines measured)"))
     else:
         tg.append(("evaluate over 1M lines, peak memory < 200 MB", "not measured", "N/A"))
     _say("")

@@ -68,3 +68,42 @@ def test_hand_written_baseline_agrees_with_engine(bench, iconfirm, records):
 def test_hand_written_baseline_agrees_on_other_days(bench, iconfirm, as_of):
     # records generated around this as_of, so their dates sit on its window boundaries
     _assert_agree(bench, iconfirm, bench.generate_records(300, seed=2, as_of=as_of), as_of)
+
+
+def _with_rare_fields(bench, records, seed: int):
+    """Copies of ``records`` with fields the generator never writes but make_hand reads:
+    erasure compelling grounds (erasure `granted` vs `verified`, R16), legal holds naming scopes
+    (R21), processor-role deletion instructions in `facts` (valid, future, malformed), and records
+    without `role` or `subject_categories` on top of those."""
+    import copy
+    import random
+
+    rng = random.Random(seed)
+    pools = bench._Pools(bench.AS_OF)
+    days = pools.asof + pools.b24 + pools.b36 + pools.recent
+    out = []
+    for r in records:
+        r = copy.deepcopy(r)
+        if rng.random() < 0.3:
+            r.setdefault("erasure_requests", []).append(
+                {"received_on": "2020-01-01", "verified_on": rng.choice(days),
+                 "compelling_grounds_on": rng.choice(days) if rng.random() < 0.6 else None})
+        if rng.random() < 0.25:
+            r.setdefault("legal_holds", []).append(
+                {"placed_on": rng.choice(days),
+                 "scopes": rng.choice([["newsletter_subscription"], ["relationship_record"], []])})
+        if rng.random() < 0.2:
+            r["role"] = "processor"
+            r["facts"] = {"deletion_instructed_on": rng.choice(days + ["2023-02-30", "soon", None])}
+        elif rng.random() < 0.1:
+            r.pop("role", None)
+        if rng.random() < 0.1:
+            r.pop("subject_categories", None)
+        out.append(r)
+    return out
+
+
+def test_hand_written_baseline_agrees_on_rare_fields(bench, iconfirm, records):
+    rare = _with_rare_fields(bench, records, seed=3)
+    assert all(bench.record_ok(r) for r, orig in zip(rare, records) if bench.record_ok(orig))
+    _assert_agree(bench, iconfirm, rare, bench.AS_OF)
