@@ -78,6 +78,15 @@ F. Every pack rule then becomes durable rules ``r<i>t*``, ``r<i>u*`` and ``r<i>f
 is True / None / False according to which fired, and **exactly one must fire** (anything else
 raises: the translation checks itself on every evaluation).
 
+Written out in DNF, deeply nested conditions grow exponentially (Iconfirm's
+``share.relationship-purpose-not-live`` is a ``not`` of an ``any`` of five ``all``s: over 2,000
+conjunctions). A composite condition whose DNF exceeds ``_INLINE_LIMIT`` conjunctions is
+therefore *materialised* (Tseitin-style): durable evaluates it with its own t/u/f rules in an
+earlier stratum, and its parent reads the conclusion as a fact ``nd`` (``n`` = node, ``v`` =
+t/u/f). Strata are separate ``assert_facts`` calls on the same session; each stratum's ``ctx``
+fact (``s`` = stratum) is asserted last and every rule joins the ``ctx`` of its own stratum, so
+a rule runs only after all the conclusions it reads exist (stratified negation, as in Datalog).
+
 What is computed in Python rather than in durable (all of it independent of the rules'
 comparisons against as_of, except where noted):
 
@@ -93,9 +102,10 @@ comparisons against as_of, except where noted):
   ``combine``, asserted as fact ``k``;
 * ``consent_withdrawn: any`` needs "some purpose has a withdrawn consent and no live one",
   whose negation durable cannot express in one rule (a ``$not`` inside a ``$not``). It is
-  evaluated by durable in a first stratum (a rule over the consent facts, run in a first
-  ``assert_facts`` call); Python only carries the result into the second call as a derived
-  fact ``dv`` (stratified negation).
+  evaluated by durable in stratum 1 (a rule over the consent facts); Python only carries the
+  result into the next call as a derived fact ``dv``;
+* likewise the conclusions of materialised conditions (``nd``): durable computes them, the
+  facade carries them from one stratum's call to the next (and checks exactly one of t/u/f).
 """
 
 from __future__ import annotations
@@ -126,12 +136,25 @@ try:  # decide.build_decision takes precomputed per-question tables (newer) or e
 except ImportError:  # pragma: no cover - older core
     _tables_for = None
 _BUILD_PARAMS = frozenset(inspect.signature(build_decision).parameters)
+# Bad records never reach an engine; word them exactly as the compiled Policy does (these
+# helpers are private to policy.py: a shared home in decide.py would be better).
+try:
+    from ..policy import _compact as _problem_text
+except ImportError:  # pragma: no cover - older core
+    def _problem_text(problems: Sequence[Diagnostic]) -> str:
+        return str(problems[0])
+try:
+    from ..policy import _invalid_reason
+except ImportError:  # pragma: no cover - older core
+    def _invalid_reason(problems: Sequence[Diagnostic]) -> str:
+        return "the record cannot be evaluated: " + problems[0].message
 
 __all__ = ["MAX_RULES", "DurableEngineError", "DurablePolicy", "EngineUnavailable", "RuleLimitExceeded"]
 
 MAX_RULES = 400  # durable rules per ruleset; create_ruleset hangs (holding the GIL) at ~513
 NEVER = 10_000_000  # a day number after every real day (date.max.toordinal() == 3_652_059)
 _MAX_CONJUNCTIONS = 2_000  # per DNF while translating one rule: beyond this the rule is too complex
+_INLINE_LIMIT = 16  # conjunctions per DNF of a composite condition before durable computes it apart
 _MAX_LEAKED = 64  # sids left uncleaned after engine failures before the instance refuses work
 _MAX_CTX = 4096
 
@@ -221,7 +244,7 @@ def _host_class(engine: Any) -> type:
 
 # --- the condition language: literals, conjunctions, DNF ---------------------------------------
 
-_SINGLETON = frozenset({"s", "subj", "k", "dv"})  # at most one fact per key in a session
+_SINGLETON = frozenset({"s", "subj", "k", "dv", "nd"})  # at most one fact per key in a session
 
 
 class _Lit(NamedTuple):
@@ -394,13 +417,19 @@ class _TooComplex(Exception):
 
 
 class _Node(NamedTuple):
-    """T, F, U and the complements NT (= F or U) and NF (= T or U), each a DNF."""
+    """T, F, U and the complements NT (= F or U) and NF (= T or U), each a DNF.
+
+    comp: a composite (all/any/not) whose DNFs are written out inline (it may be materialised);
+    height: the latest stratum whose derived facts the DNFs read (0: record facts only).
+    """
 
     T: DNF
     F: DNF
     U: DNF
     NT: DNF
     NF: DNF
+    comp: bool = False
+    height: int = 0
 
 
 def _node(T: DNF, F: DNF, U: DNF, NT: DNF | None = None, NF: DNF | None = None) -> _Node:
@@ -476,9 +505,9 @@ def _pattern(conds: Iterable[str]) -> dict[str, Any]:
     return ordered[0] if len(ordered) == 1 else {"$and": ordered}
 
 
-def _emit(conj: Conj) -> list[list[dict[str, Any]]]:
-    """The bodies (``all`` lists) of the durable rules that together match ``conj``."""
-    ctx_conds: set[str] = {_j({"t": "ctx"})}
+def _emit(conj: Conj, stratum: int) -> list[list[dict[str, Any]]]:
+    """The bodies (``all`` lists) of the durable rules that together match ``conj`` in ``stratum``."""
+    ctx_conds: set[str] = {_j({"t": "ctx"}), _j({"s": stratum})}
     singles: dict[tuple, set[str]] = {}
     multis: dict[tuple, list[tuple[str, ...]]] = {}
     negs: list[_Lit] = []
@@ -601,31 +630,64 @@ class _Translator:
         self.q = q
         self.v = pack.vocabulary
         self.needs = needs
+        self.materialised: list[tuple[int, int, _Node]] = []  # (node id, stratum, node)
 
     def node(self, p: Pred) -> _Node:
         k = p.kind
         if k in ("all", "any"):
             kids = [self.node(c) for c in p.children]
-            if k == "all":
-                T = _and(*(c.T for c in kids))
-                F = _or(*(c.F for c in kids))
-                NF = _and(*(c.NF for c in kids))
-                NT = _or(*(c.NT for c in kids))
-                U = _and(NF, _or(*(c.U for c in kids)))
-            else:
-                T = _or(*(c.T for c in kids))
-                F = _and(*(c.F for c in kids))
-                NT = _and(*(c.NT for c in kids))
-                NF = _or(*(c.NF for c in kids))
-                U = _and(NT, _or(*(c.U for c in kids)))
-            return _node(T, F, U, NT, NF)
+            while True:
+                try:
+                    n = self._combine(k, kids)
+                    if max(len(n.T), len(n.F), len(n.U), len(n.NT), len(n.NF)) <= _INLINE_LIMIT:
+                        return n
+                except _TooComplex:
+                    pass
+                # too large written out: materialise the largest composite child, then retry
+                inline = [i for i, c in enumerate(kids) if c.comp]
+                if not inline:
+                    return self._combine(k, kids)  # only leaves left: as small as it gets
+                big = max(inline, key=lambda i: sum(_size(d)[0] for d in kids[i][:5]))
+                kids[big] = self._materialise(kids[big])
         if k == "not":
             c = self.node(p.children[0])
-            return _Node(c.F, c.T, c.U, c.NF, c.NT)
+            return _Node(c.F, c.T, c.U, c.NF, c.NT, c.comp, c.height)
         method = getattr(self, "p_" + k, None)
         if method is None:
             raise DurableEngineError(f"predicate `{k}` is not supported by the durable engine")
         return method(p.arg)
+
+    @staticmethod
+    def _combine(k: str, kids: list[_Node]) -> _Node:
+        """Kleene AND / OR of the children, as DNFs."""
+        if k == "all":
+            T = _and(*(c.T for c in kids))
+            F = _or(*(c.F for c in kids))
+            NF = _and(*(c.NF for c in kids))
+            NT = _or(*(c.NT for c in kids))
+            U = _and(NF, _or(*(c.U for c in kids)))
+        else:
+            T = _or(*(c.T for c in kids))
+            F = _and(*(c.F for c in kids))
+            NT = _and(*(c.NT for c in kids))
+            NF = _or(*(c.NF for c in kids))
+            U = _and(NT, _or(*(c.U for c in kids)))
+        return _node(T, F, U, NT, NF)._replace(comp=True, height=max((c.height for c in kids), default=0))
+
+    def _materialise(self, n: _Node) -> _Node:
+        """Let durable compute ``n`` in a stratum of its own: its t/f/u rules assert (through the
+        facade, between two assert_facts calls) one derived fact ``nd`` that parents then read.
+        Stratified like Datalog: a node's rules run after every stratum its inputs come from."""
+        k = len(self.materialised)
+        stratum = n.height + 1
+        self.materialised.append((k, stratum, n))
+        self.needs.types.add("nd")
+
+        def lit(sign: str, v: str) -> _Lit:
+            return (pos if sign == "pos" else neg)("nd", {"v": v}, disc=("n", k))
+
+        return _Node(one(lit("pos", "t")), one(lit("pos", "f")), one(lit("pos", "u")),
+                     one(lit("neg", "t")), one(lit("neg", "f")), False, stratum)
 
     # -- scalar facts ---------------------------------------------------------------------
     def _s(self, sign: str, path: str, *conds: Mapping[str, Any]) -> _Lit:
@@ -744,7 +806,7 @@ class _Translator:
             # stratified: durable derives `dv cw_any` in a first call (see _STRATA)
             self.needs.types.update({"con", "dv"})
             self.needs.strata.add("cw_any")
-            return _two_valued(one(pos("dv", disc=("k", "cw_any"))))
+            return _two_valued(one(pos("dv", disc=("k", "cw_any"))))._replace(height=1)
         gone = self._list("con", {"purpose": a}, _cmp("$lte", "wd", ASOF))
         live = self._live_consent(a, None)
         return _two_valued(one(gone, _flip(live)), _or(one(_flip(gone)), one(live)))
@@ -880,14 +942,14 @@ class _Translator:
         return _const(bool(ch.get("electronic")) == bool(a))
 
 
-# first-stratum rules: derived fact name -> durable rule body (joined to ``ctx1``), laid out as
+# first-stratum rules: derived fact name -> durable rule body (joined to the stratum-1 ctx), laid out as
 # _pattern lays out patterns (join tests at top level, a nested group last). The `$not` must
 # follow `w` (it reads w.purpose), so it cannot see the fact bound to `w`; harmless here, as
 # that fact (withdrawn by as_of) can never be a live consent.
 _STRATA: Mapping[str, list[dict[str, Any]]] = {
     # some purpose has a consent withdrawn by as_of and no live consent (runtime.consent_withdrawn)
     "cw_any": [
-        {"c": {"t": "ctx1"}},
+        {"c": {"$and": [{"t": "ctx"}, {"s": 1}]}},
         {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
         {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
                             {"$gt": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
@@ -900,10 +962,12 @@ class _Ruleset(NamedTuple):
     plan: QuestionPlan
     effects: tuple[int, ...]
     definition: Mapping[str, Any]  # JSON-able, without actions
-    keys: Mapping[str, tuple[Any, str]]  # durable rule name -> (rule index | "x", tag)
+    keys: Mapping[str, tuple[Any, ...]]  # durable rule name -> (rule index, tag) | ("m", node, tag) | ("x", name)
     needs: _Needs
     per_rule: tuple[int, ...]  # durable rules per pack rule
     tables: Any  # decide.Tables for build_decision, when the core has them
+    final: int  # the last stratum: the pack rules' own t/u/f rules run in it
+    nodes: Mapping[int, tuple[int, ...]]  # stratum -> ids of the conditions materialised in it
 
 
 def _walk(preds: Iterable[Pred]) -> Iterator[Pred]:
@@ -917,8 +981,9 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
     needs = _Needs()
     tr = _Translator(pack, q, needs)
     definition: dict[str, Any] = {}
-    keys: dict[str, tuple[Any, str]] = {}
-    per_rule = []
+    keys: dict[str, tuple[Any, ...]] = {}
+    per_rule: list[int] = []
+    roots: list[tuple[int, _Node]] = []
     for i, rule in enumerate(rules):
         try:
             node = tr.node(Pred(kind="all", children=rule.when))
@@ -929,19 +994,36 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
                 "use the default compiled engine for this pack") from None
         except DurableEngineError as exc:
             raise DurableEngineError(f"pack `{pack.id}`, question `{q}`, rule `{rule.id}`: {exc}") from None
+        roots.append((i, node))
+        per_rule.append(len(tr.materialised))  # materialised so far (for the size report below)
+    final = 1 + max([s for _, s, _ in tr.materialised] + [1 if needs.strata else 0])
+    counts = [0] * len(rules)
+
+    def add(prefix: str, key: Any, node: _Node, stratum: int) -> int:
         n = 0
         for tag, dnf in (("t", node.T), ("u", node.U), ("f", node.F)):
             for j, conj in enumerate(dnf):
-                for m, body in enumerate(_emit(conj)):
-                    rname = f"r{i}{tag}{j}_{m}"
+                for m, body in enumerate(_emit(conj, stratum)):
+                    rname = f"{prefix}{tag}{j}_{m}"
                     definition[rname] = {"all": body}
-                    keys[rname] = (i, tag)
+                    keys[rname] = (*key, tag) if isinstance(key, tuple) else (key, tag)
                     n += 1
-        per_rule.append(n)
+        return n
+
+    first = 0
+    for i, node in roots:
+        counts[i] += add(f"r{i}", i, node, final)
+        for k, stratum, sub in tr.materialised[first:per_rule[i]]:
+            counts[i] += add(f"m{k}", ("m", k), sub, stratum)
+        first = per_rule[i]
+    per_rule = counts
+    nodes: dict[int, list[int]] = {}
+    for k, stratum, _ in tr.materialised:
+        nodes.setdefault(stratum, []).append(k)
     for derived in sorted(needs.strata):
         definition[f"x_{derived}"] = {"all": copy.deepcopy(_STRATA[derived])}
         keys[f"x_{derived}"] = ("x", derived)
-    definition["done"] = {"all": [{"c": {"t": "ctx"}}]}
+    definition["done"] = {"all": [{"c": {"$and": [{"t": "ctx"}, {"s": final}]}}]}
     keys["done"] = ("done", "")
     # "handles" every fact (so MessageNotHandledException cannot happen) and never fires
     definition["sentinel"] = {"all": [{"m": {"$ex": {"t": 1}}}, {"z": {"t": "~never"}}]}
@@ -962,7 +1044,8 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
     plan = QuestionPlan(**{f.name: values.get(f.name, _no_evaluate) for f in dataclasses.fields(QuestionPlan)})
     effects = tuple(EFFECT_CODE[r.effect] for r in rules)
     tables = _tables_for(pack, plan, lang) if _tables_for is not None else None
-    return _Ruleset(name, plan, effects, definition, keys, needs, tuple(per_rule), tables)
+    return _Ruleset(name, plan, effects, definition, keys, needs, tuple(per_rule), tables, final,
+                    {s: tuple(ks) for s, ks in nodes.items()})
 
 
 def _no_evaluate(*_: Any) -> Any:
@@ -1117,9 +1200,9 @@ class DurablePolicy:
 
     def _evaluate(self, rs: _Ruleset, facts: Facts, as_of: date, keep_code: bool | None) -> tuple[Any, ...]:
         """Rule statuses (True / False / None) for one question, computed by durable."""
-        body = self._facts_for(rs, facts, keep_code)
+        pending = self._facts_for(rs, facts, keep_code)
         ctx_fact = self._context(as_of, sorted(rs.needs.windows))
-        fired: set[tuple[Any, str]] = set()
+        fired: set[tuple[Any, ...]] = set()
         with self._lock:
             if self._leaked > _MAX_LEAKED:
                 raise DurableEngineError(
@@ -1131,12 +1214,12 @@ class DurablePolicy:
                 with warnings.catch_warnings():
                     warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*utcfromtimestamp.*")
                     try:
-                        if rs.needs.strata:
-                            self._assert(rs, sid, body + [{"t": "ctx1", "asof": ctx_fact["asof"]}], facts)
-                            derived = [{"t": "dv", "k": k} for x, k in sorted(fired) if x == "x"]
-                            self._assert(rs, sid, derived + [ctx_fact], facts)
-                        else:
-                            self._assert(rs, sid, body + [ctx_fact], facts)
+                        # one assert_facts call per stratum; the stratum's ctx fact comes last, so
+                        # its rules see every fact they read (record facts, earlier conclusions)
+                        for stratum in range(1, rs.final + 1):
+                            self._assert(rs, sid, [*pending, dict(ctx_fact, s=stratum)], facts)
+                            if stratum < rs.final:
+                                pending = self._conclusions(rs, stratum, fired, facts)
                     finally:
                         self._cleanup(rs, sid, fired)
             finally:
@@ -1146,7 +1229,7 @@ class DurablePolicy:
                                      "complete (durable did not fire its `done` rule)")
         statuses = []
         for i, rule in enumerate(rs.plan.rules):
-            tags = {tag for idx, tag in fired if idx == i}
+            tags = {key[1] for key in fired if len(key) == 2 and key[0] == i}
             if len(tags) != 1:
                 raise DurableEngineError(
                     f"pack `{self.pack.id}`, question `{rs.plan.question}`, record `{facts.id}`, rule `{rule.id}`: "
@@ -1154,6 +1237,21 @@ class DurablePolicy:
                     "f (does not hold) must fire. This is a bug in the durable translation.")
             statuses.append({"t": True, "u": None, "f": False}[tags.pop()])
         return tuple(statuses)
+
+    def _conclusions(self, rs: _Ruleset, stratum: int, fired: set[tuple[Any, ...]], facts: Facts) -> list[dict[str, Any]]:
+        """What durable concluded in ``stratum``, as the derived facts the next stratum reads."""
+        out: list[dict[str, Any]] = []
+        if stratum == 1:
+            out.extend({"t": "dv", "k": key[1]} for key in sorted(fired, key=repr) if key[0] == "x")
+        for k in rs.nodes.get(stratum, ()):
+            tags = {key[2] for key in fired if len(key) == 3 and key[:2] == ("m", k)}
+            if len(tags) != 1:
+                raise DurableEngineError(
+                    f"pack `{self.pack.id}`, question `{rs.plan.question}`, record `{facts.id}`: durable concluded "
+                    f"{sorted(tags) or 'nothing'} for condition {k}; exactly one of t, u, f must fire. "
+                    "This is a bug in the durable translation.")
+            out.append({"t": "nd", "n": k, "v": tags.pop()})
+        return out
 
     def _assert(self, rs: _Ruleset, sid: str, facts_list: list[dict[str, Any]], facts: Facts) -> None:
         payload = [dict(f, sid=sid) for f in facts_list]
@@ -1188,6 +1286,10 @@ class DurablePolicy:
             self._leaked += 1
 
     # -- public API (mirrors Policy) -------------------------------------------------------
+    def facts(self, record: Any) -> Facts:
+        """The checked, normalised record; raises RecordInvalid naming every problem."""
+        return normalize(record)
+
     def statuses(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> tuple[Any, ...]:
         """Per-rule statuses (True / False / None) in ``plan(question)[0].rules`` order.
 
@@ -1255,7 +1357,7 @@ class DurablePolicy:
             try:
                 facts = normalize(record)
             except RecordInvalid as exc:
-                yield BatchRow(index, exc.record_id, und, str(exc.problems[0]))
+                yield BatchRow(index, exc.record_id, und, _problem_text(exc.problems))
                 continue
             except Exception as exc:  # noqa: BLE001 - a host object that breaks on access must not end the sweep
                 yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
@@ -1279,8 +1381,7 @@ class DurablePolicy:
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
                  problems: tuple[Diagnostic, ...]) -> Decision:
         return Decision(outcome=Outcome.UNDETERMINED, question=q, as_of=as_of, record_id=record_id,
-                        pack_version=self.pack.version,
-                        reason="the record cannot be evaluated: " + problems[0].message, problems=problems)
+                        pack_version=self.pack.version, reason=_invalid_reason(problems), problems=problems)
 
 
 def _known(what: str, value: str | None, known: Mapping[str, Any]) -> None:
