@@ -249,10 +249,22 @@ def _as_of(value: Any) -> date:
     return value
 
 
-def compile_pack(pack: Pack, *, lang: str = "en") -> Policy:
-    """A Policy for ``pack``: rules compiled to Python once; explanations in ``lang`` (en or nb)."""
+def compile_pack(pack: Pack, *, lang: str = "en", engine: str = "compiled") -> Policy:
+    """A Policy for ``pack``: rules compiled to Python once; explanations in ``lang`` (en or nb).
+
+    ``engine="durable"`` returns a ``privacy_rules.engines.durable.DurablePolicy`` instead: the
+    same API and answers, conditions evaluated by durable-rules (optional extra ``durable``;
+    slow; an independent oracle, see README). It raises EngineUnavailable where durable-rules
+    cannot be imported (Python 3.13).
+    """
     if lang not in ("en", "nb"):
         raise ValueError(f"lang must be `en` or `nb`, not `{lang}`")
+    if engine == "durable":
+        from .engines.durable import DurablePolicy  # imported only when asked for (optional extra)
+
+        return DurablePolicy(pack, lang=lang)  # type: ignore[return-value]
+    if engine != "compiled":
+        raise ValueError(f"engine must be `compiled` or `durable`, not `{engine}`")
     return Policy(pack, lang=lang)
 
 

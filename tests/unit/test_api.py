@@ -33,3 +33,20 @@ def test_version_is_pep440():
     from importlib.metadata import version
 
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", version("privacy-rules"))
+
+
+def test_compile_pack_selects_the_engine(mini_pack):
+    import pytest
+
+    with pytest.raises(ValueError, match="engine must be"):
+        privacy_rules.compile_pack(mini_pack, engine="opa")
+    try:
+        policy = privacy_rules.compile_pack(mini_pack, engine="durable")
+    except privacy_rules.PrivacyRulesError as exc:  # EngineUnavailable where durable cannot import
+        pytest.skip(f"durable-rules cannot be imported here: {exc}")
+    from datetime import date
+
+    rec = {"id": "p", "subject_categories": ["prospect"], "relationship": {"first_contact_on": "2021-08-31"}}
+    compiled = privacy_rules.compile_pack(mini_pack)
+    q = privacy_rules.Question.keep()
+    assert policy.decide(rec, q, as_of=date(2023, 8, 31)).to_json() == compiled.decide(rec, q, as_of=date(2023, 8, 31)).to_json()
