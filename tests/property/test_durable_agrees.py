@@ -7,7 +7,9 @@ generated records (roles, subject categories, relationship dates around window b
 requests, holds, orders, vouchers, missing fields) and questions, both must give the same
 per-rule statuses (True / False / None) and the same Decision. Checked on tests/packs/mini,
 on rules/iconfirm when it loads, and on generated rule sets that use every predicate under
-all/any/not.
+all/any/not (half of them with every nested condition computed by durable in a stratum of its
+own, the path large conditions take). The facade tests check: no threads left behind, the
+rule cap, EngineUnavailable, error codes named, failed sessions cleaned up, thread safety.
 
 Where durable-rules cannot be imported (Python 3.13+), the durable tests are skipped with the
 reason; the tests of the facade that need no durable (lazy import, EngineUnavailable) still run.

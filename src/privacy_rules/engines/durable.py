@@ -982,8 +982,7 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
     tr = _Translator(pack, q, needs)
     definition: dict[str, Any] = {}
     keys: dict[str, tuple[Any, ...]] = {}
-    per_rule: list[int] = []
-    roots: list[tuple[int, _Node]] = []
+    roots: list[tuple[int, _Node, int]] = []  # (rule index, condition, materialised nodes so far)
     for i, rule in enumerate(rules):
         try:
             node = tr.node(Pred(kind="all", children=rule.when))
@@ -994,8 +993,7 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
                 "use the default compiled engine for this pack") from None
         except DurableEngineError as exc:
             raise DurableEngineError(f"pack `{pack.id}`, question `{q}`, rule `{rule.id}`: {exc}") from None
-        roots.append((i, node))
-        per_rule.append(len(tr.materialised))  # materialised so far (for the size report below)
+        roots.append((i, node, len(tr.materialised)))
     final = 1 + max([s for _, s, _ in tr.materialised] + [1 if needs.strata else 0])
     counts = [0] * len(rules)
 
@@ -1011,12 +1009,11 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
         return n
 
     first = 0
-    for i, node in roots:
+    for i, node, upto in roots:
         counts[i] += add(f"r{i}", i, node, final)
-        for k, stratum, sub in tr.materialised[first:per_rule[i]]:
+        for k, stratum, sub in tr.materialised[first:upto]:  # the conditions this rule materialised
             counts[i] += add(f"m{k}", ("m", k), sub, stratum)
-        first = per_rule[i]
-    per_rule = counts
+        first = upto
     nodes: dict[int, list[int]] = {}
     for k, stratum, _ in tr.materialised:
         nodes.setdefault(stratum, []).append(k)
@@ -1031,7 +1028,7 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
     definition["flush"] = {"all": [{"f": {"t": "~flush"}}]}
     keys["flush"] = ("flush", "")
     if len(definition) > max_rules:
-        top = sorted(zip(per_rule, (r.id for r in rules)), reverse=True)[:3]
+        top = sorted(zip(counts, (r.id for r in rules)), reverse=True)[:3]
         raise RuleLimitExceeded(
             f"pack `{pack.id}`, question `{q}`: the durable engine needs {len(definition)} durable rules for the "
             f"{len(rules)} rules this question targets; at most {max_rules} fit in one ruleset (durable-rules 2.0.28 "
@@ -1044,7 +1041,7 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
     plan = QuestionPlan(**{f.name: values.get(f.name, _no_evaluate) for f in dataclasses.fields(QuestionPlan)})
     effects = tuple(EFFECT_CODE[r.effect] for r in rules)
     tables = _tables_for(pack, plan, lang) if _tables_for is not None else None
-    return _Ruleset(name, plan, effects, definition, keys, needs, tuple(per_rule), tables, final,
+    return _Ruleset(name, plan, effects, definition, keys, needs, tuple(counts), tables, final,
                     {s: tuple(ks) for s, ks in nodes.items()})
 
 
