@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 import privacy_rules
-from privacy_rules.compile.codegen import targets as compiled_targets
-from privacy_rules.model import Action, Pred, Severity
+from privacy_rules.model import Action, Pred, Question, Severity
 from privacy_rules.validate import lint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,12 +87,21 @@ def test_date_checks_need_as_of(monkeypatch: pytest.MonkeyPatch) -> None:
         assert _check(f"tests/packs/lint/{name}")[1] == ()
 
 
-def test_targets_agree_with_the_compiler(iconfirm: privacy_rules.Policy) -> None:
+def test_targets_select_the_rules_a_question_is_about(iconfirm: privacy_rules.Policy) -> None:
+    """One targeting test serves lint and compile (privacy_rules.targets); check what it selects."""
+    from privacy_rules.targets import targets
+
     pack = iconfirm.pack
+    keep_default = {r.id for r in pack.rules if targets(r, Question.keep(), pack)}
+    assert keep_default == {r.id for r in pack.rules if targets(r, Question.keep(pack.default_scope), pack)}
+    assert "keep.prospect-window" in keep_default and "keep.vouchers-bookkeeping" not in keep_default
+    to_authority = {r.id for r in pack.rules if targets(r, Question.share("police", "legal_disclosure"), pack)}
+    assert "share.binding-legal-order" in to_authority
+    assert all(pack.rule(i).question is Action.SHARE for i in to_authority)
     for action in Action:
         for q in lint._all_questions(pack, action):
-            for r in pack.rules:
-                assert lint.targets(r, q, pack) == compiled_targets(r, q, pack), (r.id, str(q))
+            assert iconfirm.plan(iconfirm.check_question(q))[0].rules == tuple(
+                r for r in pack.rules if targets(r, iconfirm.check_question(q), pack))
 
 
 def _p(kind: str, arg=None, *children: Pred) -> Pred:

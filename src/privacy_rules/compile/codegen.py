@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 from ..model import Action, Effect, Pack, Pred, Question, Rule
 from ..records import LIST_DATE_PATHS, LIST_FIELDS
+from ..targets import targets
 from . import runtime
 
 _SAFE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -213,24 +214,6 @@ class _Gen:
         if indent:
             lines.append(f"{indent}pass")
         return lines
-
-
-def targets(rule: Rule, q: Question, pack: Pack) -> bool:
-    """True when the rule is about this question (its targets match); pure."""
-    if rule.question is not q.action:
-        return False
-    if q.action is Action.KEEP:
-        scope = q.scope or pack.default_scope
-        return rule.scopes is None or scope in rule.scopes
-    if rule.purposes is not None and q.purpose not in rule.purposes:
-        return False
-    if q.action is Action.CONTACT:
-        return rule.channels is None or q.channel in rule.channels
-    if rule.recipients is not None and q.recipient not in rule.recipients:
-        return False
-    if rule.recipient_kinds is not None:
-        return pack.vocabulary.recipients[q.recipient].kind in rule.recipient_kinds  # type: ignore[index]
-    return True
 
 
 def compile_question(pack: Pack, question: Question, window_index: Mapping[str, int]) -> QuestionPlan:

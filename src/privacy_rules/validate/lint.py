@@ -35,6 +35,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Recipient, Rule, Severity
+from ..targets import targets
 
 # Predicates whose value the question alone can fix (see _const).
 _QUESTION_KINDS = frozenset({"recipient_serves", "recipient_listed", "channel_electronic", "processor_dpa",
@@ -52,27 +53,6 @@ def _all_questions(pack: Pack, action: Action) -> tuple[Question, ...]:
     if action is Action.CONTACT:
         return tuple(Question.contact(p, c) for p in v.purposes for c in v.channels)
     return tuple(Question.share(r, p) for r in v.recipients for p in v.purposes)
-
-
-def targets(rule: Rule, q: Question, pack: Pack) -> bool:
-    """True when ``rule`` is about ``q``; the same test as compile.codegen.targets (a test keeps them equal).
-
-    Kept here because validate must not import the later compile stage (STYLE 1).
-    """
-    if rule.question is not q.action:
-        return False
-    if q.action is Action.KEEP:
-        return rule.scopes is None or (q.scope or pack.default_scope) in rule.scopes
-    if rule.purposes is not None and q.purpose not in rule.purposes:
-        return False
-    if q.action is Action.CONTACT:
-        return rule.channels is None or q.channel in rule.channels
-    if rule.recipients is not None and q.recipient not in rule.recipients:
-        return False
-    if rule.recipient_kinds is not None:
-        r = pack.vocabulary.recipients.get(q.recipient or "")
-        return r is not None and r.kind in rule.recipient_kinds
-    return True
 
 
 def _const(p: Pred, q: Question | None, pack: Pack) -> bool | None:
