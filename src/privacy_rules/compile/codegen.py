@@ -90,6 +90,11 @@ class _Gen:
         self.lists.add(name)
         return f"L_{name}"
 
+    def on_list(self, name: str, call: Callable[[str], str]) -> str:
+        """``_rt.<call>`` on an event list, short-circuited to False when the list is empty."""
+        lst = self.lst(name)
+        return f"(_rt.{call(lst)} if {lst} else False)"
+
     def cut(self, wi: int) -> str:
         self.cuts.add(wi)
         return f"CUT{wi}"
@@ -135,24 +140,18 @@ class _Gen:
             t = self.tmp()
             return f"(({t} := S.get({_lit(a)})) is not None and {t} <= A)"
         if k == "consent":
-            lst = self.lst("consents")
-            return f"(_rt.consent({lst}, {_lit(a)}, None, A) if {lst} else False)"
+            return self.on_list("consents", lambda L: f"consent({L}, {_lit(a)}, None, A)")
         if k == "consent_for_question":
             rec = self.q.recipient if self.q.action is Action.SHARE else None
-            lst = self.lst("consents")
-            return f"(_rt.consent({lst}, {_lit(self.q.purpose)}, {_lit(rec)}, A) if {lst} else False)"
+            return self.on_list("consents", lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A)")
         if k == "consent_withdrawn":
-            lst = self.lst("consents")
-            return f"(_rt.consent_withdrawn({lst}, {_lit(None if a == 'any' else a)}, A) if {lst} else False)"
+            return self.on_list("consents", lambda L: f"consent_withdrawn({L}, {_lit(None if a == 'any' else a)}, A)")
         if k == "objection":
-            lst = self.lst("objections")
-            return f"(_rt.objection({lst}, {_lit(None if a == 'any' else a)}, A) if {lst} else False)"
+            return self.on_list("objections", lambda L: f"objection({L}, {_lit(None if a == 'any' else a)}, A)")
         if k == "restriction":
-            lst = self.lst("restrictions")
-            return f"(_rt.restriction({lst}, {_lit(None if a == 'active' else a)}, A) if {lst} else False)"
+            return self.on_list("restrictions", lambda L: f"restriction({L}, {_lit(None if a == 'active' else a)}, A)")
         if k == "erasure":
-            lst = self.lst("erasure_requests")
-            return f"(_rt.erasure({lst}, {_lit(a)}, A) if {lst} else False)"
+            return self.on_list("erasure_requests", lambda L: f"erasure({L}, {_lit(a)}, A)")
         if k == "rights_request":
             e, r = self.lst("erasure_requests"), self.lst("rights_requests")
             fn = "pending_verification" if a == "pending_verification" else "unanswered"
