@@ -121,33 +121,25 @@ import sys
 import threading
 import warnings
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeAlias
 
+# bad records never reach an engine; word them exactly as the compiled Policy does
+from .._answers import compact as _problem_text, invalid_reason as _invalid_reason
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, parse_date
-from ..decide import ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, build_decision, combine, keep_until_for
+from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
+                      keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
 from ..policy import Answer, BatchRow, QuestionError
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, normalize, record_id_of
 
+_tables_for: Callable[[Pack, QuestionPlan, str], Tables] | None
 try:  # decide.build_decision takes precomputed per-question tables (newer) or effects + lang (older)
     from ..decide import tables_for as _tables_for
 except ImportError:  # pragma: no cover - older core
     _tables_for = None
 _BUILD_PARAMS = frozenset(inspect.signature(build_decision).parameters)
-# Bad records never reach an engine; word them exactly as the compiled Policy does (these
-# helpers are private to policy.py: a shared home in decide.py would be better).
-try:
-    from ..policy import _compact as _problem_text
-except ImportError:  # pragma: no cover - older core
-    def _problem_text(problems: Sequence[Diagnostic]) -> str:
-        return str(problems[0])
-try:
-    from ..policy import _invalid_reason
-except ImportError:  # pragma: no cover - older core
-    def _invalid_reason(problems: Sequence[Diagnostic]) -> str:
-        return "the record cannot be evaluated: " + problems[0].message
 
 __all__ = ["MAX_RULES", "DurableEngineError", "DurablePolicy", "EngineUnavailable", "RuleLimitExceeded"]
 
@@ -227,7 +219,8 @@ def _load_durable() -> tuple[Any, Any]:
 
 
 def _host_class(engine: Any) -> type:
-    class _QuietHost(engine.Host):  # type: ignore[name-defined,misc]
+    # durable-rules ships no types, so engine.Host is Any: subclassing it is what the facade is for
+    class _QuietHost(engine.Host):  # type: ignore[misc]
         """A Host without the background dispatcher and timer threads (they race and segfault)."""
 
         def _run(self) -> None:
@@ -247,6 +240,10 @@ def _host_class(engine: Any) -> type:
 _SINGLETON = frozenset({"s", "subj", "k", "dv", "nd"})  # at most one fact per key in a session
 
 
+# a literal's fact identity (see _Lit.key): ("s", "role"), ("con",), ("ctx", "$lte", 738000), ...
+_Key: TypeAlias = tuple[Any, ...]
+
+
 class _Lit(NamedTuple):
     """One literal of a conjunction.
 
@@ -257,12 +254,12 @@ class _Lit(NamedTuple):
     """
 
     sign: str
-    key: tuple
+    key: _Key
     conds: tuple[str, ...]
 
 
-Conj = frozenset  # of _Lit
-DNF = tuple  # of Conj
+Conj: TypeAlias = frozenset[_Lit]
+DNF: TypeAlias = tuple[Conj, ...]  # a disjunction of conjunctions; () is false, (frozenset(),) true
 TRUE: DNF = (frozenset(),)
 FALSE: DNF = ()
 
@@ -338,8 +335,8 @@ def _contradictory(conds: Iterable[str]) -> bool:
 def _unsat(conj: Conj) -> bool:
     """Sound (not complete) detection of conjunctions that can never hold."""
     lo, hi = -math.inf, math.inf
-    merged: dict[tuple, set[str]] = {}
-    multi: dict[tuple, list[frozenset[str]]] = {}
+    merged: dict[_Key, set[str]] = {}
+    multi: dict[_Key, list[frozenset[str]]] = {}
     for lit in conj:
         if lit.sign == "ctx":
             _, op, day = lit.key
@@ -508,8 +505,8 @@ def _pattern(conds: Iterable[str]) -> dict[str, Any]:
 def _emit(conj: Conj, stratum: int) -> list[list[dict[str, Any]]]:
     """The bodies (``all`` lists) of the durable rules that together match ``conj`` in ``stratum``."""
     ctx_conds: set[str] = {_j({"t": "ctx"}), _j({"s": stratum})}
-    singles: dict[tuple, set[str]] = {}
-    multis: dict[tuple, list[tuple[str, ...]]] = {}
+    singles: dict[_Key, set[str]] = {}
+    multis: dict[_Key, list[tuple[str, ...]]] = {}
     negs: list[_Lit] = []
     for lit in sorted(conj):
         if lit.sign == "ctx":
@@ -524,7 +521,7 @@ def _emit(conj: Conj, stratum: int) -> list[list[dict[str, Any]]]:
                for key, pats in sorted(multis.items())]
     bodies = []
     for combo in itertools.product(*choices):
-        blocks: list[tuple[tuple, set[str]]] = [(k, c) for k, c in sorted(singles.items())]
+        blocks: list[tuple[_Key, set[str]]] = [(k, c) for k, c in sorted(singles.items())]
         for key, merged in combo:
             blocks.extend((key, m) for m in merged)
         if any(_contradictory(c) for _, c in blocks):
@@ -652,7 +649,7 @@ class _Translator:
         if k == "not":
             c = self.node(p.children[0])
             return _Node(c.F, c.T, c.U, c.NF, c.NT, c.comp, c.height)
-        method = getattr(self, "p_" + k, None)
+        method: Callable[[Any], _Node] | None = getattr(self, "p_" + k, None)
         if method is None:
             raise DurableEngineError(f"predicate `{k}` is not supported by the durable engine")
         return method(p.arg)
@@ -1035,8 +1032,9 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
             "hangs creating rulesets of about 513 rules). Largest: "
             + ", ".join(f"`{rid}` ({n})" for n, rid in top)
             + ". Use the default compiled engine for this pack, or simplify those rules.")
-    values = {"question": q, "rules": rules, "needs_keep": any(p.kind == "keep" for r in rules for p in _walk(r.when)),
-              "source": json.dumps(definition, indent=1, sort_keys=True)}
+    values: dict[str, Any] = {"question": q, "rules": rules,
+                              "needs_keep": any(p.kind == "keep" for r in rules for p in _walk(r.when)),
+                              "source": json.dumps(definition, indent=1, sort_keys=True)}
     # evaluate / decide / any other callable of the compiled plan: not callable on a durable plan
     plan = QuestionPlan(**{f.name: values.get(f.name, _no_evaluate) for f in dataclasses.fields(QuestionPlan)})
     effects = tuple(EFFECT_CODE[r.effect] for r in rules)
