@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
 from .compile.runtime import fdate, latest
@@ -63,6 +63,7 @@ def combine(effects: Sequence[int], statuses: Sequence[Any]) -> tuple[str, int |
 
 def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int], date] | None = None) -> date | None | bool:
     """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor."""
+    anchor: str | Literal[False] | None  # an ISO date; False: a pack-defined fact that is not a date
     if w.is_list:
         name, idx = LIST_DATE_PATHS[w.anchor]
         anchor = latest(facts.lists[name], idx, None if w.count_future else asof)
@@ -87,7 +88,7 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
     return end
 
 
-def rule_keep_until(when: Iterable[Pred], windows: Any, facts: Facts, asof: str,
+def rule_keep_until(when: Iterable[Pred], windows: Mapping[str, Window], facts: Facts, asof: str,
                     memo: dict[tuple[str, int], date] | None = None) -> date | None:
     """The earliest end among a holding rule's top-level ``within`` windows; None = open-ended."""
     end: date | None = None
@@ -100,7 +101,8 @@ def rule_keep_until(when: Iterable[Pred], windows: Any, facts: Facts, asof: str,
 
 
 def keep_until_for(plan: QuestionPlan, statuses: Sequence[Any], tier: int, effects: Sequence[int],
-                   windows: Any, facts: Facts, asof: str, memo: dict[tuple[str, int], date] | None = None) -> date | None:
+                   windows: Mapping[str, Window], facts: Facts, asof: str,
+                   memo: dict[tuple[str, int], date] | None = None) -> date | None:
     """R19: the latest end among holding rules of the deciding tier; None if any is open-ended."""
     best: date | None = None
     for i, s in enumerate(statuses):

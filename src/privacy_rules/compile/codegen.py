@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Protocol, TypeAlias
 
-from ..model import Action, Effect, Pack, Pred, Question, Rule
-from ..records import LIST_DATE_PATHS, LIST_FIELDS
+from ..model import Action, Effect, Pack, Pred, Question, Recipient, Rule
+from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts
 from ..targets import targets
 from . import runtime
+from .runtime import Status
 
 _SAFE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _SAFE_PATH = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?(\[\]\.[a-z_]+)?$")
@@ -32,16 +33,30 @@ class CompileError(Exception):
     """A rule reached codegen with something validation should have refused (a bug)."""
 
 
+class AsOfContext(Protocol):
+    """``C`` of a generated evaluator: what depends only on as_of (policy._Ctx)."""
+
+    @property
+    def asof(self) -> str: ...  # as_of, ISO
+
+    @property
+    def cut(self) -> tuple[str, ...]: ...  # cut-off day (ISO) per window index (window_indices)
+
+
+# (outcome, decisive rule index or None, why, statuses), as decide.combine plus the statuses
+Combined: TypeAlias = tuple[str, int | None, str, tuple[Status, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionPlan:
     """What compile knows about one question: the rules it targets and their evaluator."""
 
     question: Question
     rules: tuple[Rule, ...]
-    evaluate: Callable[[Any, Any, Any], tuple[Any, ...]]
+    evaluate: Callable[[Facts, AsOfContext, Status], tuple[Status, ...]]
     # decide(R, C, K) -> (outcome, decisive index or None, why, statuses): evaluate + combine
     # fused, the combining order unrolled per question (equals decide.combine: property-tested)
-    decide: Callable[[Any, Any, Any], tuple[Any, ...]]
+    decide: Callable[[Facts, AsOfContext, Status], Combined]
     needs_keep: bool
     source: str
 
@@ -99,6 +114,16 @@ class _Gen:
         self.cuts.add(wi)
         return f"CUT{wi}"
 
+    def question_field(self, name: str, value: str | None) -> str:
+        """A field the predicate's question kind always has: recipient predicates are share-only,
+        ``channel_electronic`` contact-only (validate.semantic), and a checked question fills them."""
+        if value is None:
+            raise CompileError(f"question `{self.q}` has no {name}, which one of its rules needs")
+        return value
+
+    def recipient(self) -> Recipient:
+        return self.pack.vocabulary.recipients[self.question_field("recipient", self.q.recipient)]
+
     # Each predicate compiles to an expression whose value is True, False or None.
     def expr(self, p: Pred) -> str:
         k, a = p.kind, p.arg
@@ -153,9 +178,9 @@ class _Gen:
         if k == "erasure":
             return self.on_list("erasure_requests", lambda L: f"erasure({L}, {_lit(a)}, A)")
         if k == "rights_request":
-            e, r = self.lst("erasure_requests"), self.lst("rights_requests")
+            el, rl = self.lst("erasure_requests"), self.lst("rights_requests")
             fn = "pending_verification" if a == "pending_verification" else "unanswered"
-            return f"(_rt.{fn}({e}, {r}, A) if {e} or {r} else False)"
+            return f"(_rt.{fn}({el}, {rl}, A) if {el} or {rl} else False)"
         if k == "legal_hold":
             lst = self.lst("legal_holds")
             scope = (self.q.scope or self.pack.default_scope) if self.q.action is Action.KEEP else None
@@ -169,10 +194,10 @@ class _Gen:
             self.needs_keep = True
             return "K"
         if k == "processor_dpa":
-            r = v.recipients[self.q.recipient]  # type: ignore[index]
+            r = self.recipient()
             return f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, A)"
         if k == "transfer":
-            r = v.recipients[self.q.recipient]  # type: ignore[index]
+            r = self.recipient()
             if r.eea:
                 return "True"
             spans = tuple(
@@ -182,13 +207,13 @@ class _Gen:
             )
             return f"_rt.transfer_lawful({self.const(spans)}, A)"
         if k == "recipient_listed":
-            r = v.recipients[self.q.recipient]  # type: ignore[index]
+            r = self.recipient()
             return _lit(r.listed_in_policy == bool(a))
         if k == "recipient_serves":
-            r = v.recipients[self.q.recipient]  # type: ignore[index]
+            r = self.recipient()
             return _lit(self.q.purpose in r.purposes)
         if k == "channel_electronic":
-            ch = v.channels[self.q.channel]  # type: ignore[index]
+            ch = v.channels[self.question_field("channel", self.q.channel)]
             return _lit(bool(ch.get("electronic")) == bool(a))
         if k == "fact":
             op, value = a["op"], a["value"]

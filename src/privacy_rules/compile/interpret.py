@@ -8,15 +8,15 @@ plain definition).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from ..model import Action, Pack, Pred, Question, Rule
+from ..model import Action, Pack, Pred, Question, Recipient, Rule, Vocabulary
 from ..records import LIST_DATE_PATHS, Facts
 from . import runtime as rt
 
 
-def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[str, str], keep: Any) -> Any:
-    """True, False or None (unknown) for one predicate."""
+def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mapping[str, str], keep: Any) -> Any:
+    """True, False or None (unknown) for one predicate (Any: ``fact`` compares rule data of any shape)."""
     k, a = p.kind, p.arg
     v = pack.vocabulary
     sub = [holds(c, pack, q, facts, asof, cuts, keep) for c in p.children]
@@ -59,8 +59,8 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[
     if k == "erasure":
         return rt.erasure(facts.lists["erasure_requests"], a, asof)
     if k == "rights_request":
-        fn = rt.pending_verification if a == "pending_verification" else rt.unanswered
-        return fn(facts.lists["erasure_requests"], facts.lists["rights_requests"], asof)
+        check = rt.pending_verification if a == "pending_verification" else rt.unanswered
+        return check(facts.lists["erasure_requests"], facts.lists["rights_requests"], asof)
     if k == "legal_hold":
         scope = (q.scope or pack.default_scope) if q.action is Action.KEEP else None
         return rt.legal_hold(facts.lists["legal_holds"], scope, asof)
@@ -70,10 +70,11 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[
         return a in facts.data_categories
     if k == "keep":
         return keep
-    r = v.recipients.get(q.recipient or "")
     if k == "processor_dpa":
+        r = _recipient(v, q)
         return rt.in_force(r.dpa_signed_on, r.dpa_ends_on, asof)
     if k == "transfer":
+        r = _recipient(v, q)
         if r.eea:
             return True
         return any(
@@ -83,17 +84,29 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[
             for t in r.transfers
         )
     if k == "recipient_listed":
-        return r.listed_in_policy == bool(a)
+        return _recipient(v, q).listed_in_policy == bool(a)
     if k == "recipient_serves":
-        return q.purpose in r.purposes
+        return q.purpose in _recipient(v, q).purposes
     if k == "channel_electronic":
-        return bool(v.channels[q.channel].get("electronic")) == bool(a)
+        channel = v.channels.get(q.channel or "")
+        if channel is None:  # contact-only (validate.semantic.CONTACT_ONLY); a contact question names one
+            raise ValueError(f"`channel_electronic` needs a contact question naming a known channel, not `{q}`")
+        return bool(channel.get("electronic")) == bool(a)
     if k == "fact":
         return rt.fact(facts.s.get(a["path"]), a["op"], a["value"])
     raise ValueError(f"unknown predicate `{k}`")
 
 
-def statuses(rules: tuple[Rule, ...], pack: Pack, q: Question, facts: Facts, asof: str, cuts: dict[str, str],
+def _recipient(v: Vocabulary, q: Question) -> Recipient:
+    """The question's recipient: recipient predicates are share-only (validate.semantic.SHARE_ONLY)
+    and a checked share question names a known recipient (Policy.check_question)."""
+    r = v.recipients.get(q.recipient or "")
+    if r is None:
+        raise ValueError(f"a recipient predicate needs a share question naming a known recipient, not `{q}`")
+    return r
+
+
+def statuses(rules: tuple[Rule, ...], pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mapping[str, str],
              keep: Any) -> tuple[Any, ...]:
     """One status per rule: the Kleene AND of its conditions."""
     return tuple(rt.k_and(holds(p, pack, q, facts, asof, cuts, keep) for p in r.when) for r in rules)

@@ -7,12 +7,15 @@ An event dated after ``asof`` has not happened yet.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, TypeAlias
 
 from ..dates import parse_date
 
+# a three-valued status: True holds, False does not, None unknown
+Status: TypeAlias = bool | None
 
-def k_and(values: Iterable[Any]) -> Any:
+
+def k_and(values: Iterable[Status]) -> Status:
     unknown = False
     for v in values:
         if v is False:
@@ -22,7 +25,7 @@ def k_and(values: Iterable[Any]) -> Any:
     return None if unknown else True
 
 
-def k_or(values: Iterable[Any]) -> Any:
+def k_or(values: Iterable[Status]) -> Status:
     unknown = False
     for v in values:
         if v is True:
@@ -32,13 +35,13 @@ def k_or(values: Iterable[Any]) -> Any:
     return None if unknown else False
 
 
-def k_not(value: Any) -> Any:
+def k_not(value: Status) -> Status:
     return None if value is None else not value
 
 
 # N42/R2: cut = the earliest anchor whose window end (anchor + N months, clamped, inclusive)
 # is on or after as_of, so "anchor >= cut" is exactly "as_of <= window end" (dates.cutoff).
-def within(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Any:
+def within(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Status:
     if anchor is None:
         return True if open_if_absent else None
     if anchor > asof:
@@ -46,7 +49,7 @@ def within(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Any
     return anchor >= cut
 
 
-def expired(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Any:
+def expired(anchor: str | None, asof: str, cut: str, open_if_absent: bool) -> Status:
     if anchor is None:
         return False if open_if_absent else None
     if anchor > asof:
@@ -78,30 +81,30 @@ def latest(rows: tuple[tuple[Any, ...], ...], idx: int, asof: str | None) -> str
     return _latest(rows, idx, asof)
 
 
-def fdate(value: Any) -> Any:
+def fdate(value: object) -> str | Literal[False] | None:
     """A pack-defined fact used as a date: the ISO string, None when absent, False when not a date."""
     if value is None:
         return None
     return value if isinstance(value, str) and _is_date(value) else False
 
 
-def fwithin(value: Any, asof: str, cut: str, open_if_absent: bool) -> Any:
+def fwithin(value: object, asof: str, cut: str, open_if_absent: bool) -> Status:
     d = fdate(value)
     return None if d is False else within(d, asof, cut, open_if_absent)
 
 
-def fexpired(value: Any, asof: str, cut: str, open_if_absent: bool) -> Any:
+def fexpired(value: object, asof: str, cut: str, open_if_absent: bool) -> Status:
     d = fdate(value)
     return None if d is False else expired(d, asof, cut, open_if_absent)
 
 
-def fhappened(value: Any, asof: str) -> Any:
+def fhappened(value: object, asof: str) -> Status:
     # a malformed date is unknown, never "has not happened": that could allow by accident
     d = fdate(value)
     return None if d is False else happened(d, asof)
 
 
-def happened(value: Any, asof: str) -> bool:
+def happened(value: object, asof: str) -> bool:
     return isinstance(value, str) and value <= asof
 
 
@@ -232,7 +235,9 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def fact(value: Any, op: str, operand: Any) -> Any:
+def fact(value: object, op: str, operand: Any) -> Any:
+    # Any: ``operand`` is the rule's validated value in one of several shapes (a scalar, a list for
+    # in/not_in, an ISO date), so its comparisons are typed Any; each gives True, False or None
     if value is None:
         return None
     try:
