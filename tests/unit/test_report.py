@@ -278,7 +278,8 @@ def test_diff_sarif_and_github(tmp_path: Path):
 def test_github_escaping_follows_the_toolkit():
     line = report.github_line("error", "50% done\r\nnext", span=Span(file="a,b:c.yaml", line=1, col=2),
                               title="T:1,2")
-    assert line == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=T%3A1%2C2::50%25 done%0D%0Anext"
+    # a CR is a control character: shown as `\x0d` (escape()), never a carriage return in the log
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=T%3A1%2C2::50%25 done\\x0d%0Anext"
     assert report.github_line("notice", "plain") == "::notice::plain"
 
 

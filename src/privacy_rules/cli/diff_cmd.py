@@ -38,7 +38,7 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
     something changed with --fail-on-change; 2 for a usage error or an invalid pack.
     """
     # Imported here, not at module level: main imports this module to register the command.
-    from ..diff import compare
+    from ..diff import compare, read_vocabulary_spans
     from ..model import Question
     from ..policy import QuestionError
     from .main import EXIT_FAIL, EXIT_OK, UsageFailure, _as_of, _BadLine, _io, _iter_jsonl, _load_policy
@@ -56,8 +56,10 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
                 asked.append(Question.parse(text))
             except ValueError as exc:
                 raise UsageFailure(f"--question: {exc}") from None
+    # the lines of vocabulary entries, for annotations (a Pack keeps only its rules' lines)
+    old_spans, new_spans = read_vocabulary_spans(old.pack), read_vocabulary_spans(new.pack)
     if records is None:
-        result = compare(old, new)
+        result = compare(old, new, old_spans=old_spans, new_spans=new_spans)
     else:
         day = _as_of(as_of, new)
         try:
@@ -71,7 +73,7 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
 
         with fh:
             try:
-                result = compare(old, new, stream(), asked, as_of=day)
+                result = compare(old, new, stream(), asked, as_of=day, old_spans=old_spans, new_spans=new_spans)
             except QuestionError as exc:  # defensive: diff_decisions reports these itself
                 raise UsageFailure(f"--question: {exc}") from None
     io.out.write(reporters.diff_report(fmt, result, fail_on_change=fail_on_change,

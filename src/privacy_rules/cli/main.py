@@ -22,6 +22,7 @@ from typing import IO, Any, Iterator, Sequence, TextIO
 
 import click
 
+from .._escape import escape
 from ..dates import parse_date
 from ..errors import PackError
 from ..explain import explain
@@ -59,7 +60,7 @@ def _load_policy(pack_path: str, lang: str = "en") -> Policy:
     pack, diags = read_pack(pack_path)
     if pack is None:
         for d in diags:
-            print(str(d), file=_io().err)
+            print(str(reporters.escape_diagnostic(d)), file=_io().err)
         raise UsageFailure(f"pack `{pack_path}` is invalid; run `privacy-rules check {pack_path}` for details")
     return compile_pack(pack, lang=lang)
 
@@ -274,7 +275,7 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     if not counts:
         print(f"warning: `{records}` holds no records (empty, or only blank lines)", file=io.err)
     for key in sorted(counts):
-        print(f"{key}: {counts[key]}", file=io.err)
+        print(f"{escape(key)}: {counts[key]}", file=io.err)
     raise SystemExit(EXIT_FAIL if matched else EXIT_OK)
 
 
@@ -332,19 +333,19 @@ def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, 
     with fh, (_atomic_writer(output) if output else _nullcontext(io.out)) as out:
         for n, rec, problem in _iter_jsonl(fh):
             if problem is not None:
-                out.write(f"line {n}: UNDETERMINED for every question: {problem}\n\n")
+                out.write(f"line {n}: UNDETERMINED for every question: {escape(problem)}\n\n")
                 matched = matched or "undetermined" in gate
                 continue
             decisions = policy.decide_all(rec, qs, as_of=day)
-            rid = decisions[0].record_id or f"line {n}"
+            rid = escape(decisions[0].record_id or f"line {n}")  # records are untrusted: no raw controls
             out.write(f"{rid} (line {n}), as of {day.isoformat()}\n")
             for dcs in decisions:
                 mark = dcs.outcome.value.upper()
                 until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
-                out.write(f"  {str(dcs.question):<44} {mark}{until}\n      {dcs.reason}\n")
+                out.write(f"  {escape(str(dcs.question)):<44} {mark}{until}\n      {escape(dcs.reason)}\n")
                 for o in dcs.obligations:
                     due = f" by {o.due_on.isoformat()}" if o.due_on else ""
-                    out.write(f"      obligation: {o.text}{due}\n")
+                    out.write(f"      obligation: {escape(o.text)}{due}\n")
                 matched = matched or dcs.outcome.value in gate
             out.write("\n")
     return EXIT_FAIL if matched else EXIT_OK
@@ -404,10 +405,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("aborted", file=ios.err)
         return EXIT_USAGE
     except UsageFailure as exc:
-        print(f"error: {exc}", file=ios.err)
+        print(f"error: {escape(str(exc), keep_newlines=True)}", file=ios.err)
         return EXIT_USAGE
     except PackError as exc:
-        print(str(exc), file=ios.err)
+        print("\n".join(str(reporters.escape_diagnostic(d)) for d in exc.diagnostics), file=ios.err)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK

@@ -12,12 +12,19 @@ Formats at a glance (docs/formats.md, "Output formats"):
 * ``junit`` JUnit XML (``testsuites`` > ``testsuite`` > ``testcase``) that CI servers ingest.
 * ``sarif`` SARIF 2.1.0: ``ruleId`` = diagnostic code, locations at the YAML ``file:line``.
 * ``github`` ``::error file=F,line=L,col=C,title=CODE::message`` workflow commands.
+
+Rule files, records and scenario files are untrusted: every value from them that reaches a
+report for people (text, JUnit, GitHub) goes through :func:`privacy_rules._escape.escape`, so
+control characters, bidi overrides and characters XML forbids show as ``\\x1b``-style escapes.
+JSON and SARIF keep values exact (JSON escapes control characters itself).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -26,6 +33,7 @@ from typing import Any, Iterable, Sequence, TextIO
 
 import click
 
+from .._escape import escape
 from ..diff import FieldChange, PackDiff, QuestionFlips
 from ..model import Diagnostic, Pack, Severity, Span
 from ..scenarios import Report, Result, ScenarioResult
@@ -110,6 +118,16 @@ def _tool_version() -> str:
 # --- shared pieces ------------------------------------------------------------------------
 
 
+def escape_diagnostic(d: Diagnostic) -> Diagnostic:
+    """``d`` with its message, help, ids and file name escaped for people (one line each):
+    ``str()`` of the result is safe to print, whatever the rule file or record held."""
+    span = dataclasses.replace(d.span, file=escape(d.span.file)) if d.span is not None else None
+    return dataclasses.replace(
+        d, message=escape(d.message), span=span, help=escape(d.help) if d.help is not None else None,
+        rule_id=escape(d.rule_id) if d.rule_id is not None else None,
+        record_id=escape(d.record_id) if d.record_id is not None else None)
+
+
 def diagnostic_text(d: Diagnostic) -> str:
     """The message a reader needs without the location: ``rule `x`: message`` (+ help line)."""
     who = f"rule `{d.rule_id}`: " if d.rule_id else (f"record `{d.record_id}`: " if d.record_id else "")
@@ -117,7 +135,7 @@ def diagnostic_text(d: Diagnostic) -> str:
 
 
 def _diag_line(d: Diagnostic, color: bool) -> str:
-    text = str(d)
+    text = str(escape_diagnostic(d))  # escaped before colour: click.style adds the only escapes
     if not color:
         return text
     colour = {Severity.ERROR: "red", Severity.WARNING: "yellow"}.get(d.severity, "cyan")
@@ -137,9 +155,14 @@ def uri_for(path: str) -> str:
     return urllib.parse.quote(path.replace(os.sep, "/"), safe="/")
 
 
-def _xml_safe(text: str) -> str:
-    # XML 1.0 forbids most control characters even when escaped; YAML values may hold them.
-    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else f"\\x{ord(c):02x}" for c in text)
+def _xml_attr(text: str) -> str:
+    # XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character
+    # references; escape() shows them (and the other unsafe characters) as `\x..` text.
+    return escape(text)
+
+
+def _xml_text(text: str) -> str:
+    return escape(text, keep_newlines=True)  # a failure body is several lines by design
 
 
 def _gh_data(text: str) -> str:
@@ -153,15 +176,17 @@ def _gh_prop(text: str) -> str:
 def github_line(level: str, message: str, *, span: Span | None = None, file: str | None = None,
                 title: str | None = None) -> str:
     """One workflow command, escaped as the GitHub Actions toolkit does (``%``, CR, LF; in
-    property values also ``:`` and ``,``)."""
+    property values also ``:`` and ``,``). Control characters are escaped first (the log
+    viewer obeys ANSI sequences); line feeds in ``message`` stay lines of the annotation."""
     props: list[str] = []
     if span is not None:
-        props += [f"file={_gh_prop(span.file)}", f"line={span.line}", f"col={span.col}"]
+        props += [f"file={_gh_prop(escape(span.file))}", f"line={span.line}", f"col={span.col}"]
     elif file is not None:
-        props.append(f"file={_gh_prop(file)}")
+        props.append(f"file={_gh_prop(escape(file))}")
     if title:
-        props.append(f"title={_gh_prop(title)}")
-    return f"::{level} {','.join(props)}::{_gh_data(message)}" if props else f"::{level}::{_gh_data(message)}"
+        props.append(f"title={_gh_prop(escape(title))}")
+    data = _gh_data(escape(message, keep_newlines=True))
+    return f"::{level} {','.join(props)}::{data}" if props else f"::{level}::{data}"
 
 
 _GH_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -188,26 +213,27 @@ def _junit(name: str, suites: Sequence[tuple[str, Sequence[_Case]]]) -> str:
     for suite_name, cases in suites:
         counts = {"tests": len(cases), "failures": sum(c.kind == "failure" for c in cases),
                   "errors": sum(c.kind == "error" for c in cases), "skipped": sum(c.kind == "skipped" for c in cases)}
-        suite = ET.SubElement(root, "testsuite", name=_xml_safe(suite_name), **{k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(root, "testsuite", name=_xml_attr(suite_name), **{k: str(v) for k, v in counts.items()})
         for k, v in counts.items():
             totals[k] += v
         for c in cases:
-            attrs = {"name": _xml_safe(c.name), "classname": _xml_safe(c.classname)}
+            attrs = {"name": _xml_attr(c.name), "classname": _xml_attr(c.classname)}
             if c.span is not None:
-                attrs["file"], attrs["line"] = _xml_safe(c.span.file), str(c.span.line)
+                attrs["file"], attrs["line"] = _xml_attr(c.span.file), str(c.span.line)
             case = ET.SubElement(suite, "testcase", **attrs)
             if c.kind:
-                child = ET.SubElement(case, c.kind, message=_xml_safe(c.message))
+                child = ET.SubElement(case, c.kind, message=_xml_attr(c.message))
                 if c.type:
-                    child.set("type", _xml_safe(c.type))
+                    child.set("type", _xml_attr(c.type))
                 if c.text:
-                    child.text = _xml_safe(c.text)
+                    child.text = _xml_text(c.text)
             if c.out:
-                ET.SubElement(case, "system-out").text = _xml_safe(c.out)
+                ET.SubElement(case, "system-out").text = _xml_text(c.out)
     for k, v in totals.items():
         root.set(k, str(v))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
 
 
 def _classname(path: str) -> str:
@@ -217,8 +243,10 @@ def _classname(path: str) -> str:
 
 def _diag_case(d: Diagnostic, failing: bool, classname: str) -> _Case:
     name = f"{d.code} {d.span}" if d.span else d.code
-    return _Case(name=name, classname=classname, span=d.span, kind="failure" if failing else None, message=diagnostic_text(d).split("\n")[0],
-                 type=d.code, text=str(d) if failing else "", out="" if failing else str(d))
+    shown = escape_diagnostic(d)
+    return _Case(name=name, classname=classname, span=d.span, kind="failure" if failing else None,
+                 message=diagnostic_text(shown).split("\n")[0], type=d.code, text=str(shown) if failing else "",
+                 out="" if failing else str(shown))
 
 
 # --- SARIF ----------------------------------------------------------------------------------
@@ -264,7 +292,13 @@ def _sarif(findings: Sequence[_Finding], descriptions: dict[str, tuple[str, str]
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    # Exact values, but a lone surrogate (a `\ud800` escape in a JSON record) cannot be written
+    # as UTF-8: keep it as the JSON escape it came from, which parses back to the same value.
+    text = json.dumps(log, indent=2, ensure_ascii=False)
+    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+_JSON_ESCAPED = re.compile("[\u2028\u2029\ud800-\udfff]")  # and the separators JavaScript reads as line ends
 
 
 def _code_descriptions(diags: Iterable[Diagnostic]) -> dict[str, tuple[str, str]]:
@@ -294,14 +328,15 @@ def check_report(fmt: str, *, pack: str, result: Pack | None, diags: Sequence[Di
                        "rules": len(result.rules) if result else None,
                        "diagnostics": [d.to_json() for d in diags]})
     if result is not None:
-        summary = (f"{pack}: {len(result.rules)} rules, {len(errors)} errors, {len(warnings)} warnings"
+        summary = (f"{escape(pack)}: {len(result.rules)} rules, {len(errors)} errors, {len(warnings)} warnings"
                    f" (version {result.version})")
     else:
-        summary = f"{pack}: invalid, {len(errors)} errors"
+        summary = f"{escape(pack)}: invalid, {len(errors)} errors"
     if fmt == "text":
         return "".join(_diag_line(d, color) + "\n" for d in diags) + summary + "\n"
     if fmt == "github":
-        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(d), span=d.span, title=d.code) for d in diags]
+        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(escape_diagnostic(d)), span=d.span, title=d.code)
+                 for d in diags]
         return "".join(line + "\n" for line in lines) + summary + "\n"
     if fmt == "sarif":
         return _sarif([_diag_finding(d) for d in diags], _code_descriptions(diags))
@@ -326,16 +361,18 @@ def _fmt(value: Any) -> str:
 
 
 def _result_lines(r: ScenarioResult, color: bool) -> list[str]:
+    """The report lines of one scenario; every value from the scenario file is escaped (one
+    line each) before colour is added."""
     mark = r.result.value.upper()
     colour = {Result.PASS: "green", Result.FAIL: "red", Result.ERROR: "magenta"}[r.result]
-    lines = [f"{r.scenario.span}: {_style(mark, color, fg=colour, bold=True)} {r.scenario.name}"]
+    lines = [f"{escape(str(r.scenario.span))}: {_style(mark, color, fg=colour, bold=True)} {escape(r.scenario.name)}"]
     if r.error:
-        lines.append(f"  error: {r.error}")
+        lines.append(f"  error: {escape(r.error)}")
     for m in r.mismatches:
-        lines.append(_style(f"  - expected {m.key}: {_fmt(m.expected)}", color, fg="red"))
-        lines.append(_style(f"  + actual   {m.key}: {_fmt(m.actual)}", color, fg="green"))
+        lines.append(_style(escape(f"  - expected {m.key}: {_fmt(m.expected)}"), color, fg="red"))
+        lines.append(_style(escape(f"  + actual   {m.key}: {_fmt(m.actual)}"), color, fg="green"))
     if r.result is Result.FAIL and r.decision is not None:
-        lines.append(f"  reason: {r.decision.reason}")
+        lines.append(f"  reason: {escape(r.decision.reason)}")
     return lines
 
 
@@ -376,18 +413,18 @@ def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, 
         lines.append(_summary(report))
         lines.append(f"coverage: {len(cov.rules_exercised)}/{cov.rules_total} rules exercised ({cov.percent:.1f}%)")
         if cov.rules_unexercised:
-            lines.append("  rules no scenario exercises: " + ", ".join(cov.rules_unexercised))
+            lines.append("  rules no scenario exercises: " + escape(", ".join(cov.rules_unexercised)))
         if cov.norms_uncited:
-            lines.append("  norms no scenario cites: " + ", ".join(cov.norms_uncited))
+            lines.append("  norms no scenario cites: " + escape(", ".join(cov.norms_uncited)))
         return "".join(line + "\n" for line in lines)
     if fmt == "github":
-        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(d), span=d.span, title=d.code)
+        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(escape_diagnostic(d)), span=d.span, title=d.code)
                  for d in report.diagnostics]
         for r in report.results:
             if r.result is not Result.PASS:
                 body = "\n".join(line.strip() for line in _result_lines(r, False)[1:])
                 title = f"scenario {'failed' if r.result is Result.FAIL else 'error'}"
-                lines.append(github_line("error", f"{r.scenario.name}" + (f"\n{body}" if body else ""),
+                lines.append(github_line("error", escape(r.scenario.name) + (f"\n{body}" if body else ""),
                                          span=r.scenario.span, title=title))
         if total == 0:
             lines.append(github_line("error", "no scenarios ran: list scenario files under `scenarios:` in pack.yaml",
@@ -414,9 +451,10 @@ def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, 
         suites: dict[str, list[_Case]] = {}
         for d in report.diagnostics:
             where = d.span.file if d.span else pack
+            shown = escape_diagnostic(d)
             suites.setdefault(where, []).append(
                 _Case(name=f"{d.code} {d.span}" if d.span else d.code, classname=_classname(where), span=d.span,
-                      kind="error", message=diagnostic_text(d).split("\n")[0], type=d.code, text=str(d)))
+                      kind="error", message=diagnostic_text(shown).split("\n")[0], type=d.code, text=str(shown)))
         for r in report.results:
             file = r.scenario.span.file
             case = _Case(name=r.scenario.name, classname=_classname(file), span=r.scenario.span)
@@ -485,25 +523,29 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
     if fmt == "text":
         return _diff_text(diff, color)
     if fmt == "github":
+        # each value is escaped on its own line (escape()), so one cannot add lines to an annotation
         level = "error" if fail_on_change else "notice"
         lines = []
         for f in diff.meta:
-            lines.append(github_line(level, f"pack {_field_line(f)}", file=_pack_file(diff.new_pack),
+            lines.append(github_line(level, escape(f"pack {_field_line(f)}"), file=_pack_file(diff.new_pack),
                                      title="pack changed"))
         for r in diff.rules:
             what = f"rule `{r.rule_id}` {r.kind}"
             if r.fields:
                 what += ": " + ", ".join(f.field for f in r.fields)
-            lines.append(github_line(level, what, span=r.span, title=f"rule {r.kind}"))
+            lines.append(github_line(level, escape(what), span=r.span, title=f"rule {r.kind}"))
         for v in diff.vocabulary:
-            what = f"vocabulary `{v.section}.{v.id}` {v.kind}"
+            what = escape(f"vocabulary `{v.section}.{v.id}` {v.kind}")
             if v.fields:
-                what += "\n" + "\n".join(_field_line(f) for f in v.fields)
-            lines.append(github_line(level, what, file=_pack_file(diff.new_pack), title=f"vocabulary {v.kind}"))
+                what += "\n" + "\n".join(escape(_field_line(f)) for f in v.fields)
+            span = v.span
+            lines.append(github_line(level, what, span=span, file=None if span else _pack_file(diff.new_pack),
+                                     title=f"vocabulary {v.kind}"))
         if diff.decisions:
             for q in diff.decisions.questions:
                 if q.flips or q.other_changes or q.problem:
-                    lines.append(github_line("error" if fail_on_change else "warning", "\n".join(flip_sentence(q)),
+                    lines.append(github_line("error" if fail_on_change else "warning",
+                                             "\n".join(escape(s) for s in flip_sentence(q)),
                                              title=f"decisions {q.question}"))
         lines.append(_diff_summary(diff))
         return "".join(line + "\n" for line in lines)
@@ -519,8 +561,8 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         for v in diff.vocabulary:
             msg = f"vocabulary `{v.section}.{v.id}` {v.kind}" + \
                 ("\n" + "\n".join(_field_line(f) for f in v.fields) if v.fields else "")
-            findings.append(_Finding(rule_id=f"vocabulary-{v.kind}", level=level, message=msg,
-                                     file=_pack_file(diff.new_pack)))
+            findings.append(_Finding(rule_id=f"vocabulary-{v.kind}", level=level, message=msg, span=v.span,
+                                     file=None if v.span else _pack_file(diff.new_pack)))
         if diff.decisions:
             for q in diff.decisions.questions:
                 if q.flips or q.other_changes:
@@ -553,7 +595,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         for v in diff.vocabulary:
             detail = "\n".join(_field_line(f) for f in v.fields)
             vocab_cases.append(_Case(name=f"{v.section}.{v.id} {v.kind}", classname="privacy-rules.diff.vocabulary",
-                                     kind=kind, message=f"vocabulary `{v.section}.{v.id}` {v.kind}",
+                                     span=v.span, kind=kind, message=f"vocabulary `{v.section}.{v.id}` {v.kind}",
                                      type=f"vocabulary-{v.kind}", text=detail if kind else "",
                                      out="" if kind else detail))
         for name, cases in (("pack", pack_cases), ("rules", rule_cases), ("vocabulary", vocab_cases)):
@@ -562,7 +604,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         if diff.decisions:
             cases = []
             for q in diff.decisions.questions:
-                text = "\n".join(flip_sentence(q))
+                text = "\n".join(escape(s) for s in flip_sentence(q))  # a record id cannot add a line
                 if q.problem:
                     cases.append(_Case(name=q.question, classname="privacy-rules.diff.decisions", kind="skipped",
                                        message=q.problem))
@@ -581,7 +623,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
 
 def _diff_summary(diff: PackDiff) -> str:
     if not diff.changed:
-        return f"no changes between `{diff.old_pack}` and `{diff.new_pack}`"
+        return escape(f"no changes between `{diff.old_pack}` and `{diff.new_pack}`")
     parts = [f"{len(diff.rules_of(k))} {k}" for k in ("added", "removed", "changed")]
     text = f"rules: {', '.join(parts)}; vocabulary: {len(diff.vocabulary)} changes; pack: {len(diff.meta)} changes"
     if diff.decisions:
@@ -591,31 +633,32 @@ def _diff_summary(diff: PackDiff) -> str:
 
 
 def _diff_text(diff: PackDiff, color: bool) -> str:
+    # Values from the packs and records are escaped (one line each) before colour is added.
     marks = {"added": _style("+", color, fg="green"), "removed": _style("-", color, fg="red"),
              "changed": _style("~", color, fg="yellow")}
-    lines = [f"{diff.old_pack} ({diff.old_version}) -> {diff.new_pack} ({diff.new_version})"]
+    lines = [escape(f"{diff.old_pack} ({diff.old_version}) -> {diff.new_pack} ({diff.new_version})")]
     if diff.meta:
         lines.append(_style("pack:", color, bold=True))
-        lines += [f"  {marks['changed']} {_field_line(f, 200)}" for f in diff.meta]
+        lines += [f"  {marks['changed']} {escape(_field_line(f, 200))}" for f in diff.meta]
     if diff.rules:
         lines.append(_style("rules:", color, bold=True))
         for r in diff.rules:
             where = f"  [{r.span}]" if r.span else ""
             fields = ": " + ", ".join(f.field for f in r.fields) if r.fields else ""
-            lines.append(f"  {marks[r.kind]} {r.rule_id}{fields}{where}")
-            lines += [f"      {_field_line(f, 200)}" for f in r.fields]
+            lines.append(f"  {marks[r.kind]} {escape(f'{r.rule_id}{fields}{where}')}")
+            lines += [f"      {escape(_field_line(f, 200))}" for f in r.fields]
     if diff.vocabulary:
         lines.append(_style("vocabulary:", color, bold=True))
         for v in diff.vocabulary:
-            lines.append(f"  {marks[v.kind]} {v.section}.{v.id}")
-            lines += [f"      {_field_line(f, 200)}" for f in v.fields]
+            lines.append(f"  {marks[v.kind]} {escape(f'{v.section}.{v.id}')}")
+            lines += [f"      {escape(_field_line(f, 200))}" for f in v.fields]
     if diff.decisions:
         d = diff.decisions
         unread = f", {d.invalid} unreadable" if d.invalid else ""
         lines.append(_style(f"decisions as of {d.as_of.isoformat()} over {d.records} records{unread}:", color,
                             bold=True))
         for q in d.questions:
-            for sentence in flip_sentence(q):
+            for sentence in map(escape, flip_sentence(q)):
                 flipped = bool(q.flips) and "->" in sentence and not q.problem
                 lines.append("  " + (_style(sentence, color, fg="red") if flipped else sentence))
     lines.append(_diff_summary(diff))
@@ -623,4 +666,5 @@ def _diff_text(diff: PackDiff, color: bool) -> str:
 
 
 __all__ = ["CI_FORMATS", "FORMAT_NAMES", "CODE_TITLES", "use_color", "check_report", "scenarios_report", "diff_report",
+           "escape_diagnostic",
            "github_line", "diagnostic_text", "uri_for", "flip_sentence"]
