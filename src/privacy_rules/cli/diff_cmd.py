@@ -28,8 +28,9 @@ from . import report as reporters
               help="Exit 1 when anything changed (rules, vocabulary, pack settings or decisions).")
 @click.option("--format", "fmt", type=reporters.CI_FORMATS, default="text", show_default=True,
               help="Output format: text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or github (annotations).")
+@reporters.HELP_URI_OPTION
 def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str, ...], as_of: str | None,
-         fail_on_change: bool, fmt: str) -> None:
+         fail_on_change: bool, fmt: str, help_uri: str | None) -> None:
     """Show what changed from OLD_PACK to NEW_PACK: rules added, removed or changed, vocabulary
     and pack settings; with --records, how many decisions flip per question ("keep: 312 records
     allow -> deny") with example record ids.
@@ -77,5 +78,5 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
             except QuestionError as exc:  # defensive: diff_decisions reports these itself
                 raise UsageFailure(f"--question: {exc}") from None
     io.out.write(reporters.diff_report(fmt, result, fail_on_change=fail_on_change,
-                                       color=fmt == "text" and reporters.use_color(io.out)))
+                                       color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     raise SystemExit(EXIT_FAIL if fail_on_change and result.changed else EXIT_OK)

@@ -129,7 +129,8 @@ def cli() -> None:
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
               help="Run the date-dependent checks (review overdue, DPA and transfers in force) for this day. "
                    "Default: off (check never reads the clock).")
-def check(pack: str, fmt: str, strict: bool, as_of: str | None) -> None:
+@reporters.HELP_URI_OPTION
+def check(pack: str, fmt: str, strict: bool, as_of: str | None, help_uri: str | None) -> None:
     """Validate PACK (a folder with pack.yaml): schema and meaning. Exit 0 valid, 1 invalid."""
     io = _io()
     try:
@@ -141,7 +142,7 @@ def check(pack: str, fmt: str, strict: bool, as_of: str | None) -> None:
     warnings = [d for d in diags if d.severity is Severity.WARNING]
     failed = bool(errors) or (strict and bool(warnings))
     io.out.write(reporters.check_report(fmt, pack=pack, result=result, diags=diags, strict=strict,
-                                        color=fmt == "text" and reporters.use_color(io.out)))
+                                        color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     raise SystemExit(EXIT_FAIL if failed else EXIT_OK)
 
 
@@ -288,7 +289,9 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Fail when fewer than PERCENT of the rules are exercised by some scenario.")
-def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None) -> None:
+@reporters.HELP_URI_OPTION
+def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None,
+             help_uri: str | None) -> None:
     """Run PACK's scenario tests; report failures with file:line and a diff, then coverage.
 
     Exit 0 when every scenario passes (and coverage meets --min-coverage), 1 otherwise,
@@ -303,7 +306,7 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     low = min_coverage is not None and cov.percent < min_coverage
     io.out.write(reporters.scenarios_report(fmt, pack=pack, pack_version=policy.pack.version, report=report,
                                             verbose=verbose, min_coverage=min_coverage,
-                                            color=fmt == "text" and reporters.use_color(io.out)))
+                                            color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     if fmt != "json":
         if not report.results:
             print("no scenarios ran: list scenario files under `scenarios:` in pack.yaml", file=io.err)

@@ -10,7 +10,9 @@ Formats at a glance (docs/formats.md, "Output formats"):
 * ``text``  the human report; coloured only on a terminal with ``NO_COLOR`` unset.
 * ``json``  ``"format_version": 1`` documents, unchanged from before this module.
 * ``junit`` JUnit XML (``testsuites`` > ``testsuite`` > ``testcase``) that CI servers ingest.
-* ``sarif`` SARIF 2.1.0: ``ruleId`` = diagnostic code, locations at the YAML ``file:line``.
+* ``sarif`` SARIF 2.1.0: ``ruleId`` = diagnostic code, locations at the YAML ``file:line``;
+  each rule's ``help`` is its section of docs/codes.md (``_codes``), ``helpUri`` only under
+  ``--help-uri-base``.
 * ``github`` ``::error file=F,line=L,col=C,title=CODE::message`` workflow commands.
 
 Rule files, records and scenario files are untrusted: every value from them that reaches a
@@ -29,7 +31,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Iterable, Mapping, Sequence, TextIO
 
 import click
 
@@ -37,59 +39,66 @@ from .._escape import escape
 from ..diff import FieldChange, PackDiff, QuestionFlips
 from ..model import Diagnostic, Pack, Severity, Span
 from ..scenarios import Report, Result, ScenarioResult
+from ._codes import parse_codes_doc, read_codes_doc
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 CI_FORMATS = click.Choice(list(FORMAT_NAMES))
 
 TOOL_NAME = "privacy-rules"
 SARIF_SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
-CODES_DOC = "docs/codes.md"
-FORMATS_DOC = "docs/formats.md#output-formats"
-SCENARIOS_DOC = "docs/rule-language.md#5-scenario-tests-privacy-rules-test-pack"
+# Where each kind of SARIF rule is documented, relative to privacy-rules' docs/ folder. These
+# become helpUri only under --help-uri-base (a relative link would resolve against the user's
+# repository, which does not hold these files); the help text itself travels in the log.
+FORMATS_DOC = "formats.md#output-formats"
+SCENARIOS_DOC = "rule-language.md#5-scenario-tests-privacy-rules-test-pack"
 
-# Short descriptions of the diagnostic codes: the bold first line of each section of
-# docs/codes.md (tests/unit/test_report.py checks the two agree). A code missing here
-# falls back to its first message.
-CODE_TITLES = {
-    "PR001": "cannot read a file",
-    "PR002": "file too large",
-    "PR003": "invalid YAML",
-    "PR004": "tag or merge key not allowed",
-    "PR005": "too many aliases, values or levels",
-    "PR006": "duplicate key",
-    "PR007": "key that is not a string",
-    "PR008": "empty file",
-    "PR009": "rule file outside the pack folder",
-    "PR100": "schema violation",
-    "PR201": "duplicate rule id",
-    "PR202": "unknown reference",
-    "PR203": "not a date in the record",
-    "PR204": "predicate does not fit the question",
-    "PR205": "target does not fit the question",
-    "PR206": "basis missing or misplaced",
-    "PR207": "obligation rule without obligations",
-    "PR208": "contradictory conditions",
-    "PR301": "unknown field in a record",
-    "PR302": "wrong type in a record",
-    "PR303": "not a date",
-    "PR304": "required entry field missing",
-    "PR305": "not a record",
-    "PR306": "value not among the allowed ones",
-    "PR401": "unknown fixture",
-    "PR501": "shadowed permit",
-    "PR502": "duplicate rule",
-    "PR503": "unreachable rule",
-    "PR510": "unused vocabulary entry",
-    "PR520": "processor without a DPA",
-    "PR521": "third-country recipient without a transfer mechanism",
-    "PR522": "transfer period outside its mechanism's validity",
-    "PR523": "DPA not in force on the day checked",
-    "PR524": "no lawful transfer on the day checked",
-    "PR530": "consent basis never checked",
-    "PR560": "review overdue",
-    "PR561": "review dates out of order",
-    "PR562": "no review planned",
+# SARIF rules that are not diagnostic codes: id -> (short description, help text, doc).
+_OTHER_RULES: dict[str, tuple[str, str, str]] = {
+    "scenario-fail": ("a scenario's expectation is not met",
+                      "A scenario of the pack's tests expects another answer than the pack gives. The message "
+                      "lists each expected and actual value. Correct the rule if the scenario states the policy, "
+                      "or the scenario if the rule does.", SCENARIOS_DOC),
+    "scenario-error": ("a scenario could not run",
+                       "A scenario names something the pack does not know (a scope, purpose, channel or recipient "
+                       "in its question, or a fixture), so it could not be decided. The message says what; "
+                       "correct the scenario or add the entry to the pack's vocabulary.", SCENARIOS_DOC),
+    "pack-changed": ("a pack setting changed", "A key under `pack:` in pack.yaml changed between the two "
+                     "packs; the message gives the old and the new value.", FORMATS_DOC),
+    "rule-added": ("a rule was added", "The new pack has a rule the old one lacks.", FORMATS_DOC),
+    "rule-removed": ("a rule was removed", "The old pack had a rule the new one lacks; the location is the rule "
+                     "in the old pack.", FORMATS_DOC),
+    "rule-changed": ("a rule changed", "A rule with the same id differs between the packs; the message names "
+                     "the fields that changed (effect, targets, conditions, basis, obligations, citations, "
+                     "explain).", FORMATS_DOC),
+    "vocabulary-added": ("a vocabulary entry was added", "pack.yaml of the new pack has a vocabulary entry the "
+                         "old one lacks.", FORMATS_DOC),
+    "vocabulary-removed": ("a vocabulary entry was removed", "pack.yaml of the old pack had a vocabulary entry "
+                           "the new one lacks; the location is the entry in the old pack.yaml.", FORMATS_DOC),
+    "vocabulary-changed": ("a vocabulary entry changed", "A vocabulary entry differs between the packs; the "
+                           "message gives the old and the new value of each field.", FORMATS_DOC),
+    "decisions-changed": ("decisions about the given records changed", "Run over the same records, the two "
+                          "packs give different answers: the message counts per question how many records "
+                          "went from one outcome to another, with example record ids.", FORMATS_DOC),
 }
+
+
+def help_uri_base(value: str | None) -> str | None:
+    """``--help-uri-base``: the absolute address of privacy-rules' docs/ folder, ending in ``/``.
+    Raises click.BadParameter (exit 2) for a relative or malformed address."""
+    if value is None:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if not parts.scheme or not parts.netloc or any(c.isspace() or not c.isprintable() for c in value):
+        raise click.BadParameter(f"`{escape(value)}` is not an absolute URL; give the address of the folder "
+                                 "that holds privacy-rules' docs (codes.md, formats.md), starting with https://")
+    return value if value.endswith("/") else value + "/"
+
+
+HELP_URI_OPTION = click.option(
+    "--help-uri-base", "help_uri", metavar="URL",
+    callback=lambda ctx, param, value: help_uri_base(value),
+    help="SARIF only: the address where privacy-rules' docs/ folder is published; each SARIF rule then "
+         "links its section (URL/codes.md#pr202). Without it the log carries the help text only.")
 
 
 def use_color(stream: TextIO) -> bool:
@@ -261,16 +270,30 @@ class _Finding:
     file: str | None = None  # a location without a line (a whole file)
 
 
-def _sarif(findings: Sequence[_Finding], descriptions: dict[str, tuple[str, str]]) -> str:
-    """A SARIF 2.1.0 log with one run; ``descriptions`` maps ruleId -> (short text, helpUri)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RuleHelp:
+    short: str
+    text: str
+    markdown: str | None
+    doc: str  # relative to privacy-rules' docs/ folder
+
+
+def _sarif(findings: Sequence[_Finding], helps: Mapping[str, _RuleHelp], help_uri: str | None) -> str:
+    """A SARIF 2.1.0 log with one run. ``helps`` gives each ruleId its description and help;
+    ``help_uri`` (the docs/ folder's address, from --help-uri-base) adds absolute helpUri links."""
     order: list[str] = []
     for f in findings:
         if f.rule_id not in order:
             order.append(f.rule_id)
     rules = []
     for rid in order:
-        short, help_uri = descriptions.get(rid, (rid, FORMATS_DOC))
-        rules.append({"id": rid, "shortDescription": {"text": short}, "helpUri": help_uri})
+        h = helps.get(rid) or _RuleHelp(short=rid, text=rid, markdown=None, doc=FORMATS_DOC)
+        rule: dict[str, Any] = {"id": rid, "shortDescription": {"text": h.short}, "help": {"text": h.text}}
+        if h.markdown is not None:
+            rule["help"]["markdown"] = h.markdown
+        if help_uri is not None:
+            rule["helpUri"] = help_uri + h.doc
+        rules.append(rule)
     results = []
     for f in findings:
         result: dict[str, Any] = {"ruleId": f.rule_id, "ruleIndex": order.index(f.rule_id), "level": f.level,
@@ -301,13 +324,28 @@ def _sarif(findings: Sequence[_Finding], descriptions: dict[str, tuple[str, str]
 _JSON_ESCAPED = re.compile("[\u2028\u2029\ud800-\udfff]")  # and the separators JavaScript reads as line ends
 
 
-def _code_descriptions(diags: Iterable[Diagnostic]) -> dict[str, tuple[str, str]]:
-    out: dict[str, tuple[str, str]] = {}
+def _code_helps(diags: Iterable[Diagnostic], help_uri: str | None) -> dict[str, _RuleHelp]:
+    """Each code's section of docs/codes.md (the copy shipped in the package) as SARIF help."""
+    diags = list(diags)
+    docs = parse_codes_doc(read_codes_doc(), docs_url=help_uri) if diags else {}
+    out: dict[str, _RuleHelp] = {}
     for d in diags:
-        if d.code not in out:
-            # docs/codes.md gives each code a section whose anchor is the lowercased code
-            out[d.code] = (CODE_TITLES.get(d.code, d.message), f"{CODES_DOC}#{d.code.lower()}")
+        if d.code in out:
+            continue
+        doc = docs.get(d.code)
+        # docs/codes.md gives each code a section whose anchor is the lowercased code
+        anchor = f"codes.md#{d.code.lower()}"
+        if doc is None:  # only when the shipped copy of docs/codes.md is out of date
+            out[d.code] = _RuleHelp(short=d.message, text=f"{d.code}: see docs/codes.md of privacy-rules",
+                                    markdown=None, doc=anchor)
+        else:
+            out[d.code] = _RuleHelp(short=doc.title, text=doc.text, markdown=doc.markdown, doc=anchor)
     return out
+
+
+def _other_helps(rule_ids: Iterable[str]) -> dict[str, _RuleHelp]:
+    return {rid: _RuleHelp(short=_OTHER_RULES[rid][0], text=_OTHER_RULES[rid][1], markdown=None,
+                           doc=_OTHER_RULES[rid][2]) for rid in rule_ids}
 
 
 def _diag_finding(d: Diagnostic) -> _Finding:
@@ -318,8 +356,9 @@ def _diag_finding(d: Diagnostic) -> _Finding:
 
 
 def check_report(fmt: str, *, pack: str, result: Pack | None, diags: Sequence[Diagnostic], strict: bool = False,
-                 color: bool = False) -> str:
-    """The ``check`` output for ``diags`` (from ``read_pack``) in ``fmt``."""
+                 color: bool = False, help_uri: str | None = None) -> str:
+    """The ``check`` output for ``diags`` (from ``read_pack``) in ``fmt``; ``help_uri`` as for
+    :func:`help_uri_base` (SARIF only)."""
     errors = [d for d in diags if d.severity is Severity.ERROR]
     warnings = [d for d in diags if d.severity is Severity.WARNING]
     failed = bool(errors) or (strict and bool(warnings))
@@ -339,7 +378,7 @@ def check_report(fmt: str, *, pack: str, result: Pack | None, diags: Sequence[Di
                  for d in diags]
         return "".join(line + "\n" for line in lines) + summary + "\n"
     if fmt == "sarif":
-        return _sarif([_diag_finding(d) for d in diags], _code_descriptions(diags))
+        return _sarif([_diag_finding(d) for d in diags], _code_helps(diags, help_uri), help_uri)
     if fmt == "junit":
         def fails(d: Diagnostic) -> bool:
             return d.severity is Severity.ERROR or (strict and d.severity is Severity.WARNING)
@@ -387,7 +426,7 @@ def _coverage_low(report: Report, min_coverage: float | None) -> bool:
 
 
 def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, verbose: bool = False,
-                min_coverage: float | None = None, color: bool = False) -> str:
+                     min_coverage: float | None = None, color: bool = False, help_uri: str | None = None) -> str:
     """The ``test`` output for a scenarios :class:`Report` in ``fmt``."""
     cov = report.coverage
     total = len(report.results)
@@ -436,17 +475,15 @@ def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, 
         return "".join(line + "\n" for line in lines)
     if fmt == "sarif":
         findings = [_diag_finding(d) for d in report.diagnostics]
-        descriptions = _code_descriptions(report.diagnostics)
+        helps = _code_helps(report.diagnostics, help_uri) | _other_helps(["scenario-fail", "scenario-error"])
         for r in report.results:
             if r.result is Result.PASS:
                 continue
             rid = f"scenario-{r.result.value}"
-            descriptions[rid] = ({"scenario-fail": "a scenario's expectation is not met",
-                                  "scenario-error": "a scenario could not run"}[rid], SCENARIOS_DOC)
             detail = "; ".join(str(m) for m in r.mismatches) or (r.error or "")
             findings.append(_Finding(rule_id=rid, level="error", message=f"{r.scenario.name}: {detail}",
                                      span=r.scenario.span))
-        return _sarif(findings, descriptions)
+        return _sarif(findings, helps, help_uri)
     if fmt == "junit":
         suites: dict[str, list[_Case]] = {}
         for d in report.diagnostics:
@@ -516,7 +553,8 @@ def _pack_file(root: str) -> str:
     return os.path.join(root, "pack.yaml")
 
 
-def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color: bool = False) -> str:
+def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color: bool = False,
+                help_uri: str | None = None) -> str:
     """The ``diff`` output in ``fmt``; with ``fail_on_change`` changes are errors (JUnit, GitHub)."""
     if fmt == "json":
         return _dumps(diff.to_json())
@@ -568,17 +606,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
                 if q.flips or q.other_changes:
                     findings.append(_Finding(rule_id="decisions-changed", level="error" if fail_on_change else "warning",
                                              message="\n".join(flip_sentence(q)), file=_pack_file(diff.new_pack)))
-        descriptions = {
-            "pack-changed": ("a pack setting changed", FORMATS_DOC),
-            "rule-added": ("a rule was added", FORMATS_DOC),
-            "rule-removed": ("a rule was removed", FORMATS_DOC),
-            "rule-changed": ("a rule changed", FORMATS_DOC),
-            "vocabulary-added": ("a vocabulary entry was added", FORMATS_DOC),
-            "vocabulary-removed": ("a vocabulary entry was removed", FORMATS_DOC),
-            "vocabulary-changed": ("a vocabulary entry changed", FORMATS_DOC),
-            "decisions-changed": ("decisions about the given records changed", FORMATS_DOC),
-        }
-        return _sarif(findings, descriptions)
+        return _sarif(findings, _other_helps({f.rule_id for f in findings}), help_uri)
     if fmt == "junit":
         kind = "failure" if fail_on_change else None
         suites: list[tuple[str, list[_Case]]] = []
@@ -665,6 +693,6 @@ def _diff_text(diff: PackDiff, color: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-__all__ = ["CI_FORMATS", "FORMAT_NAMES", "CODE_TITLES", "use_color", "check_report", "scenarios_report", "diff_report",
+__all__ = ["CI_FORMATS", "FORMAT_NAMES", "HELP_URI_OPTION", "help_uri_base", "use_color", "check_report", "scenarios_report", "diff_report",
            "escape_diagnostic",
            "github_line", "diagnostic_text", "uri_for", "flip_sentence"]
