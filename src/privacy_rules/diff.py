@@ -297,15 +297,15 @@ def _vocabulary_changes(old: Pack, new: Pack, old_spans: VocabularySpans,
             a, b = before.get(key), after.get(key)
             if a == b:
                 continue
-            where = {"old_span": old_spans.get((section, key)) if a is not None else None,
-                     "new_span": new_spans.get((section, key)) if b is not None else None}
+            old_span = old_spans.get((section, key)) if a is not None else None
+            new_span = new_spans.get((section, key)) if b is not None else None
             if a is None:
-                yield VocabularyChange(section=section, id=key, kind="added", new=b, **where)
+                yield VocabularyChange(section=section, id=key, kind="added", new=b, new_span=new_span)
             elif b is None:
-                yield VocabularyChange(section=section, id=key, kind="removed", old=a, **where)
+                yield VocabularyChange(section=section, id=key, kind="removed", old=a, old_span=old_span)
             else:
                 yield VocabularyChange(section=section, id=key, kind="changed", old=a, new=b,
-                                       fields=tuple(_field_changes(a, b)), **where)
+                                       fields=tuple(_field_changes(a, b)), old_span=old_span, new_span=new_span)
 
 
 def _entry_json(value: Any) -> Any:

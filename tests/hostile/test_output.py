@@ -216,3 +216,15 @@ def test_render_markdown_escapes_pack_text_and_scenario_names() -> None:
     assert raw_unsafe(out) == []
     assert "\\\\x1b\\[2K" in out or "\\x1b[2K" in out  # shown, in a code span or escaped Markdown
     assert "\\\\u202e" in out or "\\u202e" in out
+
+
+def test_an_internal_error_traceback_is_escaped_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import privacy_rules.cli.main as cli_main
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("value from a record: \x1b[2K\rALLOW \u202e")
+
+    monkeypatch.setattr(cli_main, "read_pack", boom)
+    code, _, err = run("check", PACK)
+    assert code == 3 and "internal error" in err
+    assert raw_unsafe(err) == [] and "\\x1b[2K\\x0dALLOW \\u202e" in err

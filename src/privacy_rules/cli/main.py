@@ -416,7 +416,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     except BrokenPipeError:
         return EXIT_OK
     except Exception:  # a bug: say so plainly, with the traceback to report
-        traceback.print_exc(file=ios.err)
+        ios.err.write(escape(traceback.format_exc(), keep_newlines=True))  # may quote record values
         print("internal error: this is a bug in privacy-rules; please report it with the traceback above",
               file=ios.err)
         return EXIT_BUG
