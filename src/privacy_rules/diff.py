@@ -11,14 +11,23 @@ Two layers, both pure (no I/O, no clock; the caller streams the records in):
 
 Every result is a frozen value with ``to_json()``; lists keep a fixed order (pack order for
 rules, section then id for vocabulary, largest count first for flips) so output is stable.
+
+A :class:`~privacy_rules.model.Pack` keeps the lines of its rules but not of its vocabulary
+entries; :func:`read_vocabulary_spans` reads them from the pack's ``pack.yaml`` (the one
+function here that reads a file) and :func:`diff_packs` / :func:`compare` take them as
+arguments, so a vocabulary change can point at its line.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from .errors import PackError
+from .load import LoadedYaml, load_yaml_file
 from .model import Basis, Mechanism, Outcome, Pack, Pred, Question, Recipient, Rule, Span, Window
 from .policy import BatchRow, Policy, QuestionError
 
@@ -67,7 +76,8 @@ class RuleChange:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VocabularyChange:
-    """One vocabulary entry (``section``/``id``) added, removed or changed, with both values."""
+    """One vocabulary entry (``section``/``id``) added, removed or changed, with both values,
+    and where the entry stands in each pack's ``pack.yaml`` (None when not given)."""
 
     section: str
     id: str
@@ -75,10 +85,18 @@ class VocabularyChange:
     old: Any = None
     new: Any = None
     fields: tuple[FieldChange, ...] = ()
+    old_span: Span | None = None
+    new_span: Span | None = None
+
+    @property
+    def span(self) -> Span | None:
+        """Where to point a reader: the entry in the new pack, or in the old one when removed."""
+        return self.new_span or self.old_span
 
     def to_json(self) -> dict[str, Any]:
         return {"section": self.section, "id": self.id, "kind": self.kind, "old": self.old, "new": self.new,
-                "fields": [f.to_json() for f in self.fields]}
+                "fields": [f.to_json() for f in self.fields],
+                "old_location": _span_json(self.old_span), "new_location": _span_json(self.new_span)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,15 +193,50 @@ class PackDiff:
 # --- packs ---------------------------------------------------------------------------------
 
 
-def diff_packs(old: Pack, new: Pack, *, decisions: DecisionDiff | None = None) -> PackDiff:
-    """The rule, vocabulary and metadata changes from ``old`` to ``new``. Pure."""
+VocabularySpans = Mapping[tuple[str, str], Span]
+"""Where each vocabulary entry stands: ``(section, id)`` -> the span of its key in pack.yaml."""
+
+
+def diff_packs(old: Pack, new: Pack, *, decisions: DecisionDiff | None = None,
+               old_spans: VocabularySpans | None = None, new_spans: VocabularySpans | None = None) -> PackDiff:
+    """The rule, vocabulary and metadata changes from ``old`` to ``new``. Pure.
+
+    ``old_spans``/``new_spans`` (from :func:`read_vocabulary_spans`) give vocabulary changes
+    their lines; without them those changes carry no location.
+    """
     return PackDiff(
         old_pack=old.root, new_pack=new.root, old_version=old.version, new_version=new.version,
         meta=tuple(_field_changes(_plain(dict(old.meta)), _plain(dict(new.meta)))),
         rules=tuple(_rule_changes(old, new)),
-        vocabulary=tuple(_vocabulary_changes(old, new)),
+        vocabulary=tuple(_vocabulary_changes(old, new, old_spans or {}, new_spans or {})),
         decisions=decisions,
     )
+
+
+def vocabulary_spans(head: LoadedYaml) -> VocabularySpans:
+    """``(section, id)`` -> span of the entry's key, for every vocabulary entry of a loaded
+    pack.yaml (:data:`VOCABULARY_SECTIONS` only). Pure."""
+    out: dict[tuple[str, str], Span] = {}
+    for path, span in head.spans.items():
+        if len(path) == 3 and path[0] == "vocabulary" and path[1] in VOCABULARY_SECTIONS and isinstance(path[2], str):
+            out[(str(path[1]), path[2])] = span
+    return MappingProxyType(out)
+
+
+def read_vocabulary_spans(pack: Pack) -> VocabularySpans:
+    """:func:`vocabulary_spans` of ``pack``'s pack.yaml, read again from its folder (a Pack
+    keeps no vocabulary lines). The file is named as ``load_pack`` names it (relative to the
+    working folder when it can be). An empty mapping when the file cannot be read or parsed
+    any more: the diff is still right, only without those lines."""
+    path = os.path.join(pack.root, "pack.yaml")
+    try:
+        path = os.path.relpath(path)
+    except ValueError:  # another drive on Windows: keep the path as given
+        pass
+    try:
+        return vocabulary_spans(load_yaml_file(path))
+    except PackError:
+        return MappingProxyType({})
 
 
 def _rule_changes(old: Pack, new: Pack) -> Iterator[RuleChange]:
@@ -235,7 +288,8 @@ def pred_json(p: Pred) -> Any:
     return {p.kind: _plain(p.arg)}
 
 
-def _vocabulary_changes(old: Pack, new: Pack) -> Iterator[VocabularyChange]:
+def _vocabulary_changes(old: Pack, new: Pack, old_spans: VocabularySpans,
+                        new_spans: VocabularySpans) -> Iterator[VocabularyChange]:
     for section in VOCABULARY_SECTIONS:
         before = {k: _entry_json(v) for k, v in getattr(old.vocabulary, section).items()}
         after = {k: _entry_json(v) for k, v in getattr(new.vocabulary, section).items()}
@@ -243,13 +297,15 @@ def _vocabulary_changes(old: Pack, new: Pack) -> Iterator[VocabularyChange]:
             a, b = before.get(key), after.get(key)
             if a == b:
                 continue
+            old_span = old_spans.get((section, key)) if a is not None else None
+            new_span = new_spans.get((section, key)) if b is not None else None
             if a is None:
-                yield VocabularyChange(section=section, id=key, kind="added", new=b)
+                yield VocabularyChange(section=section, id=key, kind="added", new=b, new_span=new_span)
             elif b is None:
-                yield VocabularyChange(section=section, id=key, kind="removed", old=a)
+                yield VocabularyChange(section=section, id=key, kind="removed", old=a, old_span=old_span)
             else:
                 yield VocabularyChange(section=section, id=key, kind="changed", old=a, new=b,
-                                       fields=tuple(_field_changes(a, b)))
+                                       fields=tuple(_field_changes(a, b)), old_span=old_span, new_span=new_span)
 
 
 def _entry_json(value: Any) -> Any:
@@ -420,16 +476,19 @@ def _rank(outcome: str) -> int:
 
 
 def compare(old: Policy, new: Policy, records: Iterable[Any] | None = None,
-            questions: Sequence[Question] | None = None, *, as_of: date | None = None) -> PackDiff:
+            questions: Sequence[Question] | None = None, *, as_of: date | None = None,
+            old_spans: VocabularySpans | None = None, new_spans: VocabularySpans | None = None) -> PackDiff:
     """:func:`diff_packs` of the two policies' packs plus, given ``records`` and ``as_of``,
-    :func:`diff_decisions`. Pure apart from consuming ``records``."""
+    :func:`diff_decisions`. Pure apart from consuming ``records``. ``old_spans``/``new_spans``
+    as for :func:`diff_packs`."""
     decisions = None
     if records is not None:
         if as_of is None:
             raise TypeError("as_of is required to compare decisions")
         decisions = diff_decisions(old, new, records, questions, as_of=as_of)
-    return diff_packs(old.pack, new.pack, decisions=decisions)
+    return diff_packs(old.pack, new.pack, decisions=decisions, old_spans=old_spans, new_spans=new_spans)
 
 
 __all__ = ["FieldChange", "RuleChange", "VocabularyChange", "Flip", "QuestionFlips", "DecisionDiff", "PackDiff",
-           "diff_packs", "diff_decisions", "compare", "rule_fields", "pred_json", "MAX_EXAMPLES"]
+           "diff_packs", "diff_decisions", "compare", "rule_fields", "pred_json", "MAX_EXAMPLES", "VocabularySpans",
+           "vocabulary_spans", "read_vocabulary_spans"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from ._escape import escape
 from .model import Decision, RuleStatus
 
 _MARK = {"allow": "ALLOW", "deny": "DENY", "undetermined": "UNDETERMINED"}
 
 
 def explain(decision: Decision, *, lang: str = "en") -> str:
-    """A readable, multi-line account of ``decision``: outcome, why, basis, dates, duties, rules."""
+    """A readable, multi-line account of ``decision``: outcome, why, basis, dates, duties, rules.
+
+    Record ids, rule text and problem messages are untrusted: each line is escaped on its own
+    (``_escape.escape``), so no value can start a line or send terminal control sequences.
+    """
     d = decision
     nb = lang == "nb"
     lines = [f"{d.record_id or '(no id)'}  {d.question}  as of {d.as_of.isoformat()}: {_MARK[d.outcome.value]}"]
@@ -41,7 +46,7 @@ def explain(decision: Decision, *, lang: str = "en") -> str:
                      + (f"; {'punkt' if nb else 'section'} {c.section}" if c.section else ""))
         if c.quote:
             lines.append(f"    «{c.quote}»")
-    return "\n".join(lines)
+    return "\n".join(escape(line) for line in lines)
 
 
 __all__ = ["explain", "RuleStatus"]

@@ -1,14 +1,96 @@
-"""docs/ci.md and .pre-commit-hooks.yaml: the configuration they show is valid and agrees."""
+"""docs/ci.md and .pre-commit-hooks.yaml: the configuration they show is valid, agrees, and
+names nothing that does not exist (issue 7, item 15: `rev: v0.1.0` was a tag no one made,
+`OWNER` a placeholder, `privacy-rules==0.1.0` a package no index holds)."""
 
 from __future__ import annotations
 
 import re
+import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CI_DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+MANIFEST = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+
+# Words that stand for something the reader must fill in.
+_PLACEHOLDER = re.compile(r"\b(?:OWNER|YOUR(?:[_-][A-Z]+)*|CHANGEME|TODO|FIXME|XXX)\b"
+                          r"|(?i:<(?:[a-z]+[-_ ])*(?:url|owner|org|user|repo|tag|rev|commit|version)>)"
+                          r"|(?i:\bexample\.(?:com|org|net)\b)")
+
+
+def _is_revision_of_this_repository(rev: str) -> bool:
+    """True for a full commit hash or a tag that this repository's git history holds."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return False  # cannot show it exists: not good enough for a doc that tells people to pin it
+    if re.fullmatch(r"[0-9a-f]{40}", rev):
+        ref = f"{rev}^{{commit}}"
+    else:
+        ref = f"refs/tags/{rev}^{{commit}}"
+    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", ref],
+                          capture_output=True, text=True)
+    return proc.returncode == 0
+
+
+def _pip_targets(text: str) -> list[str]:
+    """What each `pip install` in ``text`` installs (options dropped)."""
+    targets: list[str] = []
+    for line in re.findall(r"pip install ([^\n`#|;&]+)", text):
+        words = shlex.split(line)
+        targets += [w for w in words if not w.startswith("-")]
+    return targets
+
+
+def placeholder_problems(doc: str) -> list[str]:
+    """Everything in ``doc`` (docs/ci.md text) a reader could not use as written."""
+    problems = [f"placeholder `{m.group(0)}`" for m in _PLACEHOLDER.finditer(doc)]
+    for block in re.findall(r"^```yaml\n(.*?)^```$", doc, flags=re.DOTALL | re.MULTILINE):
+        data = yaml.safe_load(block)
+        if not isinstance(data, dict):
+            continue
+        for repo in data.get("repos", ()):
+            if repo.get("repo") in ("local", "meta"):
+                continue
+            rev = str(repo.get("rev", ""))
+            if not _is_revision_of_this_repository(rev):
+                problems.append(f"`rev: {rev}` is not a commit or tag of this repository")
+    for target in _pip_targets(doc):
+        # privacy-rules is not on a package index: only a path (a checkout, a submodule) installs it
+        if not re.match(r"\.{0,2}/|\.(\[|$)", target):
+            problems.append(f"`pip install {target}` installs from an index or URL, not from a checkout")
+    return problems
+
+
+def test_ci_doc_has_no_placeholders_and_pins_only_what_exists() -> None:
+    assert placeholder_problems(CI_DOC) == []
+    assert placeholder_problems(MANIFEST) == []
+
+
+def test_the_placeholder_check_catches_what_the_doc_used_to_say() -> None:
+    old = (
+        "```yaml\nrepos:\n  - repo: https://github.com/OWNER/privacy-rules\n    rev: v0.1.0\n"
+        "    hooks:\n      - id: privacy-rules-check\n```\n"
+        '        run: python -m pip install "privacy-rules==0.1.0"   # or: pip install "git+https://x/y@v0.1.0"\n'
+    )
+    problems = placeholder_problems(old)
+    assert "placeholder `OWNER`" in problems
+    assert "`rev: v0.1.0` is not a commit or tag of this repository" in problems
+    assert "`pip install privacy-rules==0.1.0` installs from an index or URL, not from a checkout" in problems
+    assert "`pip install git+https://x/y@v0.1.0` installs from an index or URL, not from a checkout" in problems
+    for bad in ("<your-org>", "<URL>", "https://example.com/x", "YOUR_ORG", "rev: <commit>"):
+        assert placeholder_problems(bad), bad
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(), reason="needs this git checkout")
+def test_a_real_commit_of_this_repository_passes() -> None:
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    doc = f"```yaml\nrepos:\n  - repo: https://git.invalid/privacy-rules\n    rev: {head}\n    hooks: []\n```\n"
+    assert placeholder_problems(doc) == []
+    assert placeholder_problems(doc.replace(head, "0" * 40))  # a hash no one committed
 
 
 def _yaml_blocks() -> list[object]:
@@ -29,15 +111,19 @@ def test_every_yaml_example_in_ci_doc_parses() -> None:
 
 
 def test_pre_commit_example_uses_the_hooks_this_repository_offers() -> None:
-    offered = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    offered = {h["id"]: h for h in yaml.safe_load(MANIFEST)}
     configs = [b for b in _yaml_blocks() if isinstance(b, dict) and "repos" in b]
     assert configs
     used = {h["id"] for c in configs for r in c["repos"] for h in r["hooks"]}
-    assert used and used <= offered
+    assert used and used <= set(offered)
     for c in configs:
         for r in c["repos"]:
             for h in r["hooks"]:
                 assert h["args"][0] == "rules/iconfirm", "the hooks have no default pack: args name it"
+                if r["repo"] == "local":  # a local hook states what the manifest would: they must agree
+                    want = offered[h["id"]]
+                    assert h["entry"] == want["entry"] and h["name"] == want["name"]
+                    assert h["language"] in ("system", "python") and h["pass_filenames"] is False
 
 
 def test_workflow_example_runs_check_test_and_diff() -> None:

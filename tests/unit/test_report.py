@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import tomllib
 import xml.etree.ElementTree as ET
 from importlib.metadata import version
 from pathlib import Path
@@ -15,6 +16,7 @@ import jsonschema
 import pytest
 
 from privacy_rules.cli import report
+from privacy_rules.cli._codes import parse_codes_doc, read_codes_doc
 from privacy_rules.cli.main import main
 from privacy_rules.model import Diagnostic, Severity, Span
 
@@ -93,8 +95,13 @@ def test_check_sarif_validates_and_points_at_the_rule():
     (run_,) = log["runs"]
     driver = run_["tool"]["driver"]
     assert driver["name"] == "privacy-rules" and driver["version"] == version("privacy-rules")
-    assert driver["rules"] == [{"id": "PR202", "shortDescription": {"text": "unknown reference"},
-                                "helpUri": "docs/codes.md#pr202"}]
+    (rule,) = driver["rules"]
+    assert rule["id"] == "PR202" and rule["shortDescription"] == {"text": "unknown reference"}
+    assert "helpUri" not in rule  # a relative link would point into the user's repository
+    assert rule["help"]["markdown"].startswith("**Unknown reference.** Severity: error.")
+    assert rule["help"]["markdown"].endswith("Fix: correct the spelling, or define the entry under `vocabulary` in pack.yaml.")
+    assert rule["help"]["text"].startswith("Unknown reference. Severity: error.\n\nA rule or vocabulary entry")
+    assert "    tests/packs/broken/unknown-purpose/rules.yaml:44:5: error PR202" in rule["help"]["text"]
     (result,) = run_["results"]
     assert result["ruleId"] == "PR202" and result["level"] == "error"
     assert result["message"]["text"].startswith("rule `contact.newsletter`: unknown purpose `newsleter`")
@@ -278,7 +285,8 @@ def test_diff_sarif_and_github(tmp_path: Path):
 def test_github_escaping_follows_the_toolkit():
     line = report.github_line("error", "50% done\r\nnext", span=Span(file="a,b:c.yaml", line=1, col=2),
                               title="T:1,2")
-    assert line == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=T%3A1%2C2::50%25 done%0D%0Anext"
+    # a CR is a control character: shown as `\x0d` (escape()), never a carriage return in the log
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=T%3A1%2C2::50%25 done\\x0d%0Anext"
     assert report.github_line("notice", "plain") == "::notice::plain"
 
 
@@ -303,9 +311,112 @@ def test_use_color_needs_a_terminal_and_no_NO_COLOR(monkeypatch):
     assert not report.use_color(_Tty())
 
 
-def test_code_titles_match_docs_codes():
+# --- SARIF help from docs/codes.md (issue 7, item 17) ---------------------------------------------
+
+
+def test_the_package_ships_docs_codes_md_unchanged():
+    shipped = ROOT / "src" / "privacy_rules" / "docs" / "codes.md"
+    assert shipped.read_bytes() == (ROOT / "docs" / "codes.md").read_bytes(), (
+        "src/privacy_rules/docs/codes.md is the copy of docs/codes.md that SARIF help is read from: "
+        "run `cp docs/codes.md src/privacy_rules/docs/codes.md`")
+    assert read_codes_doc() == shipped.read_text(encoding="utf-8")  # what the installed package reads
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        package_data = tomllib.load(fh)["tool"]["setuptools"]["package-data"]["privacy_rules"]
+    assert "docs/codes.md" in package_data  # so a wheel carries it too
+
+
+def test_every_code_section_parses_into_help():
     docs = (ROOT / "docs" / "codes.md").read_text(encoding="utf-8")
     documented = dict(re.findall(r"^## (PR\d{3})\n\n\*\*(.+?)\.\*\*", docs, flags=re.MULTILINE))
-    assert documented, "docs/codes.md has no code sections"
+    parsed = parse_codes_doc(docs)
+    assert documented and set(parsed) == set(documented)
     for code, title in documented.items():
-        assert report.CODE_TITLES.get(code, "").lower() == title.lower(), code
+        doc = parsed[code]
+        assert doc.title.lower() == title.lower() and doc.title[1:] == title[1:], code
+        assert doc.markdown.startswith(f"**{title}.**") and "## " not in doc.markdown, code
+        assert "**" not in doc.text and doc.text.startswith(f"{title}."), code
+    assert parsed["PR523"].title == "DPA not in force on the day checked"  # acronyms keep their case
+
+
+def test_relative_links_in_help_become_absolute_only_under_a_base():
+    text = "## PR999\n\n**Made up.** See [the language](rule-language.md#3) and [PR501](#pr501), [x](https://a.b/c).\n"
+    bare = parse_codes_doc(text)["PR999"].markdown
+    assert bare == "**Made up.** See the language and PR501, [x](https://a.b/c)."
+    based = parse_codes_doc(text, docs_url="https://d.example/docs/")["PR999"].markdown
+    assert based == ("**Made up.** See [the language](https://d.example/docs/rule-language.md#3) and "
+                     "[PR501](https://d.example/docs/codes.md#pr501), [x](https://a.b/c).")
+
+
+@pytest.mark.parametrize("base", ["https://docs.example.org/privacy-rules/docs", "https://docs.example.org/d/"])
+def test_help_uri_only_when_a_base_is_given(base: str, scenarios: Path):
+    code, out, _ = run("check", UNKNOWN_PURPOSE, "--format", "sarif", "--help-uri-base", base)
+    (rule,) = sarif_valid(out)["runs"][0]["tool"]["driver"]["rules"]
+    assert code == 1 and rule["helpUri"] == base.rstrip("/") + "/codes.md#pr202"
+    code, out, _ = run("test", MINI, "--scenarios", str(scenarios), "--format", "sarif", "--help-uri-base", base)
+    rules = {r["id"]: r for r in sarif_valid(out)["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["scenario-fail"]["helpUri"] == base.rstrip("/") + "/rule-language.md#5-scenario-tests-privacy-rules-test-pack"
+    assert rules["scenario-fail"]["help"]["text"].startswith("A scenario of the pack's tests expects")
+
+
+@pytest.mark.parametrize("base", ["docs/", "codes.md", "//host/docs/", "https://", "https://a b/", "x"])
+def test_help_uri_base_must_be_absolute(base: str):
+    code, out, err = run("check", MINI, "--format", "sarif", "--help-uri-base", base)
+    assert code == 2 and out == "" and "is not an absolute URL" in err
+
+
+@pytest.mark.parametrize("folder", sorted((ROOT / "tests" / "packs" / "broken").iterdir()), ids=lambda p: p.name)
+def test_every_sarif_rule_has_help_and_no_relative_link(folder: Path):
+    _, out, _ = run("check", str(folder.relative_to(ROOT)), "--format", "sarif")
+    for rule in sarif_valid(out)["runs"][0]["tool"]["driver"]["rules"]:
+        assert rule["help"]["text"] and rule["help"]["markdown"].startswith("**") and "helpUri" not in rule
+
+
+# --- diff: vocabulary changes carry the line of the entry in pack.yaml -------------------------
+
+
+@pytest.fixture
+def vocab_change(tmp_path: Path) -> tuple[str, str]:
+    """MINI with a window changed, a purpose added and a transfer mechanism removed."""
+    folder = tmp_path / "v2"
+    shutil.copytree(ROOT / MINI, folder)
+    pack = folder / "pack.yaml"
+    text = pack.read_text()
+    text = text.replace("prospect: {from: relationship.first_contact_on, months: 24}",
+                        "prospect: {from: relationship.first_contact_on, months: 12}")
+    text = text.replace('    crm: {basis: legitimate_interest, label: {en: "crm", nb: "crm"}}\n',
+                        '    crm: {basis: legitimate_interest, label: {en: "crm", nb: "crm"}}\n'
+                        '    survey: {basis: legitimate_interest, label: {en: "survey", nb: "survey"}}\n')
+    text = text.replace('    sccs: {article: "Art. 46(2)(c)", label: {en: "sccs", nb: "sccs"}}\n', "")
+    pack.write_text(text)
+    return MINI, os.path.relpath(pack)
+
+
+def test_diff_github_vocabulary_changes_point_at_their_line(vocab_change: tuple[str, str]):
+    old, new_file = vocab_change
+    code, out, _ = run("diff", old, str(Path(new_file).parent), "--format", "github")
+    lines = [line for line in out.splitlines() if "title=vocabulary" in line]
+    assert code == 0 and lines == [
+        f"::notice file={new_file},line=28,col=5,title=vocabulary added::vocabulary `purposes.survey` added",
+        f"::notice file={MINI}/pack.yaml,line=32,col=5,title=vocabulary removed::"
+        "vocabulary `transfer_mechanisms.sccs` removed",  # removed: the old pack's line, the old file named
+        f"::notice file={new_file},line=49,col=5,title=vocabulary changed::vocabulary `windows.prospect` changed"
+        "%0Amonths: 24 -> 12",
+    ]
+
+
+def test_diff_sarif_and_junit_vocabulary_changes_carry_lines(vocab_change: tuple[str, str]):
+    old, new_file = vocab_change
+    code, out, _ = run("diff", old, str(Path(new_file).parent), "--format", "sarif")
+    found = {r["ruleId"]: r["locations"][0]["physicalLocation"] for r in sarif_valid(out)["runs"][0]["results"]}
+    assert found["vocabulary-removed"] == {"artifactLocation": {"uri": f"{MINI}/pack.yaml"},
+                                           "region": {"startLine": 32, "startColumn": 5}}
+    assert found["vocabulary-changed"]["region"] == {"startLine": 49, "startColumn": 5}
+    assert found["vocabulary-added"]["artifactLocation"]["uri"] == report.uri_for(new_file)
+    code, out, _ = run("diff", old, str(Path(new_file).parent), "--format", "junit")
+    cases = {c.get("name"): c for c in ET.fromstring(out).iter("testcase")}
+    assert (cases["purposes.survey added"].get("file"), cases["purposes.survey added"].get("line")) == (new_file, "28")
+    assert cases["transfer_mechanisms.sccs removed"].get("line") == "32"
+    data = json.loads(run("diff", old, str(Path(new_file).parent), "--format", "json")[1])
+    removed = [v for v in data["vocabulary"] if v["kind"] == "removed"][0]
+    assert removed["old_location"] == {"file": f"{MINI}/pack.yaml", "line": 32, "col": 5}
+    assert removed["new_location"] is None

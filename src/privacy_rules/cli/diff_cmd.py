@@ -28,8 +28,9 @@ from . import report as reporters
               help="Exit 1 when anything changed (rules, vocabulary, pack settings or decisions).")
 @click.option("--format", "fmt", type=reporters.CI_FORMATS, default="text", show_default=True,
               help="Output format: text, json, junit (JUnit XML), sarif (SARIF 2.1.0) or github (annotations).")
+@reporters.HELP_URI_OPTION
 def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str, ...], as_of: str | None,
-         fail_on_change: bool, fmt: str) -> None:
+         fail_on_change: bool, fmt: str, help_uri: str | None) -> None:
     """Show what changed from OLD_PACK to NEW_PACK: rules added, removed or changed, vocabulary
     and pack settings; with --records, how many decisions flip per question ("keep: 312 records
     allow -> deny") with example record ids.
@@ -38,7 +39,7 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
     something changed with --fail-on-change; 2 for a usage error or an invalid pack.
     """
     # Imported here, not at module level: main imports this module to register the command.
-    from ..diff import compare
+    from ..diff import compare, read_vocabulary_spans
     from ..model import Question
     from ..policy import QuestionError
     from .main import EXIT_FAIL, EXIT_OK, UsageFailure, _as_of, _BadLine, _io, _iter_jsonl, _load_policy
@@ -56,8 +57,10 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
                 asked.append(Question.parse(text))
             except ValueError as exc:
                 raise UsageFailure(f"--question: {exc}") from None
+    # the lines of vocabulary entries, for annotations (a Pack keeps only its rules' lines)
+    old_spans, new_spans = read_vocabulary_spans(old.pack), read_vocabulary_spans(new.pack)
     if records is None:
-        result = compare(old, new)
+        result = compare(old, new, old_spans=old_spans, new_spans=new_spans)
     else:
         day = _as_of(as_of, new)
         try:
@@ -71,9 +74,9 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
 
         with fh:
             try:
-                result = compare(old, new, stream(), asked, as_of=day)
+                result = compare(old, new, stream(), asked, as_of=day, old_spans=old_spans, new_spans=new_spans)
             except QuestionError as exc:  # defensive: diff_decisions reports these itself
                 raise UsageFailure(f"--question: {exc}") from None
     io.out.write(reporters.diff_report(fmt, result, fail_on_change=fail_on_change,
-                                       color=fmt == "text" and reporters.use_color(io.out)))
+                                       color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     raise SystemExit(EXIT_FAIL if fail_on_change and result.changed else EXIT_OK)

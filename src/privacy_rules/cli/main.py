@@ -22,6 +22,7 @@ from typing import IO, Any, Iterator, Sequence, TextIO
 
 import click
 
+from .._escape import escape
 from ..dates import parse_date
 from ..errors import PackError
 from ..explain import explain
@@ -59,7 +60,7 @@ def _load_policy(pack_path: str, lang: str = "en") -> Policy:
     pack, diags = read_pack(pack_path)
     if pack is None:
         for d in diags:
-            print(str(d), file=_io().err)
+            print(str(reporters.escape_diagnostic(d)), file=_io().err)
         raise UsageFailure(f"pack `{pack_path}` is invalid; run `privacy-rules check {pack_path}` for details")
     return compile_pack(pack, lang=lang)
 
@@ -128,7 +129,8 @@ def cli() -> None:
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
               help="Run the date-dependent checks (review overdue, DPA and transfers in force) for this day. "
                    "Default: off (check never reads the clock).")
-def check(pack: str, fmt: str, strict: bool, as_of: str | None) -> None:
+@reporters.HELP_URI_OPTION
+def check(pack: str, fmt: str, strict: bool, as_of: str | None, help_uri: str | None) -> None:
     """Validate PACK (a folder with pack.yaml): schema and meaning. Exit 0 valid, 1 invalid."""
     io = _io()
     try:
@@ -140,7 +142,7 @@ def check(pack: str, fmt: str, strict: bool, as_of: str | None) -> None:
     warnings = [d for d in diags if d.severity is Severity.WARNING]
     failed = bool(errors) or (strict and bool(warnings))
     io.out.write(reporters.check_report(fmt, pack=pack, result=result, diags=diags, strict=strict,
-                                        color=fmt == "text" and reporters.use_color(io.out)))
+                                        color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     raise SystemExit(EXIT_FAIL if failed else EXIT_OK)
 
 
@@ -274,7 +276,7 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     if not counts:
         print(f"warning: `{records}` holds no records (empty, or only blank lines)", file=io.err)
     for key in sorted(counts):
-        print(f"{key}: {counts[key]}", file=io.err)
+        print(f"{escape(key)}: {counts[key]}", file=io.err)
     raise SystemExit(EXIT_FAIL if matched else EXIT_OK)
 
 
@@ -287,7 +289,9 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Fail when fewer than PERCENT of the rules are exercised by some scenario.")
-def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None) -> None:
+@reporters.HELP_URI_OPTION
+def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None,
+             help_uri: str | None) -> None:
     """Run PACK's scenario tests; report failures with file:line and a diff, then coverage.
 
     Exit 0 when every scenario passes (and coverage meets --min-coverage), 1 otherwise,
@@ -302,7 +306,7 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     low = min_coverage is not None and cov.percent < min_coverage
     io.out.write(reporters.scenarios_report(fmt, pack=pack, pack_version=policy.pack.version, report=report,
                                             verbose=verbose, min_coverage=min_coverage,
-                                            color=fmt == "text" and reporters.use_color(io.out)))
+                                            color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     if fmt != "json":
         if not report.results:
             print("no scenarios ran: list scenario files under `scenarios:` in pack.yaml", file=io.err)
@@ -332,19 +336,19 @@ def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, 
     with fh, (_atomic_writer(output) if output else _nullcontext(io.out)) as out:
         for n, rec, problem in _iter_jsonl(fh):
             if problem is not None:
-                out.write(f"line {n}: UNDETERMINED for every question: {problem}\n\n")
+                out.write(f"line {n}: UNDETERMINED for every question: {escape(problem)}\n\n")
                 matched = matched or "undetermined" in gate
                 continue
             decisions = policy.decide_all(rec, qs, as_of=day)
-            rid = decisions[0].record_id or f"line {n}"
+            rid = escape(decisions[0].record_id or f"line {n}")  # records are untrusted: no raw controls
             out.write(f"{rid} (line {n}), as of {day.isoformat()}\n")
             for dcs in decisions:
                 mark = dcs.outcome.value.upper()
                 until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
-                out.write(f"  {str(dcs.question):<44} {mark}{until}\n      {dcs.reason}\n")
+                out.write(f"  {escape(str(dcs.question)):<44} {mark}{until}\n      {escape(dcs.reason)}\n")
                 for o in dcs.obligations:
                     due = f" by {o.due_on.isoformat()}" if o.due_on else ""
-                    out.write(f"      obligation: {o.text}{due}\n")
+                    out.write(f"      obligation: {escape(o.text)}{due}\n")
                 matched = matched or dcs.outcome.value in gate
             out.write("\n")
     return EXIT_FAIL if matched else EXIT_OK
@@ -404,15 +408,15 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("aborted", file=ios.err)
         return EXIT_USAGE
     except UsageFailure as exc:
-        print(f"error: {exc}", file=ios.err)
+        print(f"error: {escape(str(exc), keep_newlines=True)}", file=ios.err)
         return EXIT_USAGE
     except PackError as exc:
-        print(str(exc), file=ios.err)
+        print("\n".join(str(reporters.escape_diagnostic(d)) for d in exc.diagnostics), file=ios.err)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
     except Exception:  # a bug: say so plainly, with the traceback to report
-        traceback.print_exc(file=ios.err)
+        ios.err.write(escape(traceback.format_exc(), keep_newlines=True))  # may quote record values
         print("internal error: this is a bug in privacy-rules; please report it with the traceback above",
               file=ios.err)
         return EXIT_BUG

@@ -10,78 +10,95 @@ Formats at a glance (docs/formats.md, "Output formats"):
 * ``text``  the human report; coloured only on a terminal with ``NO_COLOR`` unset.
 * ``json``  ``"format_version": 1`` documents, unchanged from before this module.
 * ``junit`` JUnit XML (``testsuites`` > ``testsuite`` > ``testcase``) that CI servers ingest.
-* ``sarif`` SARIF 2.1.0: ``ruleId`` = diagnostic code, locations at the YAML ``file:line``.
+* ``sarif`` SARIF 2.1.0: ``ruleId`` = diagnostic code, locations at the YAML ``file:line``;
+  each rule's ``help`` is its section of docs/codes.md (``_codes``), ``helpUri`` only under
+  ``--help-uri-base``.
 * ``github`` ``::error file=F,line=L,col=C,title=CODE::message`` workflow commands.
+
+Rule files, records and scenario files are untrusted: every value from them that reaches a
+report for people (text, JUnit, GitHub) goes through :func:`privacy_rules._escape.escape`, so
+control characters, bidi overrides and characters XML forbids show as ``\\x1b``-style escapes.
+JSON and SARIF keep values exact (JSON escapes control characters itself).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Iterable, Mapping, Sequence, TextIO
 
 import click
 
+from .._escape import escape
 from ..diff import FieldChange, PackDiff, QuestionFlips
 from ..model import Diagnostic, Pack, Severity, Span
 from ..scenarios import Report, Result, ScenarioResult
+from ._codes import parse_codes_doc, read_codes_doc
 
 FORMAT_NAMES = ("text", "json", "junit", "sarif", "github")
 CI_FORMATS = click.Choice(list(FORMAT_NAMES))
 
 TOOL_NAME = "privacy-rules"
 SARIF_SCHEMA = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
-CODES_DOC = "docs/codes.md"
-FORMATS_DOC = "docs/formats.md#output-formats"
-SCENARIOS_DOC = "docs/rule-language.md#5-scenario-tests-privacy-rules-test-pack"
+# Where each kind of SARIF rule is documented, relative to privacy-rules' docs/ folder. These
+# become helpUri only under --help-uri-base (a relative link would resolve against the user's
+# repository, which does not hold these files); the help text itself travels in the log.
+FORMATS_DOC = "formats.md#output-formats"
+SCENARIOS_DOC = "rule-language.md#5-scenario-tests-privacy-rules-test-pack"
 
-# Short descriptions of the diagnostic codes: the bold first line of each section of
-# docs/codes.md (tests/unit/test_report.py checks the two agree). A code missing here
-# falls back to its first message.
-CODE_TITLES = {
-    "PR001": "cannot read a file",
-    "PR002": "file too large",
-    "PR003": "invalid YAML",
-    "PR004": "tag or merge key not allowed",
-    "PR005": "too many aliases, values or levels",
-    "PR006": "duplicate key",
-    "PR007": "key that is not a string",
-    "PR008": "empty file",
-    "PR009": "rule file outside the pack folder",
-    "PR100": "schema violation",
-    "PR201": "duplicate rule id",
-    "PR202": "unknown reference",
-    "PR203": "not a date in the record",
-    "PR204": "predicate does not fit the question",
-    "PR205": "target does not fit the question",
-    "PR206": "basis missing or misplaced",
-    "PR207": "obligation rule without obligations",
-    "PR208": "contradictory conditions",
-    "PR301": "unknown field in a record",
-    "PR302": "wrong type in a record",
-    "PR303": "not a date",
-    "PR304": "required entry field missing",
-    "PR305": "not a record",
-    "PR306": "value not among the allowed ones",
-    "PR401": "unknown fixture",
-    "PR501": "shadowed permit",
-    "PR502": "duplicate rule",
-    "PR503": "unreachable rule",
-    "PR510": "unused vocabulary entry",
-    "PR520": "processor without a DPA",
-    "PR521": "third-country recipient without a transfer mechanism",
-    "PR522": "transfer period outside its mechanism's validity",
-    "PR523": "DPA not in force on the day checked",
-    "PR524": "no lawful transfer on the day checked",
-    "PR530": "consent basis never checked",
-    "PR560": "review overdue",
-    "PR561": "review dates out of order",
-    "PR562": "no review planned",
+# SARIF rules that are not diagnostic codes: id -> (short description, help text, doc).
+_OTHER_RULES: dict[str, tuple[str, str, str]] = {
+    "scenario-fail": ("a scenario's expectation is not met",
+                      "A scenario of the pack's tests expects another answer than the pack gives. The message "
+                      "lists each expected and actual value. Correct the rule if the scenario states the policy, "
+                      "or the scenario if the rule does.", SCENARIOS_DOC),
+    "scenario-error": ("a scenario could not run",
+                       "A scenario names something the pack does not know (a scope, purpose, channel or recipient "
+                       "in its question, or a fixture), so it could not be decided. The message says what; "
+                       "correct the scenario or add the entry to the pack's vocabulary.", SCENARIOS_DOC),
+    "pack-changed": ("a pack setting changed", "A key under `pack:` in pack.yaml changed between the two "
+                     "packs; the message gives the old and the new value.", FORMATS_DOC),
+    "rule-added": ("a rule was added", "The new pack has a rule the old one lacks.", FORMATS_DOC),
+    "rule-removed": ("a rule was removed", "The old pack had a rule the new one lacks; the location is the rule "
+                     "in the old pack.", FORMATS_DOC),
+    "rule-changed": ("a rule changed", "A rule with the same id differs between the packs; the message names "
+                     "the fields that changed (effect, targets, conditions, basis, obligations, citations, "
+                     "explain).", FORMATS_DOC),
+    "vocabulary-added": ("a vocabulary entry was added", "pack.yaml of the new pack has a vocabulary entry the "
+                         "old one lacks.", FORMATS_DOC),
+    "vocabulary-removed": ("a vocabulary entry was removed", "pack.yaml of the old pack had a vocabulary entry "
+                           "the new one lacks; the location is the entry in the old pack.yaml.", FORMATS_DOC),
+    "vocabulary-changed": ("a vocabulary entry changed", "A vocabulary entry differs between the packs; the "
+                           "message gives the old and the new value of each field.", FORMATS_DOC),
+    "decisions-changed": ("decisions about the given records changed", "Run over the same records, the two "
+                          "packs give different answers: the message counts per question how many records "
+                          "went from one outcome to another, with example record ids.", FORMATS_DOC),
 }
+
+
+def help_uri_base(value: str | None) -> str | None:
+    """``--help-uri-base``: the absolute address of privacy-rules' docs/ folder, ending in ``/``.
+    Raises click.BadParameter (exit 2) for a relative or malformed address."""
+    if value is None:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if not parts.scheme or not parts.netloc or any(c.isspace() or not c.isprintable() for c in value):
+        raise click.BadParameter(f"`{escape(value)}` is not an absolute URL; give the address of the folder "
+                                 "that holds privacy-rules' docs (codes.md, formats.md), starting with https://")
+    return value if value.endswith("/") else value + "/"
+
+
+HELP_URI_OPTION = click.option(
+    "--help-uri-base", "help_uri", metavar="URL",
+    callback=lambda ctx, param, value: help_uri_base(value),
+    help="SARIF only: the address where privacy-rules' docs/ folder is published; each SARIF rule then "
+         "links its section (URL/codes.md#pr202). Without it the log carries the help text only.")
 
 
 def use_color(stream: TextIO) -> bool:
@@ -110,6 +127,16 @@ def _tool_version() -> str:
 # --- shared pieces ------------------------------------------------------------------------
 
 
+def escape_diagnostic(d: Diagnostic) -> Diagnostic:
+    """``d`` with its message, help, ids and file name escaped for people (one line each):
+    ``str()`` of the result is safe to print, whatever the rule file or record held."""
+    span = dataclasses.replace(d.span, file=escape(d.span.file)) if d.span is not None else None
+    return dataclasses.replace(
+        d, message=escape(d.message), span=span, help=escape(d.help) if d.help is not None else None,
+        rule_id=escape(d.rule_id) if d.rule_id is not None else None,
+        record_id=escape(d.record_id) if d.record_id is not None else None)
+
+
 def diagnostic_text(d: Diagnostic) -> str:
     """The message a reader needs without the location: ``rule `x`: message`` (+ help line)."""
     who = f"rule `{d.rule_id}`: " if d.rule_id else (f"record `{d.record_id}`: " if d.record_id else "")
@@ -117,7 +144,7 @@ def diagnostic_text(d: Diagnostic) -> str:
 
 
 def _diag_line(d: Diagnostic, color: bool) -> str:
-    text = str(d)
+    text = str(escape_diagnostic(d))  # escaped before colour: click.style adds the only escapes
     if not color:
         return text
     colour = {Severity.ERROR: "red", Severity.WARNING: "yellow"}.get(d.severity, "cyan")
@@ -137,9 +164,14 @@ def uri_for(path: str) -> str:
     return urllib.parse.quote(path.replace(os.sep, "/"), safe="/")
 
 
-def _xml_safe(text: str) -> str:
-    # XML 1.0 forbids most control characters even when escaped; YAML values may hold them.
-    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else f"\\x{ord(c):02x}" for c in text)
+def _xml_attr(text: str) -> str:
+    # XML 1.0 forbids most C0 controls, lone surrogates and U+FFFE/U+FFFF even as character
+    # references; escape() shows them (and the other unsafe characters) as `\x..` text.
+    return escape(text)
+
+
+def _xml_text(text: str) -> str:
+    return escape(text, keep_newlines=True)  # a failure body is several lines by design
 
 
 def _gh_data(text: str) -> str:
@@ -153,15 +185,17 @@ def _gh_prop(text: str) -> str:
 def github_line(level: str, message: str, *, span: Span | None = None, file: str | None = None,
                 title: str | None = None) -> str:
     """One workflow command, escaped as the GitHub Actions toolkit does (``%``, CR, LF; in
-    property values also ``:`` and ``,``)."""
+    property values also ``:`` and ``,``). Control characters are escaped first (the log
+    viewer obeys ANSI sequences); line feeds in ``message`` stay lines of the annotation."""
     props: list[str] = []
     if span is not None:
-        props += [f"file={_gh_prop(span.file)}", f"line={span.line}", f"col={span.col}"]
+        props += [f"file={_gh_prop(escape(span.file))}", f"line={span.line}", f"col={span.col}"]
     elif file is not None:
-        props.append(f"file={_gh_prop(file)}")
+        props.append(f"file={_gh_prop(escape(file))}")
     if title:
-        props.append(f"title={_gh_prop(title)}")
-    return f"::{level} {','.join(props)}::{_gh_data(message)}" if props else f"::{level}::{_gh_data(message)}"
+        props.append(f"title={_gh_prop(escape(title))}")
+    data = _gh_data(escape(message, keep_newlines=True))
+    return f"::{level} {','.join(props)}::{data}" if props else f"::{level}::{data}"
 
 
 _GH_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -188,26 +222,27 @@ def _junit(name: str, suites: Sequence[tuple[str, Sequence[_Case]]]) -> str:
     for suite_name, cases in suites:
         counts = {"tests": len(cases), "failures": sum(c.kind == "failure" for c in cases),
                   "errors": sum(c.kind == "error" for c in cases), "skipped": sum(c.kind == "skipped" for c in cases)}
-        suite = ET.SubElement(root, "testsuite", name=_xml_safe(suite_name), **{k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(root, "testsuite", name=_xml_attr(suite_name), **{k: str(v) for k, v in counts.items()})
         for k, v in counts.items():
             totals[k] += v
         for c in cases:
-            attrs = {"name": _xml_safe(c.name), "classname": _xml_safe(c.classname)}
+            attrs = {"name": _xml_attr(c.name), "classname": _xml_attr(c.classname)}
             if c.span is not None:
-                attrs["file"], attrs["line"] = _xml_safe(c.span.file), str(c.span.line)
+                attrs["file"], attrs["line"] = _xml_attr(c.span.file), str(c.span.line)
             case = ET.SubElement(suite, "testcase", **attrs)
             if c.kind:
-                child = ET.SubElement(case, c.kind, message=_xml_safe(c.message))
+                child = ET.SubElement(case, c.kind, message=_xml_attr(c.message))
                 if c.type:
-                    child.set("type", _xml_safe(c.type))
+                    child.set("type", _xml_attr(c.type))
                 if c.text:
-                    child.text = _xml_safe(c.text)
+                    child.text = _xml_text(c.text)
             if c.out:
-                ET.SubElement(case, "system-out").text = _xml_safe(c.out)
+                ET.SubElement(case, "system-out").text = _xml_text(c.out)
     for k, v in totals.items():
         root.set(k, str(v))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
 
 
 def _classname(path: str) -> str:
@@ -217,8 +252,10 @@ def _classname(path: str) -> str:
 
 def _diag_case(d: Diagnostic, failing: bool, classname: str) -> _Case:
     name = f"{d.code} {d.span}" if d.span else d.code
-    return _Case(name=name, classname=classname, span=d.span, kind="failure" if failing else None, message=diagnostic_text(d).split("\n")[0],
-                 type=d.code, text=str(d) if failing else "", out="" if failing else str(d))
+    shown = escape_diagnostic(d)
+    return _Case(name=name, classname=classname, span=d.span, kind="failure" if failing else None,
+                 message=diagnostic_text(shown).split("\n")[0], type=d.code, text=str(shown) if failing else "",
+                 out="" if failing else str(shown))
 
 
 # --- SARIF ----------------------------------------------------------------------------------
@@ -233,16 +270,30 @@ class _Finding:
     file: str | None = None  # a location without a line (a whole file)
 
 
-def _sarif(findings: Sequence[_Finding], descriptions: dict[str, tuple[str, str]]) -> str:
-    """A SARIF 2.1.0 log with one run; ``descriptions`` maps ruleId -> (short text, helpUri)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _RuleHelp:
+    short: str
+    text: str
+    markdown: str | None
+    doc: str  # relative to privacy-rules' docs/ folder
+
+
+def _sarif(findings: Sequence[_Finding], helps: Mapping[str, _RuleHelp], help_uri: str | None) -> str:
+    """A SARIF 2.1.0 log with one run. ``helps`` gives each ruleId its description and help;
+    ``help_uri`` (the docs/ folder's address, from --help-uri-base) adds absolute helpUri links."""
     order: list[str] = []
     for f in findings:
         if f.rule_id not in order:
             order.append(f.rule_id)
     rules = []
     for rid in order:
-        short, help_uri = descriptions.get(rid, (rid, FORMATS_DOC))
-        rules.append({"id": rid, "shortDescription": {"text": short}, "helpUri": help_uri})
+        h = helps.get(rid) or _RuleHelp(short=rid, text=rid, markdown=None, doc=FORMATS_DOC)
+        rule: dict[str, Any] = {"id": rid, "shortDescription": {"text": h.short}, "help": {"text": h.text}}
+        if h.markdown is not None:
+            rule["help"]["markdown"] = h.markdown
+        if help_uri is not None:
+            rule["helpUri"] = help_uri + h.doc
+        rules.append(rule)
     results = []
     for f in findings:
         result: dict[str, Any] = {"ruleId": f.rule_id, "ruleIndex": order.index(f.rule_id), "level": f.level,
@@ -264,16 +315,37 @@ def _sarif(findings: Sequence[_Finding], descriptions: dict[str, tuple[str, str]
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    # Exact values, but a lone surrogate (a `\ud800` escape in a JSON record) cannot be written
+    # as UTF-8: keep it as the JSON escape it came from, which parses back to the same value.
+    text = json.dumps(log, indent=2, ensure_ascii=False)
+    return _JSON_ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
-def _code_descriptions(diags: Iterable[Diagnostic]) -> dict[str, tuple[str, str]]:
-    out: dict[str, tuple[str, str]] = {}
+_JSON_ESCAPED = re.compile("[\u2028\u2029\ud800-\udfff]")  # and the separators JavaScript reads as line ends
+
+
+def _code_helps(diags: Iterable[Diagnostic], help_uri: str | None) -> dict[str, _RuleHelp]:
+    """Each code's section of docs/codes.md (the copy shipped in the package) as SARIF help."""
+    diags = list(diags)
+    docs = parse_codes_doc(read_codes_doc(), docs_url=help_uri) if diags else {}
+    out: dict[str, _RuleHelp] = {}
     for d in diags:
-        if d.code not in out:
-            # docs/codes.md gives each code a section whose anchor is the lowercased code
-            out[d.code] = (CODE_TITLES.get(d.code, d.message), f"{CODES_DOC}#{d.code.lower()}")
+        if d.code in out:
+            continue
+        doc = docs.get(d.code)
+        # docs/codes.md gives each code a section whose anchor is the lowercased code
+        anchor = f"codes.md#{d.code.lower()}"
+        if doc is None:  # only when the shipped copy of docs/codes.md is out of date
+            out[d.code] = _RuleHelp(short=d.message, text=f"{d.code}: see docs/codes.md of privacy-rules",
+                                    markdown=None, doc=anchor)
+        else:
+            out[d.code] = _RuleHelp(short=doc.title, text=doc.text, markdown=doc.markdown, doc=anchor)
     return out
+
+
+def _other_helps(rule_ids: Iterable[str]) -> dict[str, _RuleHelp]:
+    return {rid: _RuleHelp(short=_OTHER_RULES[rid][0], text=_OTHER_RULES[rid][1], markdown=None,
+                           doc=_OTHER_RULES[rid][2]) for rid in rule_ids}
 
 
 def _diag_finding(d: Diagnostic) -> _Finding:
@@ -284,8 +356,9 @@ def _diag_finding(d: Diagnostic) -> _Finding:
 
 
 def check_report(fmt: str, *, pack: str, result: Pack | None, diags: Sequence[Diagnostic], strict: bool = False,
-                 color: bool = False) -> str:
-    """The ``check`` output for ``diags`` (from ``read_pack``) in ``fmt``."""
+                 color: bool = False, help_uri: str | None = None) -> str:
+    """The ``check`` output for ``diags`` (from ``read_pack``) in ``fmt``; ``help_uri`` as for
+    :func:`help_uri_base` (SARIF only)."""
     errors = [d for d in diags if d.severity is Severity.ERROR]
     warnings = [d for d in diags if d.severity is Severity.WARNING]
     failed = bool(errors) or (strict and bool(warnings))
@@ -294,17 +367,18 @@ def check_report(fmt: str, *, pack: str, result: Pack | None, diags: Sequence[Di
                        "rules": len(result.rules) if result else None,
                        "diagnostics": [d.to_json() for d in diags]})
     if result is not None:
-        summary = (f"{pack}: {len(result.rules)} rules, {len(errors)} errors, {len(warnings)} warnings"
+        summary = (f"{escape(pack)}: {len(result.rules)} rules, {len(errors)} errors, {len(warnings)} warnings"
                    f" (version {result.version})")
     else:
-        summary = f"{pack}: invalid, {len(errors)} errors"
+        summary = f"{escape(pack)}: invalid, {len(errors)} errors"
     if fmt == "text":
         return "".join(_diag_line(d, color) + "\n" for d in diags) + summary + "\n"
     if fmt == "github":
-        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(d), span=d.span, title=d.code) for d in diags]
+        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(escape_diagnostic(d)), span=d.span, title=d.code)
+                 for d in diags]
         return "".join(line + "\n" for line in lines) + summary + "\n"
     if fmt == "sarif":
-        return _sarif([_diag_finding(d) for d in diags], _code_descriptions(diags))
+        return _sarif([_diag_finding(d) for d in diags], _code_helps(diags, help_uri), help_uri)
     if fmt == "junit":
         def fails(d: Diagnostic) -> bool:
             return d.severity is Severity.ERROR or (strict and d.severity is Severity.WARNING)
@@ -326,16 +400,18 @@ def _fmt(value: Any) -> str:
 
 
 def _result_lines(r: ScenarioResult, color: bool) -> list[str]:
+    """The report lines of one scenario; every value from the scenario file is escaped (one
+    line each) before colour is added."""
     mark = r.result.value.upper()
     colour = {Result.PASS: "green", Result.FAIL: "red", Result.ERROR: "magenta"}[r.result]
-    lines = [f"{r.scenario.span}: {_style(mark, color, fg=colour, bold=True)} {r.scenario.name}"]
+    lines = [f"{escape(str(r.scenario.span))}: {_style(mark, color, fg=colour, bold=True)} {escape(r.scenario.name)}"]
     if r.error:
-        lines.append(f"  error: {r.error}")
+        lines.append(f"  error: {escape(r.error)}")
     for m in r.mismatches:
-        lines.append(_style(f"  - expected {m.key}: {_fmt(m.expected)}", color, fg="red"))
-        lines.append(_style(f"  + actual   {m.key}: {_fmt(m.actual)}", color, fg="green"))
+        lines.append(_style(escape(f"  - expected {m.key}: {_fmt(m.expected)}"), color, fg="red"))
+        lines.append(_style(escape(f"  + actual   {m.key}: {_fmt(m.actual)}"), color, fg="green"))
     if r.result is Result.FAIL and r.decision is not None:
-        lines.append(f"  reason: {r.decision.reason}")
+        lines.append(f"  reason: {escape(r.decision.reason)}")
     return lines
 
 
@@ -350,7 +426,7 @@ def _coverage_low(report: Report, min_coverage: float | None) -> bool:
 
 
 def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, verbose: bool = False,
-                min_coverage: float | None = None, color: bool = False) -> str:
+                     min_coverage: float | None = None, color: bool = False, help_uri: str | None = None) -> str:
     """The ``test`` output for a scenarios :class:`Report` in ``fmt``."""
     cov = report.coverage
     total = len(report.results)
@@ -376,18 +452,18 @@ def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, 
         lines.append(_summary(report))
         lines.append(f"coverage: {len(cov.rules_exercised)}/{cov.rules_total} rules exercised ({cov.percent:.1f}%)")
         if cov.rules_unexercised:
-            lines.append("  rules no scenario exercises: " + ", ".join(cov.rules_unexercised))
+            lines.append("  rules no scenario exercises: " + escape(", ".join(cov.rules_unexercised)))
         if cov.norms_uncited:
-            lines.append("  norms no scenario cites: " + ", ".join(cov.norms_uncited))
+            lines.append("  norms no scenario cites: " + escape(", ".join(cov.norms_uncited)))
         return "".join(line + "\n" for line in lines)
     if fmt == "github":
-        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(d), span=d.span, title=d.code)
+        lines = [github_line(_GH_LEVEL[d.severity], diagnostic_text(escape_diagnostic(d)), span=d.span, title=d.code)
                  for d in report.diagnostics]
         for r in report.results:
             if r.result is not Result.PASS:
                 body = "\n".join(line.strip() for line in _result_lines(r, False)[1:])
                 title = f"scenario {'failed' if r.result is Result.FAIL else 'error'}"
-                lines.append(github_line("error", f"{r.scenario.name}" + (f"\n{body}" if body else ""),
+                lines.append(github_line("error", escape(r.scenario.name) + (f"\n{body}" if body else ""),
                                          span=r.scenario.span, title=title))
         if total == 0:
             lines.append(github_line("error", "no scenarios ran: list scenario files under `scenarios:` in pack.yaml",
@@ -399,24 +475,23 @@ def scenarios_report(fmt: str, *, pack: str, pack_version: str, report: Report, 
         return "".join(line + "\n" for line in lines)
     if fmt == "sarif":
         findings = [_diag_finding(d) for d in report.diagnostics]
-        descriptions = _code_descriptions(report.diagnostics)
+        helps = _code_helps(report.diagnostics, help_uri) | _other_helps(["scenario-fail", "scenario-error"])
         for r in report.results:
             if r.result is Result.PASS:
                 continue
             rid = f"scenario-{r.result.value}"
-            descriptions[rid] = ({"scenario-fail": "a scenario's expectation is not met",
-                                  "scenario-error": "a scenario could not run"}[rid], SCENARIOS_DOC)
             detail = "; ".join(str(m) for m in r.mismatches) or (r.error or "")
             findings.append(_Finding(rule_id=rid, level="error", message=f"{r.scenario.name}: {detail}",
                                      span=r.scenario.span))
-        return _sarif(findings, descriptions)
+        return _sarif(findings, helps, help_uri)
     if fmt == "junit":
         suites: dict[str, list[_Case]] = {}
         for d in report.diagnostics:
             where = d.span.file if d.span else pack
+            shown = escape_diagnostic(d)
             suites.setdefault(where, []).append(
                 _Case(name=f"{d.code} {d.span}" if d.span else d.code, classname=_classname(where), span=d.span,
-                      kind="error", message=diagnostic_text(d).split("\n")[0], type=d.code, text=str(d)))
+                      kind="error", message=diagnostic_text(shown).split("\n")[0], type=d.code, text=str(shown)))
         for r in report.results:
             file = r.scenario.span.file
             case = _Case(name=r.scenario.name, classname=_classname(file), span=r.scenario.span)
@@ -478,32 +553,37 @@ def _pack_file(root: str) -> str:
     return os.path.join(root, "pack.yaml")
 
 
-def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color: bool = False) -> str:
+def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color: bool = False,
+                help_uri: str | None = None) -> str:
     """The ``diff`` output in ``fmt``; with ``fail_on_change`` changes are errors (JUnit, GitHub)."""
     if fmt == "json":
         return _dumps(diff.to_json())
     if fmt == "text":
         return _diff_text(diff, color)
     if fmt == "github":
+        # each value is escaped on its own line (escape()), so one cannot add lines to an annotation
         level = "error" if fail_on_change else "notice"
         lines = []
         for f in diff.meta:
-            lines.append(github_line(level, f"pack {_field_line(f)}", file=_pack_file(diff.new_pack),
+            lines.append(github_line(level, escape(f"pack {_field_line(f)}"), file=_pack_file(diff.new_pack),
                                      title="pack changed"))
         for r in diff.rules:
             what = f"rule `{r.rule_id}` {r.kind}"
             if r.fields:
                 what += ": " + ", ".join(f.field for f in r.fields)
-            lines.append(github_line(level, what, span=r.span, title=f"rule {r.kind}"))
+            lines.append(github_line(level, escape(what), span=r.span, title=f"rule {r.kind}"))
         for v in diff.vocabulary:
-            what = f"vocabulary `{v.section}.{v.id}` {v.kind}"
+            what = escape(f"vocabulary `{v.section}.{v.id}` {v.kind}")
             if v.fields:
-                what += "\n" + "\n".join(_field_line(f) for f in v.fields)
-            lines.append(github_line(level, what, file=_pack_file(diff.new_pack), title=f"vocabulary {v.kind}"))
+                what += "\n" + "\n".join(escape(_field_line(f)) for f in v.fields)
+            span = v.span
+            lines.append(github_line(level, what, span=span, file=None if span else _pack_file(diff.new_pack),
+                                     title=f"vocabulary {v.kind}"))
         if diff.decisions:
             for q in diff.decisions.questions:
                 if q.flips or q.other_changes or q.problem:
-                    lines.append(github_line("error" if fail_on_change else "warning", "\n".join(flip_sentence(q)),
+                    lines.append(github_line("error" if fail_on_change else "warning",
+                                             "\n".join(escape(s) for s in flip_sentence(q)),
                                              title=f"decisions {q.question}"))
         lines.append(_diff_summary(diff))
         return "".join(line + "\n" for line in lines)
@@ -519,24 +599,14 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         for v in diff.vocabulary:
             msg = f"vocabulary `{v.section}.{v.id}` {v.kind}" + \
                 ("\n" + "\n".join(_field_line(f) for f in v.fields) if v.fields else "")
-            findings.append(_Finding(rule_id=f"vocabulary-{v.kind}", level=level, message=msg,
-                                     file=_pack_file(diff.new_pack)))
+            findings.append(_Finding(rule_id=f"vocabulary-{v.kind}", level=level, message=msg, span=v.span,
+                                     file=None if v.span else _pack_file(diff.new_pack)))
         if diff.decisions:
             for q in diff.decisions.questions:
                 if q.flips or q.other_changes:
                     findings.append(_Finding(rule_id="decisions-changed", level="error" if fail_on_change else "warning",
                                              message="\n".join(flip_sentence(q)), file=_pack_file(diff.new_pack)))
-        descriptions = {
-            "pack-changed": ("a pack setting changed", FORMATS_DOC),
-            "rule-added": ("a rule was added", FORMATS_DOC),
-            "rule-removed": ("a rule was removed", FORMATS_DOC),
-            "rule-changed": ("a rule changed", FORMATS_DOC),
-            "vocabulary-added": ("a vocabulary entry was added", FORMATS_DOC),
-            "vocabulary-removed": ("a vocabulary entry was removed", FORMATS_DOC),
-            "vocabulary-changed": ("a vocabulary entry changed", FORMATS_DOC),
-            "decisions-changed": ("decisions about the given records changed", FORMATS_DOC),
-        }
-        return _sarif(findings, descriptions)
+        return _sarif(findings, _other_helps({f.rule_id for f in findings}), help_uri)
     if fmt == "junit":
         kind = "failure" if fail_on_change else None
         suites: list[tuple[str, list[_Case]]] = []
@@ -553,7 +623,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         for v in diff.vocabulary:
             detail = "\n".join(_field_line(f) for f in v.fields)
             vocab_cases.append(_Case(name=f"{v.section}.{v.id} {v.kind}", classname="privacy-rules.diff.vocabulary",
-                                     kind=kind, message=f"vocabulary `{v.section}.{v.id}` {v.kind}",
+                                     span=v.span, kind=kind, message=f"vocabulary `{v.section}.{v.id}` {v.kind}",
                                      type=f"vocabulary-{v.kind}", text=detail if kind else "",
                                      out="" if kind else detail))
         for name, cases in (("pack", pack_cases), ("rules", rule_cases), ("vocabulary", vocab_cases)):
@@ -562,7 +632,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         if diff.decisions:
             cases = []
             for q in diff.decisions.questions:
-                text = "\n".join(flip_sentence(q))
+                text = "\n".join(escape(s) for s in flip_sentence(q))  # a record id cannot add a line
                 if q.problem:
                     cases.append(_Case(name=q.question, classname="privacy-rules.diff.decisions", kind="skipped",
                                        message=q.problem))
@@ -581,7 +651,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
 
 def _diff_summary(diff: PackDiff) -> str:
     if not diff.changed:
-        return f"no changes between `{diff.old_pack}` and `{diff.new_pack}`"
+        return escape(f"no changes between `{diff.old_pack}` and `{diff.new_pack}`")
     parts = [f"{len(diff.rules_of(k))} {k}" for k in ("added", "removed", "changed")]
     text = f"rules: {', '.join(parts)}; vocabulary: {len(diff.vocabulary)} changes; pack: {len(diff.meta)} changes"
     if diff.decisions:
@@ -591,36 +661,38 @@ def _diff_summary(diff: PackDiff) -> str:
 
 
 def _diff_text(diff: PackDiff, color: bool) -> str:
+    # Values from the packs and records are escaped (one line each) before colour is added.
     marks = {"added": _style("+", color, fg="green"), "removed": _style("-", color, fg="red"),
              "changed": _style("~", color, fg="yellow")}
-    lines = [f"{diff.old_pack} ({diff.old_version}) -> {diff.new_pack} ({diff.new_version})"]
+    lines = [escape(f"{diff.old_pack} ({diff.old_version}) -> {diff.new_pack} ({diff.new_version})")]
     if diff.meta:
         lines.append(_style("pack:", color, bold=True))
-        lines += [f"  {marks['changed']} {_field_line(f, 200)}" for f in diff.meta]
+        lines += [f"  {marks['changed']} {escape(_field_line(f, 200))}" for f in diff.meta]
     if diff.rules:
         lines.append(_style("rules:", color, bold=True))
         for r in diff.rules:
             where = f"  [{r.span}]" if r.span else ""
             fields = ": " + ", ".join(f.field for f in r.fields) if r.fields else ""
-            lines.append(f"  {marks[r.kind]} {r.rule_id}{fields}{where}")
-            lines += [f"      {_field_line(f, 200)}" for f in r.fields]
+            lines.append(f"  {marks[r.kind]} {escape(f'{r.rule_id}{fields}{where}')}")
+            lines += [f"      {escape(_field_line(f, 200))}" for f in r.fields]
     if diff.vocabulary:
         lines.append(_style("vocabulary:", color, bold=True))
         for v in diff.vocabulary:
-            lines.append(f"  {marks[v.kind]} {v.section}.{v.id}")
-            lines += [f"      {_field_line(f, 200)}" for f in v.fields]
+            lines.append(f"  {marks[v.kind]} {escape(f'{v.section}.{v.id}')}")
+            lines += [f"      {escape(_field_line(f, 200))}" for f in v.fields]
     if diff.decisions:
         d = diff.decisions
         unread = f", {d.invalid} unreadable" if d.invalid else ""
         lines.append(_style(f"decisions as of {d.as_of.isoformat()} over {d.records} records{unread}:", color,
                             bold=True))
         for q in d.questions:
-            for sentence in flip_sentence(q):
+            for sentence in map(escape, flip_sentence(q)):
                 flipped = bool(q.flips) and "->" in sentence and not q.problem
                 lines.append("  " + (_style(sentence, color, fg="red") if flipped else sentence))
     lines.append(_diff_summary(diff))
     return "".join(line + "\n" for line in lines)
 
 
-__all__ = ["CI_FORMATS", "FORMAT_NAMES", "CODE_TITLES", "use_color", "check_report", "scenarios_report", "diff_report",
+__all__ = ["CI_FORMATS", "FORMAT_NAMES", "HELP_URI_OPTION", "help_uri_base", "use_color", "check_report", "scenarios_report", "diff_report",
+           "escape_diagnostic",
            "github_line", "diagnostic_text", "uri_for", "flip_sentence"]

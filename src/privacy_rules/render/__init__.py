@@ -8,7 +8,9 @@ environment.
 
 HTML output is autoescaped (rule text is untrusted input: a pack may come from anyone), uses
 inline CSS only and references no external URL; Markdown output escapes HTML and Markdown
-syntax in rule text. Both come from Jinja2 templates under ``templates/``.
+syntax in rule text, and shows control characters, bidi overrides and line separators as
+visible escapes (``\\x1b``, ``\\u202e``: ``_escape.escape``), since a Markdown file is read in
+terminals and editors that obey them. Both come from Jinja2 templates under ``templates/``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from .._escape import escape
 from ..model import Pack
 from ._view import Review, build_view
 
@@ -69,8 +72,10 @@ def _environment() -> Environment:
 
 
 def _one_line(text: Any) -> str:
-    # keeps a single leading/trailing space: segments such as " (label)" are joined as they are
-    return re.sub(r"\s+", " ", str(text))
+    # Unsafe characters first become visible escapes (a U+2028 or NEL would otherwise count as
+    # white space and vanish), then line feeds and runs of spaces one space. Keeps a single
+    # leading/trailing space: segments such as " (label)" are joined as they are.
+    return re.sub(r"\s+", " ", escape(str(text), keep_newlines=True))
 
 
 def _md_text(text: Any) -> Markup:
