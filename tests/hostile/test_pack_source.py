@@ -33,6 +33,7 @@ EXPECTED = {
     "latin1": ["PR221"],
     "quote-mismatch": ["PR222"],
     "quote-elsewhere": ["PR222"],
+    "rule-quote-mismatch": ["PR222"],
     "https-url": [],
     "dotdot-inside": [],
 }
@@ -55,7 +56,7 @@ def test_fixture_case(case: str) -> None:
     errors = [c for c in codes if c in ("PR220", "PR221")]
     assert (pack is None) == bool(errors)  # an outside or unreadable policy text refuses the pack
     for d in diags:
-        assert d.span is not None and d.span.file.endswith("pack.yaml") and d.help
+        assert d.span is not None and d.span.file.endswith(("pack.yaml", "rules.yaml")) and d.help
         assert "root:" not in str(d)  # nothing of /etc/passwd is echoed
 
 
@@ -73,6 +74,13 @@ def test_quote_mismatch_help_shows_where_the_quote_leaves_the_text() -> None:
     (d,) = diags
     assert "norm `N1`" in d.message and d.severity is Severity.WARNING
     assert '`Vi omtaler oss som "vi".`' in (d.help or "") and "`Vi omtaler oss som “vi”.`" in (d.help or "")
+
+
+def test_a_rule_quote_is_checked_too_and_names_its_rule() -> None:
+    _, _, diags = _codes(HERE / "rule-quote-mismatch")
+    (d,) = diags
+    assert d.rule_id == "keep.record" and d.span is not None and d.span.file.endswith("rules.yaml")
+    assert "er avsluttet" in (d.help or "")  # where it leaves the text, after the cut-off "..."
 
 
 # --- cases built at test time -------------------------------------------------------------

@@ -265,14 +265,14 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
     rules: dict[str, list[str]] = {}
     for r in sorted(pack.rules, key=lambda r: r.order):
         for p in _walk(r.when):
-            path = None
+            path: str | None = None
             if p.kind == "happened":
                 path = str(p.arg)
                 happened.add(path)
             elif p.kind in ("within", "expired"):
-                w = pack.vocabulary.windows.get(str(p.arg))
-                if w is not None and w.open_if_absent and not w.is_list:
-                    path = w.anchor
+                used = pack.vocabulary.windows.get(str(p.arg))
+                if used is not None and used.open_if_absent and not used.is_list:
+                    path = used.anchor
             if path is not None and r.id not in rules.setdefault(path, []):
                 rules[path].append(r.id)
     return tuple(AbsentDate(path=path, windows=tuple(windows.get(path, ())), happened=path in happened,

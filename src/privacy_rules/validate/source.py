@@ -8,10 +8,11 @@ review document points to. Codes:
   link leading out) or is a URL other than http(s);
 * PR221 (error): ``source`` names a file that cannot be read as text (missing, not a regular
   file, not UTF-8, larger than ``MAX_SOURCE_BYTES``);
-* PR222 (warning): a norm's ``quote`` does not occur in the policy text. Quotes are what a
-  lawyer reads as "the sentence this rests on", so a copy mistake matters; the comparison
-  ignores differences in whitespace (line breaks, indentation) and Unicode normalisation form,
-  nothing else.
+* PR222 (warning): a norm's ``quote`` or a rule's ``cites.quote`` does not occur in the policy
+  text. Quotes are what a lawyer reads as "the sentence this rests on", so a copy mistake
+  matters; the comparison ignores differences in whitespace (line breaks, indentation) and
+  Unicode normalisation form, and an ellipsis (``...`` or ``…``) that opens or closes the quote
+  to mark a cut, nothing else.
 
 An http(s) URL is accepted as it is: nothing is fetched, so its quotes are not checked.
 Reading the file is the only I/O; the checks never raise for user input.
@@ -43,6 +44,17 @@ _MIN_PREFIX = 12
 def _normalise(text: str) -> str:
     """One space for every whitespace run, NFC composed characters: the comparison form."""
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _unelided(quote: str) -> str:
+    """The quote without an ellipsis that marks a cut at its start or end ("... i 24 måneder.")."""
+    q = _normalise(quote)
+    for mark in ("...", "…"):
+        if q.startswith(mark):
+            q = q[len(mark):].lstrip()
+        if q.endswith(mark):
+            q = q[:-len(mark)].rstrip()
+    return q
 
 
 def _quotes(info: Any) -> list[tuple[tuple[str | int, ...], str]]:
@@ -145,12 +157,19 @@ def iter_source_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     haystack = _normalise(text)
     norms = pack.meta.get("norms")
     if not isinstance(norms, Mapping):
-        return
+        norms = {}
     for nid, info in norms.items():
         for path, quote in _quotes(info):
-            needle = _normalise(quote)
+            needle = _unelided(quote)
             if needle and needle not in haystack:
                 yield Diagnostic(
                     code="PR222", severity=Severity.WARNING, span=head.span_for(("pack", "norms", nid, *path)),
                     message=f"norm `{nid}`: the quote does not occur in the policy text `{source}`",
                     help=_mismatch_help(needle, haystack, source))
+    for rule in pack.rules:
+        needle = _unelided(rule.citation.quote or "")
+        if needle and needle not in haystack:
+            yield Diagnostic(
+                code="PR222", severity=Severity.WARNING, span=rule.span, rule_id=rule.id,
+                message=f"the quote under `cites` does not occur in the policy text `{source}`",
+                help=_mismatch_help(needle, haystack, source))
