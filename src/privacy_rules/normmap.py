@@ -38,8 +38,10 @@ def norm_map_markdown(pack: Pack) -> str:
         "",
         f"Generated from the pack `{pack.id}` (version {pack.meta.get('version')}) by",
         f"`python -m privacy_rules.normmap rules/{folder}`; do not edit by hand. Rule files: {files}.",
-        f"{len(pack.rules)} rules, {len(scenarios)} scenarios. Norms N1-N55 and readings R1-R22 are defined in",
-        "`shared/policy/norms.md`; where this pack reads a norm differently, `rules/iconfirm/READINGS.md` says why.",
+        f"{len(pack.rules)} rules, {len(scenarios)} scenarios. The policy text ships with the pack:",
+        f"`rules/{folder}/{pack.meta.get('source')}`. Norms N1-N55 and readings R1-R22 are defined in",
+        f"`rules/{folder}/policy/norms.md`; where this pack reads a norm differently, `rules/{folder}/READINGS.md`",
+        "says why. What each norm rests on (the policy sentence it quotes, or the law) follows the table.",
         "",
         "| norm | title | covered by | rules | scenarios | note |",
         "|---|---|---|---|---|---|",
@@ -50,6 +52,15 @@ def norm_map_markdown(pack: Pack) -> str:
         note = str(info.get("note", "")).replace("|", "\\|")
         lines.append(f"| {n} | {info.get('title', '(not listed in pack.yaml)')} | {info.get('covered_by', '-')} | "
                      f"{rules} | {scen_by_norm.get(n, 0)} | {note} |")
+    lines += ["", "## What each norm rests on", "",
+              "The sentences are quoted exactly from the policy text (`privacy-rules check` warns, PR222, when one",
+              "does not occur in it); supplementary norms rest on the law named.", ""]
+    for n in sorted(norms, key=_norm_key):
+        info = norms.get(n) or {}
+        quote = info.get("quote")
+        quotes = [quote] if isinstance(quote, str) else list(quote or ())
+        parts = [f"«{q}»" for q in quotes] + ([f"law: {info['grounds']}"] if info.get("grounds") else [])
+        lines.append(f"- **{n}** {info.get('title', '')}: " + (" ".join(parts) if parts else "-"))
     lines += ["", "## Readings taken", "",
               "The pack applies the chosen readings R1-R22 of norms.md; each row above starting with R names",
               "the rules that apply it. Departures, if any, are listed in `rules/iconfirm/READINGS.md`.", ""]

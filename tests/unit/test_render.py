@@ -223,6 +223,121 @@ def test_render_is_deterministic_and_rejects_unknown_options(packs):
         render_pack(pack, fmt="pdf")
 
 
+# --- absent dates that mean "has not happened" (README, rule-language.md §2) -----------------
+
+# Written out by hand from the packs' windows and rules, so that the test does not trust the
+# derivation it checks: windows with open_if_absent (customer_tail, cooperation_tail, role_tail)
+# and every `happened:` path of the rule files, negated or not.
+ABSENT = {
+    "iconfirm": {"relationship.customer_ended_on", "relationship.cooperation_ended_on", "relationship.role_ended_on",
+                 "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on"},
+    "mini": {"relationship.customer_ended_on"},
+}
+
+
+def _markdown_absent_rows(text: str) -> set[str]:
+    section = text[text.index('<a id="absent-dates"></a>'):text.index('<a id="questions"></a>')]
+    return set(re.findall(r'^\| <a id="absent-[^"]+"></a>`([^`]+)` \|', section, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+@pytest.mark.parametrize("name", ["mini", "iconfirm"])
+def test_absent_dates_that_mean_not_happened_are_listed_exactly(packs, name, lang):
+    pack, report = packs[name]
+    doc = _parse(render_pack(pack, lang=lang, report=report))
+    assert set(doc.rows["absent_dates"]) == ABSENT[name]
+    assert len(doc.rows["absent_dates"]) == len(ABSENT[name])
+    assert _markdown_absent_rows(render_pack(pack, lang=lang, fmt="markdown", report=report)) == ABSENT[name]
+
+
+def test_absent_dates_name_their_windows_and_rules(packs):
+    pack, report = packs["iconfirm"]
+    text = render_pack(pack, lang="en", report=report)
+    section = text[text.index('<section id="absent-dates">'):text.index('<main id="questions">')]
+    assert "lead to allow" in section
+    row = section[section.index('data-key="relationship.customer_ended_on"'):]
+    row = row[:row.index("</tr>")]
+    assert 'href="#window-customer_tail"' in row and "<code>happened</code>" in row
+    assert 'href="#rule-keep.customer-relationship"' in row and 'href="#rule-keep.processor-end-of-service"' in row
+    row = section[section.index('data-key="facts.deletion_instructed_on"'):]
+    row = row[:row.index("</tr>")]
+    assert "window" not in row and 'href="#rule-keep.processor-deletion-instructed"' in row
+    nb = render_pack(pack, lang="nb", report=report)
+    assert "Manglende datoer som betyr «har ikke skjedd»" in nb and "fristen <a href=\"#window-role_tail\">" in nb
+
+
+def test_absent_dates_are_derived_from_any_pack(tmp_path):
+    """A list window with open_if_absent is no exception (no entries = no window); nested happened is."""
+    folder = tmp_path / "mini"
+    shutil.copytree(PACKS["mini"], folder)
+    head = (folder / "pack.yaml").read_text(encoding="utf-8")
+    head = head.replace("customer_tail: {from: relationship.customer_ended_on, years: 3, open_if_absent: true}",
+                        "customer_tail: {from: relationship.customer_ended_on, years: 3}")
+    head = head.replace('vouchers: {from: "vouchers[].fiscal_year_end", years: 5}',
+                        'vouchers: {from: "vouchers[].fiscal_year_end", years: 5, open_if_absent: true}\n'
+                        '    unused_open: {from: facts.contract_signed_on, months: 6, open_if_absent: true}')
+    (folder / "pack.yaml").write_text(head, encoding="utf-8")
+    rules = (folder / "rules.yaml").read_text(encoding="utf-8")
+    rules = rules.replace("      - objection: art21_2\n",
+                          "      - objection: art21_2\n      - not: {any: [{happened: relationship.role_ended_on}]}\n")
+    (folder / "rules.yaml").write_text(rules, encoding="utf-8")
+    pack = privacy_rules.load_pack(folder)
+    from privacy_rules.render._view import absent_dates
+
+    got = {a.path: a for a in absent_dates(pack)}
+    assert set(got) == {"facts.contract_signed_on", "relationship.role_ended_on"}
+    assert got["facts.contract_signed_on"].windows == ("unused_open",) and got["facts.contract_signed_on"].rules == ()
+    assert got["relationship.role_ended_on"].happened and got["relationship.role_ended_on"].rules == ("contact.objection",)
+    doc = _parse(render_pack(pack))
+    assert set(doc.rows["absent_dates"]) == set(got)
+
+
+def test_pack_without_absent_dates_says_so(tmp_path):
+    folder = tmp_path / "mini"
+    shutil.copytree(PACKS["mini"], folder)
+    head = (folder / "pack.yaml").read_text(encoding="utf-8").replace(", open_if_absent: true}", "}")
+    (folder / "pack.yaml").write_text(head, encoding="utf-8")
+    text = render_pack(privacy_rules.load_pack(folder), lang="en")
+    assert "None: in this pack every missing fact makes the rules that need it unknown." in text
+    assert 'data-table="absent_dates"' not in text
+
+
+def test_readme_and_rule_language_name_exactly_the_iconfirm_dates(packs):
+    """The docs state the rule with the Iconfirm list; it must match what the pack says (and the document shows)."""
+    from privacy_rules.render._view import absent_dates
+
+    derived = {a.path for a in absent_dates(packs["iconfirm"][0])}
+    assert derived == ABSENT["iconfirm"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    bullet = readme[readme.index("* an absent **event date**"):]
+    bullet = bullet[:bullet.index("\n\n")]
+    assert set(re.findall(r"`((?:relationship|facts)\.[a-z_]+|art14_informed_on)`", bullet)) == derived
+    language = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
+    section = language[language.index("### Absent facts"):language.index("## 3. Combining")]
+    assert set(re.findall(r"^\| `([a-z0-9_.]+)` \|", section, flags=re.MULTILINE)) == derived
+
+
+# --- the policy text and the norms' sentences ----------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_norms_table_shows_the_sentence_or_the_law_each_norm_rests_on(packs, fmt, lang):
+    pack, report = packs["iconfirm"]
+    shown = _unescape(render_pack(pack, lang=lang, fmt=fmt, report=report), fmt)
+    norms = pack.meta["norms"]
+    for nid, info in norms.items():
+        quotes = [info["quote"]] if isinstance(info.get("quote"), str) else list(info.get("quote") or ())
+        for q in quotes:
+            assert f"«{' '.join(q.split())}»" in shown, nid
+        if info.get("grounds"):
+            assert info["grounds"] in shown, nid
+    assert {"en": "Rests on (policy text, or law)", "nb": "Bygger på (erklæringstekst, eller lov)"}[lang] in shown
+    # the policy text is a file in the pack, shown as such (no dangling ../../../shared path)
+    assert "policy/personvernerklaering-iconfirm.txt" in shown and "shared/" not in shown
+    assert {"en": "(in the pack folder)", "nb": "(i pakkemappen)"}[lang] in shown
+
+
 # --- rule text is untrusted input ------------------------------------------------------------
 
 EVIL = '<script>alert("x")</script> & <img src=x onerror=alert(1)> [click](javascript:alert(1))'
@@ -241,6 +356,7 @@ def evil_pack(tmp_path):
     head["vocabulary"]["purposes"]["crm"]["label"]["en"] = EVIL
     head["pack"]["name"] = EVIL
     head["pack"]["jurisdiction"] = "NO"  # PyYAML reads the unquoted NO as false (YAML 1.1); the pack loader does not
+    head["pack"]["norms"] = {"N28": {"title": EVIL, "covered_by": "rules", "quote": [EVIL], "grounds": EVIL}}
     (folder / "pack.yaml").write_text(yaml.safe_dump(head, allow_unicode=True), encoding="utf-8")
     return privacy_rules.load_pack(folder)
 

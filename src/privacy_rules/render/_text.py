@@ -108,6 +108,23 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "c_cited_by_rules": "Cited by rules",
         "c_cited_by_scenarios": "Scenarios citing it",
         "c_note": "Note",
+        "c_rests_on": "Rests on (policy text, or law)",
+        "grounds": "Law",
+        "source_in_pack": "in the pack folder",
+        "absent": "Absent dates that mean \"has not happened\"",
+        "absent_intro": "A fact a rule needs that is missing from the record makes that rule unknown, and an unknown "
+                        "rule never gives allow: the answer is undetermined unless other rules decide it. The pack "
+                        "makes an exception for the dates below, and only for them: when the record has no value "
+                        "for one of them, the event has not happened (yet). A window anchored on the date is then "
+                        "open (open_if_absent), and a happened condition on it is false. An absent date of this "
+                        "list can therefore lead to allow, so a host must record these dates when the event "
+                        "happens. A value that is present but not a date never counts as \"has not happened\".",
+        "absent_none": "None: in this pack every missing fact makes the rules that need it unknown.",
+        "c_date": "Date in the record",
+        "c_absent_by": "Read as not happened by",
+        "c_absent_rules": "Rules that read it",
+        "absent_window": "window {w} stays open",
+        "absent_happened": "the condition {h} is false",
         "yes": "yes",
         "no": "no",
         "none": "none",
@@ -251,6 +268,23 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "c_cited_by_rules": "Sitert av regler",
         "c_cited_by_scenarios": "Scenarioer som siterer den",
         "c_note": "Merknad",
+        "c_rests_on": "Bygger på (erklæringstekst, eller lov)",
+        "grounds": "Lov",
+        "source_in_pack": "i pakkemappen",
+        "absent": "Manglende datoer som betyr «har ikke skjedd»",
+        "absent_intro": "Mangler en opplysning som en regel trenger, er regelen ukjent, og en ukjent regel gir aldri "
+                        "tillatt: svaret er uavklart med mindre andre regler avgjør det. Pakken gjør unntak for "
+                        "datoene nedenfor, og bare for dem: mangler en av dem i opplysningene, har hendelsen ikke "
+                        "skjedd (ennå). En frist som løper fra datoen, er da åpen (open_if_absent), og et "
+                        "happened-vilkår om den er ikke oppfylt. En manglende dato i denne listen kan altså gi "
+                        "tillatt, så systemet må registrere disse datoene når hendelsen skjer. En verdi som finnes, "
+                        "men ikke er en dato, teller aldri som «har ikke skjedd».",
+        "absent_none": "Ingen: i denne pakken gjør enhver manglende opplysning reglene som trenger den, ukjente.",
+        "c_date": "Dato i opplysningene",
+        "c_absent_by": "Leses som ikke skjedd av",
+        "c_absent_rules": "Regler som leser den",
+        "absent_window": "fristen {w} forblir åpen",
+        "absent_happened": "vilkåret {h} er ikke oppfylt",
         "yes": "ja",
         "no": "nei",
         "none": "ingen",

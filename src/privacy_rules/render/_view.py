@@ -142,6 +142,21 @@ class Coverage:
 
 
 @dataclass(frozen=True, slots=True)
+class AbsentDate:
+    """A date the pack reads as "has not happened" when the record lacks it (docs/rule-language.md §2).
+
+    ``windows``: ids of scalar-anchored windows with ``open_if_absent`` on this date;
+    ``happened``: whether some rule has a ``happened`` condition on it; ``rules``: ids of the
+    rules whose conditions read it through either, in pack order.
+    """
+
+    path: str
+    windows: tuple[str, ...]
+    happened: bool
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TocEntry:
     anchor: str
     title: str
@@ -156,6 +171,7 @@ class Review:
     header: tuple[tuple[str, Segs], ...]
     combining: tuple[str, ...]
     combining_notes: tuple[str, ...]
+    absent: Table | None  # None: no absent date means "has not happened" in this pack
     toc: tuple[TocEntry, ...]
     questions: tuple[QuestionView, ...]
     vocabulary: tuple[Table, ...]
@@ -219,6 +235,49 @@ def _ref_segs(ident: str, label: str | None, link: str | None = None) -> Segs:
 
 def _date(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _walk(preds: Iterable[Pred]) -> Iterable[Pred]:
+    for p in preds:
+        yield p
+        yield from _walk(p.children)
+
+
+def _quotes(info: Mapping[str, Any]) -> tuple[str, ...]:
+    quote = info.get("quote")
+    if isinstance(quote, str):
+        return (quote,)
+    return tuple(str(q) for q in quote) if isinstance(quote, (list, tuple)) else ()
+
+
+def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
+    """Every date of the record whose absence the pack reads as "has not happened", sorted by path.
+
+    Derived from the pack alone: the anchors of windows with ``open_if_absent`` (scalar anchors
+    only: a list anchor with no entries is no window whatever the flag says) and the paths of
+    every ``happened`` condition, negated or not, at any depth. Pure.
+    """
+    windows: dict[str, list[str]] = {}
+    for wid, w in pack.vocabulary.windows.items():
+        if w.open_if_absent and not w.is_list:
+            windows.setdefault(w.anchor, []).append(wid)
+    happened: set[str] = set()
+    rules: dict[str, list[str]] = {}
+    for r in sorted(pack.rules, key=lambda r: r.order):
+        for p in _walk(r.when):
+            path: str | None = None
+            if p.kind == "happened":
+                path = str(p.arg)
+                happened.add(path)
+            elif p.kind in ("within", "expired"):
+                used = pack.vocabulary.windows.get(str(p.arg))
+                if used is not None and used.open_if_absent and not used.is_list:
+                    path = used.anchor
+            if path is not None and r.id not in rules.setdefault(path, []):
+                rules[path].append(r.id)
+    return tuple(AbsentDate(path=path, windows=tuple(windows.get(path, ())), happened=path in happened,
+                            rules=tuple(rules.get(path, ())))
+                 for path in sorted(set(windows) | happened))
 
 
 # --- the builder ---------------------------------------------------------------------------
@@ -505,11 +564,12 @@ class _Builder:
                     (_join(_code(rid, anchor("rule", rid)) for rid in cited_by_rules.get(n, ())),)
                     if n in cited_by_rules else (_text("—"),),
                     (_text(str(cited_by_scenarios.get(n, 0)) if self.report is not None else "—"),),
+                    self.rests_on(info),
                     (_text(str(info.get("note", ""))),),
                 )))
             norms_table = Table(name="norms", anchor="coverage-norms", title=L["norms_table"],
                                 headers=tuple(L[h] for h in ("c_id", "c_title", "c_covered_by", "c_cited_by_rules",
-                                                             "c_cited_by_scenarios", "c_note")),
+                                                             "c_cited_by_scenarios", "c_rests_on", "c_note")),
                                 rows=tuple(rows))
         if self.report is None:
             return Coverage(scenarios_run=False, total=0, passed=0, failed=0, errors=0, rules_total=len(rule_ids),
@@ -528,6 +588,29 @@ class _Builder:
             problems=tuple(str(d) for d in self.report.diagnostics),
         )
 
+    def rests_on(self, info: Mapping[str, Any]) -> Cell:
+        """The norm's quoted policy sentences (in the policy's language, as written) and its law, one per line."""
+        lines: list[Segs] = [_text(f"«{q}»") for q in _quotes(info)]
+        if info.get("grounds"):
+            lines.append(_text(f"{self.L['grounds']}: {info['grounds']}"))
+        return tuple(lines) or (_text("—"),)
+
+    def absent(self) -> Table | None:
+        rows = []
+        for a in absent_dates(self.pack):
+            by: list[Segs] = [_fill(self.L["absent_window"], {"w": _code(w, self.link("windows", w))})
+                              for w in a.windows]
+            if a.happened:
+                by.append(_fill(self.L["absent_happened"], {"h": _code("happened")}))
+            rows.append(Row(key=a.path, anchor=anchor("absent", a.path), cells=(
+                (_code(a.path),), tuple(by),
+                (_join(_code(rid, anchor("rule", rid)) for rid in a.rules),) if a.rules else (_text("—"),),
+            )))
+        if not rows:
+            return None
+        return Table(name="absent_dates", anchor="absent-dates-table", title=self.L["absent"],
+                     headers=tuple(self.L[h] for h in ("c_date", "c_absent_by", "c_absent_rules")), rows=tuple(rows))
+
     def header(self) -> tuple[tuple[str, Segs], ...]:
         L, meta = self.L, self.pack.meta
         review = meta.get("review") or {}
@@ -542,7 +625,10 @@ class _Builder:
                 rows.append((L[key], _text(str(meta[key]))))
         rows.append((L["default_scope"], self.ref("scopes", self.pack.default_scope)))
         if meta.get("source"):
-            rows.append((L["source"], _code(meta["source"])))
+            source = str(meta["source"])
+            # a path is relative to the pack folder (check refuses one outside it, PR220); a URL stands alone
+            where = () if re.match(r"^https?://", source, re.IGNORECASE) else _text(f" ({L['source_in_pack']})")
+            rows.append((L["source"], _code(source) + where))
         for key in ("reviewer", "reviewed_on", "next_review"):
             rows.append((L[key], _text(_date(review[key]) if review.get(key) else L["not_given"])))
         if self.as_of is not None:
@@ -559,6 +645,7 @@ class _Builder:
         toc = (
             TocEntry(anchor="about", title=L["about"]),
             TocEntry(anchor="combining", title=L["combining"]),
+            TocEntry(anchor="absent-dates", title=L["absent"]),
             TocEntry(anchor="questions", title=L["questions"], children=tuple(
                 TocEntry(anchor=q.anchor, title=f"{q.short} ({q.rule_count})",
                          children=tuple(TocEntry(anchor=g.anchor, title=f"{L['effect_' + g.effect]} ({len(g.rules)})")
@@ -569,7 +656,8 @@ class _Builder:
             TocEntry(anchor="coverage", title=L["coverage"]),
         )
         return Review(lang=self.lang, L=L, pack_name=self.pack.name, header=self.header(),
-                      combining=COMBINING[self.lang], combining_notes=COMBINING_NOTES[self.lang], toc=toc,
+                      combining=COMBINING[self.lang], combining_notes=COMBINING_NOTES[self.lang],
+                      absent=self.absent(), toc=toc,
                       questions=questions, vocabulary=vocabulary, coverage=self.coverage())
 
 

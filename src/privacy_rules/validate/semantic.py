@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Rule, Severity
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
+from .source import iter_source_problems
 
 DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
 SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
@@ -195,3 +196,4 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_rule_references(pack)
     yield from check_targets(pack)
     yield from check_never_holds(pack)
+    yield from iter_source_problems(pack, head)  # PR220-PR222: the policy text (validate/source.py)
