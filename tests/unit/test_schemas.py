@@ -165,7 +165,7 @@ PACK: dict[str, Any] = {
         "jurisdiction": "NO",
         "time_zone": "Europe/Oslo",
         "default_scope": "relationship_record",
-        "source": "../../../shared/policy/personvernerklaering-iconfirm.txt",
+        "source": "policy/personvernerklaering-iconfirm.txt",
         "review": {"reviewer": "A. Lawyer", "reviewed_on": "2026-11-01", "next_review": "2027-11-01"},
         "norms": {
             "N1": {"title": "Controller identity", "covered_by": "documentation", "note": "no decision effect"},
