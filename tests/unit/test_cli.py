@@ -198,9 +198,9 @@ def test_empty_inputs_get_clear_messages(tmp_path):
 
 
 def test_huge_line_becomes_undetermined_not_a_crash(tmp_path, monkeypatch):
-    import privacy_rules.cli.main as cli_main
+    import privacy_rules.cli._common as common
 
-    monkeypatch.setattr(cli_main, "MAX_LINE", 100)
+    monkeypatch.setattr(common, "MAX_LINE", 100)
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "x", "host": {"blob": "y" * 500}}) + "\n" + json.dumps({"id": "z"}) + "\n")
     code, out, _ = run("evaluate", MINI, str(src), "--as-of", "2023-01-01")

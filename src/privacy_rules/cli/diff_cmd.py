@@ -12,7 +12,11 @@ from typing import Any, Iterator
 
 import click
 
+from ..diff import compare
+from ..model import Question
+from ..policy import QuestionError
 from . import report as reporters
+from ._common import EXIT_FAIL, EXIT_OK, BadLine, UsageFailure, as_of_day, iter_jsonl, load_policy, streams
 
 
 @click.command()
@@ -37,17 +41,11 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
     Exit 0 when nothing changed, or when something changed without --fail-on-change; 1 when
     something changed with --fail-on-change; 2 for a usage error or an invalid pack.
     """
-    # Imported here, not at module level: main imports this module to register the command.
-    from ..diff import compare
-    from ..model import Question
-    from ..policy import QuestionError
-    from .main import EXIT_FAIL, EXIT_OK, UsageFailure, _as_of, _BadLine, _io, _iter_jsonl, _load_policy
-
-    io = _io()
+    io = streams()
     if questions and records is None:
         raise UsageFailure("--question needs --records: questions are asked of records")
-    old = _load_policy(old_pack)
-    new = _load_policy(new_pack)
+    old = load_policy(old_pack)
+    new = load_policy(new_pack)
     asked = None
     if questions:
         asked = []
@@ -59,15 +57,15 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
     if records is None:
         result = compare(old, new)
     else:
-        day = _as_of(as_of, new)
+        day = as_of_day(as_of, new)
         try:
             fh = open(records, "rb")
         except OSError as exc:
             raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
 
         def stream() -> Iterator[Any]:
-            for _n, rec, problem in _iter_jsonl(fh):
-                yield rec if problem is None else _BadLine(problem)
+            for _n, rec, problem in iter_jsonl(fh):
+                yield rec if problem is None else BadLine(problem)
 
         with fh:
             try:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import traceback
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO, Any, Iterator, Sequence, TextIO
@@ -27,84 +25,26 @@ from ..errors import PackError
 from ..explain import explain
 from ..model import Outcome, Question, Severity
 from ..pack import read_pack
-from ..policy import Policy, QuestionError, compile_pack
+from ..policy import Policy
 from . import report as reporters
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
-MAX_LINE = 1_000_000  # bytes per JSONL record line; longer lines become undetermined
-
-
-class UsageFailure(Exception):
-    """A user error the CLI reports on stderr and exits 2 for."""
-
-
-@dataclass
-class IOs:
-    out: TextIO
-    err: TextIO
-
-
-def _io() -> IOs:
-    return click.get_current_context().obj
-
-
-def _today_in(tz: str) -> date:
-    # Only the CLI reads the clock (STYLE 9): the default as_of is today in the pack's time zone.
-    import pendulum
-
-    return pendulum.now(tz).date()
-
-
-def _load_policy(pack_path: str, lang: str = "en") -> Policy:
-    pack, diags = read_pack(pack_path)
-    if pack is None:
-        for d in diags:
-            print(str(d), file=_io().err)
-        raise UsageFailure(f"pack `{pack_path}` is invalid; run `privacy-rules check {pack_path}` for details")
-    return compile_pack(pack, lang=lang)
-
-
-def _as_of(value: str | None, policy: Policy) -> date:
-    if value is None:
-        return _today_in(str(policy.pack.meta.get("time_zone") or "UTC"))
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise UsageFailure(f"--as-of: {exc}") from None
-
-
-def _questions(values: Sequence[str], policy: Policy) -> list[Question]:
-    if not values:
-        return list(policy.standard_questions)
-    out = []
-    for text in values:
-        try:
-            out.append(policy.check_question(Question.parse(text)))
-        except (ValueError, QuestionError) as exc:
-            raise UsageFailure(f"--question: {exc}") from None
-    return out
-
-
-@contextmanager
-def _atomic_writer(path: str) -> Iterator[TextIO]:
-    """Write to a temp file in the same folder, then os.replace: readers never see half a file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or "."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-        # mkstemp makes the file owner-only; give it the permissions a plain open() would
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
+from ._common import (
+    EXIT_BUG,
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    IOs,
+    BadLine,
+    UsageFailure,
+    as_of_day,
+    atomic_writer,
+    iter_jsonl,
+    load_policy,
+    nullcontext,
+    questions_for,
+    streams,
+)
+from .diff_cmd import diff
+from .render_cmd import render
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -130,7 +70,7 @@ def cli() -> None:
                    "Default: off (check never reads the clock).")
 def check(pack: str, fmt: str, strict: bool, as_of: str | None) -> None:
     """Validate PACK (a folder with pack.yaml): schema and meaning. Exit 0 valid, 1 invalid."""
-    io = _io()
+    io = streams()
     try:
         day = parse_date(as_of) if as_of is not None else None
     except ValueError as exc:
@@ -171,10 +111,10 @@ def _read_record(path: str) -> Any:
 def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None, fmt: str, lang: str,
            fail_on: str) -> None:
     """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why."""
-    io = _io()
-    policy = _load_policy(pack, lang)
-    day = _as_of(as_of, policy)
-    qs = _questions(questions, policy)
+    io = streams()
+    policy = load_policy(pack, lang)
+    day = as_of_day(as_of, policy)
+    qs = questions_for(questions, policy)
     gate = _fail_on(fail_on)
     data = _read_record(record)
     decisions = policy.decide_all(data, qs, as_of=day)
@@ -197,20 +137,6 @@ def _fail_on(text: str) -> set[Outcome]:
     return out
 
 
-def _iter_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any, str | None]]:
-    """(line number, record or None, problem) for each non-blank line; bad lines never stop the run."""
-    for n, raw in enumerate(fh, start=1):
-        if len(raw) > MAX_LINE:
-            yield n, None, f"line {n}: longer than {MAX_LINE} bytes"
-            continue
-        if not raw.strip():
-            continue
-        try:
-            yield n, json.loads(raw), None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield n, None, f"line {n}: not valid JSON: {getattr(exc, 'msg', str(exc))}"
-
-
 @cli.command()
 @click.argument("pack")
 @click.argument("records")
@@ -231,10 +157,10 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     "keep_until"}], "problem"}. A line that is not a valid record becomes undetermined answers
     with the line number in "problem"; the run goes on.
     """
-    io = _io()
-    policy = _load_policy(pack, lang)
-    day = _as_of(as_of, policy)
-    qs = _questions(questions, policy)
+    io = streams()
+    policy = load_policy(pack, lang)
+    day = as_of_day(as_of, policy)
+    qs = questions_for(questions, policy)
     gate = {o.value for o in _fail_on(fail_on)}
     qtext = [str(q) for q in qs]
     if fmt == "text":
@@ -248,16 +174,16 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     with fh:
         total = os.fstat(fh.fileno()).st_size
         show = progress if progress is not None else io.err.isatty()
-        lines = _iter_jsonl(fh)
+        lines = iter_jsonl(fh)
         meta: list[tuple[int, str | None]] = []
 
         def records_only() -> Iterator[Any]:
             for n, rec, problem in lines:
                 meta.append((n, problem))
-                yield rec if problem is None else _BadLine(problem)
+                yield rec if problem is None else BadLine(problem)
 
         rows = policy.decide_batch(records_only(), qs, as_of=day)
-        with (_atomic_writer(output) if output else _nullcontext(io.out)) as out, _progress(show, total, fh, io.err) as tick:
+        with (atomic_writer(output) if output else nullcontext(io.out)) as out, _progress(show, total, fh, io.err) as tick:
             for row in rows:
                 n, problem = meta.pop(0)
                 problem = problem or row.problem
@@ -295,8 +221,8 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     """
     from ..scenarios import run_pack_scenarios
 
-    io = _io()
-    policy = _load_policy(pack)
+    io = streams()
+    policy = load_policy(pack)
     report = run_pack_scenarios(policy, list(paths) if paths else None)
     cov = report.coverage
     low = min_coverage is not None and cov.percent < min_coverage
@@ -311,26 +237,21 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     raise SystemExit(EXIT_OK if report.ok and not low else EXIT_FAIL)
 
 
-from .render_cmd import render  # noqa: E402  (a command module of its own; it imports main lazily)
-
 cli.add_command(render)
-
-from .diff_cmd import diff  # noqa: E402  (a command module of its own; it imports main lazily)
-
 cli.add_command(diff)
 
 
 def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, output: str | None,
                    gate: set[str], lang: str) -> int:
     """Readable answers with reasons, one block per record (the README's main job)."""
-    io = _io()
+    io = streams()
     matched = False
     try:
         fh = open(records, "rb")
     except OSError as exc:
         raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
-    with fh, (_atomic_writer(output) if output else _nullcontext(io.out)) as out:
-        for n, rec, problem in _iter_jsonl(fh):
+    with fh, (atomic_writer(output) if output else nullcontext(io.out)) as out:
+        for n, rec, problem in iter_jsonl(fh):
             if problem is not None:
                 out.write(f"line {n}: UNDETERMINED for every question: {problem}\n\n")
                 matched = matched or "undetermined" in gate
@@ -348,18 +269,6 @@ def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, 
                 matched = matched or dcs.outcome.value in gate
             out.write("\n")
     return EXIT_FAIL if matched else EXIT_OK
-
-
-class _BadLine:
-    """Stands in for a line that was not JSON: decide_batch reports it as a bad record."""
-
-    def __init__(self, problem: str) -> None:
-        self.problem = problem
-
-
-@contextmanager
-def _nullcontext(value: TextIO) -> Iterator[TextIO]:
-    yield value
 
 
 @contextmanager
