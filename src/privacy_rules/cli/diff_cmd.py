@@ -16,14 +16,14 @@ from ..diff import compare
 from ..model import Question
 from ..policy import QuestionError
 from . import report as reporters
-from ._common import EXIT_FAIL, EXIT_OK, BadLine, UsageFailure, as_of_day, iter_jsonl, load_policy, streams
+from ._common import EXIT_FAIL, EXIT_OK, LineReader, UsageFailure, as_of_day, load_policy, open_records, streams
 
 
 @click.command()
 @click.argument("old_pack")
 @click.argument("new_pack")
 @click.option("--records", "records", metavar="FILE",
-              help="JSON Lines records to decide with both packs; reports which decisions flip.")
+              help="JSON Lines records (- for stdin) to decide with both packs; reports which decisions flip.")
 @click.option("-q", "--question", "questions", multiple=True, metavar="Q",
               help="As for evaluate; repeatable. Default: the new pack's standard questions. Needs --records.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
@@ -58,20 +58,20 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
         result = compare(old, new)
     else:
         day = as_of_day(as_of, new)
-        try:
-            fh = open(records, "rb")
-        except OSError as exc:
-            raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
+        fh = open_records(records)
 
         def stream() -> Iterator[Any]:
-            for _n, rec, problem in iter_jsonl(fh):
-                yield rec if problem is None else BadLine(problem)
+            # a line longer than the cap arrives as a BadLine: decide_batch counts it as invalid
+            for _n, item in LineReader(fh, records):
+                yield item
 
-        with fh:
-            try:
-                result = compare(old, new, stream(), asked, as_of=day)
-            except QuestionError as exc:  # defensive: diff_decisions reports these itself
-                raise UsageFailure(f"--question: {exc}") from None
+        try:
+            result = compare(old, new, stream(), asked, as_of=day)
+        except QuestionError as exc:  # defensive: diff_decisions reports these itself
+            raise UsageFailure(f"--question: {exc}") from None
+        finally:
+            if records != "-":
+                fh.close()
     io.out.write(reporters.diff_report(fmt, result, fail_on_change=fail_on_change,
                                        color=fmt == "text" and reporters.use_color(io.out)))
     raise SystemExit(EXIT_FAIL if fail_on_change and result.changed else EXIT_OK)

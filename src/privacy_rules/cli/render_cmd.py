@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ..dates import parse_date
-from ._common import EXIT_OK, UsageFailure, atomic_writer, load_policy, streams
+from ._common import EXIT_OK, load_policy, output_to, parse_day, streams
 
 
 @click.command()
@@ -36,21 +35,10 @@ def render(pack: str, lang: str, fmt: str, output: str | None, as_of: str | None
     from ..scenarios import run_pack_scenarios
 
     io = streams()
-    day = None
-    if as_of is not None:
-        try:
-            day = parse_date(as_of)
-        except ValueError as exc:
-            raise UsageFailure(f"--as-of: {exc}") from None
+    day = parse_day(as_of) if as_of is not None else None
     policy = load_policy(pack, lang)
     report = run_pack_scenarios(policy) if with_scenarios else None
     text = render_pack(policy.pack, lang=lang, fmt=fmt, report=report, as_of=day)
-    if output:
-        try:
-            with atomic_writer(output) as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise UsageFailure(f"cannot write `{output}`: {exc.strerror or exc}") from None
-    else:
-        io.out.write(text)
+    with output_to(output, io.out) as fh:  # a write failure is "cannot write `FILE`: reason", exit 2
+        fh.write(text)
     raise SystemExit(EXIT_OK)
