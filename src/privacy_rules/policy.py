@@ -42,7 +42,7 @@ class Answer(NamedTuple):
 class BatchRow(NamedTuple):
     """All answers for one record of a batch, in the order of the questions asked."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index; the name is public API
     record_id: str | None
     answers: tuple[Answer, ...]
     problem: str | None
@@ -255,7 +255,8 @@ class Policy:
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
                 for plan, effects, is_keep_q, is_keep in steps:
-                    outcome, idx, why, statuses = keep_result if is_keep_q else plan.decide(facts, ctx, keep_code)
+                    outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
+                                                   else plan.decide(facts, ctx, keep_code))
                     until = None
                     if is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT

@@ -93,7 +93,7 @@ class Facts:
     __slots__ = ("id", "role", "subjects", "s", "lists", "data_categories", "systems")
 
     def __init__(self, id: str, role: str | None, subjects: frozenset[str] | None, s: dict[str, Any],
-                 lists: dict[str, tuple[tuple[Any, ...], ...]], data_categories: frozenset[str],
+                 lists: Mapping[str, tuple[tuple[Any, ...], ...]], data_categories: frozenset[str],
                  systems: tuple[str, ...]) -> None:
         self.id = id
         self.role = role
@@ -158,7 +158,8 @@ def new_scanner() -> Scanner:
     # much as json.loads spends on its own set-up, so checking duplicates is no slower than the
     # json.loads the CLI used before (issue 7 item 3; the numbers are in the report).
     decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
-    return decoder.scan_once  # type: ignore[no-any-return]
+    scan: Scanner = decoder.scan_once  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
+    return scan
 
 
 def parse_record(text: str | bytes | bytearray, scan: Scanner | None = None) -> Any:
@@ -167,8 +168,8 @@ def parse_record(text: str | bytes | bytearray, scan: Scanner | None = None) -> 
     Bytes must be UTF-8 (a leading byte-order mark is skipped). The value is not yet checked as
     a record (``normalize`` does that). Pure; ``scan`` is a scanner from :func:`new_scanner`.
     """
-    if type(text) is str:
-        s = text
+    if isinstance(text, str):
+        s = str.__str__(text)
         raw_surrogates = not s.isascii() and _SURROGATE.search(s) is not None
     else:
         raw = bytes(text)
@@ -462,7 +463,7 @@ def _iso(value: Any) -> str | None:
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
-    return value  # already checked to be a valid YYYY-MM-DD string
+    return str(value)  # already checked to be a valid YYYY-MM-DD string (str subclasses become str)
 
 
 def _build(record: Mapping[str, Any]) -> Facts:
@@ -584,7 +585,7 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
         return None
     rid = role = subjects = None
     s: dict[str, Any] = {}
-    lists = _EMPTY_LISTS  # shared while the record has no event lists; copied on the first one
+    own: dict[str, tuple[tuple[Any, ...], ...]] | None = None  # the event lists, once the record has one
     cats: Any = ()
     systems: Any = ()
     for key, value in record.items():
@@ -617,9 +618,9 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
                     if key == "vouchers" and row[1] is None:
                         row[1] = f"{row[0]:04d}-12-31"  # R11: calendar fiscal year unless stated
                     rows.append(tuple(row))
-                if lists is _EMPTY_LISTS:
-                    lists = dict(_EMPTY_LISTS)
-                lists[key] = tuple(rows)
+                if own is None:
+                    own = dict(_EMPTY_LISTS)
+                own[key] = tuple(rows)
         elif kind == 4:
             if type(value) is not dict or not _REL_KEYS.issuperset(value):
                 return None
@@ -673,4 +674,5 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
             return None
     if rid is None:
         return None
-    return Facts(rid, role, subjects, s, lists, frozenset(cats), tuple(systems))
+    # _EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
+    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems))

@@ -220,7 +220,7 @@ class GuardedText:
         try:
             return self.stream.write(text)
         except UnicodeEncodeError:
-            return self._guard(lambda: self.stream.write(_escape(text, getattr(self.stream, "encoding", None))))
+            return int(self._guard(lambda: self.stream.write(_escape(text, getattr(self.stream, "encoding", None)))))
         except OSError as exc:
             raise self._failure(exc) from None
 
@@ -284,8 +284,8 @@ def output_to(path: str | None, stdout: TextIO) -> Iterator[TextIO]:
             except OSError:
                 pass  # the flush above already reported it; close after a failed flush fails again
         return
-    with atomic_writer(path) as fh:
-        yield fh
+    with atomic_writer(path) as tmp:
+        yield tmp
 
 
 @contextmanager
