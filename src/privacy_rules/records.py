@@ -153,10 +153,12 @@ def _no_constant(name: str) -> Any:
 def new_scanner() -> Scanner:
     """A JSON scanner for :func:`parse_record`. Build one per thread (or per batch) and reuse it:
     building costs about as much as parsing a short record."""
-    # Measured on 100k benchmark lines (benchmarks/README.md): the object_pairs_hook costs
-    # ~1.3 us a line over the C scanner alone, and calling the scanner directly saves about as
-    # much as json.loads spends on its own set-up, so checking duplicates is no slower than the
-    # json.loads the CLI used before (issue 7 item 3; the numbers are in the report).
+    # Measured on 100k benchmark lines (benchmarks/bench.py records, ~370 bytes each): the
+    # object_pairs_hook costs ~1.0 us a line over the same scanner without it (4.5 vs 3.5 us),
+    # and calling the scanner directly saves most of what json.loads spends on set-up (4.0 us),
+    # so duplicate-safe parsing costs ~0.5 us a line more than the json.loads the CLI used
+    # before, about 2% of a 3-question decision. Cheaper tricks (counting ':' against the keys
+    # parsed) need a Python walk of the value that costs as much as the hook.
     decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     scan: Scanner = decoder.scan_once  # type: ignore[attr-defined]  # set in __init__; typeshed omits it
     return scan
@@ -185,7 +187,18 @@ def parse_record(text: str | bytes | bytearray, scan: Scanner | None = None) -> 
     if scan is None:
         scan = new_scanner()
     try:
-        value = _decode(s, scan)
+        # json.loads without its per-call set-up: leading/trailing whitespace, then one value
+        idx = _WS.match(s, 0).end() if s[:1] in " \t\n\r" else 0  # type: ignore[union-attr]
+        try:
+            value, end = scan(s, idx)
+        except StopIteration as stop:
+            raise json.JSONDecodeError("Expecting value", s, stop.value) from None
+        if end != len(s):
+            tail = s[end:] if len(s) - end < 3 else None  # a JSONL line ends in "\n" (or "\r\n")
+            if tail != "\n" and tail != "\r\n":
+                end = _WS.match(s, end).end()  # type: ignore[union-attr]
+                if end != len(s):
+                    raise json.JSONDecodeError("Extra data", s, end)
     except _Duplicate:
         try:
             rid, problems = _text_problems(s)
@@ -197,23 +210,12 @@ def parse_record(text: str | bytes | bytearray, scan: Scanner | None = None) -> 
     if raw_surrogates or "\\u" in s:
         # a lone surrogate comes from a `\ud800` escape (or, in str text, the character itself);
         # rare, so only then walk the value to name where it is
-        rid, problems = _text_problems(s)
+        try:
+            rid, problems = _text_problems(s)
+        except Exception as exc:  # noqa: BLE001 - the second parse runs a few frames deeper
+            raise _unusable(exc) from None
         if problems:
             raise RecordInvalid(rid, problems)
-    return value
-
-
-def _decode(s: str, scan: Scanner) -> Any:
-    """``json.loads`` without its per-call set-up: leading/trailing whitespace, then one value."""
-    idx = _WS.match(s, 0).end() if s[:1] in " \t\n\r" else 0  # type: ignore[union-attr]
-    try:
-        value, end = scan(s, idx)
-    except StopIteration as stop:
-        raise json.JSONDecodeError("Expecting value", s, stop.value) from None
-    if end != len(s):
-        end = _WS.match(s, end).end()  # type: ignore[union-attr]
-        if end != len(s):
-            raise json.JSONDecodeError("Extra data", s, end)
     return value
 
 
@@ -557,9 +559,10 @@ def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
 def _plain_strs(values: list[Any]) -> bool:
     """Every item a str without lone surrogates."""
     for v in values:
-        if type(v) is not str or (not v.isascii() and _SURROGATE.search(v) is not None):
+        if type(v) is not str:
             return False
-    return True
+    joined = "".join(values)  # one C-level check for the usual all-ASCII list
+    return joined.isascii() or _SURROGATE.search(joined) is None
 
 
 _MIN_YEAR, _MAX_YEAR = MIN_DAY.year, MAX_DAY.year
@@ -634,7 +637,12 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
                 return None
             rid = value
         elif kind == 5:
-            if type(value) is not list or not _plain_strs(value):
+            if type(value) is not list:
+                return None
+            for x in value:
+                if type(x) is not str:
+                    return None
+            if value and not "".join(value).isascii() and _SURROGATE.search("".join(value)):
                 return None
             if key == "subject_categories":
                 subjects = frozenset(value)

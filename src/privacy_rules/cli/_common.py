@@ -29,6 +29,7 @@ from ..policy import Policy, QuestionError, compile_pack
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 MAX_LINE = 1_000_000  # bytes per JSONL record line (and per decide record file); longer ones are refused
 _CHUNK = 1 << 16  # bytes read at a time while skipping an over-long line
+_BLANK = frozenset(b" \t\r\n")  # JSON whitespace: a line of only these is blank
 
 
 class UsageFailure(Exception):
@@ -158,29 +159,34 @@ class LineReader:
     def __iter__(self) -> Iterator[tuple[int, bytes | BadLine]]:
         n = 0
         limit = MAX_LINE
+        readline = self.fh.readline
         while True:
-            raw = self._read(limit + 1)
+            try:
+                raw = readline(limit + 1)
+            except OSError as exc:
+                raise self._unreadable(exc) from None
             if not raw:
                 return
             n += 1
             self.consumed += len(raw)
             if len(raw) > limit and raw[limit:] != b"\n":  # content (without its newline) is over the cap
                 while not raw.endswith(b"\n"):
-                    raw = self._read(_CHUNK)
+                    try:
+                        raw = readline(_CHUNK)
+                    except OSError as exc:
+                        raise self._unreadable(exc) from None
                     if not raw:
                         break
                     self.consumed += len(raw)
                 yield n, BadLine(too_long(limit))
+            elif raw[0] in _BLANK and not raw.strip(b" \t\r\n"):
                 continue
-            if not raw.strip(b" \t\r\n"):
-                continue
-            yield n, raw
+            else:
+                yield n, raw
 
-    def _read(self, size: int) -> bytes:
-        try:
-            return self.fh.readline(size)
-        except OSError as exc:
-            raise UsageFailure(f"cannot read records file `{display_name(self.name)}`: {exc.strerror or exc}") from None
+    def _unreadable(self, exc: OSError) -> UsageFailure:
+        return UsageFailure(f"cannot read records file `{display_name(self.name)}`: {exc.strerror or exc}")
+
 
 
 def read_record_bytes(path: str) -> bytes:
