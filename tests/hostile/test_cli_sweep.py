@@ -21,6 +21,7 @@ import pytest
 
 from privacy_rules.cli import _common
 from privacy_rules.cli.main import main
+from privacy_rules.validate.schema import validate_instance
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -121,6 +122,7 @@ def test_decide_gives_the_code_or_exits_2_for_text_that_is_not_json(path: Path, 
             data = json.loads(out.encode("utf-8"))
             assert data["outcome"] == "undetermined"
             assert code_name in [p["code"] for p in data["problems"]]
+            assert validate_instance(data, "decision.schema.json") == []
 
 
 def test_decide_on_stdin_with_invalid_utf8_exits_2_and_writes_nothing() -> None:
