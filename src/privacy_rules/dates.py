@@ -20,6 +20,8 @@ for every day of 2010-2032 and on random dates in 1900-2200.
 Public API:
 
 * :func:`parse_date` - strict ``YYYY-MM-DD`` / ``datetime.date`` input.
+* :data:`MIN_DAY` / :data:`MAX_DAY` - the supported range for record dates and ``as_of``.
+* :func:`parse_as_of` - ``as_of`` as the API takes it (a day in the supported range).
 * :func:`add_months_plain` - reference definition of N42/R2 (pendulum).
 * :func:`add_months` - fast equivalent.
 * :func:`window_end` - last allowed day (inclusive) of an N-month window.
@@ -32,14 +34,34 @@ from datetime import date, datetime, timedelta
 
 import pendulum
 
+from .errors import shown
+
 __all__ = [
+    "MIN_DAY",
+    "MAX_DAY",
+    "MIN_ISO",
+    "MAX_ISO",
+    "SUPPORTED_RANGE",
     "parse_date",
+    "in_supported_range",
+    "parse_as_of",
     "add_months_plain",
     "add_months",
     "window_end",
     "cutoff",
     "iso_cutoff",
 ]
+
+#: The days a record date or an ``as_of`` may name. A record date outside them is a record
+#: problem (PR308), an ``as_of`` outside them a usage error: a host placeholder such as
+#: 9999-12-31 ("never") or 0001-01-01 ("unknown") is not a fact, and the bound keeps every
+#: window end and cut-off inside ``datetime.date``: windows are at most 1200 months, so anchors
+#: in 1900..2200 end by 2300 and cut-offs for as_of in 1900..2200 start from 1800.
+MIN_DAY: date = date(1900, 1, 1)
+MAX_DAY: date = date(2200, 12, 31)
+MIN_ISO: str = MIN_DAY.isoformat()
+MAX_ISO: str = MAX_DAY.isoformat()
+SUPPORTED_RANGE: str = f"{MIN_ISO}..{MAX_ISO}"
 
 #: Days per month in a common year (index 0 = January). February is fixed up for leap years.
 _DAYS_IN_MONTH: tuple[int, ...] = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -86,8 +108,33 @@ def parse_date(value: object) -> date:
     if isinstance(value, str):  # str subclass: judge its plain text
         return parse_date(str.__str__(value))
     raise ValueError(
-        f"`{value!r}` is not a date ({type(value).__name__}); write the day as a string YYYY-MM-DD"
+        f"`{shown(value)}` is not a date ({type(value).__name__}); write the day as a string YYYY-MM-DD"
     )
+
+
+def in_supported_range(day: date) -> bool:
+    """True when ``day`` lies in :data:`MIN_DAY`..:data:`MAX_DAY` (both inclusive)."""
+    return MIN_DAY <= day <= MAX_DAY
+
+
+def parse_as_of(value: object) -> date:
+    """``as_of`` as the API takes it: a ``datetime.date`` or a strict ``YYYY-MM-DD`` string.
+
+    Raises TypeError for anything else (a ``datetime`` included: a decision is about a day, and
+    which day a date-time falls on depends on a time zone the caller must choose), and
+    ValueError naming the problem for a malformed string or a day outside
+    :data:`SUPPORTED_RANGE`. Pure.
+    """
+    if type(value) is not date:
+        if isinstance(value, datetime):
+            raise TypeError(f"as_of must be a day (datetime.date or 'YYYY-MM-DD'), not a datetime "
+                            f"(`{value.isoformat()}`); pass `{value.isoformat()[:10]}` or value.date() for the day you mean")
+        if not isinstance(value, (date, str)):
+            raise TypeError(f"as_of must be a datetime.date or a 'YYYY-MM-DD' string, not {type(value).__name__}")
+        value = parse_date(value)
+    if not MIN_DAY <= value <= MAX_DAY:
+        raise ValueError(f"as_of `{value.isoformat()}` is outside the supported range {SUPPORTED_RANGE}")
+    return value
 
 
 def _string_error(s: str) -> str:
@@ -95,14 +142,14 @@ def _string_error(s: str) -> str:
     digits = s[:4] + s[5:7] + s[8:]
     if len(s) == 10 and s[4] == "-" and s[7] == "-" and digits.isascii() and digits.isdigit():
         return f"`{s}` is not a real date; write YYYY-MM-DD"
-    if any(c in s for c in "Tt: ") and s.strip() == s:
+    if len(s) <= 64 and any(c in s for c in "Tt: ") and s.strip() == s:
         try:
             datetime.fromisoformat(s)
         except ValueError:
             pass
         else:
-            return f"`{s}` is a date and time; write the day only as YYYY-MM-DD"
-    return f"`{s}` is not a date in the form YYYY-MM-DD; write e.g. 2024-01-05"
+            return f"`{shown(s)}` is a date and time; write the day only as YYYY-MM-DD"
+    return f"`{shown(s)}` is not a date in the form YYYY-MM-DD; write e.g. 2024-01-05"
 
 
 # --------------------------------------------------------------------------------------------

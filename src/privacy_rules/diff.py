@@ -440,7 +440,7 @@ def diff_decisions(old: Policy, new: Policy, records: Iterable[Any], questions: 
             name = a.record_id or b.record_id or f"#{total}"
             for j, (x, y) in enumerate(zip(a.answers, b.answers)):
                 if x.outcome != y.outcome:
-                    key = (x.outcome, y.outcome)
+                    key = (x.outcome.value, y.outcome.value)
                     counts[j][key] = counts[j].get(key, 0) + 1
                     seen = examples[j].setdefault(key, [])
                     if len(seen) < MAX_EXAMPLES:

@@ -50,7 +50,7 @@ class RecordError(PrivacyRulesError):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):  # keyword-only fields survive pickling (multiprocessing hosts)
+    def __reduce__(self) -> tuple[object, tuple[str, str | None, int | None]]:  # keyword-only fields survive pickling
         return (_make_record_error, (self.message, self.record_id, self.line))
 
 
@@ -60,3 +60,26 @@ def _make_record_error(message: str, record_id: str | None, line: int | None) ->
 
 class UsageError(PrivacyRulesError):
     """The caller asked for something impossible (bad arguments); the CLI exits 2."""
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A user value as message text (the caller adds the backticks); never raises.
+
+    Long values are cut at ``limit`` characters, lone surrogates (which no UTF-8 output can
+    carry) are written as ``\\udXXX`` escapes, and a number too long to print (Python refuses
+    ints of more than 4,300 digits) is described instead of printed. Pure.
+    """
+    try:
+        if isinstance(value, str):
+            text = str.__str__(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+            return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+        else:
+            text = repr(value)
+    except Exception:  # noqa: BLE001 - a host object whose repr breaks still gets a message
+        return f"a {type(value).__name__} value"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

@@ -8,14 +8,20 @@ contexts) whose entries are pure functions of their keys; concurrent fills race 
 from __future__ import annotations
 
 import difflib
-from datetime import date, datetime
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
+import os
+from datetime import date
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from .compile.codegen import QuestionPlan, compile_question, window_indices
-from .dates import iso_cutoff, parse_date
+from .dates import iso_cutoff, parse_as_of
 from .decide import ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, keep_until_for, tables_for
+from .errors import shown
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
-from .records import Facts, RecordInvalid, normalize, normalize_fast, record_id_of
+from .records import Facts, RecordInvalid, new_scanner, normalize, normalize_fast, parse_record, record_id_of
+
+#: What a record may be: a mapping (e.g. a dict from json.loads), or the record's JSON text.
+#: Text is parsed with duplicate-key detection (records.parse_record); a dict cannot show them.
+Record = Any
 
 _MAX_CTX = 4096
 
@@ -25,17 +31,18 @@ class QuestionError(ValueError):
 
 
 class Answer(NamedTuple):
-    """One compact batch answer: outcome, decisive rule id, keep_until (ISO) or None."""
+    """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
+    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings)."""
 
-    outcome: str
+    outcome: Outcome
     rule_id: str | None
-    keep_until: str | None
+    keep_until: date | None
 
 
 class BatchRow(NamedTuple):
     """All answers for one record of a batch, in the order of the questions asked."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index; the name is public API
     record_id: str | None
     answers: tuple[Answer, ...]
     problem: str | None
@@ -74,8 +81,10 @@ class Policy:
         self.plan(self._keep_q)
 
     # -- questions -------------------------------------------------------------------------
-    def check_question(self, q: Question) -> Question:
-        """The question with its default scope filled in; raises QuestionError on unknown ids."""
+    def check_question(self, q: Question | str) -> Question:
+        """The question (a Question or its text) with its default scope filled in; raises
+        QuestionError on unknown ids, ValueError on malformed text, TypeError on other types."""
+        q = _question(q)
         checked = self._checked.get(q)
         if checked is None:
             checked = self._check_question(q)
@@ -124,41 +133,58 @@ class Policy:
         return ctx, asof
 
     # -- one record ------------------------------------------------------------------------
-    def decide(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Decision:
+    def decide(self, record: Record, question: Question | str, *, as_of: date | str) -> Decision:
         """The explained Decision for one question about one record. Pure; never mutates ``record``.
 
+        ``record`` is a mapping or the record's JSON text (str or bytes; text is checked for
+        duplicate keys too). ``question`` is a Question or its text (``"contact:newsletter:email"``).
+        ``as_of`` is a ``date`` or a ``"YYYY-MM-DD"`` string in 1900-01-01..2200-12-31.
+
         A malformed record gives an UNDETERMINED decision with ``problems``; it never raises for
-        bad record data. Raises QuestionError for a question the pack does not know, and
-        TypeError/ValueError for a bad ``as_of`` (it must be a date, not a datetime).
+        bad record data. Raises QuestionError for a question the pack does not know, ValueError
+        for malformed question text or an as_of out of range, TypeError for arguments of the
+        wrong type (a datetime as_of included) with a message saying what to pass.
         """
-        as_of = _as_of(as_of)
+        day = parse_as_of(as_of)
         q = self.check_question(question)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
-            return self._invalid(q, as_of, exc.record_id, exc.problems)
-        return self._decide_facts(facts, q, as_of)
+            return self._invalid(q, day, exc.record_id, exc.problems)
+        return self._decide_facts(facts, q, day)
 
-    def facts(self, record: Any) -> Facts:
-        """The checked, normalised record; raises RecordInvalid naming every problem."""
-        facts = normalize_fast(record, self._dates)
-        return facts if facts is not None else normalize(record)
+    def facts(self, record: Record) -> Facts:
+        """The checked, normalised record; raises RecordInvalid naming every problem (never
+        anything else, whatever ``record`` is)."""
+        try:
+            if isinstance(record, (str, bytes, bytearray)):
+                record = parse_record(record)
+            facts = normalize_fast(record, self._dates)
+            return facts if facts is not None else normalize(record)
+        except RecordInvalid:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
+            raise RecordInvalid(record_id_of(record), (unreadable(exc, record_id_of(record)),)) from None
 
-    def decide_all(self, record: Mapping[str, Any], questions: Sequence[Question] | None = None, *,
-                   as_of: date) -> tuple[Decision, ...]:
+    def decide_all(self, record: Record, questions: Iterable[Question | str] | None = None, *,
+                   as_of: date | str) -> tuple[Decision, ...]:
         """Decisions for several questions about one record, the record checked once.
 
-        Without ``questions``: the pack's standard questions (``pack.questions`` in pack.yaml,
-        e.g. keep, contact:newsletter:email, share:hubspot:relationship_management), so one
-        call answers keep, contact and share the way a nightly CRM sweep asks them.
+        Without ``questions`` (None): the pack's standard questions (``pack.questions`` in
+        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management), so
+        one call answers keep, contact and share the way a nightly CRM sweep asks them. An empty
+        list asks nothing. Arguments and errors as for ``decide``.
         """
-        as_of = _as_of(as_of)
-        qs = [self.check_question(q) for q in (questions or self.standard_questions)]
+        day = parse_as_of(as_of)
+        qs = self._questions(questions)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
-            return tuple(self._invalid(q, as_of, exc.record_id, exc.problems) for q in qs)
-        return tuple(self._decide_facts(facts, q, as_of) for q in qs)
+            return tuple(self._invalid(q, day, exc.record_id, exc.problems) for q in qs)
+        return tuple(self._decide_facts(facts, q, day) for q in qs)
+
+    def _questions(self, questions: Iterable[Question | str] | None) -> list[Question]:
+        return checked_questions(questions, self.standard_questions, self.check_question)
 
     def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
         ctx, asof = self._context(as_of)
@@ -186,45 +212,86 @@ class Policy:
         )
 
     # -- many records ----------------------------------------------------------------------
-    def decide_batch(self, records: Iterable[Any], questions: Sequence[Question], *, as_of: date) -> Iterator[BatchRow]:
-        """Compact answers for every record, streaming, in input order. Never stops on a bad record:
-        it yields UNDETERMINED answers with the problem instead. Pure per record."""
-        as_of = _as_of(as_of)
-        qs = [self.check_question(q) for q in questions]
+    def decide_batch(self, records: Iterable[Record], questions: Iterable[Question | str] | None = None, *,
+                     as_of: date | str) -> Iterator[BatchRow]:
+        """Compact answers for every record, streaming, in input order: one row per record.
+
+        Never stops on a bad record, whatever it is (a mapping, JSON text, anything else): it
+        yields UNDETERMINED answers with the problem instead. ``questions`` as for
+        ``decide_all`` (None: the pack's standard questions); the arguments are checked before
+        the first record is read, and raise as for ``decide``. Pure per record.
+        """
+        day = parse_as_of(as_of)
+        qs = self._questions(questions)
+        return self._batch(records, qs, day)
+
+    def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date) -> Iterator[BatchRow]:
         ctx, asof = self._context(as_of)
         plans = [self.plan(q) for q in qs]
         need_keep = any(p.needs_keep for p, _ in plans)
         windows = self.pack.vocabulary.windows
-        und = tuple(Answer(UND_S, None, None) for _ in qs)
+        und = tuple(Answer(Outcome.UNDETERMINED, None, None) for _ in qs)
         fast, cache = normalize_fast, self._dates
+        scan = new_scanner()  # one per batch: a generator runs in one thread at a time
         keep_q = self._keep_q
         keep_decide = self.plan(keep_q)[0].decide
         need_keep = need_keep or keep_q in qs
         steps = [(plan, effects, q == keep_q, q.action is Action.KEEP) for (plan, effects), q in zip(plans, qs)]
+        outcomes = _OUTCOME
         for index, record in enumerate(records):
             try:
+                if type(record) is not dict and isinstance(record, (str, bytes, bytearray)):
+                    record = parse_record(record, scan)
                 facts = fast(record, cache) or normalize(record)
             except RecordInvalid as exc:
                 yield BatchRow(index, exc.record_id, und, _compact(exc.problems))
                 continue
-            except Exception as exc:  # a host object that breaks on access must not end the sweep
-                yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a host object that breaks on access must not end the sweep
+                rid = record_id_of(record)
+                yield BatchRow(index, rid, und, _compact((unreadable(exc, rid),)))
                 continue
-            keep_result = keep_decide(facts, ctx, None) if need_keep else None
-            keep_code = None if keep_result is None else _STATUS[keep_result[0]]
-            answers = []
-            for plan, effects, is_keep_q, is_keep in steps:
-                outcome, idx, why, statuses = keep_result if is_keep_q else plan.decide(facts, ctx, keep_code)
-                until = None
-                if is_keep and outcome == ALLOW_S:
-                    tier = OVERRIDE if why == "override" else PERMIT
-                    end = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
-                    until = end.isoformat() if end else None
-                answers.append(Answer(outcome, plan.rules[idx].id if idx is not None else None, until))
+            try:
+                keep_result = keep_decide(facts, ctx, None) if need_keep else None
+                keep_code = None if keep_result is None else _STATUS[keep_result[0]]
+                answers = []
+                for plan, effects, is_keep_q, is_keep in steps:
+                    outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
+                                                   else plan.decide(facts, ctx, keep_code))
+                    until = None
+                    if is_keep and outcome == ALLOW_S:
+                        tier = OVERRIDE if why == "override" else PERMIT
+                        until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
+                    answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, until))
+            except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row
+                yield BatchRow(index, facts.id, und, _compact((internal_error(exc, facts.id),)))
+                continue
             yield BatchRow(index, facts.id, tuple(answers), None)
 
 
 _STATUS = {ALLOW_S: True, UND_S: None, "deny": False}
+_OUTCOME = {o.value: o for o in Outcome}
+
+
+def unreadable(exc: BaseException, record_id: str | None) -> Diagnostic:
+    """PR315: reading the record raised (a host mapping that breaks on access)."""
+    return Diagnostic(code="PR315", severity=Severity.ERROR, record_id=record_id,
+                      message=f"cannot read the record: {type(exc).__name__}: {_exc_text(exc)}",
+                      help="pass plain dicts, lists, strings, numbers and booleans (or the record's JSON text)")
+
+
+def internal_error(exc: BaseException, record_id: str | None) -> Diagnostic:
+    """PR316: deciding a checked record raised: a bug, reported on the record's row."""
+    return Diagnostic(code="PR316", severity=Severity.ERROR, record_id=record_id,
+                      message=f"internal error deciding this record: {type(exc).__name__}: {_exc_text(exc)}",
+                      help="this is a bug in privacy-rules; please report it with the record (its answers are "
+                           "undetermined)")
+
+
+def _exc_text(exc: BaseException) -> str:
+    try:
+        return shown(str(exc), 200)
+    except Exception:  # noqa: BLE001 - an exception whose str() breaks
+        return "(no message)"
 
 
 def _invalid_reason(problems: Sequence[Diagnostic]) -> str:
@@ -239,18 +306,40 @@ def _compact(problems: Sequence[Diagnostic]) -> str:
     return "; ".join(f"{p.code} {p.message}" + (f" ({p.help})" if p.help else "") for p in problems)
 
 
-def _as_of(value: Any) -> date:
-    if type(value) is date:
+def checked_questions(questions: Iterable[Question | str] | None, standard: Sequence[Question],
+                      check: Callable[[Question | str], Question]) -> list[Question]:
+    """``questions`` as checked Questions: None means ``standard``; a bare question (not in a
+    list) is a TypeError saying what to pass. Shared by Policy and the durable facade."""
+    if questions is None:
+        return list(standard)
+    if isinstance(questions, (str, Question)):
+        raise TypeError("questions must be a list of questions (Question or text such as "
+                        "'contact:newsletter:email'), or None for the pack's standard questions; "
+                        f"to ask one question pass [{shown(str(questions))!r}]")
+    try:
+        items = list(questions)
+    except TypeError:
+        raise TypeError("questions must be a list of questions (Question or text such as "
+                        "'contact:newsletter:email'), or None for the pack's standard questions, "
+                        f"not {type(questions).__name__}") from None
+    return [check(q) for q in items]
+
+
+def _question(value: Any) -> Question:
+    """A Question from a Question or its text; TypeError saying what to pass for anything else."""
+    if isinstance(value, Question):
         return value
-    if isinstance(value, datetime) or not isinstance(value, date):
-        if isinstance(value, str):
-            return parse_date(value)
-        raise TypeError(f"as_of must be a datetime.date (a day), not {type(value).__name__}")
-    return value
+    if isinstance(value, str):
+        return Question.parse(value)
+    raise TypeError("a question must be a privacy_rules.Question or text such as 'keep', 'contact:newsletter:email' "
+                    f"or 'share:hubspot:relationship_management', not {type(value).__name__}")
 
 
-def compile_pack(pack: Pack, *, lang: str = "en", engine: str = "compiled") -> Policy:
+def compile_pack(pack: Pack | str | os.PathLike[str], *, lang: str = "en", engine: str = "compiled") -> Policy:
     """A Policy for ``pack``: rules compiled to Python once; explanations in ``lang`` (en or nb).
+
+    ``pack`` is a Pack from ``load_pack``, or the path of a pack folder (or its pack.yaml),
+    which is loaded with ``load_pack`` (raising PackError for an invalid pack).
 
     ``engine="durable"`` returns a ``privacy_rules.engines.durable.DurablePolicy`` instead: the
     same API and answers, conditions evaluated by durable-rules (optional extra ``durable``;
@@ -259,13 +348,19 @@ def compile_pack(pack: Pack, *, lang: str = "en", engine: str = "compiled") -> P
     """
     if lang not in ("en", "nb"):
         raise ValueError(f"lang must be `en` or `nb`, not `{lang}`")
+    if engine not in ("compiled", "durable"):
+        raise ValueError(f"engine must be `compiled` or `durable`, not `{engine}`")
+    if isinstance(pack, (str, os.PathLike)):
+        from .pack import load_pack  # loading is a stage above compiling: imported only for a path
+
+        pack = load_pack(pack)
+    elif not isinstance(pack, Pack):
+        raise TypeError(f"compile_pack takes a Pack (from load_pack) or a pack folder path, not {type(pack).__name__}")
     if engine == "durable":
         from .engines.durable import DurablePolicy  # imported only when asked for (optional extra)
 
         return DurablePolicy(pack, lang=lang)  # type: ignore[return-value]
-    if engine != "compiled":
-        raise ValueError(f"engine must be `compiled` or `durable`, not `{engine}`")
     return Policy(pack, lang=lang)
 
 
-__all__ = ["Policy", "compile_pack", "Answer", "BatchRow", "QuestionError", "Severity"]
+__all__ = ["Policy", "compile_pack", "Answer", "BatchRow", "QuestionError", "Severity", "Record"]

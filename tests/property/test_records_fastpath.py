@@ -12,7 +12,12 @@ from privacy_rules.records import RecordInvalid, normalize, normalize_fast
 from .strategies import records
 
 SUBJECTS = ["prospect", "customer", "partner"]
-BAD_VALUES = st.sampled_from(["2023-02-30", "2024-1-5", "2024-01-01T00:00", 5, True, None, [], {}, "x", 2024.0])
+BAD_VALUES = st.sampled_from(["2023-02-30", "2024-1-5", "2024-01-01T00:00", 5, True, None, [], {}, "x", 2024.0,
+                              # issue 7: the supported date range, its ends, and values no output can carry
+                              "9999-12-31", "0001-01-01", "1899-12-31", "2201-01-01", "1900-01-01", "2200-12-31",
+                              "a\ud800", ["x\udc00"], 10 ** 5000, float("nan"), float("inf")])
+# strings that are fine (paired surrogates, non-ASCII) and strings that are not (lone surrogates)
+TEXTS = st.sampled_from(["newsletter", "nyhetsbrev-\u00e6\u00f8\u00e5", "\U0001F600", "\ud800", "x\udfff", "\udbff\udc00"])
 KEYS = st.sampled_from(["id", "role", "consents", "relationship", "consent", "facts", "host", "vouchers",
                         "subject_categories", "objections", "source", "art14_informed_on", "systems"])
 
@@ -46,4 +51,24 @@ def test_fast_path_never_accepts_what_plain_rejects(record, key, value, nested):
         broken["consents"][0]["given_on"] = value
     else:
         broken[key] = value
+    _same(broken)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records(SUBJECTS, ["newsletter", "crm"], ["hubspot"]), TEXTS, st.sampled_from(
+    ["id", "purpose", "recipient", "systems", "data_categories", "fact key", "fact value", "host key"]))
+def test_fast_path_and_plain_agree_on_every_string(record, text, where):
+    broken = copy.deepcopy(record)
+    if where == "id":
+        broken["id"] = text
+    elif where in ("purpose", "recipient"):
+        broken["consents"] = [{"purpose": "newsletter", "given_on": "2020-01-01", where: text}]
+    elif where in ("systems", "data_categories"):
+        broken[where] = ["a", text]
+    elif where == "fact key":
+        broken["facts"] = {text: 1}
+    elif where == "fact value":
+        broken["facts"] = {"k": text}
+    else:
+        broken["host"] = {text: 1}  # host is never read: no problem, whatever it holds
     _same(broken)

@@ -50,3 +50,127 @@ def test_compile_pack_selects_the_engine(mini_pack):
     compiled = privacy_rules.compile_pack(mini_pack)
     q = privacy_rules.Question.keep()
     assert policy.decide(rec, q, as_of=date(2023, 8, 31)).to_json() == compiled.decide(rec, q, as_of=date(2023, 8, 31)).to_json()
+
+
+# --- issue 7 item 13: the obvious argument forms, the same across decide / decide_all / decide_batch ---
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+REC = {"id": "p-1", "subject_categories": ["prospect"], "relationship": {"first_contact_on": "2021-08-31"}}
+
+
+def _engines(mini_pack):
+    import pytest
+
+    yield privacy_rules.compile_pack(mini_pack)
+    try:
+        yield privacy_rules.compile_pack(mini_pack, engine="durable")
+    except privacy_rules.PrivacyRulesError as exc:  # EngineUnavailable where durable cannot import
+        pytest.skip(f"durable-rules cannot be imported here: {exc}")
+
+
+def test_compile_pack_takes_a_path_or_a_pack_and_says_what_else(mini_pack):
+    import pytest
+
+    from_path = privacy_rules.compile_pack(str(ROOT / "tests" / "packs" / "mini"))
+    from_pathlib = privacy_rules.compile_pack(ROOT / "tests" / "packs" / "mini")
+    assert from_path.pack.version == from_pathlib.pack.version == mini_pack.version
+    with pytest.raises(privacy_rules.PackError):
+        privacy_rules.compile_pack(str(ROOT / "tests" / "packs" / "broken" / "duplicate-id"))
+    with pytest.raises(TypeError, match="takes a Pack .* or a pack folder path, not dict"):
+        privacy_rules.compile_pack({"id": "x"})
+
+
+def test_questions_as_text_or_question_everywhere(mini_pack):
+    from datetime import date
+
+    for policy in _engines(mini_pack):
+        as_of = date(2023, 8, 31)
+        by_text = policy.decide(REC, "keep", as_of=as_of)
+        assert by_text.to_json() == policy.decide(REC, privacy_rules.Question.keep(), as_of=as_of).to_json()
+        assert [d.to_json() for d in policy.decide_all(REC, ["keep", "contact:newsletter:email"], as_of=as_of)] == \
+            [d.to_json() for d in policy.decide_all(REC, [privacy_rules.Question.keep(),
+                                                          privacy_rules.Question.contact("newsletter", "email")],
+                                                    as_of=as_of)]
+        # None means the pack's standard questions, in all three calls; an empty list asks nothing
+        standard = policy.decide_all(REC, None, as_of=as_of)
+        assert [d.question for d in standard] == list(policy.standard_questions)
+        rows = list(policy.decide_batch([REC], None, as_of=as_of))
+        assert len(rows[0].answers) == len(policy.standard_questions)
+        assert policy.decide_all(REC, [], as_of=as_of) == () and next(policy.decide_batch([REC], [], as_of=as_of)).answers == ()
+
+
+def test_as_of_is_a_date_or_a_strict_day_string_everywhere(mini_pack):
+    from datetime import date, datetime
+
+    import pytest
+
+    for policy in _engines(mini_pack):
+        calls = {
+            "decide": lambda a: policy.decide(REC, "keep", as_of=a),
+            "decide_all": lambda a: policy.decide_all(REC, ["keep"], as_of=a),
+            "decide_batch": lambda a: policy.decide_batch([REC], ["keep"], as_of=a),
+        }
+        for name, call in calls.items():
+            call("2023-08-31")
+            call(date(2023, 8, 31))
+            with pytest.raises(TypeError, match="not a datetime"):
+                call(datetime(2023, 8, 31, 12, 0))
+            for bad in (20230831, None, 2023.5, ["2023-08-31"]):
+                with pytest.raises(TypeError, match="as_of must be a datetime.date or a 'YYYY-MM-DD' string"):
+                    call(bad)
+            for bad in ("2023-8-31", "20230831", "2023-08-31T00:00", "2023-02-30", " 2023-08-31"):
+                with pytest.raises(ValueError):
+                    call(bad)
+
+
+def test_wrong_argument_types_say_what_to_pass(mini_pack):
+    from datetime import date
+
+    import pytest
+
+    for policy in _engines(mini_pack):
+        as_of = date(2023, 8, 31)
+        with pytest.raises(TypeError, match="a question must be a privacy_rules.Question or text"):
+            policy.decide(REC, 5, as_of=as_of)
+        with pytest.raises(TypeError, match="to ask one question pass"):
+            policy.decide_all(REC, "keep", as_of=as_of)
+        with pytest.raises(TypeError, match="to ask one question pass"):
+            policy.decide_batch([REC], "contact:newsletter:email", as_of=as_of)
+        with pytest.raises(TypeError, match="questions must be a list of questions"):
+            policy.decide_batch([REC], 5, as_of=as_of)
+        with pytest.raises(ValueError, match="cannot read question `contact:newsletter`"):
+            policy.decide(REC, "contact:newsletter", as_of=as_of)
+        with pytest.raises(privacy_rules.QuestionError, match="did you mean `newsletter`"):
+            policy.decide_all(REC, ["contact:newsleter:email"], as_of=as_of)
+        # the arguments of decide_batch are checked at the call, before any record is read
+        with pytest.raises(TypeError):
+            policy.decide_batch(iter([REC]), ["keep"], as_of=None)
+
+
+def test_answer_and_decision_share_one_vocabulary_of_types(mini_pack):
+    from datetime import date
+
+    for policy in _engines(mini_pack):
+        as_of = date(2023, 8, 31)
+        d = policy.decide(REC, "keep", as_of=as_of)
+        a = next(policy.decide_batch([REC], ["keep"], as_of=as_of)).answers[0]
+        assert isinstance(a.outcome, privacy_rules.Outcome) and a.outcome is d.outcome is privacy_rules.Outcome.ALLOW
+        assert a.keep_until == d.keep_until == date(2023, 8, 31)
+        assert a.rule_id == d.decisive_rule
+        u = next(policy.decide_batch([{"id": "x", "consent": []}], ["keep"], as_of=as_of)).answers[0]
+        assert u.outcome is privacy_rules.Outcome.UNDETERMINED and u.keep_until is None
+
+
+def test_records_as_json_text_in_every_call(mini_pack):
+    import json
+    from datetime import date
+
+    for policy in _engines(mini_pack):
+        as_of = date(2023, 8, 31)
+        text = json.dumps(REC)
+        assert policy.decide(text, "keep", as_of=as_of).to_json() == policy.decide(REC, "keep", as_of=as_of).to_json()
+        assert policy.decide_all(text.encode(), as_of=as_of) == policy.decide_all(REC, as_of=as_of)
+        dup = text[:-1] + ', "subject_categories": []}'
+        for d in policy.decide_all(dup, as_of=as_of):
+            assert d.outcome is privacy_rules.Outcome.UNDETERMINED and d.problems[0].code == "PR307"
+        assert next(policy.decide_batch([dup], as_of=as_of)).problem.startswith("PR307 duplicate key")

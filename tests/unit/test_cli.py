@@ -113,7 +113,7 @@ def test_evaluate_streams_and_turns_bad_lines_into_undetermined(tmp_path):
     assert [r["answers"][0]["outcome"] for r in rows] == ["allow", "undetermined", "undetermined", "allow"]
     assert rows[0]["answers"][0] == {"question": "keep:record", "outcome": "allow", "rule_id": "keep.prospect",
                                      "keep_until": "2023-08-31"}
-    assert rows[1]["problem"].startswith("line 2: not valid JSON")
+    assert rows[1]["problem"].startswith("line 2: PR310 not valid JSON")
     assert rows[2]["problem"].startswith("line 4: ") and "did you mean `consents`" in rows[2]["problem"]
     assert "keep:record allow: 2" in err
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
@@ -224,9 +224,9 @@ def test_empty_inputs_get_clear_messages(tmp_path):
 
 
 def test_huge_line_becomes_undetermined_not_a_crash(tmp_path, monkeypatch):
-    import privacy_rules.cli.main as cli_main
+    import privacy_rules.cli._common as common
 
-    monkeypatch.setattr(cli_main, "MAX_LINE", 100)
+    monkeypatch.setattr(common, "MAX_LINE", 100)
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "x", "host": {"blob": "y" * 500}}) + "\n" + json.dumps({"id": "z"}) + "\n")
     code, out, _ = run("evaluate", MINI, str(src), "--as-of", "2023-01-01")

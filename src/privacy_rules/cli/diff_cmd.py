@@ -12,14 +12,18 @@ from typing import Any, Iterator
 
 import click
 
+from ..diff import compare, read_vocabulary_spans
+from ..model import Question
+from ..policy import QuestionError
 from . import report as reporters
+from ._common import EXIT_FAIL, EXIT_OK, LineReader, UsageFailure, as_of_day, load_policy, open_records, streams
 
 
 @click.command()
 @click.argument("old_pack")
 @click.argument("new_pack")
 @click.option("--records", "records", metavar="FILE",
-              help="JSON Lines records to decide with both packs; reports which decisions flip.")
+              help="JSON Lines records (- for stdin) to decide with both packs; reports which decisions flip.")
 @click.option("-q", "--question", "questions", multiple=True, metavar="Q",
               help="As for evaluate; repeatable. Default: the new pack's standard questions. Needs --records.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
@@ -38,17 +42,11 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
     Exit 0 when nothing changed, or when something changed without --fail-on-change; 1 when
     something changed with --fail-on-change; 2 for a usage error or an invalid pack.
     """
-    # Imported here, not at module level: main imports this module to register the command.
-    from ..diff import compare, read_vocabulary_spans
-    from ..model import Question
-    from ..policy import QuestionError
-    from .main import EXIT_FAIL, EXIT_OK, UsageFailure, _as_of, _BadLine, _io, _iter_jsonl, _load_policy
-
-    io = _io()
+    io = streams()
     if questions and records is None:
         raise UsageFailure("--question needs --records: questions are asked of records")
-    old = _load_policy(old_pack)
-    new = _load_policy(new_pack)
+    old = load_policy(old_pack)
+    new = load_policy(new_pack)
     asked = None
     if questions:
         asked = []
@@ -62,21 +60,21 @@ def diff(old_pack: str, new_pack: str, records: str | None, questions: tuple[str
     if records is None:
         result = compare(old, new, old_spans=old_spans, new_spans=new_spans)
     else:
-        day = _as_of(as_of, new)
-        try:
-            fh = open(records, "rb")
-        except OSError as exc:
-            raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
+        day = as_of_day(as_of, new)
+        fh = open_records(records)
 
         def stream() -> Iterator[Any]:
-            for _n, rec, problem in _iter_jsonl(fh):
-                yield rec if problem is None else _BadLine(problem)
+            # a line longer than the cap arrives as a BadLine: decide_batch counts it as invalid
+            for _n, item in LineReader(fh, records):
+                yield item
 
-        with fh:
-            try:
-                result = compare(old, new, stream(), asked, as_of=day, old_spans=old_spans, new_spans=new_spans)
-            except QuestionError as exc:  # defensive: diff_decisions reports these itself
-                raise UsageFailure(f"--question: {exc}") from None
+        try:
+            result = compare(old, new, stream(), asked, as_of=day, old_spans=old_spans, new_spans=new_spans)
+        except QuestionError as exc:  # defensive: diff_decisions reports these itself
+            raise UsageFailure(f"--question: {exc}") from None
+        finally:
+            if records != "-":
+                fh.close()
     io.out.write(reporters.diff_report(fmt, result, fail_on_change=fail_on_change,
                                        color=fmt == "text" and reporters.use_color(io.out), help_uri=help_uri))
     raise SystemExit(EXIT_FAIL if fail_on_change and result.changed else EXIT_OK)

@@ -3,7 +3,8 @@
 Exit codes (also in --help and the README):
   0  ok
   1  check found errors, a scenario failed, or --fail-on matched
-  2  usage error, or input that cannot be read (missing file, bad JSON record file, bad pack path)
+  2  usage error, input that cannot be read (missing file, bad JSON record file, bad pack path),
+     or output that cannot be written (full disk, no permission, stdout closed early)
   3  internal error: a bug; the traceback is printed, please report it
 """
 
@@ -12,100 +13,45 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import traceback
+from collections import deque
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import IO, Any, Iterator, Sequence, TextIO
+from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
 
 import click
 
 from .._escape import escape
-from ..dates import parse_date
 from ..errors import PackError
 from ..explain import explain
-from ..model import Outcome, Question, Severity
+from ..model import Diagnostic, Outcome, Question, Severity
 from ..pack import read_pack
-from ..policy import Policy, QuestionError, compile_pack
+from ..policy import Policy
+from ..records import RecordInvalid, parse_record
 from . import report as reporters
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
-MAX_LINE = 1_000_000  # bytes per JSONL record line; longer lines become undetermined
-
-
-class UsageFailure(Exception):
-    """A user error the CLI reports on stderr and exits 2 for."""
-
-
-@dataclass
-class IOs:
-    out: TextIO
-    err: TextIO
-
-
-def _io() -> IOs:
-    return click.get_current_context().obj
-
-
-def _today_in(tz: str) -> date:
-    # Only the CLI reads the clock (STYLE 9): the default as_of is today in the pack's time zone.
-    import pendulum
-
-    return pendulum.now(tz).date()
-
-
-def _load_policy(pack_path: str, lang: str = "en") -> Policy:
-    pack, diags = read_pack(pack_path)
-    if pack is None:
-        for d in diags:
-            print(str(reporters.escape_diagnostic(d)), file=_io().err)
-        raise UsageFailure(f"pack `{pack_path}` is invalid; run `privacy-rules check {pack_path}` for details")
-    return compile_pack(pack, lang=lang)
-
-
-def _as_of(value: str | None, policy: Policy) -> date:
-    if value is None:
-        return _today_in(str(policy.pack.meta.get("time_zone") or "UTC"))
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise UsageFailure(f"--as-of: {exc}") from None
-
-
-def _questions(values: Sequence[str], policy: Policy) -> list[Question]:
-    if not values:
-        return list(policy.standard_questions)
-    out = []
-    for text in values:
-        try:
-            out.append(policy.check_question(Question.parse(text)))
-        except (ValueError, QuestionError) as exc:
-            raise UsageFailure(f"--question: {exc}") from None
-    return out
-
-
-@contextmanager
-def _atomic_writer(path: str) -> Iterator[TextIO]:
-    """Write to a temp file in the same folder, then os.replace: readers never see half a file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or "."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            yield fh
-        # mkstemp makes the file owner-only; give it the permissions a plain open() would
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
+from ._common import (
+    EXIT_BUG,
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    BadLine,
+    GuardedText,
+    IOs,
+    LineReader,
+    OutputCutShort,
+    UsageFailure,
+    as_of_day,
+    display_name,
+    load_policy,
+    open_records,
+    output_to,
+    parse_day,
+    questions_for,
+    read_record_bytes,
+    streams,
+)
+from .diff_cmd import diff
+from .render_cmd import render
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -117,7 +63,8 @@ def cli() -> None:
 
     \b
     Exit codes: 0 ok; 1 check errors, failed scenarios or --fail-on matched;
-    2 usage or unreadable input; 3 internal error (a bug: please report it).
+    2 usage, unreadable input or unwritable output (also stdout closed early);
+    3 internal error (a bug: please report it).
     """
 
 
@@ -132,11 +79,8 @@ def cli() -> None:
 @reporters.HELP_URI_OPTION
 def check(pack: str, fmt: str, strict: bool, as_of: str | None, help_uri: str | None) -> None:
     """Validate PACK (a folder with pack.yaml): schema and meaning. Exit 0 valid, 1 invalid."""
-    io = _io()
-    try:
-        day = parse_date(as_of) if as_of is not None else None
-    except ValueError as exc:
-        raise UsageFailure(f"--as-of: {exc}") from None
+    io = streams()
+    day = parse_day(as_of) if as_of is not None else None
     result, diags = read_pack(pack, as_of=day)
     errors = [d for d in diags if d.severity is Severity.ERROR]
     warnings = [d for d in diags if d.severity is Severity.WARNING]
@@ -146,17 +90,24 @@ def check(pack: str, fmt: str, strict: bool, as_of: str | None, help_uri: str | 
     raise SystemExit(EXIT_FAIL if failed else EXIT_OK)
 
 
-def _read_record(path: str) -> Any:
+def _read_record(path: str) -> bytes:
+    """The record file's bytes. Exit 2 when it is not JSON text at all (unreadable, empty, too
+    big, not UTF-8, a syntax error); JSON that is not a usable record (a duplicate key, a lone
+    surrogate, nesting too deep ...) is decided, and its answers are undetermined with the code."""
+    data = read_record_bytes(path)
     try:
-        text = Path(path).read_text(encoding="utf-8") if path != "-" else sys.stdin.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageFailure(f"cannot read record file `{path}`: {getattr(exc, 'strerror', None) or exc}") from None
-    if not text.strip():
-        raise UsageFailure(f"record file `{path}` is empty; it should hold one JSON object")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageFailure(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        parse_record(data)
+    except RecordInvalid as exc:
+        first = exc.problems[0]
+        if first.code in ("PR310", "PR311"):
+            where = display_name(path)
+            message = first.message
+            if exc.position is not None:
+                line, col = exc.position
+                where = f"{where}:{line}:{col}"
+                message = message.removesuffix(f" (line {line}, column {col})").removesuffix(f" (column {col})")
+            raise UsageFailure(f"{where}: {message}") from None
+    return data
 
 
 @cli.command()
@@ -172,18 +123,21 @@ def _read_record(path: str) -> Any:
               help="Exit 1 if any decision has one of these outcomes, e.g. deny,undetermined.")
 def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None, fmt: str, lang: str,
            fail_on: str) -> None:
-    """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why."""
-    io = _io()
-    policy = _load_policy(pack, lang)
-    day = _as_of(as_of, policy)
-    qs = _questions(questions, policy)
+    """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why.
+
+    A record that is JSON but not a usable one (unknown field, bad date, duplicate key ...)
+    gets undetermined answers naming the problem; a file that is not JSON exits 2.
+    """
+    io = streams()
+    policy = load_policy(pack, lang)
+    day = as_of_day(as_of, policy)
+    qs = questions_for(questions, policy)
     gate = _fail_on(fail_on)
     data = _read_record(record)
     decisions = policy.decide_all(data, qs, as_of=day)
     if fmt == "json":
         payload: Any = [d.to_json() for d in decisions]
-        json.dump(payload[0] if len(payload) == 1 else payload, io.out, indent=2, ensure_ascii=False)
-        io.out.write("\n")
+        io.out.write(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2, ensure_ascii=False) + "\n")
     else:
         print("\n\n".join(explain(d, lang=lang) for d in decisions), file=io.out)
     raise SystemExit(EXIT_FAIL if any(d.outcome in gate for d in decisions) else EXIT_OK)
@@ -197,20 +151,6 @@ def _fail_on(text: str) -> set[Outcome]:
         except ValueError:
             raise UsageFailure(f"--fail-on: `{part}` is not an outcome; use allow, deny or undetermined") from None
     return out
-
-
-def _iter_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any, str | None]]:
-    """(line number, record or None, problem) for each non-blank line; bad lines never stop the run."""
-    for n, raw in enumerate(fh, start=1):
-        if len(raw) > MAX_LINE:
-            yield n, None, f"line {n}: longer than {MAX_LINE} bytes"
-            continue
-        if not raw.strip():
-            continue
-        try:
-            yield n, json.loads(raw), None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield n, None, f"line {n}: not valid JSON: {getattr(exc, 'msg', str(exc))}"
 
 
 @cli.command()
@@ -227,54 +167,68 @@ def _iter_jsonl(fh: IO[bytes]) -> Iterator[tuple[int, Any, str | None]]:
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of reasons (text).")
 def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | None, output: str | None,
              progress: bool | None, fail_on: str, fmt: str, lang: str) -> None:
-    """Evaluate every record in RECORDS (JSON Lines) and write one JSON line per record.
+    """Evaluate every record in RECORDS (JSON Lines; - for stdin) and write one JSON line per record.
 
     Each output line: {"line", "record_id", "answers": [{"question", "outcome", "rule_id",
-    "keep_until"}], "problem"}. A line that is not a valid record becomes undetermined answers
-    with the line number in "problem"; the run goes on.
+    "keep_until"}], "problem"}. Every line that is not blank gets exactly one output line, in
+    input order: a line that is not a valid record (not JSON, a duplicate key, longer than
+    1,000,000 bytes ...) gets undetermined answers, and "problem" gives its line number and
+    code; the run goes on. Blank lines are not records and get no output line.
     """
-    io = _io()
-    policy = _load_policy(pack, lang)
-    day = _as_of(as_of, policy)
-    qs = _questions(questions, policy)
+    io = streams()
+    policy = load_policy(pack, lang)
+    day = as_of_day(as_of, policy)
+    qs = questions_for(questions, policy)
     gate = {o.value for o in _fail_on(fail_on)}
     qtext = [str(q) for q in qs]
     if fmt == "text":
         raise SystemExit(_evaluate_text(policy, records, qs, day, output, gate, lang))
-    try:
-        fh = open(records, "rb")
-    except OSError as exc:
-        raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
+    fh = open_records(records)
     counts: dict[str, int] = {}
     matched = False
-    with fh:
-        total = os.fstat(fh.fileno()).st_size
+    try:
+        try:
+            total = os.fstat(fh.fileno()).st_size
+        except (OSError, ValueError, AttributeError):  # a pipe or an in-memory stream has no size
+            total = 0
         show = progress if progress is not None else io.err.isatty()
-        lines = _iter_jsonl(fh)
-        meta: list[tuple[int, str | None]] = []
+        reader = LineReader(fh, records)
+        meta: deque[tuple[int, Diagnostic | None]] = deque()
 
-        def records_only() -> Iterator[Any]:
-            for n, rec, problem in lines:
-                meta.append((n, problem))
-                yield rec if problem is None else _BadLine(problem)
+        def feed() -> Iterator[Any]:
+            for n, item in reader:
+                if isinstance(item, BadLine):
+                    meta.append((n, item.problem))
+                else:
+                    meta.append((n, None))
+                yield item
 
-        rows = policy.decide_batch(records_only(), qs, as_of=day)
-        with (_atomic_writer(output) if output else _nullcontext(io.out)) as out, _progress(show, total, fh, io.err) as tick:
+        rows = policy.decide_batch(feed(), qs, as_of=day)
+        with output_to(output, io.out) as out, _progress(show, total, lambda: reader.consumed, io.err) as tick:
             for row in rows:
-                n, problem = meta.pop(0)
-                problem = problem or row.problem
+                n, bad = meta.popleft()
+                if bad is not None:
+                    problem: str | None = f"line {n}: {bad.code} {bad.message}" + (f" ({bad.help})" if bad.help else "")
+                    rid = None
+                else:
+                    problem = f"line {n}: {row.problem}" if row.problem else None
+                    rid = row.record_id
                 answers = []
                 for q, a in zip(qtext, row.answers):
-                    answers.append({"question": q, "outcome": a.outcome, "rule_id": a.rule_id, "keep_until": a.keep_until})
-                    counts[f"{q} {a.outcome}"] = counts.get(f"{q} {a.outcome}", 0) + 1
-                    matched = matched or a.outcome in gate
-                out.write(json.dumps({"line": n, "record_id": row.record_id, "answers": answers,
-                                      "problem": f"line {n}: {problem}" if problem and not problem.startswith("line ") else problem},
-                                     ensure_ascii=False))
-                out.write("\n")
+                    outcome: str = a.outcome._value_  # the plain attribute: `.value` is a slower property
+                    answers.append({"question": q, "outcome": outcome, "rule_id": a.rule_id,
+                                    "keep_until": a.keep_until.isoformat() if a.keep_until else None})
+                    key = f"{q} {outcome}"
+                    counts[key] = counts.get(key, 0) + 1
+                    matched = matched or outcome in gate
+                out.write(json.dumps({"line": n, "record_id": rid, "answers": answers, "problem": problem},
+                                     ensure_ascii=False) + "\n")
                 tick()
+    finally:
+        if records != "-":
+            fh.close()
     if not counts:
-        print(f"warning: `{records}` holds no records (empty, or only blank lines)", file=io.err)
+        print(f"warning: `{display_name(records)}` holds no records (empty, or only blank lines)", file=io.err)
     for key in sorted(counts):
         print(f"{escape(key)}: {counts[key]}", file=io.err)
     raise SystemExit(EXIT_FAIL if matched else EXIT_OK)
@@ -299,8 +253,8 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     """
     from ..scenarios import run_pack_scenarios
 
-    io = _io()
-    policy = _load_policy(pack)
+    io = streams()
+    policy = load_policy(pack)
     report = run_pack_scenarios(policy, list(paths) if paths else None)
     cov = report.coverage
     low = min_coverage is not None and cov.percent < min_coverage
@@ -315,28 +269,21 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     raise SystemExit(EXIT_OK if report.ok and not low else EXIT_FAIL)
 
 
-from .render_cmd import render  # noqa: E402  (a command module of its own; it imports main lazily)
-
 cli.add_command(render)
-
-from .diff_cmd import diff  # noqa: E402  (a command module of its own; it imports main lazily)
-
 cli.add_command(diff)
 
 
 def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, output: str | None,
                    gate: set[str], lang: str) -> int:
     """Readable answers with reasons, one block per record (the README's main job)."""
-    io = _io()
+    io = streams()
     matched = False
-    try:
-        fh = open(records, "rb")
-    except OSError as exc:
-        raise UsageFailure(f"cannot read records file `{records}`: {exc.strerror}") from None
-    with fh, (_atomic_writer(output) if output else _nullcontext(io.out)) as out:
-        for n, rec, problem in _iter_jsonl(fh):
-            if problem is not None:
-                out.write(f"line {n}: UNDETERMINED for every question: {escape(problem)}\n\n")
+    fh = open_records(records)
+    with (fh if records != "-" else _keep_open(fh)), output_to(output, io.out) as out:
+        for n, rec in LineReader(fh, records):
+            if isinstance(rec, BadLine):
+                problem = rec.problem
+                out.write(f"line {n}: UNDETERMINED for every question: {problem.code} {escape(problem.message)}\n\n")
                 matched = matched or "undetermined" in gate
                 continue
             decisions = policy.decide_all(rec, qs, as_of=day)
@@ -354,20 +301,13 @@ def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, 
     return EXIT_FAIL if matched else EXIT_OK
 
 
-class _BadLine:
-    """Stands in for a line that was not JSON: decide_batch reports it as a bad record."""
-
-    def __init__(self, problem: str) -> None:
-        self.problem = problem
+@contextmanager
+def _keep_open(fh: BinaryIO) -> Iterator[BinaryIO]:
+    yield fh  # stdin: read, never closed by a command
 
 
 @contextmanager
-def _nullcontext(value: TextIO) -> Iterator[TextIO]:
-    yield value
-
-
-@contextmanager
-def _progress(show: bool, total: int, fh: IO[bytes], err: TextIO) -> Iterator[Any]:
+def _progress(show: bool, total: int, position: Callable[[], int], err: TextIO) -> Iterator[Any]:
     if not show:
         yield lambda: None
         return
@@ -383,22 +323,31 @@ def _progress(show: bool, total: int, fh: IO[bytes], err: TextIO) -> Iterator[An
             nonlocal count
             count += 1
             if count % 2048 == 0:
-                bar.update(task, completed=fh.tell())
+                bar.update(task, completed=position())
 
         yield tick
         bar.update(task, completed=total)
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """Run the CLI with ``argv``; returns the exit code. Tests call this with StringIO streams."""
-    ios = IOs(out=stdout or sys.stdout, err=stderr or sys.stderr)
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
+         stdin: BinaryIO | None = None) -> int:
+    """Run the CLI with ``argv``; returns the exit code. Tests call this with StringIO streams
+    (and BytesIO for ``stdin``, read when a RECORD or RECORDS argument is ``-``)."""
+    real_stdout = stdout is None
+    out = GuardedText(stdout or sys.stdout, "<stdout>")
+    ios = IOs(out=out, err=stderr or sys.stderr, inp=stdin)  # type: ignore[arg-type]
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        # click writes --help and its own messages to sys.stdout/err; point them at our streams
-        with redirect_stdout(ios.out), redirect_stderr(ios.err):
-            cli.main(args=args, prog_name="privacy-rules", standalone_mode=False, obj=ios)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+        try:
+            # click writes --help and its own messages to sys.stdout/err; point them at our streams
+            with redirect_stdout(ios.out), redirect_stderr(ios.err):
+                cli.main(args=args, prog_name="privacy-rules", standalone_mode=False, obj=ios)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        else:
+            code = EXIT_OK
+        out.flush()  # a closed pipe or a full disk behind stdout shows here at the latest
+        return code
     except click.UsageError as exc:
         print(f"error: {exc.format_message()}", file=ios.err)
         if exc.ctx is not None:
@@ -408,19 +357,41 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print("aborted", file=ios.err)
         return EXIT_USAGE
     except UsageFailure as exc:
-        print(f"error: {escape(str(exc), keep_newlines=True)}", file=ios.err)
+        if isinstance(exc, OutputCutShort) and real_stdout:
+            _silence_stdout()
+        _report(ios.err, f"error: {escape(str(exc), keep_newlines=True)}")
         return EXIT_USAGE
     except PackError as exc:
         print("\n".join(str(reporters.escape_diagnostic(d)) for d in exc.diagnostics), file=ios.err)
         return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_OK
+    except BrokenPipeError:  # a stream click or rich wrote to directly
+        if real_stdout:
+            _silence_stdout()
+        _report(ios.err, f"error: {OutputCutShort('<stdout>')}")
+        return EXIT_USAGE
     except Exception:  # a bug: say so plainly, with the traceback to report
         ios.err.write(escape(traceback.format_exc(), keep_newlines=True))  # may quote record values
         print("internal error: this is a bug in privacy-rules; please report it with the traceback above",
               file=ios.err)
         return EXIT_BUG
-    return EXIT_OK
+
+
+def _report(err: TextIO, text: str) -> None:
+    try:
+        print(text, file=err)
+    except (OSError, ValueError):  # stderr is gone too: the exit code still tells
+        pass
+
+
+def _silence_stdout() -> None:
+    # After a broken pipe, Python flushes sys.stdout again at exit and prints a second error;
+    # point the descriptor at /dev/null so that flush succeeds quietly (Python docs, "Note on
+    # SIGPIPE"). Only for the process's real stdout: the CLI owns it then.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def entry() -> None:

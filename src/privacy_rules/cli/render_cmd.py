@@ -1,13 +1,14 @@
 """``privacy-rules render PACK``: the review document for a legal reviewer (HTML or Markdown).
 
-Registered on the ``cli`` group at the end of cli/main.py. The helpers it shares with the other
-commands (streams, pack loading, atomic writes) are imported when the command runs, so this
-module and main.py can import each other in either order.
+Registered on the ``cli`` group by cli/main.py; the plumbing it shares with the other commands
+(streams, pack loading, atomic writes) comes from cli/_common.py.
 """
 
 from __future__ import annotations
 
 import click
+
+from ._common import EXIT_OK, load_policy, output_to, parse_day, streams
 
 
 @click.command()
@@ -30,27 +31,14 @@ def render(pack: str, lang: str, fmt: str, output: str | None, as_of: str | None
     then the vocabulary tables and the coverage of norms and rules. Exit 0 when written, 2 when
     the pack cannot be read.
     """
-    from ..dates import parse_date
-    from ..render import render_pack
+    from ..render import render_pack  # jinja2 templates: loaded only when a document is asked for
     from ..scenarios import run_pack_scenarios
-    from .main import EXIT_OK, UsageFailure, _atomic_writer, _io, _load_policy
 
-    io = _io()
-    day = None
-    if as_of is not None:
-        try:
-            day = parse_date(as_of)
-        except ValueError as exc:
-            raise UsageFailure(f"--as-of: {exc}") from None
-    policy = _load_policy(pack, lang)
+    io = streams()
+    day = parse_day(as_of) if as_of is not None else None
+    policy = load_policy(pack, lang)
     report = run_pack_scenarios(policy) if with_scenarios else None
     text = render_pack(policy.pack, lang=lang, fmt=fmt, report=report, as_of=day)
-    if output:
-        try:
-            with _atomic_writer(output) as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise UsageFailure(f"cannot write `{output}`: {exc.strerror or exc}") from None
-    else:
-        io.out.write(text)
+    with output_to(output, io.out) as fh:  # a write failure is "cannot write `FILE`: reason", exit 2
+        fh.write(text)
     raise SystemExit(EXIT_OK)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Literal, TypeAlias
 
-from ..dates import parse_date
+from ..dates import MAX_ISO, MIN_ISO, parse_date
 
 # a three-valued status: True holds, False does not, None unknown
 Status: TypeAlias = bool | None
@@ -228,11 +228,13 @@ def transfer_lawful(spans: tuple[tuple[str | None, str | None, str | None, str |
 
 
 def _is_date(text: str) -> bool:
+    # a pack-defined fact read as a date: a real day in the supported range (dates.MIN_DAY..MAX_DAY);
+    # 9999-12-31 is a host placeholder, not a fact, and window arithmetic on it would overflow
     try:
         parse_date(text)
     except ValueError:
         return False
-    return True
+    return MIN_ISO <= text <= MAX_ISO
 
 
 def fact(value: object, op: str, operand: Any) -> Any:

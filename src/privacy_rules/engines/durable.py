@@ -120,19 +120,20 @@ import re
 import sys
 import threading
 import warnings
-from datetime import date, datetime
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence, TypeAlias
+from datetime import date
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
 from .._answers import compact as _problem_text, invalid_reason as _invalid_reason
 from ..compile.codegen import QuestionPlan, targets
-from ..dates import cutoff, parse_date
+from ..dates import cutoff, in_supported_range, parse_as_of, parse_date
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
                       keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
-from ..policy import Answer, BatchRow, QuestionError
-from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, normalize, record_id_of
+from ..policy import Answer, BatchRow, QuestionError, checked_questions, unreadable
+from ..policy import _question as _as_question
+from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, new_scanner, normalize, parse_record, record_id_of
 
 _tables_for: Callable[[Pack, QuestionPlan, str], Tables] | None
 try:  # decide.build_decision takes precomputed per-question tables (newer) or effects + lang (older)
@@ -592,9 +593,12 @@ def _scalar_fact(path: str, value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):
         f["xs"] = value
         try:
-            f["d"] = parse_date(value).toordinal()
+            day = parse_date(value)
         except ValueError:
             pass
+        else:
+            if in_supported_range(day):  # as runtime._is_date: outside the range is not a date fact
+                f["d"] = day.toordinal()
     elif isinstance(value, bool):
         f["xn"] = int(value)  # Python: True == 1
     elif isinstance(value, (int, float)):
@@ -1086,8 +1090,10 @@ class DurablePolicy:
         return f"<DurablePolicy pack={self.pack.id!r} rulesets={len(self._sets)}>"
 
     # -- questions -------------------------------------------------------------------------
-    def check_question(self, q: Question) -> Question:
-        """The question with its default scope filled in; raises QuestionError on unknown ids."""
+    def check_question(self, q: Question | str) -> Question:
+        """The question (a Question or its text) with its default scope filled in; raises
+        QuestionError on unknown ids (as ``Policy.check_question``)."""
+        q = _as_question(q)
         v = self.pack.vocabulary
         if q.action is Action.KEEP:
             scope = q.scope or self.pack.default_scope
@@ -1280,20 +1286,27 @@ class DurablePolicy:
         except Exception:  # noqa: BLE001 - cleanup must not mask the real error
             self._leaked += 1
 
-    # -- public API (mirrors Policy) -------------------------------------------------------
-    def facts(self, record: Any) -> Facts:
-        """The checked, normalised record; raises RecordInvalid naming every problem."""
-        return normalize(record)
+    # -- public API (mirrors Policy: the same argument forms, errors and answers) ----------
+    def facts(self, record: Any, scan: Any = None) -> Facts:
+        """The checked, normalised record (a mapping or JSON text); raises RecordInvalid naming
+        every problem, and nothing else whatever ``record`` is (as ``Policy.facts``)."""
+        try:
+            if isinstance(record, (str, bytes, bytearray)):
+                record = parse_record(record, scan)
+            return normalize(record)
+        except RecordInvalid:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
+            raise RecordInvalid(record_id_of(record), (unreadable(exc, record_id_of(record)),)) from None
 
-    def statuses(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> tuple[Any, ...]:
+    def statuses(self, record: Any, question: Question | str, *, as_of: date | str) -> tuple[Any, ...]:
         """Per-rule statuses (True / False / None) in ``plan(question)[0].rules`` order.
 
         Raises ``records.RecordInvalid`` for a record that cannot be evaluated.
         """
-        as_of = _as_of(as_of)
+        day = parse_as_of(as_of)
         q = self.check_question(question)
-        facts = normalize(record)
-        return self._statuses_facts(facts, q, as_of)[0]
+        return self._statuses_facts(self.facts(record), q, day)[0]
 
     def _statuses_facts(self, facts: Facts, q: Question, as_of: date) -> tuple[tuple[Any, ...], Decision | None]:
         rs = self._ruleset(q)
@@ -1312,50 +1325,53 @@ class DurablePolicy:
                 "keep_missing": keep_missing}
         return build_decision(**{k: v for k, v in args.items() if k in _BUILD_PARAMS})
 
-    def decide(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Decision:
+    def decide(self, record: Any, question: Question | str, *, as_of: date | str) -> Decision:
         """The explained Decision for one question about one record (as ``Policy.decide``)."""
-        as_of = _as_of(as_of)
+        day = parse_as_of(as_of)
         q = self.check_question(question)
         try:
-            facts = normalize(record)
+            facts = self.facts(record)
         except RecordInvalid as exc:
-            return self._invalid(q, as_of, exc.record_id, exc.problems)
-        return self._decide_facts(facts, q, as_of)
+            return self._invalid(q, day, exc.record_id, exc.problems)
+        return self._decide_facts(facts, q, day)
 
-    def decide_all(self, record: Mapping[str, Any], questions: Sequence[Question] | None = None, *,
-                   as_of: date) -> tuple[Decision, ...]:
-        as_of = _as_of(as_of)
-        qs = [self.check_question(q) for q in (questions or self.standard_questions)]
+    def decide_all(self, record: Any, questions: Iterable[Question | str] | None = None, *,
+                   as_of: date | str) -> tuple[Decision, ...]:
+        """As ``Policy.decide_all``: None means the pack's standard questions."""
+        day = parse_as_of(as_of)
+        qs = checked_questions(questions, self.standard_questions, self.check_question)
         try:
-            facts = normalize(record)
+            facts = self.facts(record)
         except RecordInvalid as exc:
-            return tuple(self._invalid(q, as_of, exc.record_id, exc.problems) for q in qs)
-        return tuple(self._decide_facts(facts, q, as_of) for q in qs)
+            return tuple(self._invalid(q, day, exc.record_id, exc.problems) for q in qs)
+        return tuple(self._decide_facts(facts, q, day) for q in qs)
 
-    def answer(self, record: Mapping[str, Any], question: Question, *, as_of: date) -> Answer:
-        """The compact answer (outcome, decisive rule id, keep_until ISO) for one question."""
+    def answer(self, record: Any, question: Question | str, *, as_of: date | str) -> Answer:
+        """The compact answer (outcome, decisive rule id, keep_until) for one question."""
         row = next(self.decide_batch([record], [question], as_of=as_of))
         return row.answers[0]
 
-    def decide_batch(self, records: Iterable[Any], questions: Sequence[Question], *,
-                     as_of: date) -> Iterator[BatchRow]:
-        """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record."""
-        as_of = _as_of(as_of)
-        qs = [self.check_question(q) for q in questions]
+    def decide_batch(self, records: Iterable[Any], questions: Iterable[Question | str] | None = None, *,
+                     as_of: date | str) -> Iterator[BatchRow]:
+        """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record.
+        The arguments are checked before the first record is read."""
+        day = parse_as_of(as_of)
+        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        return self._batch(records, qs, day)
+
+    def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date) -> Iterator[BatchRow]:
         sets = [self._ruleset(q) for q in qs]
         keep_rs = self._ruleset(self._keep_q)
         need_keep = any(rs.plan.needs_keep for rs in sets)
         windows = self.pack.vocabulary.windows
         asof = as_of.isoformat()
-        und = tuple(Answer(UND_S, None, None) for _ in qs)
+        und = tuple(Answer(Outcome.UNDETERMINED, None, None) for _ in qs)
+        scan = new_scanner()
         for index, record in enumerate(records):
             try:
-                facts = normalize(record)
+                facts = self.facts(record, scan)
             except RecordInvalid as exc:
                 yield BatchRow(index, exc.record_id, und, _problem_text(exc.problems))
-                continue
-            except Exception as exc:  # noqa: BLE001 - a host object that breaks on access must not end the sweep
-                yield BatchRow(index, record_id_of(record), und, f"cannot read record: {exc}")
                 continue
             keep_code = None
             if need_keep:
@@ -1368,9 +1384,8 @@ class DurablePolicy:
                 until = None
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
-                    end = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
-                    until = end.isoformat() if end else None
-                answers.append(Answer(outcome, rs.plan.rules[idx].id if idx is not None else None, until))
+                    until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
+                answers.append(Answer(Outcome(outcome), rs.plan.rules[idx].id if idx is not None else None, until))
             yield BatchRow(index, facts.id, tuple(answers), None)
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
@@ -1391,11 +1406,3 @@ def _known(what: str, value: str | None, known: Mapping[str, Any]) -> None:
 def _code(exc: Exception) -> int | None:
     m = re.search(r"error code: (\d+)", str(exc))
     return int(m.group(1)) if m else None
-
-
-def _as_of(value: Any) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        if isinstance(value, str):
-            return parse_date(value)
-        raise TypeError(f"as_of must be a datetime.date (a day), not {type(value).__name__}")
-    return value

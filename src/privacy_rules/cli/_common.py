@@ -1,0 +1,338 @@
+"""Plumbing every command shares: exit codes, streams, pack loading, as_of, records reading and
+output files.
+
+Imports go one way: ``main`` imports the command modules (``diff_cmd``, ``render_cmd``), and
+every command module imports this one; nothing here imports a command.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Iterator, Sequence, TextIO, cast
+
+import click
+
+from ..dates import SUPPORTED_RANGE, in_supported_range, parse_date
+from ..model import Diagnostic, Question, Severity
+from ..pack import read_pack
+from ..policy import Policy, QuestionError, compile_pack
+from .report import escape_diagnostic
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+MAX_LINE = 1_000_000  # bytes per JSONL record line (and per decide record file); longer ones are refused
+_CHUNK = 1 << 16  # bytes read at a time while skipping an over-long line
+_BLANK = frozenset(b" \t\r\n")  # JSON whitespace: a line of only these is blank
+
+
+class UsageFailure(Exception):
+    """A user error the CLI reports on stderr and exits 2 for."""
+
+
+class OutputFailure(UsageFailure):
+    """An output file or stdout could not be written (full disk, no permission, ...): exit 2."""
+
+    def __init__(self, name: str, exc: BaseException | str) -> None:
+        reason = exc if isinstance(exc, str) else (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
+        super().__init__(f"cannot write `{name}`: {reason}")
+
+
+class OutputCutShort(UsageFailure):
+    """The reader closed stdout early (``| head``): the run did not finish; exit 2, not 0 or 1."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"output cut short: `{name}` was closed before everything was written (broken pipe); "
+                         "the run did not finish")
+
+
+@dataclass
+class IOs:
+    out: TextIO
+    err: TextIO
+    inp: BinaryIO | None = None  # stdin as bytes, for RECORD / RECORDS given as `-`
+
+
+def streams() -> IOs:
+    """The command's stdout/stderr (StringIO in tests), from the click context ``main`` set up."""
+    return cast(IOs, click.get_current_context().obj)
+
+
+def today_in(tz: str) -> date:
+    # Only the CLI reads the clock (STYLE 9): the default as_of is today in the pack's time zone.
+    import pendulum
+
+    return pendulum.now(tz).date()
+
+
+def load_policy(pack_path: str, lang: str = "en") -> Policy:
+    """The compiled pack at ``pack_path``; prints its diagnostics and raises UsageFailure if invalid."""
+    pack, diags = read_pack(pack_path)
+    if pack is None:
+        for d in diags:
+            print(str(escape_diagnostic(d)), file=streams().err)
+        raise UsageFailure(f"pack `{pack_path}` is invalid; run `privacy-rules check {pack_path}` for details")
+    return compile_pack(pack, lang=lang)
+
+
+def parse_day(value: str, option: str = "--as-of") -> date:
+    """A ``YYYY-MM-DD`` option value in the supported range (dates.SUPPORTED_RANGE), else UsageFailure."""
+    try:
+        day = parse_date(value)
+    except ValueError as exc:
+        raise UsageFailure(f"{option}: {exc}") from None
+    if not in_supported_range(day):
+        raise UsageFailure(f"{option}: `{day.isoformat()}` is outside the supported range {SUPPORTED_RANGE}")
+    return day
+
+
+def as_of_day(value: str | None, policy: Policy) -> date:
+    """``--as-of`` as a day; without one, today in the pack's time zone."""
+    if value is None:
+        return today_in(str(policy.pack.meta.get("time_zone") or "UTC"))
+    return parse_day(value)
+
+
+def questions_for(values: Sequence[str], policy: Policy) -> list[Question]:
+    """``-q`` values as checked questions; none given means the pack's standard questions."""
+    if not values:
+        return list(policy.standard_questions)
+    out = []
+    for text in values:
+        try:
+            out.append(policy.check_question(Question.parse(text)))
+        except (ValueError, QuestionError) as exc:
+            raise UsageFailure(f"--question: {exc}") from None
+    return out
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+def open_records(path: str, what: str = "records file") -> BinaryIO:
+    """``path`` opened for reading bytes; ``-`` is stdin. UsageFailure if it cannot be opened."""
+    if path == "-":
+        inp = streams().inp
+        return inp if inp is not None else sys.stdin.buffer
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise UsageFailure(f"cannot read {what} `{path}`: {exc.strerror or exc}") from None
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+class BadLine:
+    """Stands in for a line that cannot even be handed to decide_batch (longer than MAX_LINE)."""
+
+    def __init__(self, problem: Diagnostic) -> None:
+        self.problem = problem
+
+
+def too_long(limit: int) -> Diagnostic:
+    return Diagnostic(code="PR314", severity=Severity.ERROR, message=f"longer than {limit:,} bytes",
+                      help="a record is one person's data; check how the host builds this line")
+
+
+class LineReader:
+    """(line number, the line's bytes or a BadLine) for each line that is not blank.
+
+    Memory is bounded by MAX_LINE whatever the input: a longer line is skipped in chunks of
+    64 KiB, never held, and becomes a BadLine. Blank lines (JSON whitespace only) are not
+    records and yield nothing; the ``line`` numbers of the other lines still count them.
+    ``consumed`` is the number of bytes read so far (progress on pipes, where tell() fails).
+    """
+
+    def __init__(self, fh: IO[bytes], name: str) -> None:
+        self.fh = fh
+        self.name = name
+        self.consumed = 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes | BadLine]]:
+        n = 0
+        limit = MAX_LINE
+        readline = self.fh.readline
+        while True:
+            try:
+                raw = readline(limit + 1)
+            except OSError as exc:
+                raise self._unreadable(exc) from None
+            if not raw:
+                return
+            n += 1
+            self.consumed += len(raw)
+            if len(raw) > limit and raw[limit:] != b"\n":  # content (without its newline) is over the cap
+                while not raw.endswith(b"\n"):
+                    try:
+                        raw = readline(_CHUNK)
+                    except OSError as exc:
+                        raise self._unreadable(exc) from None
+                    if not raw:
+                        break
+                    self.consumed += len(raw)
+                yield n, BadLine(too_long(limit))
+            elif raw[0] in _BLANK and not raw.strip(b" \t\r\n"):
+                continue
+            else:
+                yield n, raw
+
+    def _unreadable(self, exc: OSError) -> UsageFailure:
+        return UsageFailure(f"cannot read records file `{display_name(self.name)}`: {exc.strerror or exc}")
+
+
+
+def read_record_bytes(path: str) -> bytes:
+    """The bytes of a one-record file (or stdin for ``-``); UsageFailure if unreadable, empty or
+    larger than MAX_LINE."""
+    name = display_name(path)
+    fh = open_records(path, "record file")
+    try:
+        data = fh.read(MAX_LINE + 1)
+    except OSError as exc:
+        raise UsageFailure(f"cannot read record file `{name}`: {exc.strerror or exc}") from None
+    finally:
+        if path != "-":
+            fh.close()
+    if len(data) > MAX_LINE:
+        raise UsageFailure(f"record file `{name}` is larger than {MAX_LINE:,} bytes; it should hold one record")
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise UsageFailure(f"record file `{name}` is empty; it should hold one JSON object")
+    return data
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class GuardedText:
+    """A text stream whose write failures become OutputFailure / OutputCutShort (exit 2).
+
+    Text no output encoding can carry (a lone surrogate from a broken record) is written with
+    backslash escapes instead of failing: ``\\ud800``, which is also how JSON escapes it.
+    """
+
+    def __init__(self, stream: TextIO, name: str) -> None:
+        self.stream = stream
+        self.name = name
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except UnicodeEncodeError:
+            return int(self._guard(lambda: self.stream.write(_escape(text, getattr(self.stream, "encoding", None)))))
+        except OSError as exc:
+            raise self._failure(exc) from None
+
+    def flush(self) -> None:
+        self._guard(self.stream.flush)
+
+    def isatty(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())
+
+    def __getattr__(self, name: str) -> Any:  # encoding, errors, fileno ... for click and rich
+        return getattr(self.stream, name)
+
+    def _guard(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except OSError as exc:
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: OSError) -> UsageFailure:
+        if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+            return OutputCutShort(self.name)
+        return OutputFailure(self.name, exc)
+
+
+def _escape(text: str, encoding: str | None) -> str:
+    return text.encode(encoding or "utf-8", "backslashreplace").decode(encoding or "utf-8")
+
+
+@contextmanager
+def output_to(path: str | None, stdout: TextIO) -> Iterator[TextIO]:
+    """Where a command's result goes: ``path`` (atomically) or ``stdout``.
+
+    Every failure to write, at any point, is an OutputFailure naming the file (exit 2), and
+    no temp file is left behind. A path that exists and is not a regular file (a device such
+    as /dev/null or /dev/full, a FIFO) is written in place: it cannot be replaced by a rename.
+    """
+    if path is None:
+        yield stdout if isinstance(stdout, GuardedText) else cast(TextIO, GuardedText(stdout, "<stdout>"))
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OutputFailure(path, exc) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputFailure(path, "it is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        try:
+            fh = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+        except OSError as exc:
+            raise OutputFailure(path, exc) from None
+        guarded = GuardedText(fh, path)
+        try:
+            yield cast(TextIO, guarded)
+            guarded.flush()
+        finally:
+            try:
+                fh.close()
+            except OSError:
+                pass  # the flush above already reported it; close after a failed flush fails again
+        return
+    with atomic_writer(path) as tmp:
+        yield tmp
+
+
+@contextmanager
+def atomic_writer(path: str) -> Iterator[TextIO]:
+    """Write to a temp file in the same folder, then os.replace: readers never see half a file.
+
+    Every OSError (while creating, writing, flushing, closing or renaming) is an OutputFailure
+    naming ``path``; the temp file is removed on any failure.
+    """
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent or "."))
+    except OSError as exc:
+        raise OutputFailure(path, exc) from None
+    done = False
+    try:
+        raw = os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n")
+        written = False
+        try:
+            fh = GuardedText(raw, path)
+            yield cast(TextIO, fh)
+            fh.flush()
+            written = True
+        finally:
+            try:
+                raw.close()
+            except OSError as exc:
+                if written:  # otherwise an error is already on its way; do not hide it
+                    raise OutputFailure(path, exc) from None
+        try:
+            # mkstemp makes the file owner-only; give it the permissions a plain open() would
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise OutputFailure(path, exc) from None
+        done = True
+    finally:
+        if not done:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
