@@ -1,15 +1,40 @@
-"""Plumbing shared by the engines (policy.Policy, engines.durable.DurablePolicy): how a record's
-problems are worded in an answer.
+"""Plumbing shared by the engines (policy.Policy, engines.durable.DurablePolicy): the compact
+answer types, how the API's arguments are read, and how a record's problems are worded.
 
-Both engines must word a bad record exactly alike (the durable engine is a differential oracle
-for the compiled one), so the wording lives here, once, rather than privately in one engine.
+Both engines must accept the same arguments and word a bad record exactly alike (the durable
+engine is a differential oracle for the compiled one), so this lives here, once, and both
+import it: imports go one way (engines -> this module), never from one engine into another.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from datetime import date
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
-from .model import Diagnostic
+from .errors import shown
+from .model import Diagnostic, Outcome, Question, Severity
+
+
+class QuestionError(ValueError):
+    """A question names something the pack's vocabulary does not define."""
+
+
+class Answer(NamedTuple):
+    """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
+    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings)."""
+
+    outcome: Outcome
+    rule_id: str | None
+    keep_until: date | None
+
+
+class BatchRow(NamedTuple):
+    """All answers for one record of a batch, in the order of the questions asked."""
+
+    index: int  # type: ignore[assignment]  # shadows tuple.index; the name is public API
+    record_id: str | None
+    answers: tuple[Answer, ...]
+    problem: str | None
 
 
 def invalid_reason(problems: Sequence[Diagnostic]) -> str:
@@ -29,4 +54,56 @@ def compact(problems: Sequence[Diagnostic]) -> str:
     return "; ".join(f"{p.code} {p.message}" + (f" ({p.help})" if p.help else "") for p in problems)
 
 
-__all__ = ["compact", "invalid_reason"]
+def unreadable(exc: BaseException, record_id: str | None) -> Diagnostic:
+    """PR315: reading the record raised (a host mapping that breaks on access)."""
+    return Diagnostic(code="PR315", severity=Severity.ERROR, record_id=record_id,
+                      message=f"cannot read the record: {type(exc).__name__}: {_exc_text(exc)}",
+                      help="pass plain dicts, lists, strings, numbers and booleans (or the record's JSON text)")
+
+
+def internal_error(exc: BaseException, record_id: str | None) -> Diagnostic:
+    """PR316: deciding a checked record raised: a bug, reported on the record's row."""
+    return Diagnostic(code="PR316", severity=Severity.ERROR, record_id=record_id,
+                      message=f"internal error deciding this record: {type(exc).__name__}: {_exc_text(exc)}",
+                      help="this is a bug in privacy-rules; please report it with the record (its answers are "
+                           "undetermined)")
+
+
+def _exc_text(exc: BaseException) -> str:
+    try:
+        return shown(str(exc), 200)
+    except Exception:  # noqa: BLE001 - an exception whose str() breaks
+        return "(no message)"
+
+
+def checked_questions(questions: Iterable[Question | str] | None, standard: Sequence[Question],
+                      check: Callable[[Question | str], Question]) -> list[Question]:
+    """``questions`` as checked Questions: None means ``standard``; a bare question (not in a
+    list) is a TypeError saying what to pass. Shared by Policy and the durable facade."""
+    if questions is None:
+        return list(standard)
+    if isinstance(questions, (str, Question)):
+        raise TypeError("questions must be a list of questions (Question or text such as "
+                        "'contact:newsletter:email'), or None for the pack's standard questions; "
+                        f"to ask one question pass [{shown(str(questions))!r}]")
+    try:
+        items = list(questions)
+    except TypeError:
+        raise TypeError("questions must be a list of questions (Question or text such as "
+                        "'contact:newsletter:email'), or None for the pack's standard questions, "
+                        f"not {type(questions).__name__}") from None
+    return [check(q) for q in items]
+
+
+def as_question(value: Any) -> Question:
+    """A Question from a Question or its text; TypeError saying what to pass for anything else."""
+    if isinstance(value, Question):
+        return value
+    if isinstance(value, str):
+        return Question.parse(value)
+    raise TypeError("a question must be a privacy_rules.Question or text such as 'keep', 'contact:newsletter:email' "
+                    f"or 'share:hubspot:relationship_management', not {type(value).__name__}")
+
+
+__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "checked_questions", "compact", "internal_error",
+           "invalid_reason", "unreadable"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 import os
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, Mapping
 
+from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, checked_questions,
+                       compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
 from .decide import ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, keep_until_for, tables_for
-from .errors import shown
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
 from .records import Facts, RecordInvalid, new_scanner, normalize, normalize_fast, parse_record, record_id_of
 
@@ -24,28 +25,6 @@ from .records import Facts, RecordInvalid, new_scanner, normalize, normalize_fas
 Record = Any
 
 _MAX_CTX = 4096
-
-
-class QuestionError(ValueError):
-    """A question names something the pack's vocabulary does not define."""
-
-
-class Answer(NamedTuple):
-    """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
-    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings)."""
-
-    outcome: Outcome
-    rule_id: str | None
-    keep_until: date | None
-
-
-class BatchRow(NamedTuple):
-    """All answers for one record of a batch, in the order of the questions asked."""
-
-    index: int  # type: ignore[assignment]  # shadows tuple.index; the name is public API
-    record_id: str | None
-    answers: tuple[Answer, ...]
-    problem: str | None
 
 
 class _Ctx:
@@ -270,69 +249,6 @@ class Policy:
 
 _STATUS = {ALLOW_S: True, UND_S: None, "deny": False}
 _OUTCOME = {o.value: o for o in Outcome}
-
-
-def unreadable(exc: BaseException, record_id: str | None) -> Diagnostic:
-    """PR315: reading the record raised (a host mapping that breaks on access)."""
-    return Diagnostic(code="PR315", severity=Severity.ERROR, record_id=record_id,
-                      message=f"cannot read the record: {type(exc).__name__}: {_exc_text(exc)}",
-                      help="pass plain dicts, lists, strings, numbers and booleans (or the record's JSON text)")
-
-
-def internal_error(exc: BaseException, record_id: str | None) -> Diagnostic:
-    """PR316: deciding a checked record raised: a bug, reported on the record's row."""
-    return Diagnostic(code="PR316", severity=Severity.ERROR, record_id=record_id,
-                      message=f"internal error deciding this record: {type(exc).__name__}: {_exc_text(exc)}",
-                      help="this is a bug in privacy-rules; please report it with the record (its answers are "
-                           "undetermined)")
-
-
-def _exc_text(exc: BaseException) -> str:
-    try:
-        return shown(str(exc), 200)
-    except Exception:  # noqa: BLE001 - an exception whose str() breaks
-        return "(no message)"
-
-
-def _invalid_reason(problems: Sequence[Diagnostic]) -> str:
-    first = problems[0]
-    text = "the record cannot be evaluated: " + first.message + (f" ({first.help})" if first.help else "")
-    if len(problems) > 1:
-        text += f"; and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}"
-    return text
-
-
-def _compact(problems: Sequence[Diagnostic]) -> str:
-    return "; ".join(f"{p.code} {p.message}" + (f" ({p.help})" if p.help else "") for p in problems)
-
-
-def checked_questions(questions: Iterable[Question | str] | None, standard: Sequence[Question],
-                      check: Callable[[Question | str], Question]) -> list[Question]:
-    """``questions`` as checked Questions: None means ``standard``; a bare question (not in a
-    list) is a TypeError saying what to pass. Shared by Policy and the durable facade."""
-    if questions is None:
-        return list(standard)
-    if isinstance(questions, (str, Question)):
-        raise TypeError("questions must be a list of questions (Question or text such as "
-                        "'contact:newsletter:email'), or None for the pack's standard questions; "
-                        f"to ask one question pass [{shown(str(questions))!r}]")
-    try:
-        items = list(questions)
-    except TypeError:
-        raise TypeError("questions must be a list of questions (Question or text such as "
-                        "'contact:newsletter:email'), or None for the pack's standard questions, "
-                        f"not {type(questions).__name__}") from None
-    return [check(q) for q in items]
-
-
-def _question(value: Any) -> Question:
-    """A Question from a Question or its text; TypeError saying what to pass for anything else."""
-    if isinstance(value, Question):
-        return value
-    if isinstance(value, str):
-        return Question.parse(value)
-    raise TypeError("a question must be a privacy_rules.Question or text such as 'keep', 'contact:newsletter:email' "
-                    f"or 'share:hubspot:relationship_management', not {type(value).__name__}")
 
 
 def compile_pack(pack: Pack | str | os.PathLike[str], *, lang: str = "en", engine: str = "compiled") -> Policy:

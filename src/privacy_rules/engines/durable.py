@@ -124,15 +124,14 @@ from datetime import date
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
-from .._answers import compact as _problem_text, invalid_reason as _invalid_reason
+from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, checked_questions,
+                       compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, parse_as_of, parse_date
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
                       keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
-from ..policy import Answer, BatchRow, QuestionError, checked_questions, unreadable
-from ..policy import _question as _as_question
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, new_scanner, normalize, parse_record, record_id_of
 
 _tables_for: Callable[[Pack, QuestionPlan, str], Tables] | None
