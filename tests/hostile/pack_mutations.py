@@ -111,7 +111,7 @@ def mutations(pack_dir: Path, values: tuple[Any, ...] = VALUES) -> Iterator[Muta
     from privacy_rules.load import load_yaml_file
 
     head = load_yaml_file(pack_dir / "pack.yaml").data
-    seen: set[tuple[Any, ...]] = set()
+    seen: set[tuple[Any, ...]] = set()  # (shape, value) and (shape, "rename", new key)
     for name in ["pack.yaml", *head["files"]]:
         data = load_yaml_file(pack_dir / name).data
         for path, old in leaves(data):
@@ -121,16 +121,16 @@ def mutations(pack_dir: Path, values: tuple[Any, ...] = VALUES) -> Iterator[Muta
             for value in (TEXT_VALUES if text else values):
                 if type(value) is type(old) and value == old:
                     continue
-                key = (shape(name, path), repr(value))
-                if key not in seen:
-                    seen.add(key)
+                tried: tuple[Any, ...] = (shape(name, path), repr(value))
+                if tried not in seen:
+                    seen.add(tried)
                     yield Mutation(name, path, value)
             parent = _at(data, path[:-1])
             if isinstance(parent, dict) and not text:  # vocabulary keys and other mapping keys
                 for new in ("zz_unknown", "x\n", "a\u200bb", "N9999999999999999999999"):
-                    key = (shape(name, path), "rename", new)
-                    if key not in seen:
-                        seen.add(key)
+                    renamed: tuple[Any, ...] = (shape(name, path), "rename", new)
+                    if renamed not in seen:
+                        seen.add(renamed)
                         yield Mutation(name, path, new, rename=True)
 
 
@@ -167,11 +167,11 @@ def exercise(folder: Path) -> str | None:
         pack, diags = read_pack(folder)
         if pack is None:
             assert diags, "refused without a diagnostic"
-            for d in diags:
-                str(d).encode("utf-8")  # a message must be printable
+            for diag in diags:
+                str(diag).encode("utf-8")  # a message must be printable
             return None
-        for d in diags:
-            str(d).encode("utf-8")
+        for diag in diags:
+            str(diag).encode("utf-8")
         pendulum.now(str(pack.meta.get("time_zone") or "UTC")).date()  # the CLI's default as_of
         for lang in ("en", "nb"):
             policy = compile_pack(pack, lang=lang)

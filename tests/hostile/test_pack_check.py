@@ -245,11 +245,13 @@ def test_every_schema_pattern_matches_the_whole_string(schema: str, where: str, 
 
 
 def _pack_data() -> dict[str, Any]:
-    return load_yaml_file(SEED / "pack.yaml").data
+    data: dict[str, Any] = load_yaml_file(SEED / "pack.yaml").data
+    return data
 
 
 def _rules_data() -> dict[str, Any]:
-    return load_yaml_file(SEED / "rules.yaml").data
+    data: dict[str, Any] = load_yaml_file(SEED / "rules.yaml").data
+    return data
 
 
 def _set(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
@@ -287,8 +289,9 @@ _position("scenario file", "pack", _pack_data, lambda d, c: _set(d, ("scenarios"
 for _section, _key in (("lawful_bases", "consent"), ("subject_categories", "prospect"), ("scopes", "record"),
                        ("purposes", "crm"), ("channels", "email"), ("transfer_mechanisms", "sccs"),
                        ("recipients", "partner"), ("windows", "prospect"), ("data_categories", "ordinary")):
-    _position(f"{_section} key", "pack", _pack_data,
-              lambda d, c, s=_section, k=_key: _rename(d, ("vocabulary", s, k), k + c))
+    def _rename_key(d: dict[str, Any], c: str, s: str = _section, k: str = _key) -> None:
+        _rename(d, ("vocabulary", s, k), k + c)
+    _position(f"{_section} key", "pack", _pack_data, _rename_key)
 _position("purpose basis", "pack", _pack_data,
           lambda d, c: _set(d, ("vocabulary", "purposes", "crm", "basis"), "legitimate_interest" + c))
 _position("transfer mechanism", "pack", _pack_data,

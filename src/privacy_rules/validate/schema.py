@@ -63,12 +63,12 @@ def _safe_rule_id(data: Any, path: tuple[Any, ...]) -> str | None:
 
 def _message(err: ValidationError) -> tuple[str, str | None]:
     """(message, help) for one error, in the project's message style (STYLE 7)."""
-    where = ".".join(str(p) for p in err.absolute_path) or "the file"
+    where = visible(".".join(str(p) for p in err.absolute_path), 200) or "the file"
     v = err.validator
     if v == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((err.schema.get("properties") or {}).keys())
         extra = sorted(k for k in err.instance if k not in allowed)
-        key = extra[0] if extra else "?"
+        key = visible(extra[0]) if extra else "?"
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         if "within" in allowed and "consent" in allowed:  # the predicate schema
             return f"`{where}`: unknown predicate `{key}`", (
@@ -79,7 +79,7 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return f"`{where}` needs `{missing}`", None
     if v == "enum":
-        return f"`{where}` is `{err.instance}`; expected one of {', '.join(map(str, err.validator_value))}", None
+        return f"`{where}` is `{visible(str(err.instance))}`; expected one of {', '.join(map(str, err.validator_value))}", None
     if v == "const":
         return f"`{where}` must be `{err.validator_value}`", None
     if v == "pattern":
@@ -88,9 +88,9 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
             return f"`{where}`: key `{shown}` has the wrong form", _pattern_help(err)
         return f"`{where}` value `{shown}` has the wrong form", _pattern_help(err)
     if v == "type":
-        return f"`{where}` must be of type {err.validator_value}, not `{json.dumps(err.instance)[:60]}`", None
+        return f"`{where}` must be of type {err.validator_value}, not `{visible(json.dumps(err.instance), 60)}`", None
     if v == "propertyNames" and isinstance(err.instance, dict) and len(err.instance) == 1:
-        key = next(iter(err.instance))
+        key = visible(str(next(iter(err.instance))))
         close = difflib.get_close_matches(str(key), PREDICATES, n=1, cutoff=0.6)
         return f"`{where}`: unknown predicate `{key}`", (
             f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
@@ -102,14 +102,14 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
     if v == "oneOf" and "is valid under each of" in err.message:
         return f"`{where}` fits more than one form; give only one of the alternatives (e.g. `months` or `years`)", None
     if v in ("oneOf", "anyOf") and isinstance(err.instance, dict) and len(err.instance) == 1:
-        key = next(iter(err.instance))
+        key = visible(str(next(iter(err.instance))))
         if key not in PREDICATES:
             close = difflib.get_close_matches(str(key), PREDICATES, n=1, cutoff=0.6)
             return f"`{where}`: unknown predicate `{key}`", (
                 f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
         return f"`{where}`: the value of predicate `{key}` has the wrong form", \
             "see the predicate table in docs/rule-language.md"
-    return f"`{where}`: {err.message}", None
+    return f"`{where}`: {visible(err.message, 200)}", None
 
 
 def _is_key(err: ValidationError) -> bool:
@@ -126,15 +126,22 @@ def _pattern_help(err: ValidationError) -> str | None:
     return f"expected the pattern `{pattern}`" if len(pattern) <= 80 else None
 
 
+_CHARACTER_CHECKS = frozenset({"pattern", "enum", "const", "anyOf", "oneOf"})
+
+
 def _refused_character(err: ValidationError, loaded: LoadedYaml) -> Diagnostic | None:
-    """PR212 for a pattern error caused by a control or invisible character, else None."""
-    if err.validator != "pattern" or not isinstance(err.instance, str):
+    """PR212 for a string refused because of a control or invisible character, else None.
+
+    Only for the checks such a character makes fail (a pattern, an enum, a const, or a choice
+    between those); a wrong type is a PR100 whatever characters the value holds.
+    """
+    if err.validator not in _CHARACTER_CHECKS or not isinstance(err.instance, str):
         return None
     ch = first_refused(err.instance)
     if ch is None:
         return None
     path = tuple(err.absolute_path)
-    where = ".".join(str(p) for p in path) or "the file"
+    where = visible(".".join(str(p) for p in path), 200) or "the file"
     what = "key" if _is_key(err) else "value"
     span = loaded.span_for(path + (err.instance,)) if _is_key(err) else loaded.span_for(path)
     rid = _rule_id(loaded.data, path)

@@ -16,6 +16,10 @@ from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Rule, Seve
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
 from ._chars import describe, first_refused, skeleton, visible
 
+DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
+SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
+CONTACT_ONLY = frozenset({"channel_electronic"})
+
 #: The days a pack may name (review dates, DPA and transfer periods, mechanism validity, the
 #: days `fact` conditions compare with). Records and as_of are held to the same range, so the
 #: month arithmetic of a window (at most MAX_WINDOW_MONTHS) never leaves Python's years 1-9999.
@@ -24,10 +28,6 @@ MAX_DAY = date(2200, 12, 31)
 #: The longest window: 100 years. Retention periods in law are years, not centuries.
 MAX_WINDOW_MONTHS = 1200
 _DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
-
-DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
-SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
-CONTACT_ONLY = frozenset({"channel_electronic"})
 
 
 def _err(rule: Rule | None, code: str, message: str, help: str | None = None,
