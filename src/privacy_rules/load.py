@@ -23,10 +23,13 @@ state between calls, so it is thread-safe.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import re
 import stat
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
@@ -44,7 +47,7 @@ except ImportError:  # pragma: no cover - pure-Python PyYAML
 from privacy_rules.errors import PackError
 from privacy_rules.model import Diagnostic, Severity, Span
 
-__all__ = ["LoadedYaml", "load_yaml_text", "load_yaml_file"]
+__all__ = ["LoadedYaml", "load_yaml_text", "load_yaml_file", "inside"]
 
 DEFAULT_MAX_BYTES = 2_000_000
 DEFAULT_MAX_ALIASES = 100
@@ -77,6 +80,10 @@ class LoadedYaml:
     path: str
     data: Any
     spans: Mapping[PathKey, Span]
+    #: Hex SHA-256 of the exact bytes parsed (:func:`load_yaml_file`); empty for text given
+    #: directly. Hashing these bytes rather than reading the file again means a pack's content
+    #: hash covers what was checked, even if the file changes while it is loaded.
+    sha256: str = ""
 
     def span_for(self, path: Sequence[str | int]) -> Span:
         """Span of the deepest prefix of ``path`` that exists; the root span at worst.
@@ -141,7 +148,21 @@ def load_yaml_file(
         ),)) from None
     # A BOM is not content; dropping it keeps columns on line 1 right.
     text = text.removeprefix("\ufeff")
-    return load_yaml_text(text, path=name, **limits)
+    loaded = load_yaml_text(text, path=name, **limits)
+    return dataclasses.replace(loaded, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def inside(folder: str | os.PathLike[str], target: str | os.PathLike[str]) -> bool:
+    """True when ``target``, with every symbolic link resolved, lies inside ``folder``.
+
+    False for a path that cannot be resolved (a link loop) or lies on another drive. Pack
+    files (rule files, scenario files) must pass this before they are read (PR009).
+    """
+    try:
+        Path(target).resolve().relative_to(Path(folder).resolve())
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a link loop (Python < 3.13)
+        return False
+    return True
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -150,21 +171,37 @@ def load_yaml_file(
 def _read_bytes(name: str, max_bytes: int) -> bytes:
     """Bytes of the file, never more than ``max_bytes + 1`` read; raises PackError PR001/PR002."""
     try:
-        with open(name, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            # A FIFO or device could block or never end; rule files are regular files.
-            if not stat.S_ISREG(info.st_mode):
-                raise PackError((_cannot_read(name, "not a regular file"),))
-            raw = handle.read(max_bytes + 1)
+        # O_NONBLOCK: a plain open() of a FIFO blocks until a writer appears, before any check
+        # could run; with it the open returns at once and fstat below refuses the FIFO.
+        # O_NOCTTY: opening a terminal device must not make it our controlling terminal.
+        fd = os.open(name, os.O_RDONLY | _O_NONBLOCK | _O_NOCTTY | _O_BINARY)
     except FileNotFoundError:
         raise PackError((_cannot_read(name, "no such file"),)) from None
     except IsADirectoryError:
         raise PackError((_cannot_read(name, "it is a directory"),)) from None
     except PermissionError:
         raise PackError((_cannot_read(name, "permission denied"),)) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = (getattr(exc, "strerror", None) or type(exc).__name__).lower()
+        raise PackError((_cannot_read(name, reason),)) from None
+    try:
+        info = os.fstat(fd)
+        # A FIFO, socket or device could block or never end; pack files are regular files.
+        if stat.S_ISDIR(info.st_mode):
+            raise PackError((_cannot_read(name, "it is a directory"),))
+        if not stat.S_ISREG(info.st_mode):
+            raise PackError((_cannot_read(name, "not a regular file"),))
+        if _O_NONBLOCK:
+            os.set_blocking(fd, True)  # a regular file: reads never block, but say what we mean
+        with os.fdopen(fd, "rb", closefd=True) as handle:
+            fd = -1  # the handle owns it now
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         reason = (exc.strerror or type(exc).__name__).lower()
         raise PackError((_cannot_read(name, reason),)) from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(raw) > max_bytes:
         size = max(info.st_size, len(raw))
         raise PackError((_error(
@@ -174,6 +211,11 @@ def _read_bytes(name: str, max_bytes: int) -> bytes:
             help="split the rules over several files listed in `pack.yaml`",
         ),))
     return raw
+
+
+_O_NONBLOCK: int = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no FIFOs to open by name
+_O_NOCTTY: int = getattr(os, "O_NOCTTY", 0)
+_O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 def _cannot_read(name: str, reason: str) -> Diagnostic:

@@ -14,13 +14,16 @@ from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
 from .errors import PackError
-from .load import LoadedYaml, load_yaml_file
+from .load import LoadedYaml, inside, load_yaml_file
 from .model import (Action, Basis, Citation, Diagnostic, Effect, Mechanism, ObligationSpec, Pack, Pred,
                     Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
 from .validate.schema import iter_schema_errors
 from .validate.lint import iter_lint_problems
-from .validate.semantic import iter_semantic_problems
+from .validate._chars import first_refused, visible
+from .validate.semantic import iter_pack_file_problems, iter_semantic_problems
 
+#: The most rule files a pack may list (each up to load.DEFAULT_MAX_BYTES). More is an error
+#: (PR010), never a truncation.
 MAX_RULE_FILES = 200
 _OPS = ("equals", "not_equals", "in", "not_in", "before", "on_or_before", "after", "on_or_after")
 
@@ -147,22 +150,33 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tup
     if diags:
         return None, tuple(sorted(diags, key=_sort_key))
     meta = head.data["pack"]
-    files = list(head.data["files"])[:MAX_RULE_FILES]
+    files = list(head.data["files"])
+    if len(files) > MAX_RULE_FILES:
+        # Never read only the first MAX_RULE_FILES: the rest would be silently unchecked, left
+        # out of the content hash, and a forbid in them would never apply.
+        return None, (Diagnostic(
+            code="PR010", severity=Severity.ERROR, span=head.span_for(("files", MAX_RULE_FILES)),
+            message=f"the pack lists {len(files)} rule files, more than the limit of {MAX_RULE_FILES}",
+            help="merge rule files: one file can hold many rules"),)
+    diags.extend(iter_pack_file_problems(head))
+    for i, rel in enumerate(head.data.get("scenarios") or ()):
+        # Scenario files are only read by `test`, but `test` echoes their content: confine them
+        # now, as rule files are (scenarios.py confines them again when it reads them).
+        if not inside(folder, folder / rel):
+            diags.append(_outside(head, ("scenarios", i), "scenario file", rel))
     loaded_files: list[LoadedYaml] = []
-    digest = hashlib.sha256(pack_file.read_bytes())
     for i, rel in enumerate(files):
-        target = (folder / rel)
-        if not _inside(folder, target):
-            diags.append(Diagnostic(code="PR009", severity=Severity.ERROR, span=head.span_for(("files", i)),
-                                    message=f"rule file `{rel}` lies outside the pack folder",
-                                    help="list files relative to the pack folder, without `..`"))
+        target = folder / rel
+        if first_refused(rel) is not None:  # PR212 above; never open such a path
+            continue
+        if not inside(folder, target):
+            diags.append(_outside(head, ("files", i), "rule file", rel))
             continue
         try:
             lf = load_yaml_file(_display(target))
         except PackError as exc:
             diags.extend(exc.diagnostics)
             continue
-        digest.update(target.read_bytes())
         schema_diags = list(iter_schema_errors(lf, "rules.schema.json"))
         diags.extend(schema_diags)
         if not schema_diags:
@@ -176,7 +190,7 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tup
     pack = Pack(
         id=meta["id"], name=meta.get("name", meta["id"]), root=str(folder), meta=MappingProxyType(dict(meta)),
         vocabulary=_vocabulary(head.data.get("vocabulary") or {}), rules=tuple(rules),
-        version=f"{meta.get('version', '0')}+{digest.hexdigest()[:12]}",
+        version=f"{meta.get('version', '0')}+{content_hash(head, files, loaded_files)}",
         default_scope=meta["default_scope"], files=tuple(files), scenario_files=scenario_files,
     )
     diags.extend(iter_semantic_problems(pack, head))
@@ -185,6 +199,29 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tup
         diags.extend(iter_lint_problems(pack, head, as_of))
     errors = [d for d in diags if d.severity is Severity.ERROR]
     return (None if errors else pack), tuple(sorted(diags, key=_sort_key))
+
+
+def content_hash(head: LoadedYaml, files: list[str], loaded: list[LoadedYaml]) -> str:
+    """Hex SHA-256 over pack.yaml and every rule file, in pack order: the ``+HASH`` of Pack.version.
+
+    Each file enters as its name, its length and the SHA-256 of the exact bytes that were
+    checked (LoadedYaml.sha256), so no two different packs frame to the same input, and a file
+    edited during loading cannot make the hash describe content that was not checked. Scenario
+    files are not part of it: they test the pack but do not change any decision. The full
+    digest is kept: a 12-digit prefix (48 bits) can be matched by a crafted second pack in
+    about 2**24 tries, and the version is what ties a decision to the rules that made it.
+    """
+    digest = hashlib.sha256(b"privacy-rules pack content 1\n")
+    for name, lf in zip(["pack.yaml", *files], [head, *loaded], strict=True):
+        encoded = name.encode("utf-8", "surrogatepass")
+        digest.update(b"%d:%s %s\n" % (len(encoded), encoded, lf.sha256.encode("ascii")))
+    return digest.hexdigest()
+
+
+def _outside(head: LoadedYaml, path: tuple[str | int, ...], what: str, rel: str) -> Diagnostic:
+    return Diagnostic(code="PR009", severity=Severity.ERROR, span=head.span_for(path),
+                      message=f"{what} `{visible(rel)}` lies outside the pack folder",
+                      help="list files relative to the pack folder, without `..`, and not as links that lead out of it")
 
 
 def load_pack(root: str | os.PathLike[str]) -> Pack:
@@ -196,14 +233,6 @@ def load_pack(root: str | os.PathLike[str]) -> Pack:
     if pack is None:
         raise PackError(tuple(d for d in diags if d.severity is Severity.ERROR) or diags)
     return pack
-
-
-def _inside(folder: Path, target: Path) -> bool:
-    try:
-        target.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:

@@ -16,9 +16,10 @@ from typing import Any, Iterable, Mapping
 
 from .dates import parse_date
 from .errors import PackError
-from .load import load_yaml_file
+from .load import inside, load_yaml_file
 from .model import Decision, Diagnostic, Question, RuleStatus, Severity, Span
 from .policy import Policy, QuestionError
+from .validate._chars import visible
 from .validate.schema import iter_schema_errors
 
 
@@ -94,11 +95,24 @@ class Report:
         return bool(self.results) and not self.diagnostics and all(r.result is Result.PASS for r in self.results)
 
 
-def load_scenarios(paths: Iterable[str]) -> tuple[list[Scenario], list[Diagnostic]]:
-    """Every scenario in ``paths`` and every problem loading them (never raises for user errors)."""
+def load_scenarios(paths: Iterable[str], *, confine_to: str | None = None) -> tuple[list[Scenario], list[Diagnostic]]:
+    """Every scenario in ``paths`` and every problem loading them (never raises for user errors).
+
+    With ``confine_to`` (the pack folder, for the files pack.yaml lists), a path that lies
+    outside that folder once symbolic links are resolved is PR009 and is not read: messages
+    about a scenario file quote its content. Files named by the user (``test --scenarios``)
+    may lie anywhere. Either way only regular files are read (PR001).
+    """
     scenarios: list[Scenario] = []
     diags: list[Diagnostic] = []
     for path in paths:
+        if confine_to is not None and not inside(confine_to, path):
+            diags.append(Diagnostic(
+                code="PR009", severity=Severity.ERROR, span=None,
+                message=f"scenario file `{visible(path)}` lies outside the pack folder `{visible(confine_to)}`",
+                help="list scenario files relative to the pack folder, without `..`, and not as links that "
+                     "lead out of it"))
+            continue
         try:
             loaded = load_yaml_file(path)
         except PackError as exc:
@@ -213,8 +227,10 @@ def _norm_key(n: str) -> tuple[str, int]:
 
 def run_pack_scenarios(policy: Policy, paths: Iterable[str] | None = None) -> Report:
     """Load and run the pack's scenario files (or ``paths``); coverage over all results."""
-    files = list(paths) if paths is not None else list(policy.pack.scenario_files)
-    scenarios, diags = load_scenarios(files)
+    if paths is not None:
+        scenarios, diags = load_scenarios(list(paths))
+    else:
+        scenarios, diags = load_scenarios(list(policy.pack.scenario_files), confine_to=policy.pack.root)
     results = tuple(run_scenario(policy, s) for s in scenarios)
     return Report(results=results, coverage=coverage(policy, results), diagnostics=tuple(diags))
 

@@ -249,15 +249,18 @@ def test_a_full_disk_is_a_clear_error(cmd: list[str]) -> None:
 
 
 def test_a_full_disk_under_the_temp_file_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = os.fdopen
+    real = _common.tempfile.mkstemp
 
-    def onto_full_disk(fd: int, *args: Any, **kw: Any) -> Any:
+    def onto_full_disk(*args: Any, **kw: Any) -> tuple[int, str]:
+        # the temp file is created as usual (so its removal is tested), but written to a full disk
+        fd, name = real(*args, **kw)
         os.close(fd)
-        return real(os.open("/dev/full", os.O_WRONLY), *args, **kw)
+        return os.open("/dev/full", os.O_WRONLY), name
 
     if not os.path.exists("/dev/full"):
         pytest.skip("/dev/full does not exist here")
-    monkeypatch.setattr(_common.os, "fdopen", onto_full_disk)
+    # not os.fdopen: reading the pack opens files through it too
+    monkeypatch.setattr(_common.tempfile, "mkstemp", onto_full_disk)
     target = tmp_path / "out.jsonl"
     code, _, err = run("evaluate", MINI, "examples/records.jsonl", "--as-of", "2023-08-31", "-o", str(target))
     assert code == 2 and f"cannot write `{target}`: No space left on device" in err

@@ -139,17 +139,17 @@ def test_evaluate_jsonl_keeps_ids_exact() -> None:
 @pytest.mark.parametrize("fmt", ["text", "github", "junit"])
 def test_check_reports_escape_echoed_values(fmt: str) -> None:
     code, out, err = run("check", BROKEN, "--format", fmt)
-    assert code == 1 and "PR202" in out
+    assert code == 1 and "PR212" in out
     assert raw_unsafe(out) == [] and raw_unsafe(err) == []
     if fmt == "junit":
         assert_well_formed(out)
     if fmt == "text":
-        assert "unknown purpose `newsleter\\x0a`" in out
+        assert "value `newsleter\\x0a` contains" in out
 
 
 def test_loading_errors_on_stderr_are_escaped() -> None:
     code, out, err = run("decide", BROKEN, RECORD, "--as-of", "2023-08-31")
-    assert code == 2 and "PR202" in err
+    assert code == 2 and "PR212" in err
     assert raw_unsafe(err) == [] and "`prospekt\\x0a`" in err
 
 

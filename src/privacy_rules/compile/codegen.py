@@ -24,9 +24,11 @@ from ..targets import targets
 from . import runtime
 from .runtime import Status
 
-_SAFE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_SAFE_PATH = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?(\[\]\.[a-z_]+)?$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+# The whitelist of strings that may appear as literals. Always used with fullmatch: `$` (and
+# re.match) would also accept a trailing newline.
+_SAFE_PATH = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?(\[\]\.[a-z_]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 
 
 class CompileError(Exception):
@@ -68,7 +70,7 @@ def _lit(value: Any) -> str:
     if isinstance(value, int):
         return repr(int(value))
     if isinstance(value, str):
-        if _SAFE_PATH.match(value) or _DATE.match(value) or re.fullmatch(r"[A-Za-z0-9_.\-]{1,100}", value):
+        if _SAFE_PATH.fullmatch(value) or _DATE.fullmatch(value) or _SAFE_NAME.fullmatch(value):
             return repr(value)
     raise CompileError(f"refusing to put `{value!r}` into generated code")
 

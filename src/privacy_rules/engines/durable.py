@@ -557,7 +557,7 @@ _DATE_FIELDS = {"given_on", "withdrawn_on", "received_on", "compelling_grounds_o
                 "verified_on", "answered_on", "placed_on", "released_on", "fiscal_year_end"}
 
 
-_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # ids that can become field names (vocabulary ids can)
+_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")  # ids that can become field names (fullmatch: `$` allows a final newline)
 
 
 def _day(value: Any) -> int:
@@ -580,7 +580,7 @@ def _list_facts(facts: Facts, name: str) -> list[dict[str, Any]]:
                 f[target] = 1 if value is True else 0
             elif field == "scopes":  # a hold naming no scopes covers every scope (R21)
                 f["allsc"] = 1 if value is None else 0
-                f.update({f"sc_{x}": 1 for x in value or () if _ID.match(x)})
+                f.update({f"sc_{x}": 1 for x in value or () if _ID.fullmatch(x)})
             elif value is not None:
                 f[target] = value
         out.append(f)
@@ -853,7 +853,7 @@ class _Translator:
         conds: list[Mapping[str, Any]] = [_cmp("$lte", "placed", ASOF), _cmp("$gt", "rel", ASOF)]
         if self.q.action is Action.KEEP:  # R21: a hold naming scopes covers only those scopes
             scope = self.q.scope or self.pack.default_scope
-            if not _ID.match(scope):
+            if not _ID.fullmatch(scope):
                 raise DurableEngineError(f"scope `{scope}` cannot be a durable field name")
             conds.append({"$or": [{"allsc": 1}, {f"sc_{scope}": 1}]})
         return _two_valued(one(self._list("hold", *conds)))

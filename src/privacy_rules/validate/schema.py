@@ -17,6 +17,12 @@ from jsonschema.exceptions import ValidationError, best_match, relevance
 
 from ..load import LoadedYaml
 from ..model import Diagnostic, Severity
+from ._chars import describe, first_refused, visible
+
+# Every pattern in the schemas ends with this: `$` alone also matches before a final newline in
+# Python's re (which jsonschema uses), so `keep.x\n` would pass `^...$`. The lookahead makes the
+# pattern match the whole string in Python and ECMA-262 alike.
+_WHOLE_STRING = "$(?![\\s\\S])"
 
 
 PREDICATES = (
@@ -49,14 +55,20 @@ def _rule_id(data: Any, path: tuple[Any, ...]) -> str | None:
     return None
 
 
+def _safe_rule_id(data: Any, path: tuple[Any, ...]) -> str | None:
+    """The rule id for a diagnostic, or None when the id itself is malformed (it is in the message)."""
+    rid = _rule_id(data, path)
+    return rid if rid is not None and first_refused(rid) is None else None
+
+
 def _message(err: ValidationError) -> tuple[str, str | None]:
     """(message, help) for one error, in the project's message style (STYLE 7)."""
-    where = ".".join(str(p) for p in err.absolute_path) or "the file"
+    where = visible(".".join(str(p) for p in err.absolute_path), 200) or "the file"
     v = err.validator
     if v == "additionalProperties" and isinstance(err.instance, dict):
         allowed = list((err.schema.get("properties") or {}).keys())
         extra = sorted(k for k in err.instance if k not in allowed)
-        key = extra[0] if extra else "?"
+        key = visible(extra[0]) if extra else "?"
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         if "within" in allowed and "consent" in allowed:  # the predicate schema
             return f"`{where}`: unknown predicate `{key}`", (
@@ -67,15 +79,18 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return f"`{where}` needs `{missing}`", None
     if v == "enum":
-        return f"`{where}` is `{err.instance}`; expected one of {', '.join(map(str, err.validator_value))}", None
+        return f"`{where}` is `{visible(str(err.instance))}`; expected one of {', '.join(map(str, err.validator_value))}", None
     if v == "const":
         return f"`{where}` must be `{err.validator_value}`", None
     if v == "pattern":
-        return f"`{where}` value `{err.instance}` has the wrong form (expected pattern `{err.validator_value}`)", None
+        shown = visible(str(err.instance))
+        if _is_key(err):
+            return f"`{where}`: key `{shown}` has the wrong form", _pattern_help(err)
+        return f"`{where}` value `{shown}` has the wrong form", _pattern_help(err)
     if v == "type":
-        return f"`{where}` must be of type {err.validator_value}, not `{json.dumps(err.instance)[:60]}`", None
+        return f"`{where}` must be of type {err.validator_value}, not `{visible(json.dumps(err.instance), 60)}`", None
     if v == "propertyNames" and isinstance(err.instance, dict) and len(err.instance) == 1:
-        key = next(iter(err.instance))
+        key = visible(str(next(iter(err.instance))))
         close = difflib.get_close_matches(str(key), PREDICATES, n=1, cutoff=0.6)
         return f"`{where}`: unknown predicate `{key}`", (
             f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
@@ -87,18 +102,65 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
     if v == "oneOf" and "is valid under each of" in err.message:
         return f"`{where}` fits more than one form; give only one of the alternatives (e.g. `months` or `years`)", None
     if v in ("oneOf", "anyOf") and isinstance(err.instance, dict) and len(err.instance) == 1:
-        key = next(iter(err.instance))
+        key = visible(str(next(iter(err.instance))))
         if key not in PREDICATES:
             close = difflib.get_close_matches(str(key), PREDICATES, n=1, cutoff=0.6)
             return f"`{where}`: unknown predicate `{key}`", (
                 f"did you mean `{close[0]}`?" if close else "see the predicate table in docs/rule-language.md")
         return f"`{where}`: the value of predicate `{key}` has the wrong form", \
             "see the predicate table in docs/rule-language.md"
-    return f"`{where}`: {err.message}", None
+    return f"`{where}`: {visible(err.message, 200)}", None
+
+
+def _is_key(err: ValidationError) -> bool:
+    """True when ``err`` is about a mapping key (``propertyNames``), not a value."""
+    return "propertyNames" in err.schema_path
+
+
+def _pattern_help(err: ValidationError) -> str | None:
+    """The expected form: the schema's description of the value, or a short pattern as written."""
+    description = err.schema.get("description") if isinstance(err.schema, dict) else None
+    if description:
+        return f"expected {description[:1].lower()}{description[1:]}".rstrip(".")
+    pattern = str(err.validator_value).removesuffix(_WHOLE_STRING)
+    return f"expected the pattern `{pattern}`" if len(pattern) <= 80 else None
+
+
+_CHARACTER_CHECKS = frozenset({"pattern", "enum", "const", "anyOf", "oneOf"})
+
+
+def _refused_character(err: ValidationError, loaded: LoadedYaml) -> Diagnostic | None:
+    """PR212 for a string refused because of a control or invisible character, else None.
+
+    Only for the checks such a character makes fail (a pattern, an enum, a const, or a choice
+    between those); a wrong type is a PR100 whatever characters the value holds.
+    """
+    if err.validator not in _CHARACTER_CHECKS or not isinstance(err.instance, str):
+        return None
+    ch = first_refused(err.instance)
+    if ch is None:
+        return None
+    path = tuple(err.absolute_path)
+    where = visible(".".join(str(p) for p in path), 200) or "the file"
+    what = "key" if _is_key(err) else "value"
+    span = loaded.span_for(path + (err.instance,)) if _is_key(err) else loaded.span_for(path)
+    rid = _rule_id(loaded.data, path)
+    return Diagnostic(
+        code="PR212", severity=Severity.ERROR, span=span,
+        rule_id=rid if rid is not None and first_refused(rid) is None else None,
+        message=f"`{where}`: {what} `{visible(err.instance)}` contains the invisible or control character "
+                f"{describe(ch)}",
+        help="remove it: ids, paths and versions are written in visible characters only, so that two that "
+             "look the same are the same",
+    )
 
 
 def iter_schema_errors(loaded: LoadedYaml, schema_name: str) -> Iterator[Diagnostic]:
-    """Every schema problem in ``loaded``, most useful first within each location."""
+    """Every schema problem in ``loaded``, most useful first within each location.
+
+    Codes: PR100, or PR212 when a value or key fails its pattern because of a control or
+    invisible character (so that the message can name the character).
+    """
     validator = _validator(schema_name)
     errors = sorted(validator.iter_errors(loaded.data), key=lambda e: (list(map(str, e.absolute_path)), relevance(e)))
     seen: set[tuple[Any, ...]] = set()
@@ -112,13 +174,19 @@ def iter_schema_errors(loaded: LoadedYaml, schema_name: str) -> Iterator[Diagnos
         if path in seen:
             continue
         seen.add(path)
+        refused = _refused_character(best, loaded)
+        if refused is not None:
+            yield refused
+            continue
         message, help_ = _message(best)
+        if _is_key(best) and isinstance(best.instance, str):
+            path = path + (best.instance,)  # point at the key itself, not at its mapping
         yield Diagnostic(
             code="PR100",
             severity=Severity.ERROR,
             message=message,
             span=loaded.span_for(path),
-            rule_id=_rule_id(loaded.data, path),
+            rule_id=_safe_rule_id(loaded.data, path),
             help=help_,
         )
 

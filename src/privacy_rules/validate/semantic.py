@@ -8,16 +8,27 @@ question a rule is about, and rules that can never hold.
 from __future__ import annotations
 
 import difflib
+from datetime import date
 from typing import Any, Iterable, Iterator
 
 from ..load import LoadedYaml
-from ..model import Action, Diagnostic, Effect, Pack, Pred, Rule, Severity
+from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Rule, Severity, Span
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
 from .source import iter_source_problems
+from ._chars import describe, first_refused, skeleton, visible
 
 DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
 SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
 CONTACT_ONLY = frozenset({"channel_electronic"})
+
+#: The days a pack may name (review dates, DPA and transfer periods, mechanism validity, the
+#: days `fact` conditions compare with). Records and as_of are held to the same range, so the
+#: month arithmetic of a window (at most MAX_WINDOW_MONTHS) never leaves Python's years 1-9999.
+MIN_DAY = date(1900, 1, 1)
+MAX_DAY = date(2200, 12, 31)
+#: The longest window: 100 years. Retention periods in law are years, not centuries.
+MAX_WINDOW_MONTHS = 1200
+_DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
 
 
 def _err(rule: Rule | None, code: str, message: str, help: str | None = None,
@@ -41,14 +52,19 @@ def _walk(preds: Iterable[Pred]) -> Iterator[Pred]:
 
 
 def check_duplicate_ids(pack: Pack) -> Iterator[Diagnostic]:
+    # Compared as a reader sees them (skeleton: invisible characters dropped, NFKC, case
+    # folded), so an id that only looks like a reviewed one is a duplicate too. The schema
+    # already keeps ids to lowercase ASCII; this holds even if it did not.
     seen: dict[str, Rule] = {}
     for r in pack.rules:
-        if r.id in seen:
-            first = seen[r.id]
-            yield _err(r, "PR201", f"duplicate rule id `{r.id}`",
+        key = skeleton(r.id)
+        if key in seen:
+            first = seen[key]
+            same = "" if first.id == r.id else f" (looks the same as `{visible(first.id)}`)"
+            yield _err(r, "PR201", f"duplicate rule id `{visible(r.id)}`{same}",
                        f"first defined at {first.span}; rule ids must be unique across the pack")
         else:
-            seen[r.id] = r
+            seen[key] = r
 
 
 def check_vocabulary(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
@@ -189,9 +205,193 @@ def _key(arg: Any) -> Any:
     return arg
 
 
+def _head_error(head: LoadedYaml, path: tuple[Any, ...], code: str, message: str, help: str) -> Diagnostic:
+    return Diagnostic(code=code, severity=Severity.ERROR, span=head.span_for(path), message=message, help=help)
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def check_questions(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR202 for a standard question (``pack.questions``) naming an id the vocabulary lacks.
+
+    Every sweep asks these; an unknown id would stop each one before its first record.
+    """
+    v = pack.vocabulary
+    for i, text in enumerate(pack.meta.get("questions") or ()):
+        try:
+            q = Question.parse(text)
+        except ValueError as exc:  # the schema pattern keeps this out; say so if it ever lets one in
+            yield _head_error(head, ("pack", "questions", i), "PR202", str(exc), "fix the question")
+            continue
+        named: list[tuple[str, str | None, Any]]
+        if q.action is Action.KEEP:  # no scope: the default scope, checked with the vocabulary
+            named = [("scope", q.scope, v.scopes)] if q.scope else []
+        elif q.action is Action.CONTACT:
+            named = [("purpose", q.purpose, v.purposes), ("channel", q.channel, v.channels)]
+        else:
+            named = [("recipient", q.recipient, v.recipients), ("purpose", q.purpose, v.purposes)]
+        for what, value, known in named:
+            if value not in known:
+                close = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.6)
+                yield _head_error(
+                    head, ("pack", "questions", i), "PR202",
+                    f"question `{text}`: unknown {what} `{value}`",
+                    f"did you mean `{close[0]}`?" if close else f"define it under vocabulary.{what}s, or remove the question")
+
+
+def check_time_zone(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR209 for a ``time_zone`` the IANA database (as pendulum reads it) does not know.
+
+    The command line turns it into today's date whenever no --as-of is given.
+    """
+    name = pack.meta.get("time_zone")
+    if not isinstance(name, str):
+        return
+    import pendulum  # the same lookup the command line makes; pendulum is imported by dates.py anyway
+
+    try:
+        pendulum.timezone(name)
+    except Exception:  # noqa: BLE001 - InvalidTimezone, but also OSError/ValueError from odd names
+        yield _head_error(head, ("pack", "time_zone"), "PR209", f"unknown time zone `{visible(name)}`",
+                          "write an IANA time zone name such as `Europe/Oslo` or `UTC` (case matters)")
+
+
+def check_window_lengths(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR210 for a window longer than MAX_WINDOW_MONTHS."""
+    raw = (head.data.get("vocabulary") or {}).get("windows") or {}
+    for wid, w in pack.vocabulary.windows.items():
+        if w.months <= MAX_WINDOW_MONTHS:
+            continue
+        key = "months" if "months" in (raw.get(wid) or {}) else "years"
+        written = f"{w.months} months" if key == "months" else f"{w.months // 12} years"
+        yield _head_error(head, ("vocabulary", "windows", wid, key), "PR210",
+                          f"window `{wid}` is {written} long, more than {MAX_WINDOW_MONTHS} months (100 years)",
+                          "retention periods and deadlines are at most 100 years; check the number")
+
+
+def _pack_date_paths(data: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(path, value) of every day written in pack.yaml."""
+    meta = data.get("pack") or {}
+    review = meta.get("review") or {}
+    for key in ("reviewed_on", "next_review"):
+        yield ("pack", "review", key), review.get(key)
+    vocabulary = data.get("vocabulary") or {}
+    for mid, m in (vocabulary.get("transfer_mechanisms") or {}).items():
+        for key in ("valid_from", "valid_until"):
+            yield ("vocabulary", "transfer_mechanisms", mid, key), (m or {}).get(key)
+    for rid, r in (vocabulary.get("recipients") or {}).items():
+        r = r or {}
+        for key in ("signed_on", "ends_on"):
+            yield ("vocabulary", "recipients", rid, "dpa", key), (r.get("dpa") or {}).get(key)
+        for i, t in enumerate(r.get("transfers") or ()):
+            for key in ("from", "until"):
+                yield ("vocabulary", "recipients", rid, "transfers", i, key), (t or {}).get(key)
+
+
+def _out_of_range(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:  # the schema reports impossible days (PR100)
+        return False
+    return not MIN_DAY <= day <= MAX_DAY
+
+
+_RANGE_HELP = f"write a day from {MIN_DAY.isoformat()} to {MAX_DAY.isoformat()}"
+
+
+def check_pack_dates(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR211 for a day in pack.yaml or in a `fact` condition outside MIN_DAY..MAX_DAY."""
+    for path, value in _pack_date_paths(head.data):
+        if _out_of_range(value):
+            yield _head_error(head, path, "PR211",
+                              f"`{_dotted(path)}` is `{value}`, outside the supported days", _RANGE_HELP)
+    for r in pack.rules:
+        for p in _walk(r.when):
+            if p.kind == "fact" and p.arg["op"] in _DATE_OPS and _out_of_range(p.arg["value"]):
+                yield _err(r, "PR211", f"`fact` condition on `{p.arg['path']}` compares with `{p.arg['value']}`, "
+                           "outside the supported days", _RANGE_HELP)
+
+
+def _identifiers(pack: Pack, head: LoadedYaml) -> Iterator[tuple[str, str, Rule | None, Span | None]]:
+    """(what, identifier, rule or None, span) for every identifier the pack defines or names."""
+    meta = pack.meta
+    yield "pack id", pack.id, None, head.span_for(("pack", "id"))
+    yield "default scope", pack.default_scope, None, head.span_for(("pack", "default_scope"))
+    for i, text in enumerate(meta.get("questions") or ()):
+        yield "question", text, None, head.span_for(("pack", "questions", i))
+    for norm in meta.get("norms") or {}:
+        yield "norm id", norm, None, head.span_for(("pack", "norms", norm))
+    v = pack.vocabulary
+    sections = {"lawful_bases": v.lawful_bases, "subject_categories": v.subject_categories, "scopes": v.scopes,
+                "purposes": v.purposes, "channels": v.channels, "transfer_mechanisms": v.transfer_mechanisms,
+                "recipients": v.recipients, "windows": v.windows, "data_categories": v.data_categories}
+    for section, entries in sections.items():
+        for key in entries:
+            yield f"vocabulary key in `{section}`", key, None, head.span_for(("vocabulary", section, key))
+    for wid, w in v.windows.items():
+        yield "window anchor", w.anchor, None, head.span_for(("vocabulary", "windows", wid, "from"))
+    for r in pack.rules:
+        yield "rule id", r.id, r, r.span
+        for o in r.obligations:
+            yield "obligation id", o.id, r, r.span
+        for norm in r.citation.norms:
+            yield "norm id", norm, r, r.span
+        for p in _walk(r.when):
+            if p.kind == "fact":
+                yield "fact path", p.arg["path"], r, r.span
+            elif p.kind == "happened":
+                yield "fact path", p.arg, r, r.span
+
+
+def check_identifiers(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR212 for a control or invisible character in any identifier of the pack.
+
+    The schema patterns already allow only visible ASCII in ids; this is the same rule on the
+    built pack, so nothing downstream (codegen, reports, duplicate checks) depends on the
+    schema alone.
+    """
+    for what, ident, rule, span in _identifiers(pack, head):
+        ch = first_refused(ident)
+        if ch is not None:
+            yield Diagnostic(code="PR212", severity=Severity.ERROR, span=span, rule_id=None,
+                             message=f"{what} `{visible(ident)}` contains the invisible or control character "
+                                     f"{describe(ch)}",
+                             help="remove it: ids are written in visible characters only")
+
+
+def iter_pack_file_problems(head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR212 for a control or invisible character in a path or the version of pack.yaml.
+
+    Run before any listed file is opened. The schema patterns refuse the common ones; this
+    also catches those a JSON Schema pattern cannot name portably (tag characters,
+    unassigned and private-use code points).
+    """
+    meta = head.data.get("pack") or {}
+    checks: list[tuple[tuple[Any, ...], Any]] = [(("pack", "version"), meta.get("version")),
+                                                 (("pack", "source"), meta.get("source"))]
+    for key in ("files", "scenarios"):
+        checks += [((key, i), rel) for i, rel in enumerate(head.data.get(key) or ())]
+    for path, value in checks:
+        ch = first_refused(value) if isinstance(value, str) else None
+        if ch is not None:
+            yield _head_error(head, path, "PR212",
+                              f"`{_dotted(path)}` value `{visible(value)}` contains the invisible or control "
+                              f"character {describe(ch)}",
+                              "remove it: paths and versions are written in visible characters only")
+
+
 def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     """Every meaning problem in ``pack``; the caller sorts them."""
+    yield from check_identifiers(pack, head)
     yield from check_duplicate_ids(pack)
+    yield from check_questions(pack, head)
+    yield from check_time_zone(pack, head)
+    yield from check_window_lengths(pack, head)
+    yield from check_pack_dates(pack, head)
     yield from check_vocabulary(pack, head)
     yield from check_rule_references(pack)
     yield from check_targets(pack)
