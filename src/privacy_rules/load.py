@@ -31,18 +31,18 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
 import yaml
 from yaml.composer import Composer
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, Event
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-try:  # libyaml's parser when PyYAML was built with it (the PyPI wheels are)
-    from yaml._yaml import CParser as _CParser
-except ImportError:  # pragma: no cover - pure-Python PyYAML
-    _CParser = None
+# libyaml's parser when PyYAML was built with it (the PyPI wheels are); None for pure-Python PyYAML.
+# yaml.CParser exists exactly when libyaml does (yaml/__init__.py imports it under __with_libyaml__).
+# Typed Any: it is a C extension class used only as a base class below.
+_CParser: Any = getattr(yaml, "CParser", None)
 
 from privacy_rules.errors import PackError
 from privacy_rules.model import Diagnostic, Severity, Span
@@ -261,9 +261,22 @@ _SCALAR_PATTERNS: Mapping[str, re.Pattern[str] | None] = MappingProxyType({
 })
 
 
+class _Mark(Protocol):
+    """A 0-based source position as PyYAML (yaml.Mark) or libyaml (yaml._yaml.Mark) reports it."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
+
+
 class _Bounded(Composer):
     """The composing step with limits: aliases, depth and node count are counted as nodes are
     composed, before any alias is expanded, so a bomb stops while its text is parsed."""
+
+    if TYPE_CHECKING:  # provided by the parser each loader mixes in (PyYAML's Parser or libyaml's CParser)
+        def peek_event(self) -> Event: ...
 
     def _start_limits(self, limits: "_Limits") -> None:
         self._limits = limits
@@ -271,9 +284,9 @@ class _Bounded(Composer):
         self._depth = 0
         self._nodes = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
             self._aliases += 1
             if self._aliases > self._limits.max_aliases:
                 raise _LimitExceeded(
@@ -282,16 +295,18 @@ class _Bounded(Composer):
                     "write the repeated values out; a cap on aliases guards against alias bombs",
                 )
             target = super().compose_node(parent, index)  # raises on an undefined alias
+            if target is None:  # PyYAML never returns None for an alias; its type stubs allow it
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", None)
             # Keep where the alias itself is written, so its path gets that span.
-            return _AliasNode(target, event.anchor, event.start_mark, event.end_mark)
+            return _AliasNode(target, event.anchor or "", event.start_mark, event.end_mark)
         self._nodes += 1
         if self._nodes > self._limits.max_nodes:
-            raise _LimitExceeded(*_too_many_nodes(self._limits, self.peek_event().start_mark))
+            raise _LimitExceeded(*_too_many_nodes(self._limits, event.start_mark))
         self._depth += 1
         try:
             # The composer recurses once per level: this cap also keeps it far from RecursionError.
             if self._depth > self._limits.max_depth:
-                raise _LimitExceeded(*_too_deep(self._limits, self.peek_event().start_mark))
+                raise _LimitExceeded(*_too_deep(self._limits, event.start_mark))
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -327,7 +342,7 @@ del _tag, _regexp, _first
 
 if _CParser is not None:
 
-    class _CRuleLoader(_Bounded, _CParser, Resolver):  # type: ignore[misc, valid-type]
+    class _CRuleLoader(_Bounded, _CParser, Resolver):  # type: ignore[misc]  # a base of type Any (C class)
         """The same loader with libyaml's scanner and parser (about 10x faster on rule files).
 
         Composing stays in Python (``_Bounded`` comes before the C parser in the MRO), so the
@@ -343,13 +358,17 @@ if _CParser is not None:
             self._start_limits(limits)
 
 
-class _AliasNode:
-    """Stands where ``*anchor`` is written; ``target`` is the anchored node (shared)."""
+class _AliasNode(Node):
+    """Stands where ``*anchor`` is written; ``target`` is the anchored node (shared).
 
-    __slots__ = ("target", "anchor", "start_mark", "end_mark")
+    A Node only so that it can stand in the composed tree; the builder always unwraps it
+    (``_Builder._unalias``) before looking at a tag or a value.
+    """
 
-    def __init__(self, target: Node, anchor: str, start_mark: yaml.Mark, end_mark: yaml.Mark) -> None:
-        self.target, self.anchor, self.start_mark, self.end_mark = target, anchor, start_mark, end_mark
+    def __init__(self, target: Node, anchor: str, start_mark: _Mark | None, end_mark: _Mark | None) -> None:
+        super().__init__(target.tag, target.value, None, None)
+        self.start_mark, self.end_mark = start_mark, end_mark
+        self.target, self.anchor = target, anchor
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,17 +381,17 @@ class _Limits:
 class _LimitExceeded(Exception):
     """Internal: a PR005 limit was hit; the load stops at once."""
 
-    def __init__(self, message: str, mark: yaml.Mark, help: str) -> None:
+    def __init__(self, message: str, mark: _Mark | None, help: str) -> None:
         super().__init__(message)
         self.message, self.mark, self.help = message, mark, help
 
 
-def _too_deep(limits: _Limits, mark: yaml.Mark) -> tuple[str, yaml.Mark, str]:
+def _too_deep(limits: _Limits, mark: _Mark | None) -> tuple[str, _Mark | None, str]:
     return (f"values nested more than {limits.max_depth} levels deep", mark,
             "flatten the structure; rule files never need this much nesting")
 
 
-def _too_many_nodes(limits: _Limits, mark: yaml.Mark) -> tuple[str, yaml.Mark, str]:
+def _too_many_nodes(limits: _Limits, mark: _Mark | None) -> tuple[str, _Mark | None, str]:
     return (f"more than {limits.max_nodes} values (counting each alias expanded)", mark,
             "split the file, or write fewer aliases to large anchored values")
 
@@ -419,11 +438,13 @@ class _Builder:
         self.problems: list[Diagnostic] = []
         self._count = 0
         self._expanding: set[int] = set()  # ids of anchored nodes being expanded: a cycle check
-        self._via: list[yaml.Mark] = []  # where the aliases being expanded are written, outermost first
+        self._via: list[_Mark | None] = []  # where the aliases being expanded are written, outermost first
 
-    def span(self, start: yaml.Mark, end: yaml.Mark) -> Span:
-        return Span(file=self.path, line=start.line + 1, col=start.column + 1,
-                    end_line=end.line + 1, end_col=end.column + 1)
+    def span(self, start: _Mark | None, end: _Mark | None) -> Span:
+        begin = _mark_span(self.path, start)
+        if end is None:
+            return begin
+        return Span(file=self.path, line=begin.line, col=begin.col, end_line=end.line + 1, end_col=end.column + 1)
 
     def build(self, node: Node | _AliasNode, path: PathKey, span: Span, depth: int) -> Any:
         """Plain value of ``node`` at ``path``; records ``span`` for ``path`` and spans below it."""
@@ -450,7 +471,9 @@ class _Builder:
                     self.build(item, path + (index,), self.span(item.start_mark, item.end_mark), depth + 1)
                     for index, item in enumerate(node.value)
                 ]
-            return self._mapping(node, path, depth)
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path, depth)
+            raise TypeError(f"unknown YAML node {type(node).__name__}")  # the composer makes no other kind
         finally:
             self._expanding.discard(id(node))
 
@@ -499,7 +522,8 @@ class _Builder:
                 help="write the keys out in full (an alias to a whole value still works)",
             ))
             return None
-        return node.value
+        key: str = node.value  # a scalar tagged !!str holds text
+        return key
 
     def _unalias(self, node: Node | _AliasNode) -> Node:
         if isinstance(node, _AliasNode):
@@ -585,7 +609,9 @@ def _error(code: str, message: str, span: Span | None, *, help: str) -> Diagnost
     return Diagnostic(code=code, severity=Severity.ERROR, message=message, span=span, help=help)
 
 
-def _mark_span(path: str, mark: yaml.Mark) -> Span:
+def _mark_span(path: str, mark: _Mark | None) -> Span:
+    if mark is None:  # PyYAML always sets marks on what it parses; a missing one points at the start
+        return Span(file=path, line=1, col=1)
     return Span(file=path, line=mark.line + 1, col=mark.column + 1)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from datetime import date
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Generator, Iterable, Iterator, Mapping
 
 from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, checked_questions,
                        compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
@@ -192,7 +192,7 @@ class Policy:
 
     # -- many records ----------------------------------------------------------------------
     def decide_batch(self, records: Iterable[Record], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str) -> Iterator[BatchRow]:
+                     as_of: date | str) -> Generator[BatchRow, None, None]:
         """Compact answers for every record, streaming, in input order: one row per record.
 
         Never stops on a bad record, whatever it is (a mapping, JSON text, anything else): it
@@ -204,7 +204,7 @@ class Policy:
         qs = self._questions(questions)
         return self._batch(records, qs, day)
 
-    def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date) -> Iterator[BatchRow]:
+    def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date) -> Generator[BatchRow, None, None]:
         ctx, asof = self._context(as_of)
         plans = [self.plan(q) for q in qs]
         need_keep = any(p.needs_keep for p, _ in plans)

@@ -222,14 +222,14 @@ def _junit(name: str, suites: Sequence[tuple[str, Sequence[_Case]]]) -> str:
     for suite_name, cases in suites:
         counts = {"tests": len(cases), "failures": sum(c.kind == "failure" for c in cases),
                   "errors": sum(c.kind == "error" for c in cases), "skipped": sum(c.kind == "skipped" for c in cases)}
-        suite = ET.SubElement(root, "testsuite", name=_xml_attr(suite_name), **{k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(root, "testsuite", {"name": _xml_attr(suite_name), **{k: str(v) for k, v in counts.items()}})
         for k, v in counts.items():
             totals[k] += v
         for c in cases:
             attrs = {"name": _xml_attr(c.name), "classname": _xml_attr(c.classname)}
             if c.span is not None:
                 attrs["file"], attrs["line"] = _xml_attr(c.span.file), str(c.span.line)
-            case = ET.SubElement(suite, "testcase", **attrs)
+            case = ET.SubElement(suite, "testcase", attrs)
             if c.kind:
                 child = ET.SubElement(case, c.kind, message=_xml_attr(c.message))
                 if c.type:

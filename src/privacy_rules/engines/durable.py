@@ -121,7 +121,7 @@ import sys
 import threading
 import warnings
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
 from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, checked_questions,
@@ -1351,14 +1351,14 @@ class DurablePolicy:
         return row.answers[0]
 
     def decide_batch(self, records: Iterable[Any], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str) -> Iterator[BatchRow]:
+                     as_of: date | str) -> Generator[BatchRow, None, None]:
         """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record.
         The arguments are checked before the first record is read."""
         day = parse_as_of(as_of)
         qs = checked_questions(questions, self.standard_questions, self.check_question)
         return self._batch(records, qs, day)
 
-    def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date) -> Iterator[BatchRow]:
+    def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date) -> Generator[BatchRow, None, None]:
         sets = [self._ruleset(q) for q in qs]
         keep_rs = self._ruleset(self._keep_q)
         need_keep = any(rs.plan.needs_keep for rs in sets)
