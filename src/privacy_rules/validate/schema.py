@@ -17,6 +17,7 @@ from jsonschema.exceptions import ValidationError, best_match, relevance
 
 from ..load import LoadedYaml
 from ..model import Diagnostic, Severity
+from ._schema_fast import Check, Unsupported, compile_check
 
 
 PREDICATES = (
@@ -33,6 +34,16 @@ def _validator(name: str) -> Draft202012Validator:
     text = resources.files("privacy_rules").joinpath("schemas", name).read_text(encoding="utf-8")
     schema = json.loads(text)
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=None)
+def _fast_check(name: str) -> Check | None:
+    # Cached like _validator; None when the schema uses what _schema_fast does not mirror.
+    validator = _validator(name)
+    try:
+        return compile_check(validator.schema, validator.format_checker)
+    except Unsupported:
+        return None
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -99,6 +110,9 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
 
 def iter_schema_errors(loaded: LoadedYaml, schema_name: str) -> Iterator[Diagnostic]:
     """Every schema problem in ``loaded``, most useful first within each location."""
+    fast = _fast_check(schema_name)
+    if fast is not None and fast(loaded.data):
+        return  # valid; jsonschema would find nothing (it runs, ~10x slower, to explain an invalid file)
     validator = _validator(schema_name)
     errors = sorted(validator.iter_errors(loaded.data), key=lambda e: (list(map(str, e.absolute_path)), relevance(e)))
     seen: set[tuple[Any, ...]] = set()
