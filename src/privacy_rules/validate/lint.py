@@ -282,11 +282,18 @@ def _question_only(p: Pred) -> bool:
     return p.kind in _QUESTION_KINDS
 
 
-def _covers(f: Rule, p: Rule, questions: Sequence[Question], pack: Pack) -> bool:
-    """True when rule ``f`` targets every one of ``questions`` and holds whenever ``p`` holds on it."""
+def _covers(f: Rule, p: Rule, questions: Sequence[Question], pack: Pack,
+            implied: Callable[[Pred], bool] | None = None) -> bool:
+    """True when rule ``f`` targets every one of ``questions`` and holds whenever ``p`` holds on it.
+
+    ``implied(c)``, when given, must equal ``_implied(c, p.when, None, pack)`` (a memo of it).
+    """
     if not questions:
         return False
-    pending = [c for c in f.when if not _implied(c, p.when, None, pack)]
+    if implied is None:
+        pending = [c for c in f.when if not _implied(c, p.when, None, pack)]
+    else:
+        pending = [c for c in f.when if not implied(c)]
     if not all(_question_only(c) for c in pending):
         return False
     return all(targets(f, q, pack) and all(_implied(c, p.when, q, pack) for c in pending) for q in questions)
@@ -341,8 +348,20 @@ def check_shadowed_permits(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
                 break
         if mask:
             mask &= _not_excluded(index, p)
+        if not mask:
+            continue
+        # _implied(c, p.when, None) depends on c only through _norm(c) (every case of _const,
+        # _entails and _implied reads c's normal form), and forbids share conditions: memo by it
+        memo: dict[Any, bool] = {}
+
+        def implied(c: Pred, p: Rule = p, memo: dict[Any, bool] = memo) -> bool:
+            key = _norm(c)
+            known = memo.get(key)
+            if known is None:
+                known = memo[key] = _implied(c, p.when, None, pack)
+            return known
         for f in _bits(index, mask):
-            if _covers(f, p, live, pack):
+            if _covers(f, p, live, pack, implied):
                 yield _shadow_diag(p, f)
                 break
 
