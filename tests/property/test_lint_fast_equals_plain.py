@@ -97,7 +97,9 @@ def _condition(r: random.Random, source: Any, question: str, depth: int = 0) -> 
 
 def _targets(r: random.Random, source: Any, question: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    pick = lambda items: r.sample(sorted(items), r.randint(1, min(4, len(items))))
+
+    def pick(items: Any) -> list[str]:
+        return r.sample(sorted(items), r.randint(1, min(4, len(items))))
     if question == "keep":
         if r.random() < 0.5:
             out["scopes"] = pick(source.scopes)

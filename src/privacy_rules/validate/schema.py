@@ -10,7 +10,7 @@ import difflib
 import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match, relevance
@@ -40,6 +40,8 @@ def _validator(name: str) -> Draft202012Validator:
 def _fast_check(name: str) -> Check | None:
     # Cached like _validator; None when the schema uses what _schema_fast does not mirror.
     validator = _validator(name)
+    if not isinstance(validator.schema, Mapping):
+        return None
     try:
         return compile_check(validator.schema, validator.format_checker)
     except Unsupported:
