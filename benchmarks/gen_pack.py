@@ -5,7 +5,7 @@
 
 The pack keeps Iconfirm's pack.yaml (vocabulary, norms, review, questions; no `scenarios` and
 no `source`) and holds N rules spread evenly over F rule files. Every rule is built from one of
-Iconfirm's 90 rules (its question, effect, basis, cites, explain, obligations and the file's
+Iconfirm's rules (its question, effect, basis, cites, explain, obligations and the file's
 `role`), with its targets and conditions varied from the Iconfirm vocabulary and from the
 conditions Iconfirm's rules of the same question use. On top of that, a few percent of the
 rules are made to be what lint looks for:
