@@ -172,7 +172,9 @@ def _mutate(data: st.DataObject, name: str, instance: Any) -> Any:
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_shipped_schemas_compile(name: str) -> None:
     # Otherwise iter_schema_errors silently falls back to jsonschema alone (correct but ~10x slower).
-    assert _fast_check(name) is not None
+    assert _fast_check(name) is not None, (
+        f"{name} uses a keyword validate/_schema_fast.py does not mirror, or schema._validator is no longer "
+        "a plain Draft202012Validator: mirror it there (and here, in the near misses), or drop this test")
 
 
 def test_every_base_case_is_valid() -> None:

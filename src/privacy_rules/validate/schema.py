@@ -38,9 +38,11 @@ def _validator(name: str) -> Draft202012Validator:
 
 @lru_cache(maxsize=None)
 def _fast_check(name: str) -> Check | None:
-    # Cached like _validator; None when the schema uses what _schema_fast does not mirror.
+    # Cached like _validator; None when the schema uses what _schema_fast does not mirror. It
+    # mirrors Draft202012Validator's keywords: a validator extended with other definitions
+    # (jsonschema.validators.extend) is another class, and gets no fast check.
     validator = _validator(name)
-    if not isinstance(validator.schema, Mapping):
+    if type(validator) is not Draft202012Validator or not isinstance(validator.schema, Mapping):
         return None
     try:
         return compile_check(validator.schema, validator.format_checker)
