@@ -3,8 +3,8 @@
 
     python benchmarks/gen_pack.py OUT_DIR [--rules N] [--files F] [--seed S]
 
-The pack keeps Iconfirm's pack.yaml (vocabulary, norms, review, questions; no `scenarios` and
-no `source`) and holds N rules spread evenly over F rule files. Every rule is built from one of
+The pack keeps Iconfirm's pack.yaml (vocabulary, norms, review, questions, and the policy text
+`source` names when it lies inside the pack, copied; no `scenarios`) and holds N rules spread evenly over F rule files. Every rule is built from one of
 Iconfirm's rules (its question, effect, basis, cites, explain, obligations and the file's
 `role`), with its targets and conditions varied from the Iconfirm vocabulary and from the
 conditions Iconfirm's rules of the same question use. On top of that, a few percent of the
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import random
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -208,19 +209,34 @@ def generate(n_rules: int, n_files: int, seed: int, folder: Path = ICONFIRM) -> 
     head = copy.deepcopy(src.head)
     head["pack"]["id"] = "generated"
     head["pack"]["name"] = f"Generated pack: {n_rules} rules from Iconfirm (seed {seed})"
-    head["pack"].pop("source", None)
+    if _policy_text(folder, head) is None:
+        head["pack"].pop("source", None)
     head.pop("scenarios", None)
     head["files"] = names
     out["pack.yaml"] = head
     return out
 
 
-def write_pack(out_dir: Path, n_rules: int, n_files: int = 50, seed: int = 1) -> Path:
+def _policy_text(folder: Path, head: Any) -> str | None:
+    """The pack's `source` (the policy text its quotes are checked against, PR220-PR222) when it
+    is a file inside ``folder``; None otherwise (the generated pack then has no `source`)."""
+    source = head["pack"].get("source")
+    if not isinstance(source, str) or Path(source).is_absolute() or ".." in Path(source).parts:
+        return None
+    return source if (folder / source).is_file() else None
+
+
+def write_pack(out_dir: Path, n_rules: int, n_files: int = 50, seed: int = 1, folder: Path = ICONFIRM) -> Path:
     """Write the generated pack into ``out_dir`` (created if missing); returns the pack.yaml path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, data in generate(n_rules, n_files, seed).items():
+    files = generate(n_rules, n_files, seed, folder)
+    for name, data in files.items():
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
         (out_dir / name).write_text(text, encoding="utf-8")
+    source = _policy_text(folder, files["pack.yaml"])
+    if source is not None:
+        (out_dir / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / source, out_dir / source)
     return out_dir / "pack.yaml"
 
 
