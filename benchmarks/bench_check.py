@@ -50,16 +50,22 @@ RECORD = ROOT / "examples" / "record-former-customer.json"
 TARGET_S = 5.0
 
 # The fresh-process driver: `check` (or `decide`) with the new algorithms, or with the old
-# ones patched back in (jsonschema on every file, the plain pairwise lint, lint on every load).
+# ones patched back in (jsonschema on every file, the plain pairwise lint, lint on every load
+# of a pack by the CLI).
 DRIVER = """
 import sys
 mode, args = sys.argv[1], sys.argv[2:]
 if mode == "old":
-    import privacy_rules.cli.main as cli, privacy_rules.pack as pack
+    import importlib, pkgutil
+    import privacy_rules.cli, privacy_rules.pack as pack
     from privacy_rules.validate import lint, schema
     pack.iter_lint_problems = lint.iter_lint_problems_plain
     schema._fast_check = lambda name: None
-    cli.read_pack = lambda root, *, as_of=None, lint=True: pack.read_pack(root, as_of=as_of)
+    linting = lambda root, *, as_of=None, lint=True: pack.read_pack(root, as_of=as_of)
+    for info in pkgutil.iter_modules(privacy_rules.cli.__path__):  # wherever the CLI loads packs
+        module = importlib.import_module("privacy_rules.cli." + info.name)
+        if getattr(module, "read_pack", None) is pack.read_pack:
+            module.read_pack = linting
 from privacy_rules.cli.main import main
 sys.exit(main(args))
 """
