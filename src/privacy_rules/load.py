@@ -40,9 +40,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 # libyaml's parser when PyYAML was built with it (the PyPI wheels are); None for pure-Python PyYAML.
-# yaml.CParser exists exactly when libyaml does (yaml/__init__.py imports it under __with_libyaml__).
-# Typed Any: it is a C extension class used only as a base class below.
-_CParser: Any = getattr(yaml, "CParser", None)
+# Typed Any: a C extension class, used only as a base class below.
+_CParser: Any
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - pure-Python PyYAML
+    _CParser = None
 
 from privacy_rules.errors import PackError
 from privacy_rules.model import Diagnostic, Severity, Span

@@ -132,11 +132,14 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
+def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None,
+              lint: bool = True) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
     """(pack or None, every diagnostic) for the pack folder or pack.yaml at ``root``. Never raises for user errors.
 
     Diagnostics include lint findings (PR5xx, validate/lint.py); ``as_of`` enables the
-    date-dependent ones (a review that is overdue).
+    date-dependent ones (a review that is overdue). ``lint=False`` leaves lint out: every lint
+    finding is a warning or an info and lint never changes what a pack decides, so loading a
+    pack to use it (load_pack, the CLI's commands other than `check`) does not pay for it.
     """
     root_path = Path(root)
     pack_file = root_path if root_path.is_file() else root_path / "pack.yaml"
@@ -194,7 +197,7 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None) -> tup
         default_scope=meta["default_scope"], files=tuple(files), scenario_files=scenario_files,
     )
     diags.extend(iter_semantic_problems(pack, head))
-    if not any(d.severity is Severity.ERROR for d in diags):
+    if lint and not any(d.severity is Severity.ERROR for d in diags):
         # lint on a pack with unknown ids would restate the PR2xx errors in other words
         diags.extend(iter_lint_problems(pack, head, as_of))
     errors = [d for d in diags if d.severity is Severity.ERROR]
@@ -227,9 +230,10 @@ def _outside(head: LoadedYaml, path: tuple[str | int, ...], what: str, rel: str)
 def load_pack(root: str | os.PathLike[str]) -> Pack:
     """The validated Pack at ``root`` (a folder with pack.yaml, or the pack.yaml itself).
 
-    Raises PackError with every error-level diagnostic; warnings do not stop loading.
+    Raises PackError with every error-level diagnostic; warnings do not stop loading. Does
+    not run lint (``read_pack`` / `privacy-rules check` do): no lint finding is an error.
     """
-    pack, diags = read_pack(root)
+    pack, diags = read_pack(root, lint=False)
     if pack is None:
         raise PackError(tuple(d for d in diags if d.severity is Severity.ERROR) or diags)
     return pack

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Recipient, Rule, Severity
@@ -104,20 +104,116 @@ def _holds_for(rule: Rule, q: Question, pack: Pack) -> bool | None:
 
 @dataclass(frozen=True, slots=True)
 class _Index:
-    """Per rule (by pack order): the questions it targets, and those it can hold for."""
+    """What the pairwise checks (PR501, PR530) look up instead of comparing every pair of rules.
+
+    ``targeted``/``live``: per rule (by pack order), the questions it targets and those it can
+    hold for. ``forbids``: the forbid rules in pack order; the masks below are bit sets over
+    it (bit ``j`` = ``forbids[j]``), built once, so one AND narrows 2,500 forbids to the few
+    that can matter. ``forbid_targets``: question -> the forbids that target it.
+    ``required``: normal form of a condition -> the forbids that have it at the top level and
+    need it implied by the other rule's conditions (see _required). ``guard_any``,
+    ``guard_question``, ``guard_consent``: forbids with a top-level ``not: {consent...}``
+    (any, ``consent_for_question``, ``consent: PURPOSE``; see _denies_without_consent).
+    """
 
     targeted: tuple[tuple[Question, ...], ...]
     live: tuple[tuple[Question, ...], ...]
+    forbids: tuple[Rule, ...]
+    forbid_targets: Mapping[Question, int]
+    required: Mapping[Any, int]
+    guard_any: int
+    guard_question: int
+    guard_consent: Mapping[Any, int]
 
 
 def _index(pack: Pack) -> _Index:
+    questions = {a: _all_questions(pack, a) for a in Action}
+    targeted: list[tuple[Question, ...]] = []
+    live: list[tuple[Question, ...]] = []
+    by_targets: dict[Any, tuple[Question, ...]] = {}  # rules with the same targets target the same questions
+    for r in pack.rules:
+        key = (r.question, r.scopes, r.purposes, r.channels, r.recipients, r.recipient_kinds)
+        qs = by_targets.get(key)
+        if qs is None:
+            qs = by_targets[key] = tuple(q for q in questions[r.question] if targets(r, q, pack))
+        targeted.append(qs)
+        # _holds_for is never False without a predicate the question can fix: skip the loop
+        if any(p.kind in _QUESTION_KINDS for p in _walk(r.when)):
+            live.append(tuple(q for q in qs if _holds_for(r, q, pack) is not False))
+        else:
+            live.append(qs)
+    forbids: list[Rule] = []
+    forbid_targets: dict[Question, int] = {}
+    required: dict[Any, int] = {}
+    guard_any = guard_question = 0
+    guard_consent: dict[Any, int] = {}
+    for i, r in enumerate(pack.rules):
+        if r.effect is not Effect.FORBID:
+            continue
+        bit = 1 << len(forbids)
+        forbids.append(r)
+        for q in targeted[i]:
+            forbid_targets[q] = forbid_targets.get(q, 0) | bit
+        for key in _required(r):
+            required[key] = required.get(key, 0) | bit
+        for c in r.when:
+            if c.kind == "not" and c.children[0].kind in ("consent", "consent_for_question"):
+                inner = c.children[0]
+                guard_any |= bit
+                if inner.kind == "consent_for_question":
+                    guard_question |= bit
+                else:
+                    arg = _hashable(inner.arg)
+                    guard_consent[arg] = guard_consent.get(arg, 0) | bit
+    return _Index(targeted=tuple(targeted), live=tuple(live), forbids=tuple(forbids),
+                  forbid_targets=MappingProxyType(forbid_targets), required=MappingProxyType(required),
+                  guard_any=guard_any, guard_question=guard_question, guard_consent=MappingProxyType(guard_consent))
+
+
+def _index_plain(pack: Pack) -> _Index:
+    """_Index by the plain definition (every rule against every question), without the bit sets:
+    what the plain checks use, so that tests compare _index's shortcuts too."""
     questions = {a: _all_questions(pack, a) for a in Action}
     targeted, live = [], []
     for r in pack.rules:
         qs = tuple(q for q in questions[r.question] if targets(r, q, pack))
         targeted.append(qs)
         live.append(tuple(q for q in qs if _holds_for(r, q, pack) is not False))
-    return _Index(targeted=tuple(targeted), live=tuple(live))
+    empty: Mapping[Any, int] = MappingProxyType({})
+    return _Index(targeted=tuple(targeted), live=tuple(live), forbids=(), forbid_targets=empty, required=empty,
+                  guard_any=0, guard_question=0, guard_consent=empty)
+
+
+def _required(f: Rule) -> frozenset[Any]:
+    """Normal forms of ``f``'s top-level conditions that another rule must state for ``f`` to follow from it.
+
+    A leaf condition (not all/any/not) that the question cannot fix and that is not `subject`
+    is implied by conditions ``given`` (``_implied``, for any question) only when a condition
+    of ``given``, or an operand of a nested `all`, has the same normal form: ``_const`` gives
+    None for it and ``_entails`` has no other case for such a leaf. So a forbid with such a
+    condition the permit does not state can neither cover it (PR501: the condition would be
+    pending and not question-only) nor deny it when consent is missing (PR530).
+    """
+    return frozenset(_norm(c) for c in f.when
+                     if c.kind not in ("all", "any", "not", "subject") and c.kind not in _QUESTION_KINDS)
+
+
+def _not_excluded(index: _Index, rule: Rule) -> int:
+    """The forbids whose _required normal forms ``rule`` all states (as a bit set over index.forbids)."""
+    stated = {_norm(g) for g in _positive(rule.when)}
+    mask = -1
+    for key, forbids in index.required.items():
+        if key not in stated:
+            mask &= ~forbids
+    return mask
+
+
+def _bits(index: _Index, mask: int) -> Iterator[Rule]:
+    """The forbids in bit set ``mask``, in pack order."""
+    while mask:
+        low = mask & -mask
+        yield index.forbids[low.bit_length() - 1]
+        mask ^= low
 
 
 # --- conditions: normal form and entailment ----------------------------------------------
@@ -186,11 +282,18 @@ def _question_only(p: Pred) -> bool:
     return p.kind in _QUESTION_KINDS
 
 
-def _covers(f: Rule, p: Rule, questions: Sequence[Question], pack: Pack) -> bool:
-    """True when rule ``f`` targets every one of ``questions`` and holds whenever ``p`` holds on it."""
+def _covers(f: Rule, p: Rule, questions: Sequence[Question], pack: Pack,
+            implied: Callable[[Pred], bool] | None = None) -> bool:
+    """True when rule ``f`` targets every one of ``questions`` and holds whenever ``p`` holds on it.
+
+    ``implied(c)``, when given, must equal ``_implied(c, p.when, None, pack)`` (a memo of it).
+    """
     if not questions:
         return False
-    pending = [c for c in f.when if not _implied(c, p.when, None, pack)]
+    if implied is None:
+        pending = [c for c in f.when if not _implied(c, p.when, None, pack)]
+    else:
+        pending = [c for c in f.when if not implied(c)]
     if not all(_question_only(c) for c in pending):
         return False
     return all(targets(f, q, pack) and all(_implied(c, p.when, q, pack) for c in pending) for q in questions)
@@ -218,8 +321,53 @@ def _rule_diag(rule: Rule, code: str, severity: Severity, message: str, help: st
 # --- PR50x: rules that can never decide -------------------------------------------------
 
 
+def _shadow_diag(p: Rule, f: Rule) -> Diagnostic:
+    return _rule_diag(
+        p, "PR501", Severity.WARNING,
+        f"permit can never decide: forbid `{f.id}` targets every question it is about "
+        f"and holds whenever it holds",
+        f"forbid beats permit (docs/rule-language.md, section 3); narrow `{f.id}` (at {f.span}) "
+        "with a condition this permit excludes, or remove the permit")
+
+
 def check_shadowed_permits(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
-    """PR501: a permit that never decides because a forbid holds whenever it holds (forbid beats permit)."""
+    """PR501: a permit that never decides because a forbid holds whenever it holds (forbid beats permit).
+
+    Names the first such forbid in pack order, as check_shadowed_permits_plain does (tests
+    compare the two); only forbids that target every question the permit can hold for and
+    whose _required conditions the permit states are tried.
+    """
+    for i, p in enumerate(pack.rules):
+        live = index.live[i]
+        if p.effect is not Effect.PERMIT or not live:
+            continue
+        mask = -1
+        for q in live:
+            mask &= index.forbid_targets.get(q, 0)
+            if not mask:
+                break
+        if mask:
+            mask &= _not_excluded(index, p)
+        if not mask:
+            continue
+        # _implied(c, p.when, None) depends on c only through _norm(c) (every case of _const,
+        # _entails and _implied reads c's normal form), and forbids share conditions: memo by it
+        memo: dict[Any, bool] = {}
+
+        def implied(c: Pred, p: Rule = p, memo: dict[Any, bool] = memo) -> bool:
+            key = _norm(c)
+            known = memo.get(key)
+            if known is None:
+                known = memo[key] = _implied(c, p.when, None, pack)
+            return known
+        for f in _bits(index, mask):
+            if _covers(f, p, live, pack, implied):
+                yield _shadow_diag(p, f)
+                break
+
+
+def check_shadowed_permits_plain(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
+    """PR501, the plain definition: every permit against every forbid (quadratic; for tests and benchmarks)."""
     forbids = [r for r in pack.rules if r.effect is Effect.FORBID]
     for i, p in enumerate(pack.rules):
         live = index.live[i]
@@ -227,12 +375,7 @@ def check_shadowed_permits(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
             continue
         for f in forbids:
             if f.question is p.question and _covers(f, p, live, pack):
-                yield _rule_diag(
-                    p, "PR501", Severity.WARNING,
-                    f"permit can never decide: forbid `{f.id}` targets every question it is about "
-                    f"and holds whenever it holds",
-                    f"forbid beats permit (docs/rule-language.md, section 3); narrow `{f.id}` (at {f.span}) "
-                    "with a condition this permit excludes, or remove the permit")
+                yield _shadow_diag(p, f)
                 break
 
 
@@ -519,8 +662,52 @@ def _denies_without_consent(f: Rule, rule: Rule, q: Question, pack: Pack) -> boo
     return guard is not None
 
 
+def _consent_diag(r: Rule, unchecked: Sequence[str]) -> Diagnostic:
+    what = ", ".join(f"`{x}`" for x in unchecked)
+    example = f"consent: {unchecked[0]}" if r.question is not Action.KEEP else "consent: PURPOSE"
+    return _rule_diag(
+        r, "PR530", Severity.WARNING,
+        f"permit rests on consent for {what} but never checks that a consent is given",
+        f"add `{example}` (or `consent_for_question: true`) to `when`, or name the basis the rule "
+        f"really rests on; consent is only a basis where it was given (Art. 6(1)(a), 7(1))")
+
+
 def check_consent_basis(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
-    """PR530: a permit resting on consent (Art. 6(1)(a)) that can allow without a consent being checked."""
+    """PR530: a permit resting on consent (Art. 6(1)(a)) that can allow without a consent being checked.
+
+    Same findings as check_consent_basis_plain (tests compare the two); only forbids that
+    target the question, have a consent guard that fits it and whose _required conditions the
+    permit states are tried (any other forbid makes _denies_without_consent false).
+    """
+    consent_basis: dict[str | None, bool] = {}
+    for i, r in enumerate(pack.rules):
+        if r.effect is not Effect.PERMIT:
+            continue
+        unchecked: list[str] = []
+        stated = -1 if not index.live[i] else _not_excluded(index, r)
+        for q in index.live[i]:
+            basis = r.basis
+            if basis is None and q.purpose is not None:
+                basis = pack.vocabulary.purposes.get(q.purpose, {}).get("basis")
+            is_consent = consent_basis.get(basis)
+            if is_consent is None:
+                is_consent = consent_basis[basis] = _is_consent(pack, basis)
+            if not is_consent or _checks_consent(r, q):
+                continue
+            guards = index.guard_any if q.action is Action.KEEP else \
+                index.guard_question | index.guard_consent.get(q.purpose, 0)
+            mask = index.forbid_targets.get(q, 0) & guards & stated
+            if any(_denies_without_consent(f, r, q, pack) for f in _bits(index, mask)):
+                continue
+            label = q.purpose or q.scope or str(q)
+            if label not in unchecked:
+                unchecked.append(label)
+        if unchecked:
+            yield _consent_diag(r, unchecked)
+
+
+def check_consent_basis_plain(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
+    """PR530, the plain definition: every permit's questions against every forbid (for tests and benchmarks)."""
     forbids = [r for r in pack.rules if r.effect is Effect.FORBID]
     for i, r in enumerate(pack.rules):
         if r.effect is not Effect.PERMIT:
@@ -538,13 +725,7 @@ def check_consent_basis(pack: Pack, index: _Index) -> Iterator[Diagnostic]:
             if label not in unchecked:
                 unchecked.append(label)
         if unchecked:
-            what = ", ".join(f"`{x}`" for x in unchecked)
-            example = f"consent: {unchecked[0]}" if r.question is not Action.KEEP else "consent: PURPOSE"
-            yield _rule_diag(
-                r, "PR530", Severity.WARNING,
-                f"permit rests on consent for {what} but never checks that a consent is given",
-                f"add `{example}` (or `consent_for_question: true`) to `when`, or name the basis the rule "
-                f"really rests on; consent is only a basis where it was given (Art. 6(1)(a), 7(1))")
+            yield _consent_diag(r, unchecked)
 
 
 # --- PR56x: the pack's review ---------------------------------------------------------
@@ -587,10 +768,25 @@ def iter_lint_problems(pack: Pack, head: LoadedYaml, as_of: date | None = None) 
     """Every lint finding for ``pack``; ``as_of`` enables date-dependent checks (PR523, PR524, PR560).
 
     Meant for a pack without semantic errors (read_pack runs lint only then): on one with
-    unknown ids the findings would repeat the PR2xx errors in other words.
+    unknown ids the findings would repeat the PR2xx errors in other words. Pure; the same
+    findings in the same order as iter_lint_problems_plain, without comparing every pair of
+    rules (a 5,000-rule pack takes well under a second).
     """
-    index = _index(pack)
-    yield from check_shadowed_permits(pack, index)
+    return _iter_lint(pack, head, as_of, _index, check_shadowed_permits, check_consent_basis)
+
+
+def iter_lint_problems_plain(pack: Pack, head: LoadedYaml, as_of: date | None = None) -> Iterator[Diagnostic]:
+    """iter_lint_problems by the plain definitions (_index_plain, and PR501 and PR530 pairwise): the reference
+    the indexed checks are tested against (tests/property/test_lint_fast_equals_plain.py) and
+    timed against (benchmarks/bench_check.py). Quadratic in the number of rules."""
+    return _iter_lint(pack, head, as_of, _index_plain, check_shadowed_permits_plain, check_consent_basis_plain)
+
+
+def _iter_lint(pack: Pack, head: LoadedYaml, as_of: date | None, make_index: Callable[[Pack], _Index],
+               shadowed: Callable[[Pack, _Index], Iterator[Diagnostic]],
+               consent: Callable[[Pack, _Index], Iterator[Diagnostic]]) -> Iterator[Diagnostic]:
+    index = make_index(pack)
+    yield from shadowed(pack, index)
     yield from check_duplicate_rules(pack, index)
     yield from check_unreachable_rules(pack, index)
     yield from check_unused_vocabulary(pack, head, index)
@@ -599,7 +795,7 @@ def iter_lint_problems(pack: Pack, head: LoadedYaml, as_of: date | None = None) 
     yield from check_transfer_periods(pack, head)
     yield from check_dpa_in_force(pack, head, as_of)
     yield from check_transfer_lawful(pack, head, as_of)
-    yield from check_consent_basis(pack, index)
+    yield from consent(pack, index)
     yield from check_review_overdue(pack, head, as_of)
     yield from check_review_dates(pack, head)
 
