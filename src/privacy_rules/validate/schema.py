@@ -58,7 +58,9 @@ def _fast_check(name: str) -> Check | None:
 
 def load_schema(name: str) -> dict[str, Any]:
     """The JSON Schema ``name`` (e.g. ``record.schema.json``) as shipped with the package."""
-    return dict(_validator(name).schema)
+    schema = _validator(name).schema
+    assert isinstance(schema, Mapping)  # INVARIANT: every shipped schema is an object (tests/unit/test_schemas.py)
+    return dict(schema)
 
 
 def _rule_id(data: Any, path: tuple[Any, ...]) -> str | None:
@@ -81,7 +83,8 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
     where = visible(".".join(str(p) for p in err.absolute_path), 200) or "the file"
     v = err.validator
     if v == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = list((err.schema.get("properties") or {}).keys())
+        schema = err.schema if isinstance(err.schema, Mapping) else {}
+        allowed = list((schema.get("properties") or {}).keys())
         extra = sorted(k for k in err.instance if k not in allowed)
         key = visible(extra[0]) if extra else "?"
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
@@ -94,7 +97,8 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return f"`{where}` needs `{missing}`", None
     if v == "enum":
-        return f"`{where}` is `{visible(str(err.instance))}`; expected one of {', '.join(map(str, err.validator_value))}", None
+        choices: Any = err.validator_value  # an enum keyword's value is the list of allowed values
+        return f"`{where}` is `{visible(str(err.instance))}`; expected one of {', '.join(map(str, choices))}", None
     if v == "const":
         return f"`{where}` must be `{err.validator_value}`", None
     if v == "pattern":
