@@ -43,8 +43,10 @@ facade below exists to keep those away from callers:
   creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513).
 * Strict types: dates are integer day numbers (``date.toordinal()``); strings are only ever
   compared for equality; strings, numbers and booleans live in different fields
-  (``xs``/``xn``/``xb``, booleans as 0/1) so durable's ``'10' == 10`` coercion cannot apply
-  and a boolean never equals a number; a ``fact`` value whose kind no operand has is unknown.
+  (``xs``/``xn``/``xb``, booleans as 0/1, numbers as canonical text: durable compares numbers
+  as doubles and crashes on a fact holding ``1e+20``) so durable's ``'10' == 10`` coercion
+  cannot apply and a boolean never equals a number; a ``fact`` value whose kind no operand
+  has is unknown.
 * The ``utcfromtimestamp`` DeprecationWarning (Python 3.12) is filtered locally.
 * No durable.lang globals; the ruleset dict is deep-copied before ``set_rulesets`` (which
   mutates it); ruleset names are unique per instance (Host rulesets cannot be deleted, so each
@@ -58,7 +60,7 @@ Facts asserted per evaluation (all primitives):
   from ``privacy_rules.dates.cutoff``). Asserted **last**, and every rule joins it first, so a
   rule is only matched once all other facts are present (``$not`` is then sound).
 * ``s``: one per present scalar the ruleset reads: ``p`` (path, or ``role``), ``xs`` (string),
-  ``xn`` (finite number) or ``xb`` (boolean, 0/1), and ``d`` (day number) when the value is a date. Absent = no fact; a
+  ``xn`` (finite number, as canonical text) or ``xb`` (boolean, 0/1), and ``d`` (day number) when the value is a date. Absent = no fact; a
   pack-defined fact that is not a date has no ``d`` (``happened`` and windows on it: unknown).
 * ``subj``: present iff ``subject_categories`` is, with ``c_<category>`` = 1/0.
 * one fact per list entry (``con``, ``obj``, ``res``, ``era``, ``rr``, ``hold``, ``ord``,
@@ -607,16 +609,27 @@ def _scalar_fact(path: str, value: Any) -> dict[str, Any] | None:
     return f
 
 
+# Numbers go to durable as text, compared for equality only: one text per number (integral
+# values as integer digits, others as the shortest repr), so 1 == 1.0 and -0.0 == 0 as in
+# Python, and exactly. Measured with numbers as JSON numbers: durable compared them as doubles
+# (10**20 + 1 equalled 10**20, 2**53 + 1 equalled 2.0**53), a rule comparing with 1e20 failed
+# with error 204, and a fact holding 1e20 (json: 1e+20) crashed the process (segfault).
 def _kind_field(value: Any) -> tuple[str, Any] | None:
     """(field, constant) of a `fact` value or operand: one field per kind (runtime.fact_*), so a
-    boolean never meets a number (Python's True == 1) and durable's '10' == 10 cannot apply."""
+    boolean never meets a number (Python's True == 1) and durable's '10' == 10 cannot apply;
+    numbers as text (see below)."""
     if isinstance(value, bool):
         return "xb", int(value)
-    if isinstance(value, (int, float)):
-        return ("xn", value) if math.isfinite(value) else None
+    if isinstance(value, int):
+        return "xn", str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None  # NaN, infinity: a value of no kind, equal to nothing
+        return "xn", str(int(value)) if value.is_integer() else repr(float(value))
     if isinstance(value, str):
         return "xs", value
-    return None  # null, NaN, infinity: a value of no kind, equal to nothing
+    return None  # null
+
 
 
 # --- translation of one question ----------------------------------------------------------------
