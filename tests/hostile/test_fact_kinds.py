@@ -333,3 +333,20 @@ def test_a_value_of_another_kind_reads_as_absent(data: Any) -> None:
     assert (a.outcome, a.decisive_rule) == (b.outcome, b.decisive_rule)
     if b.outcome is not Outcome.ALLOW:
         assert a.outcome is not Outcome.ALLOW
+
+
+@pytest.mark.parametrize(("old", "new"), [(1, True), (0, False), ((1, "gold"), (True, "gold")), (1, "1")])
+def test_diff_shows_a_change_of_kind(old: Any, new: Any) -> None:
+    # `diff` compared rules with ==, so `equals: 1` -> `equals: true` was "no changes" although
+    # it changes which records the rule matches
+    from privacy_rules.diff import diff_packs
+
+    op = "in" if isinstance(old, tuple) else "equals"
+    base = privacy_rules.load_pack(PACK)
+
+    def with_value(value: Any) -> Any:
+        return dataclasses.replace(base, rules=(_rule(0, op, value, "facts.opted_in"),))
+
+    changes = diff_packs(with_value(old), with_value(new)).rules
+    assert [(c.rule_id, c.kind, [f.field for f in c.fields]) for c in changes] == [("k.r0", "changed", ["conditions"])]
+    assert diff_packs(with_value(old), with_value(old)).rules == ()
