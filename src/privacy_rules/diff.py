@@ -20,6 +20,7 @@ arguments, so a vocabulary change can point at its line.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -334,8 +335,14 @@ def _entry_json(value: Any) -> Any:
 
 def _field_changes(a: Mapping[str, Any], b: Mapping[str, Any]) -> Iterator[FieldChange]:
     for key in list(a) + [k for k in b if k not in a]:
-        if a.get(key) != b.get(key):
+        # compared as JSON text, not with ==: `equals: 1` -> `equals: true` changes what the rule
+        # matches (a `fact` value only matches its own kind), though Python's True == 1
+        if _text(a.get(key)) != _text(b.get(key)):
             yield FieldChange(field=key, old=a.get(key), new=b.get(key))
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
 def _plain(value: Any) -> Any:

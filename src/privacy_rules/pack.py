@@ -7,6 +7,7 @@ PackError carrying every diagnostic found (STYLE 6), sorted by file, line, colum
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from datetime import date
 from pathlib import Path
@@ -38,11 +39,26 @@ def _pred(node: Any) -> Pred:
         op = next(o for o in _OPS if o in arg)
         value = arg[op]
         if isinstance(value, list):
-            value = frozenset(value)
+            value = _fact_values(value)
         return Pred(kind=kind, arg=MappingProxyType({"path": arg["path"], "op": op, "value": value}))
     if kind == "subject" and isinstance(arg, list):
         return Pred(kind=kind, arg=tuple(arg))
     return Pred(kind=kind, arg=arg)
+
+
+def _fact_values(values: list[Any]) -> tuple[Any, ...]:
+    """The list of an `in`/`not_in` condition: each value once, in a fixed order, kinds kept apart.
+
+    Not a frozenset: Python's True == 1 and False == 0 would merge `[true, 1]` into one element
+    and drop the other kind (docs/rule-language.md: a `fact` value only matches values of its kind).
+    """
+    def rank(x: Any) -> int:  # 0: no kind (null, .nan, .inf: they match nothing), ordered by repr
+        if isinstance(x, float) and not math.isfinite(x):
+            return 0
+        return {bool: 1, int: 2, float: 2, str: 3}.get(type(x), 0)
+
+    keyed = {(rank(x), x if rank(x) else repr(x)): x for x in reversed(values)}  # the first of equals stays
+    return tuple(keyed[k] for k in sorted(keyed))
 
 
 def _tuple(value: Any) -> tuple[str, ...] | None:

@@ -24,6 +24,45 @@ def maybe(s: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(st.none(), s)
 
 
+# --- `fact` values of every kind (docs/rule-language.md, "Fact comparisons") ------------------
+# Values that Python's == mixes across kinds (True == 1 == 1.0, False == 0 == -0.0), strings that
+# spell numbers, booleans and days, and numbers a double cannot tell apart (2**53 + 1, 10**20 + 1).
+FACT_BOOLEANS = [True, False]
+FACT_NUMBERS = [0, 1, -1, 2, 1.0, 0.0, -0.0, 2.5, 2**53, 2**53 + 1, float(2**53), 10**20, 10**20 + 1, 1e20, 1e-7]
+FACT_STRINGS = ["1", "0", "true", "false", "a", "b", "", "2024-02-29", "2023-01-01", "9999-12-31"]
+FACT_SCALARS = FACT_BOOLEANS + FACT_NUMBERS + FACT_STRINGS
+#: the pack-defined facts generated records carry and generated `fact` conditions read
+FACT_NAMES = ["flag", "n", "label", "day"]
+
+
+def fact_values() -> st.SearchStrategy[object]:
+    """A record's `facts.*` value: any kind (a small integer often, so that numbers meet)."""
+    return st.one_of(st.sampled_from(FACT_SCALARS), st.integers(-2, 3), st.booleans(),
+                     iso(date(2016, 1, 1), date(2030, 12, 31)))
+
+
+def fact_operands(op: str) -> st.SearchStrategy[object]:
+    """A rule's value for ``op``: a scalar of any kind (null and .nan too: `check` refuses them,
+    the engines must still agree on them), a list of mixed kinds for in/not_in, a day otherwise."""
+    scalar = st.one_of(st.sampled_from(FACT_SCALARS), st.integers(-2, 3),
+                       st.sampled_from([None, float("nan"), float("inf")]))
+    if op in ("equals", "not_equals"):
+        return scalar
+    if op in ("in", "not_in"):
+        return st.lists(scalar, min_size=1, max_size=4).map(tuple)
+    return iso(date(2016, 1, 1), date(2030, 12, 31))
+
+
+FACT_OPS = ["equals", "not_equals", "in", "not_in", "before", "on_or_before", "after", "on_or_after"]
+
+
+def fact_conditions(paths: list[str] | None = None) -> st.SearchStrategy[tuple[str, str, object]]:
+    """(path, op, operand) of a `fact` condition, on the generated `facts.*` paths by default."""
+    paths = paths or [f"facts.{n}" for n in FACT_NAMES]
+    return st.tuples(st.sampled_from(paths), st.sampled_from(FACT_OPS)).flatmap(
+        lambda po: fact_operands(po[1]).map(lambda v: (po[0], po[1], v)))
+
+
 def records(subjects: list[str], purposes: list[str], recipients: list[str]) -> st.SearchStrategy[dict]:
     rel = st.fixed_dictionaries({}, optional={
         "first_contact_on": iso(), "downloaded_on": iso(), "customer_since": iso(),
@@ -53,6 +92,7 @@ def records(subjects: list[str], purposes: list[str], recipients: list[str]) -> 
             "contact_address_kind": st.sampled_from(["personal", "impersonal"]),
             "source": st.sampled_from(["self", "website", "linkedin", "public_register", "private_register"]),
             "art14_informed_on": iso(),
+            "facts": st.dictionaries(st.sampled_from(FACT_NAMES), maybe(fact_values()), max_size=3),
             "consents": st.lists(consent, **small),
             "objections": st.lists(objection, max_size=1),
             "restrictions": st.lists(restriction, max_size=1),

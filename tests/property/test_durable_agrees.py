@@ -39,6 +39,8 @@ from privacy_rules.decide import ALLOW_S, UND_S, combine
 from privacy_rules.model import Action, Effect, Mechanism, Pred, Recipient, Rule, Transfer, Window
 from privacy_rules.records import normalize
 
+from .strategies import FACT_NAMES, FACT_SCALARS, fact_conditions, fact_values
+
 try:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -175,11 +177,12 @@ def records(draw: Any, pack: Any, as_of: date) -> dict[str, Any]:
     put("vouchers", st.lists(st.fixed_dictionaries(
         {"fiscal_year": st.integers(as_of.year - 7, as_of.year + 1)}, optional={"fiscal_year_end": d}), max_size=3))
     put("data_categories", st.lists(st.sampled_from(data_cats), max_size=2, unique=True))
+    # every kind on every fact (docs/rule-language.md, "Fact comparisons"), dates near as_of too
     put("facts", st.fixed_dictionaries({}, optional={
-        "flag": st.one_of(st.booleans(), st.integers(0, 2)),
-        "n": st.one_of(st.integers(-2, 3), st.sampled_from([1.0, 2.5, -0.0])),
-        "label": st.sampled_from(["a", "b", "1", "2024-02-29", "true"]),
-        "day": st.one_of(d.map(str), st.just("not a date"), st.just(7)),
+        "flag": st.one_of(st.booleans(), st.integers(0, 2), fact_values()),
+        "n": st.one_of(st.integers(-2, 3), st.sampled_from([1.0, 2.5, -0.0]), fact_values()),
+        "label": st.one_of(st.sampled_from(["a", "b", "1", "2024-02-29", "true"]), fact_values()),
+        "day": st.one_of(d.map(str), st.just("not a date"), st.just(7), fact_values()),
     }))
     return rec
 
@@ -257,7 +260,8 @@ _DATE_PATHS = [f"relationship.{k}" for k in RELATIONSHIP] + ["art14_informed_on"
 _FACT_PATHS = ["contact_address_kind", "source", "relationship.first_contact_on", "art14_informed_on",
                "facts.flag", "facts.n", "facts.label", "facts.day"]
 _FACT_VALUES = st.one_of(st.sampled_from(["personal", "self", "linkedin", "a", "1", "true", "2024-02-29"]),
-                         st.integers(-1, 2), st.booleans(), st.none(), st.sampled_from([1.0, 2.5]))
+                         st.integers(-1, 2), st.booleans(), st.none(), st.sampled_from([1.0, 2.5]),
+                         st.sampled_from(FACT_SCALARS))
 
 
 def _fact_pred() -> st.SearchStrategy[Pred]:
@@ -265,12 +269,14 @@ def _fact_pred() -> st.SearchStrategy[Pred]:
         return Pred(kind="fact", arg=MappingProxyType({"path": path, "op": op, "value": value}))
 
     scalar = st.builds(build, st.sampled_from(_FACT_PATHS), st.sampled_from(["equals", "not_equals"]), _FACT_VALUES)
+    # lists as the loader builds them: tuples, kinds mixed (pack._fact_values keeps `true` and `1` apart)
     member = st.builds(build, st.sampled_from(_FACT_PATHS), st.sampled_from(["in", "not_in"]),
-                       st.frozensets(_FACT_VALUES, min_size=1, max_size=3))
+                       st.lists(_FACT_VALUES, min_size=1, max_size=4).map(tuple))
     dated = st.builds(build, st.sampled_from(_FACT_PATHS),
                       st.sampled_from(["before", "on_or_before", "after", "on_or_after"]),
                       st.sampled_from(SPECIAL_DAYS + AS_OF_DAYS).map(date.isoformat))
-    return st.one_of(scalar, member, dated)
+    drawn = fact_conditions(_FACT_PATHS).map(lambda c: build(*c))  # every kind, null and .nan operands too
+    return st.one_of(scalar, member, dated, drawn)
 
 
 def _atoms(action: Action, pack: Any) -> st.SearchStrategy[Pred]:
@@ -387,6 +393,41 @@ def test_durable_agrees_on_generated_rules(data: Any) -> None:
             _agree(policy, dpol, record, GENERATED_QUESTIONS, as_of)
     finally:
         durable._INLINE_LIMIT = saved
+
+
+def _fact_tree() -> st.SearchStrategy[Pred]:
+    return st.recursive(_fact_pred(), lambda kids: st.one_of(
+        st.lists(kids, min_size=1, max_size=3).map(lambda c: Pred(kind="all", children=tuple(c))),
+        st.lists(kids, min_size=1, max_size=3).map(lambda c: Pred(kind="any", children=tuple(c))),
+        kids.map(lambda c: Pred(kind="not", children=(c,)))), max_leaves=4)
+
+
+@requires_durable
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_durable_agrees_on_fact_kinds(data: Any) -> None:
+    """Only `fact` conditions, every kind on both sides: a boolean never equals a number, a
+    value whose kind no operand has is unknown, numbers compare exactly (10**20 + 1 != 10**20)."""
+    from privacy_rules.engines import durable
+
+    base = _generated_base()
+    n = data.draw(st.integers(1, 4), label="rules")
+    rules = tuple(Rule(id=f"gen.f{i}", question=Action.KEEP if i % 2 else Action.CONTACT,
+                       effect=Effect.FORBID if i % 3 == 2 else Effect.PERMIT,
+                       basis=None if i % 3 == 2 else "legitimate_interest",
+                       when=tuple(data.draw(st.lists(_fact_tree(), min_size=1, max_size=2), label=f"when {i}")),
+                       order=i)
+                  for i in range(n))
+    pack = dataclasses.replace(base, rules=rules)
+    policy, dpol = privacy_rules.compile_pack(pack), durable.DurablePolicy(pack)
+    as_of = data.draw(st.sampled_from(AS_OF_DAYS), label="as_of")
+    for _ in range(4):
+        facts = data.draw(st.dictionaries(st.sampled_from(FACT_NAMES), fact_values(), max_size=4), label="facts")
+        record: dict[str, Any] = {"id": "f-1", "facts": facts}
+        if data.draw(st.booleans(), label="builtin strings"):
+            record.update(contact_address_kind="personal", source="self",
+                          relationship={"first_contact_on": "2024-02-29"}, art14_informed_on="2023-01-01")
+        _agree(policy, dpol, record, [Question.keep("record"), Question.contact("followup", "phone")], as_of)
 
 
 # --- the facade ----------------------------------------------------------------------------------

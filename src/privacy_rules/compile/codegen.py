@@ -218,8 +218,11 @@ class _Gen:
             ch = v.channels[self.question_field("channel", self.q.channel)]
             return _lit(bool(ch.get("electronic")) == bool(a))
         if k == "fact":
-            op, value = a["op"], a["value"]
-            return f"_rt.fact(S.get({_lit(a['path'])}), {_lit(op)}, {self.const(value)})"
+            # the rule's side is analysed once here (kinds, sets); runtime.fact_* does the rest
+            name, prepared = runtime.fact_operand(a["op"], a["value"])
+            if name not in runtime.FACT_FUNCTIONS:
+                raise CompileError(f"unknown `fact` operator `{a['op']}`")
+            return f"_rt.{name}(S.get({_lit(a['path'])}), {self.const(prepared)})"
         raise CompileError(f"unknown predicate `{k}`")
 
     @staticmethod

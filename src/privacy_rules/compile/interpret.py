@@ -8,8 +8,10 @@ plain definition).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
+from ..dates import in_supported_range, parse_date
 from ..model import Action, Pack, Pred, Question, Recipient, Rule, Vocabulary
 from ..records import LIST_DATE_PATHS, Facts
 from . import runtime as rt
@@ -93,8 +95,64 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
             raise ValueError(f"`channel_electronic` needs a contact question naming a known channel, not `{q}`")
         return bool(channel.get("electronic")) == bool(a)
     if k == "fact":
-        return rt.fact(facts.s.get(a["path"]), a["op"], a["value"])
+        return fact(facts.s.get(a["path"]), a["op"], a["value"])
     raise ValueError(f"unknown predicate `{k}`")
+
+
+def kind_of(value: object) -> str | None:
+    """The kind a `fact` condition compares: "boolean", "number" (int or float, not bool, finite),
+    "string"; None for anything else (null, NaN, infinity, a list)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number" if math.isfinite(value) else None
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def fact(value: object, op: str, operand: Any) -> bool | None:
+    """The plain definition of a `fact` condition (docs/rule-language.md): True, False, or None.
+
+    Unknown when the value is absent, or of another kind than the rule compares it with: a
+    record's `true` never equals a rule's `1`. Written from the documented table, apart from
+    runtime.fact_*, so that the property tests compare two independent implementations.
+    """
+    if value is None:
+        return None
+    if op in ("before", "on_or_before", "after", "on_or_after"):
+        if not isinstance(value, str):
+            return None
+        try:
+            day = parse_date(value)
+        except ValueError:
+            return None
+        if not in_supported_range(day):
+            return None
+        bound = parse_date(operand)
+        return {"before": day < bound, "on_or_before": day <= bound,
+                "after": day > bound, "on_or_after": day >= bound}[op]
+    k = kind_of(value)
+    if k is None:
+        return None
+    if op in ("equals", "not_equals"):
+        if kind_of(operand) != k:
+            return None
+        same = _same(value, operand)
+        return same if op == "equals" else not same
+    if op in ("in", "not_in"):
+        candidates = [x for x in operand if kind_of(x) == k]
+        if not candidates:
+            return None
+        found = any(_same(value, x) for x in candidates)
+        return found if op == "in" else not found
+    raise ValueError(f"unknown `fact` operator `{op}`")
+
+
+def _same(a: object, b: object) -> bool:
+    # two values of one kind: Python's == is then the rule language's (numbers by value, exactly:
+    # 1 == 1.0); bool() because a subclass (numpy.float64) may answer numpy.bool_
+    return bool(a == b)
 
 
 def _recipient(v: Vocabulary, q: Question) -> Recipient:

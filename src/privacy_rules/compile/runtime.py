@@ -7,7 +7,9 @@ An event dated after ``asof`` has not happened yet.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, TypeAlias
+import math
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Literal, Mapping, TypeAlias
 
 from ..dates import MAX_ISO, MIN_ISO, parse_date
 
@@ -237,30 +239,174 @@ def _is_date(text: str) -> bool:
     return MIN_ISO <= text <= MAX_ISO
 
 
-def fact(value: object, op: str, operand: Any) -> Any:
-    # Any: ``operand`` is the rule's validated value in one of several shapes (a scalar, a list for
-    # in/not_in, an ISO date), so its comparisons are typed Any; each gives True, False or None
-    if value is None:
+# The kinds a `fact` comparison keeps apart (docs/rule-language.md, "fact"). Python's own
+# equality would let a record's `true` equal a rule's `1` (True == 1), so `in: [0, 1]` would
+# match `false`. A value of another kind than the rule compares with is a malformed fact:
+# unknown, never true or false, so it can never make an allow. Numbers are finite (records.py
+# refuses others, PR302; a rule's `.nan` compares with nothing).
+BOOLEAN, NUMBER, STRING = 1, 2, 3
+# the hot path's lookup: a bound dict.get (a MappingProxy's costs a third more); never mutated
+_KIND_OF: Callable[[type], int | None] = {bool: BOOLEAN, int: NUMBER, float: NUMBER, str: STRING}.get
+_isfinite = math.isfinite
+_DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
+
+# A prepared operand (fact_operand), built once at compile time so that the hot path does no
+# kind analysis of the rule's side: equals/not_equals (kind, value); in/not_in one frozenset
+# per kind, indexed by kind (None: the list holds no element of that kind). Within one kind
+# Python's == is the comparison the rule language means (1 == 1.0 for numbers).
+KindSets: TypeAlias = tuple[None, frozenset[Any] | None, frozenset[Any] | None, frozenset[Any] | None]
+
+
+def kind(value: object) -> int | None:
+    """BOOLEAN, NUMBER (int or float, not bool; finite), STRING, or None for anything else."""
+    return _exact(value)[1]
+
+
+def _exact(value: object) -> tuple[object, int | None]:
+    """``value`` as its exact built-in type, and its kind; (None, None) if it has no kind.
+
+    Subclasses (an IntEnum, numpy.float64) reach ``fact`` only through the Python API; their
+    ``==`` may answer a non-bool (numpy.bool_), which a generated evaluator would misread.
+    """
+    if isinstance(value, bool):
+        return bool(value), BOOLEAN
+    if isinstance(value, int):
+        return int(value), NUMBER
+    if isinstance(value, float):
+        return (float(value), NUMBER) if math.isfinite(value) else (None, None)
+    if isinstance(value, str):
+        return str.__str__(value), STRING
+    return None, None
+
+
+def fact_operand(op: str, operand: Any) -> tuple[str, Any]:
+    """(the runtime function for ``op``, its prepared operand): what codegen binds per condition.
+
+    Any: ``operand`` is the rule's validated value in the shape ``op`` takes (a scalar, a list
+    or tuple for in/not_in, an ISO day for date comparisons).
+    """
+    if op in ("equals", "not_equals"):
+        plain, k = _exact(operand)
+        return ("fact_eq" if op == "equals" else "fact_ne"), (k, plain)
+    if op in ("in", "not_in"):
+        groups: dict[int, set[Any]] = {}
+        for x in operand:
+            plain, k = _exact(x)
+            if k is not None:
+                groups.setdefault(k, set()).add(plain)
+        sets: KindSets = (None, _group(groups, BOOLEAN), _group(groups, NUMBER), _group(groups, STRING))
+        return ("fact_in" if op == "in" else "fact_not_in"), sets
+    if op in _DATE_OPS:
+        return "fact_" + op, operand
+    raise ValueError(f"unknown `fact` operator `{op}`")
+
+
+def _group(groups: dict[int, set[Any]], k: int) -> frozenset[Any] | None:
+    return frozenset(groups[k]) if k in groups else None
+
+
+# The four functions below inline the record value's kind (measured: a helper call doubles
+# their cost): one type lookup for the exact built-in types JSON gives, _exact for the rest.
+def fact_eq(value: object, operand: tuple[int | None, object]) -> Status:
+    t = type(value)
+    k = _KIND_OF(t)
+    if k is None:
+        if value is None:
+            return None
+        value, k = _exact(value)  # a subclass of a kind (an IntEnum), or no kind at all
+        if k is None:
+            return None
+    elif t is float and not _isfinite(value):  # type: ignore[arg-type]  # t is float
         return None
-    try:
-        if op == "equals":
-            return value == operand
-        if op == "not_equals":
-            return value != operand
-        if op == "in":
-            return value in operand
-        if op == "not_in":
-            return value not in operand
-        if not isinstance(value, str) or not _is_date(value):
-            return None  # a date comparison on something that is not a date: cannot decide
-        if op == "before":
-            return value < operand
-        if op == "on_or_before":
-            return value <= operand
-        if op == "after":
-            return value > operand
-        if op == "on_or_after":
-            return value >= operand
-    except TypeError:
+    ok, x = operand
+    return value == x if k == ok else None
+
+
+def fact_ne(value: object, operand: tuple[int | None, object]) -> Status:
+    t = type(value)
+    k = _KIND_OF(t)
+    if k is None:
+        if value is None:
+            return None
+        value, k = _exact(value)
+        if k is None:
+            return None
+    elif t is float and not _isfinite(value):  # type: ignore[arg-type]  # t is float
         return None
-    return None
+    ok, x = operand
+    return value != x if k == ok else None
+
+
+def fact_in(value: object, sets: KindSets) -> Status:
+    t = type(value)
+    k = _KIND_OF(t)
+    if k is None:
+        if value is None:
+            return None
+        value, k = _exact(value)
+        if k is None:
+            return None
+    elif t is float and not _isfinite(value):  # type: ignore[arg-type]  # t is float
+        return None
+    same = sets[k]
+    return None if same is None else value in same
+
+
+def fact_not_in(value: object, sets: KindSets) -> Status:
+    t = type(value)
+    k = _KIND_OF(t)
+    if k is None:
+        if value is None:
+            return None
+        value, k = _exact(value)
+        if k is None:
+            return None
+    elif t is float and not _isfinite(value):  # type: ignore[arg-type]  # t is float
+        return None
+    same = sets[k]
+    return None if same is None else value not in same
+
+
+def _day(value: object) -> str | None:
+    # a date comparison on something that is not a date in the supported range: cannot decide
+    return value if isinstance(value, str) and _is_date(value) else None
+
+
+def fact_before(value: object, day: str) -> Status:
+    d = _day(value)
+    return None if d is None else d < day
+
+
+def fact_on_or_before(value: object, day: str) -> Status:
+    d = _day(value)
+    return None if d is None else d <= day
+
+
+def fact_after(value: object, day: str) -> Status:
+    d = _day(value)
+    return None if d is None else d > day
+
+
+def fact_on_or_after(value: object, day: str) -> Status:
+    d = _day(value)
+    return None if d is None else d >= day
+
+
+def fact(value: object, op: str, operand: Any) -> Status:
+    """A `fact` condition on ``value``: True, False, or None (unknown) when the value is absent or
+    of another kind than the rule compares it with (equals/not_equals: the operand's kind;
+    in/not_in: the kind of some element, membership then among the elements of that kind;
+    date comparisons: a date in the supported range). Prepares the operand on every call: the
+    generated evaluators call the prepared form (fact_operand) instead.
+    """
+    name, prepared = fact_operand(op, operand)
+    result: Status = FACT_FUNCTIONS[name](value, prepared)
+    return result
+
+
+#: fact_operand's function names: the only ``_rt.fact_*`` calls codegen emits.
+FACT_FUNCTIONS: Mapping[str, Callable[[object, Any], Status]] = MappingProxyType({
+    "fact_eq": fact_eq, "fact_ne": fact_ne, "fact_in": fact_in, "fact_not_in": fact_not_in,
+    "fact_before": fact_before, "fact_on_or_before": fact_on_or_before, "fact_after": fact_after,
+    "fact_on_or_after": fact_on_or_after,
+})

@@ -42,8 +42,11 @@ facade below exists to keep those away from callers:
   error codes are translated into messages naming the pack, question and, for ruleset
   creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513).
 * Strict types: dates are integer day numbers (``date.toordinal()``); strings are only ever
-  compared for equality; numbers and strings live in different fields (``xn``/``xs``) so
-  durable's ``'10' == 10`` coercion cannot apply; booleans become 0/1 (as Python's True == 1).
+  compared for equality; strings, numbers and booleans live in different fields
+  (``xs``/``xn``/``xb``, booleans as 0/1, numbers as canonical text: durable compares numbers
+  as doubles and crashes on a fact holding ``1e+20``) so durable's ``'10' == 10`` coercion
+  cannot apply and a boolean never equals a number; a ``fact`` value whose kind no operand
+  has is unknown.
 * The ``utcfromtimestamp`` DeprecationWarning (Python 3.12) is filtered locally.
 * No durable.lang globals; the ruleset dict is deep-copied before ``set_rulesets`` (which
   mutates it); ruleset names are unique per instance (Host rulesets cannot be deleted, so each
@@ -56,8 +59,8 @@ Facts asserted per evaluation (all primitives):
 * ``ctx``: ``asof`` (day number) and ``cut_<window>`` (the window's cut-off day for as_of,
   from ``privacy_rules.dates.cutoff``). Asserted **last**, and every rule joins it first, so a
   rule is only matched once all other facts are present (``$not`` is then sound).
-* ``s``: one per present scalar the ruleset reads: ``p`` (path, or ``role``), ``xs`` (string)
-  or ``xn`` (number), and ``d`` (day number) when the value is a date. Absent = no fact; a
+* ``s``: one per present scalar the ruleset reads: ``p`` (path, or ``role``), ``xs`` (string),
+  ``xn`` (finite number, as canonical text) or ``xb`` (boolean, 0/1), and ``d`` (day number) when the value is a date. Absent = no fact; a
   pack-defined fact that is not a date has no ``d`` (``happened`` and windows on it: unknown).
 * ``subj``: present iff ``subject_categories`` is, with ``c_<category>`` = 1/0.
 * one fact per list entry (``con``, ``obj``, ``res``, ``era``, ``rr``, ``hold``, ``ord``,
@@ -598,16 +601,35 @@ def _scalar_fact(path: str, value: Any) -> dict[str, Any] | None:
         else:
             if in_supported_range(day):  # as runtime._is_date: outside the range is not a date fact
                 f["d"] = day.toordinal()
-    elif isinstance(value, bool):
-        f["xn"] = int(value)  # Python: True == 1
-    elif isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
-            pass  # not representable in durable's JSON; equals/in on it can only be false
-        else:
-            f["xn"] = value
     else:
-        return None
+        field = _kind_field(value)
+        if field is None:
+            return None
+        f[field[0]] = field[1]  # a non-finite number has none: its `fact` conditions are unknown
     return f
+
+
+# Numbers go to durable as text, compared for equality only: one text per number (integral
+# values as integer digits, others as the shortest repr), so 1 == 1.0 and -0.0 == 0 as in
+# Python, and exactly. Measured with numbers as JSON numbers: durable compared them as doubles
+# (10**20 + 1 equalled 10**20, 2**53 + 1 equalled 2.0**53), a rule comparing with 1e20 failed
+# with error 204, and a fact holding 1e20 (json: 1e+20) crashed the process (segfault).
+def _kind_field(value: Any) -> tuple[str, Any] | None:
+    """(field, constant) of a `fact` value or operand: one field per kind (runtime.fact_*), so a
+    boolean never meets a number (Python's True == 1) and durable's '10' == 10 cannot apply;
+    numbers as text (see below)."""
+    if isinstance(value, bool):
+        return "xb", int(value)
+    if isinstance(value, int):
+        return "xn", str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None  # NaN, infinity: a value of no kind, equal to nothing
+        return "xn", str(int(value)) if value.is_integer() else repr(float(value))
+    if isinstance(value, str):
+        return "xs", value
+    return None  # null
+
 
 
 # --- translation of one question ----------------------------------------------------------------
@@ -766,17 +788,20 @@ class _Translator:
             return _node(one(self._s("pos", path, _cmp(yes, "d", day))),
                          one(self._s("pos", path, _cmp(no, "d", day))),
                          one(self._s("neg", path, {"$ex": {"d": 1}})))
-        values = [value] if op in ("equals", "not_equals") else sorted(value, key=repr)
-        hits, misses = [], []
-        for v in values:
-            if v is None:
-                continue  # a present fact is never null
-            field, const = ("xs", v) if isinstance(v, str) else ("xn", int(v) if isinstance(v, bool) else v)
-            hits.append({field: const})
-            misses.append({"$or": [{"$nex": {field: 1}}, _cmp("$neq", field, const)]})
+        # kinds kept apart (runtime.fact_*): a value whose kind no operand has is unknown, so
+        # match / nomatch only look at the fields of the operands' kinds
+        by_field: dict[str, set[Any]] = {}
+        for v in ([value] if op in ("equals", "not_equals") else value):
+            fc = _kind_field(v)
+            if fc is not None:
+                by_field.setdefault(fc[0], set()).add(fc[1])
+        fields = sorted(by_field)
+        hits = [{f: c} for f in fields for c in sorted(by_field[f], key=repr)]
         match = FALSE if not hits else one(self._s("pos", path, hits[0] if len(hits) == 1 else {"$or": hits}))
-        nomatch = one(self._s("pos", path, *misses))
-        unknown = one(self._s("neg", path))
+        nomatch = _or(*(one(self._s("pos", path, {"$ex": {f: 1}},
+                                    *(_cmp("$neq", f, c) for c in sorted(by_field[f], key=repr))))
+                        for f in fields))
+        unknown = _or(one(self._s("neg", path)), one(self._s("pos", path, *({"$nex": {f: 1}} for f in fields))))
         if op in ("equals", "in"):
             return _node(match, nomatch, unknown)
         return _node(nomatch, match, unknown)

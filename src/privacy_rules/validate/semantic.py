@@ -8,6 +8,8 @@ question a rule is about, and rules that can never hold.
 from __future__ import annotations
 
 import difflib
+import json
+import math
 from datetime import date
 from typing import Any, Iterable, Iterator
 
@@ -316,6 +318,85 @@ def check_pack_dates(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                            "outside the supported days", _RANGE_HELP)
 
 
+def _fact_kind(value: Any) -> str | None:
+    # the kinds a `fact` condition compares (compile/runtime.py); None: matches no present value
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number" if math.isfinite(value) else None
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A `fact` value as YAML writes it: strings quoted, so that `"1"` and `1` read apart."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if value != value else (".inf" if value > 0 else "-.inf")
+    return visible(json.dumps(value, ensure_ascii=False), limit=40)
+
+
+def check_fact_kinds(pack: Pack) -> Iterator[Diagnostic]:
+    """PR213 for a `fact` condition that is unknown for every record; PR214 for one path
+    compared with values of more than one kind, or with values that match nothing.
+
+    A record's value only matches rule values of its own kind (boolean, number, string); of
+    another kind the condition is unknown (docs/rule-language.md, "fact").
+    """
+    seen: dict[str, tuple[str, Rule, Any]] = {}  # facts.* path -> the first kind, rule and value
+    told: set[tuple[str, str]] = set()  # (path, kind) already reported as differing from the first
+    for r in pack.rules:
+        for p in _walk(r.when):
+            if p.kind != "fact" or p.arg["op"] in _DATE_OPS:
+                continue
+            path, op, value = p.arg["path"], p.arg["op"], p.arg["value"]
+            builtin = not path.startswith("facts.")  # a string in every valid record
+            kinds: dict[str, Any] = {}
+            dead: list[Any] = []
+            for x in (value if op in ("in", "not_in") else (value,)):
+                k = _fact_kind(x)
+                if k is None or (builtin and k != "string"):
+                    dead.append(x)
+                else:
+                    kinds.setdefault(k, x)
+            reasons = [why for why, hit in (
+                (f"`{path}` is a string in every record", builtin and any(_fact_kind(x) for x in dead)),
+                ("`null` matches no present value, and an absent one makes the condition unknown", None in dead),
+                ("a number must be finite", any(isinstance(x, float) and not math.isfinite(x) for x in dead)),
+            ) if hit]
+            listed = ", ".join(f"`{_shown(x)}`" for x in dead)
+            quote = " (quote a number or boolean meant as text: `\"1\"`)" if builtin else ""
+            if not kinds:
+                yield _err(r, "PR213", f"`fact` condition on `{path}` is unknown for every record: it compares "
+                           f"with {listed} ({'; '.join(reasons)})",
+                           "compare with a value the record can hold: a string, a finite number or a boolean, "
+                           "of the kind the host sends" + quote)
+                continue
+            if dead:
+                yield _err(r, "PR214", f"`fact` condition on `{path}` lists {listed}, which no record value "
+                           f"matches ({'; '.join(reasons)})", "remove " + ("it" if len(dead) == 1 else "them") + quote,
+                           severity=Severity.WARNING)
+            if len(kinds) > 1:
+                yield _err(r, "PR214", f"`fact` condition on `{path}` compares with values of different kinds ("
+                           + ", ".join(f"{k} `{_shown(x)}`" for k, x in kinds.items())
+                           + "): a record's value only matches values of its own kind",
+                           f"use the one kind the host sends for `{path}` (the boolean `true` never equals "
+                           "the number `1` or the string `\"true\"`)", severity=Severity.WARNING)
+                continue
+            (k, x), = kinds.items()
+            first = seen.setdefault(path, (k, r, x))
+            if first[0] != k and (path, k) not in told:
+                told.add((path, k))
+                other = first[1]
+                yield _err(r, "PR214", f"`{path}` is compared with the {k} `{_shown(x)}` here and with the "
+                           f"{first[0]} `{_shown(first[2])}` in rule `{other.id}`: whichever kind a record "
+                           "holds, one of the two conditions is unknown",
+                           f"use the one kind the host sends for `{path}` in every rule "
+                           f"(the other condition is at {other.span})", severity=Severity.WARNING)
+
+
 def _identifiers(pack: Pack, head: LoadedYaml) -> Iterator[tuple[str, str, Rule | None, Span | None]]:
     """(what, identifier, rule or None, span) for every identifier the pack defines or names."""
     meta = pack.meta
@@ -396,4 +477,5 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_rule_references(pack)
     yield from check_targets(pack)
     yield from check_never_holds(pack)
+    yield from check_fact_kinds(pack)
     yield from iter_source_problems(pack, head)  # PR220-PR222: the policy text (validate/source.py)
