@@ -90,6 +90,7 @@ _NEW_SURROGATE = "NEW: load_yaml_text raises UnicodeEncodeError on text with a l
 _NEW_NAN = "NEW: NaN and Infinity (not JSON) are read as numbers and the record is decided"
 _NEW_SCHEMA = "NEW: the record checker accepts what schemas/record.schema.json refuses (id patterns, id length)"
 _NEW_ARGS = "NEW (item 12's class): CLI arguments and paths are echoed raw with control characters"
+_NEW_AMPLIFY = "NEW (item 1's audit of caps): no cap on problems per record; a 40 KB line gives a 1.9 MB answer line"
 
 KNOWN_BROKEN: dict[str, str] = {
     "yaml/lone-surrogate-cesu.yaml": _NEW_SURROGATE,
@@ -109,6 +110,7 @@ KNOWN_BROKEN: dict[str, str] = {
     "records/voucher-9999-12-31.json": _I5,
     "records/nan-and-infinity.jsonl": _NEW_NAN,
     "records/schema-patterns-not-enforced.jsonl": _NEW_SCHEMA,
+    "records/ten-thousand-bad-entries.jsonl": _NEW_AMPLIFY,
     "packs/rule-id-trailing-newline": _I2,
     "packs/iconfirm-rule-id-trailing-newline": _I2,
     "packs/vocabulary-key-trailing-newline": _I2,
@@ -170,10 +172,11 @@ SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
      ("records/voucher-9999-12-31.jsonl", "cli/as-of-9999-12-31-evaluate.args")),
     (r"^malformed-allowed: .*duplicate key", ("records/dup-key-hides-objection.jsonl",)),
     (r"^malformed-decided: .*duplicate key", ("records/dup-key-hides-objection.jsonl",)),
-    (r"^malformed-decided: .*(NaN|Infinity)", ("records/nan-and-infinity.jsonl",)),
+    (r"^malformed-(allowed|decided): .*(NaN|Infinity) is not JSON", ("records/nan-and-infinity.jsonl",)),
     (r"^malformed-(allowed|decided): .*\[schema: (maxLength|minLength|pattern)(,(maxLength|minLength|pattern))*\]",
      ("records/schema-patterns-not-enforced.jsonl",)),
     (r"^terminal-control-char: ", _CONTROL_CASES),
+    (r"^evaluate-output-amplified: ", ("records/ten-thousand-bad-entries.jsonl",)),
     (r"^junit-ill-formed: ", ("packs/scenario-name-fffe",)),
     (r"^accepted-pack-crashes: ", ("packs/questions-unknown-purpose", "packs/months-1000000", "packs/years-huge")),
     (r"^cli-exit-3: .*(imezone|time zone)", ("packs/time-zone-bogus",)),
@@ -271,18 +274,37 @@ def _shallow(value: Any, depth: int = 10) -> Any:
     if isinstance(value, dict):
         return {k: _shallow(v, depth - 1) for k, v in value.items()} if depth > 0 else {}
     if isinstance(value, list):
-        return [_shallow(v, depth - 1) for v in value] if depth > 0 else []
+        if depth <= 0:
+            return []
+        cut = value if len(value) <= 200 else value[:100] + value[-100:]
+        return [_shallow(v, depth - 1) for v in cut]
     return value
+
+
+# Event lists the schema caps at 10,000 entries (maxItems).
+_CAPPED_LISTS = tuple(k for k, v in _RECORD_SCHEMA["properties"].items() if "maxItems" in v)
+
+
+def _oracle_view(record: Any) -> tuple[Any, bool]:
+    """(what to validate, whether a capped list is over its cap). Long lists are cut to their
+    first and last 100 entries, so validating a 10,001-entry list costs what 200 cost; the cut
+    cannot hide a bad entry in the long lists this harness builds (copies of one entry)."""
+    over = isinstance(record, dict) and any(isinstance(record.get(k), list) and len(record[k]) > 10_000
+                                            for k in _CAPPED_LISTS)
+    return _shallow(record), over
 
 
 def record_is_valid(record: Any) -> bool:
     """True when the record is valid under schemas/record.schema.json (the documented form)."""
-    return _RECORD_VALIDATOR.is_valid(_shallow(record))
+    view, over = _oracle_view(record)
+    return not over and _RECORD_VALIDATOR.is_valid(view)
 
 
 def schema_keywords(record: Any) -> str:
     """The schema keywords the record breaks, e.g. `pattern,type` (signatures tell kinds apart)."""
-    return ",".join(sorted({e.validator for e in _RECORD_VALIDATOR.iter_errors(_shallow(record))}))  # type: ignore[misc]
+    view, over = _oracle_view(record)
+    found = {e.validator for e in _RECORD_VALIDATOR.iter_errors(view)} | ({"maxItems"} if over else set())
+    return ",".join(sorted(found))  # type: ignore[arg-type]
 
 
 # Characters a terminal acts on, plus the ones that reorder or break lines: never raw in text output.
@@ -433,7 +455,7 @@ def check_record_api(pol: privacy_rules.Policy, record: Any, qs: list[Question],
             privacy_rules.explain(d)
             data = d.to_json()
             json.dumps(data, ensure_ascii=False)
-        errors = sorted(_DECISION_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+        errors = sorted(_DECISION_VALIDATOR.iter_errors(_shallow(data)), key=lambda e: list(e.absolute_path))
         if errors:
             raise Failure("decision-schema", f"{q}: {errors[0].message[:200]}: {shown}")
 
@@ -631,6 +653,10 @@ def check_evaluate(pack_name: str, data: bytes, tmp: Path, *, api: bool = True, 
                       f"{[g.get('line') for g in got][:20]}")
     pol = policy(pack_name)
     qs = [pol.check_question(Question.parse(a)) for a in pack_args(pack_name)[1::2]]
+    sizes = [len(x) for x in out.split(b"\n")[:-1]]
+    for (n, raw), size in zip(lines, sizes):
+        if size > 65_536 + 2 * len(raw):  # an answer line restates its record's problems, it need not copy them all
+            raise Failure("evaluate-output-amplified", f"line {n}: {len(raw)} bytes in, {size} bytes out")
     for j, g in zip(judged, got):
         outcomes = [a["outcome"] for a in g["answers"]]
         if len(outcomes) != len(qs):
@@ -646,8 +672,8 @@ def check_evaluate(pack_name: str, data: bytes, tmp: Path, *, api: bool = True, 
             if [a.outcome for a in row.answers] != outcomes:
                 raise Failure("evaluate-disagrees-with-api",
                               f"line {j.number}: cli {outcomes} != api {[a.outcome for a in row.answers]}")
-        if api and j.value is not None:
-            check_record_api(pol, j.value, qs, date.fromisoformat(AS_OF), malformed=j.api_malformed)
+        if api and j.value is not None:  # the explained path too, on the questions most rules answer
+            check_record_api(pol, j.value, qs[:8], date.fromisoformat(AS_OF), malformed=j.api_malformed)
     if text_format:
         run = run_cli(["evaluate", pack_path(pack_name), str(records), "--as-of", AS_OF, "--format", "text",
                        *pack_args(pack_name)])
@@ -732,11 +758,11 @@ def check_pack_api(folder: Path, *, deep: bool = True) -> privacy_rules.Pack | N
         target = (folder / rel).resolve()
         if root not in target.parents:
             raise Failure("outside-path", f"accepted pack reads `{rel}`, outside its folder")
-        if not target.is_file():
+        if target.exists() and not target.is_file():  # a missing scenario file is `test`'s to report
             raise Failure("not-a-file", f"accepted pack lists `{rel}`, which is not a regular file")
     with no_crash("accepted-pack-crashes", "compile_pack"):
         pol = privacy_rules.compile_pack(pack)
-    qs = all_questions(pol) if deep else some_questions(pol)
+    qs = all_questions(pol) if deep and len(all_questions(pol)) <= 60 else some_questions(pol)
     with no_crash("accepted-pack-crashes", "decide on a checked pack"):
         for q in list(pol.standard_questions) + qs:
             for day in SAMPLE_DAYS:
@@ -765,7 +791,7 @@ def check_pack_source(folder: Path, pack: privacy_rules.Pack | None) -> None:
         raise Failure("outside-path", f"accepted pack takes its policy text from `{source}`, outside its folder")
 
 
-def check_pack_cli(folder: Path, accepted: bool, *, full: bool = True) -> None:
+def check_pack_cli(folder: Path, accepted: bool, *, full: bool = True, scenarios: bool = True) -> None:
     """check/test/evaluate/render/decide/diff on the pack: never exit 3, no leaks, no control
     characters, well-formed XML; check agrees with read_pack."""
     p = str(folder)
@@ -775,10 +801,11 @@ def check_pack_cli(folder: Path, accepted: bool, *, full: bool = True) -> None:
     records.write_text("".join(json.dumps(r) + "\n" for r in SAMPLE_RECORDS), encoding="utf-8")
     check_run(run_cli(["evaluate", p, str(records), "--as-of", AS_OF]), allowed=(0, 2) if not accepted else (0,),
               text_out=False)
-    run = run_cli(["test", p, "--format", "junit"])
-    check_run(run, allowed=(0, 1, 2), text_out=False)
-    if run.rc != 2:
-        check_xml(run)
+    if scenarios or full:
+        run = run_cli(["test", p, "--format", "junit"])
+        check_run(run, allowed=(0, 1, 2), text_out=False)
+        if run.rc != 2:
+            check_xml(run)
     if not full:
         return
     for fmt in ("json", "sarif"):
@@ -1095,7 +1122,7 @@ def _record_strategy(pol: privacy_rules.Policy) -> st.SearchStrategy[dict]:
 
 
 @pytest.mark.parametrize("pack_name", PACKS)
-@budget(120)
+@budget(80)
 @given(data=st.data())
 def test_explore_records_api(pack_name: str, data: st.DataObject) -> None:
     """Mutated records through decide / decide_all / decide_batch."""
@@ -1115,11 +1142,14 @@ def _is_suppression(q: Question) -> bool:
 @pytest.mark.parametrize("pack_name", PACKS)
 @budget(100)
 @given(data=st.data())
-def test_explore_monotonic_on_edge_records(pack_name: str, data: st.DataObject) -> None:
-    """tests/property/test_engine_properties.py's deny->allow properties, on records whose dates
-    sit at the calendar's edges (0001-01-01 .. 9999-12-31) and with edge-day withdrawals."""
+def test_explore_monotonic_on_hostile_records(pack_name: str, data: st.DataObject) -> None:
+    """tests/property/test_engine_properties.py's deny->allow properties, extended to records
+    whose dates sit at the calendar's edges (0001-01-01 .. 9999-12-31), to mutated records the
+    checker still decides, to as_of at the edges, and to withdrawals and objections on edge days."""
     pol = policy(pack_name)
-    record = data.draw(valid_edge_records(_record_strategy(pol)), label="record")
+    base = _record_strategy(pol)
+    record = data.draw(st.one_of(valid_edge_records(base), mutated_records(base).map(lambda m: m.value)),
+                       label="record")
     q = data.draw(st.sampled_from(all_questions(pol)), label="question")
     as_of = data.draw(st.one_of(days(date(2016, 1, 1), date(2030, 12, 31)),
                                 st.sampled_from([date(1, 2, 1), date(9999, 11, 30)])), label="as_of")
@@ -1127,23 +1157,27 @@ def test_explore_monotonic_on_edge_records(pack_name: str, data: st.DataObject) 
     when = data.draw(st.sampled_from(EDGE_DATES + ["2016-01-01", as_of.isoformat()]), label="on")
 
     def check() -> None:
-        if _is_suppression(q) or when > as_of.isoformat():
+        if _is_suppression(q) or when > as_of.isoformat() or not isinstance(record, dict):
             return
         with no_crash("decide-raised", f"decide({safe_repr(record)}, as_of={as_of})"):
             before = pol.decide(record, q, as_of=as_of)
         if before.outcome is not Outcome.DENY:
             return
-        after = copy.deepcopy(record)
+        after = dict(record)  # shallow: the record may hold a 5,000-deep value; decide never mutates
         if change == "objection":
+            if not isinstance(record.get("objections", []), list):
+                return
             kind = data.draw(st.sampled_from(["art21_1", "art21_2"]), label="kind")
-            after.setdefault("objections", []).append({"kind": kind, "received_on": when})
+            after["objections"] = list(record.get("objections") or []) + [{"kind": kind, "received_on": when}]
         else:
-            if not after.get("consents"):
+            consents = record.get("consents")
+            if not isinstance(consents, list) or not consents:
                 return
-            i = data.draw(st.integers(0, len(after["consents"]) - 1), label="consent")
-            if when < after["consents"][i]["given_on"]:
+            i = data.draw(st.integers(0, len(consents) - 1), label="consent")
+            entry = consents[i]
+            if not isinstance(entry, dict) or not isinstance(entry.get("given_on"), str) or when < entry["given_on"]:
                 return
-            after["consents"][i]["withdrawn_on"] = when
+            after["consents"] = consents[:i] + [dict(entry, withdrawn_on=when)] + consents[i + 1:]
         with no_crash("decide-raised", f"decide({safe_repr(after)}, as_of={as_of})"):
             outcome = pol.decide(after, q, as_of=as_of).outcome
         if outcome is Outcome.ALLOW:
@@ -1198,19 +1232,29 @@ def _jsonl_line(draw: st.DrawFn, pol: privacy_rules.Policy) -> bytes:
     return to_json_text(draw(_record_strategy(pol))).encode()
 
 
-@pytest.mark.parametrize("pack_name", PACKS)
-@budget(25)
-@given(data=st.data())
-def test_explore_jsonl(pack_name: str, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """evaluate on files of mutated lines: one output line per non-blank input line, in order."""
+def _explore_jsonl(pack_name: str, data: st.DataObject, tmp: Path) -> None:
     pol = policy(pack_name)
     lines = data.draw(st.lists(st.composite(lambda draw: _jsonl_line(draw, pol))(), min_size=1, max_size=8),
                       label="lines")
     ending = data.draw(st.sampled_from([b"\n", b"\r\n"]), label="ending")
     last = data.draw(st.booleans(), label="final newline")
     blob = ending.join(lines) + (ending if last else b"")
-    tmp = tmp_path_factory.mktemp("jsonl")
-    explore(lambda: check_evaluate(pack_name, blob, tmp, to_file=data.draw(st.booleans(), label="-o")))
+    to_file = data.draw(st.booleans(), label="-o")
+    explore(lambda: check_evaluate(pack_name, blob, tmp, to_file=to_file))
+
+
+@budget(25)
+@given(data=st.data())
+def test_explore_jsonl_mini(data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """evaluate on files of mutated lines: one output line per non-blank input line, in order."""
+    _explore_jsonl("mini", data, tmp_path_factory.mktemp("jsonl"))
+
+
+@budget(10)
+@given(data=st.data())
+def test_explore_jsonl_iconfirm(data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """As for mini, with the Iconfirm pack's questions (each run loads the full pack)."""
+    _explore_jsonl("iconfirm", data, tmp_path_factory.mktemp("jsonl"))
 
 
 # Pack mutations ----------------------------------------------------------------------------------
@@ -1378,23 +1422,33 @@ def _at(data: Any, path: tuple[Any, ...]) -> Any:
     return data
 
 
-@pytest.mark.parametrize("base", PACKS)
-@budget(40)
-@given(data=st.data())
-def test_explore_packs(base: str, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """read_pack and the CLI on packs built from mutated pack.yaml, rule and scenario files."""
+def _explore_packs(base: str, data: st.DataObject, tmp: Path) -> None:
     files, kinds = data.draw(mutated_packs(base), label="pack files")
-    tmp = tmp_path_factory.mktemp("pack")
 
     def check() -> None:
         folder = build_pack(tmp, base, files)
         with hang_guard(folder) as guard:
             pack = check_pack_api(folder, deep=base == "mini")
             guard.check()
-            check_pack_cli(folder, pack is not None, full=False)
+            check_pack_cli(folder, pack is not None, full=False,
+                           scenarios=base == "mini" or bool({"scenarios", "scenario_field"} & set(kinds)))
         check_pack_source(folder, pack)
 
     explore(check)
+
+
+@budget(30)
+@given(data=st.data())
+def test_explore_packs_mini(data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """read_pack and the CLI on packs built from mutated pack.yaml, rule and scenario files."""
+    _explore_packs("mini", data, tmp_path_factory.mktemp("pack"))
+
+
+@budget(10)
+@given(data=st.data())
+def test_explore_packs_iconfirm(data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """As for mini, from the Iconfirm pack (each example copies and checks the full pack)."""
+    _explore_packs("iconfirm", data, tmp_path_factory.mktemp("pack"))
 
 
 _YAML_BASES = [HERE / "corpus" / "yaml" / "empty.yaml"] + sorted({*(ROOT / "tests" / "packs").rglob("*.yaml"), *ICONFIRM.glob("*.yaml"),
