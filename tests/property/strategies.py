@@ -222,10 +222,8 @@ def mutated_records(draw: st.DrawFn, base: st.SearchStrategy[dict], kinds: tuple
         parent = _parent(target, path)
         key = path[-1]
         if kind == "drop_key":
-            if isinstance(parent, dict):
+            if isinstance(parent, (dict, list)):
                 del parent[key]
-            else:
-                del parent[key]  # type: ignore[union-attr]
         elif kind == "duplicate_entry":
             if isinstance(parent, list):
                 parent.append(parent[key])  # the same object twice: no deepcopy of a 5,000-deep value
