@@ -90,6 +90,7 @@ _NEW_SURROGATE = "NEW: load_yaml_text raises UnicodeEncodeError on text with a l
 _NEW_NAN = "NEW: NaN and Infinity (not JSON) are read as numbers and the record is decided"
 _NEW_SCHEMA = "NEW: the record checker accepts what schemas/record.schema.json refuses (id patterns, id length)"
 _NEW_ARGS = "NEW (item 12's class): CLI arguments and paths are echoed raw with control characters"
+_NEW_BLANK = "NEW: a line holding only a form feed or vertical tab is skipped as blank (not JSON whitespace): no output line"
 _NEW_HEX = "NEW: a hex int of more than 4,300 digits loads from YAML; read_pack then raises ValueError (check exits 3)"
 _NEW_AMPLIFY = "NEW (item 1's audit of caps): no cap on problems per record; a 40 KB line gives a 1.9 MB answer line"
 
@@ -112,6 +113,7 @@ KNOWN_BROKEN: dict[str, str] = {
     "records/nan-and-infinity.jsonl": _NEW_NAN,
     "records/schema-patterns-not-enforced.jsonl": _NEW_SCHEMA,
     "records/ten-thousand-bad-entries.jsonl": _NEW_AMPLIFY,
+    "records/form-feed-only-line.jsonl": _NEW_BLANK,
     "packs/rule-id-trailing-newline": _I2,
     "packs/iconfirm-rule-id-trailing-newline": _I2,
     "packs/vocabulary-key-trailing-newline": _I2,
@@ -123,7 +125,7 @@ KNOWN_BROKEN: dict[str, str] = {
     "packs/time-zone-bogus": _I8,
     "packs/iconfirm-time-zone-bogus": _I8,
     "packs/months-1000000": _I8,
-    "packs/months-hex-5000-digits": _I8,
+    "packs/months-hex-5000-digits": _I8 + "; on main after the pack-check merge: " + _NEW_HEX,
     "packs/years-huge": _I8,
     "packs/scenario-path-outside": _I9,
     "gen/symlink-scenario-outside": _I9,
@@ -179,6 +181,7 @@ SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
      ("records/schema-patterns-not-enforced.jsonl",)),
     (r"^terminal-control-char: ", _CONTROL_CASES),
     (r"^evaluate-output-amplified: ", ("records/ten-thousand-bad-entries.jsonl",)),
+    (r"^evaluate-line-count: ", ("records/form-feed-only-line.jsonl",)),
     (r"^junit-ill-formed: ", ("packs/scenario-name-fffe",)),
     (r"^accepted-pack-crashes: ", ("packs/questions-unknown-purpose", "packs/months-1000000", "packs/years-huge")),
     (r"^cli-exit-3: .*(imezone|time zone)", ("packs/time-zone-bogus",)),
@@ -187,7 +190,8 @@ SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
     (r"^outside-path: accepted pack takes its policy text", ("packs/source-outside",)),
     (r"^dirty-identifier: ", ("packs/rule-id-trailing-newline", "packs/vocabulary-key-trailing-newline")),
     (r"^rules-dropped: ", ("gen/201-rule-files",)),
-    (r"^(read-pack-raised|cli-exit-3): .*Exceeds the limit \(\d+ digits\)", ("packs/files-entry-huge-hex-int",)),
+    (r"^(read-pack-raised|cli-exit-3): .*Exceeds the limit \(\d+ digits\)",
+     ("packs/files-entry-huge-hex-int", "packs/months-hex-5000-digits")),
 ]
 
 
@@ -624,11 +628,12 @@ def _measure(value: Any) -> tuple[int, int, bool]:
 
 
 def split_lines(data: bytes) -> list[tuple[int, bytes]]:
-    """(line number, bytes) of every non-blank line, split on LF only as the reader does."""
+    """(line number, bytes) of every non-blank line, split on LF only as the reader does. Blank
+    means JSON whitespace only (RFC 8259: space, tab, CR, LF); a form feed is not blank."""
     parts = data.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()
-    return [(n, raw) for n, raw in enumerate(parts, start=1) if raw.strip() or len(raw) > MAX_LINE]
+    return [(n, raw) for n, raw in enumerate(parts, start=1) if raw.strip(b" \t\r\n") or len(raw) > MAX_LINE]
 
 
 def pack_args(name: str) -> list[str]:
@@ -1171,8 +1176,13 @@ def test_explore_monotonic_on_hostile_records(pack_name: str, data: st.DataObjec
     def check() -> None:
         if _is_suppression(q) or when > as_of.isoformat() or not isinstance(record, dict):
             return
-        with no_crash("decide-raised", f"decide({safe_repr(record)}, as_of={as_of})"):
-            before = pol.decide(record, q, as_of=as_of)
+        try:
+            with no_crash("decide-raised", f"decide({safe_repr(record)}, as_of={as_of})"):
+                before = pol.decide(record, q, as_of=as_of)
+        except Failure as failure:
+            if re.search(r"raised ValueError: as_of `[^`]*` is outside the supported range", failure.detail):
+                return  # a documented refusal (decide: ValueError for a bad as_of)
+            raise
         if before.outcome is not Outcome.DENY:
             return
         after = dict(record)  # shallow: the record may hold a 5,000-deep value; decide never mutates
