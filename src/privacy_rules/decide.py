@@ -18,7 +18,7 @@ from .dates import SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
 from .model import (AppliedRule, Basis, Citation, Decision, Diagnostic, Effect, Obligation, ObligationSpec, Outcome,
                     Pack, Pred, Question, RuleStatus, Severity, Window)
-from .records import LIST_DATE_PATHS, Facts
+from .records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, Facts
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
 EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
@@ -166,17 +166,44 @@ _DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
 _KIND_WORD = {1: "boolean", 2: "number", 3: "string"}  # runtime.BOOLEAN, NUMBER, STRING
 
 
-def reads_values(rule_when: Iterable[Pred], windows: Mapping[str, Window]) -> bool:
-    """True when some condition reads a value that can be present but unusable (``fact``,
-    ``happened`` and windows on ``facts.*``) or depends on keep (whose value may be unusable)."""
+# What a rule reads that can be present and yet unusable. Other record fields are checked when
+# the record is read (records.py: `relationship.*` and `art14_informed_on` are real days in
+# range, `source` and `contact_address_kind` strings), so they can only mislead a condition that
+# compares them with something else (a number, or a day for a field that is no date).
+NO_VALUE, RECORD_FACT, BUILTIN = 0, 1, 2
+_DAY_FIELDS = frozenset(f"relationship.{k}" for k in RELATIONSHIP_FIELDS) | {"art14_informed_on"}
+
+
+def reads_values(rule_when: Iterable[Pred], windows: Mapping[str, Window]) -> int:
+    """BUILTIN when a condition may find a checked record field unusable (compares it with
+    another kind), else RECORD_FACT when one reads a `facts.*` value (``fact``, ``happened``, a
+    window) or the keep answer, else NO_VALUE. Pure; computed once per rule at compile time."""
+    most = NO_VALUE
     for p in rule_when:
-        k = p.kind
-        if k in ("fact", "happened", "keep") or k in ("within", "expired") and \
-                not windows[p.arg].is_list and windows[p.arg].anchor.startswith("facts."):
-            return True
-        if p.children and reads_values(p.children, windows):
-            return True
-    return False
+        k, a = p.kind, p.arg
+        if k == "fact":
+            path, op, value = a["path"], a["op"], a["value"]
+            if path.startswith("facts."):
+                most = max(most, RECORD_FACT)
+            elif op in _DATE_OPS:
+                if path not in _DAY_FIELDS:
+                    return BUILTIN
+            elif any(kind(x) != 3 for x in (value if op in ("in", "not_in") else (value,))):  # 3: runtime.STRING
+                return BUILTIN
+        elif k == "keep":
+            most = max(most, RECORD_FACT)
+        elif k in ("happened", "within", "expired"):
+            path = a if k == "happened" else windows[a].anchor
+            if k != "happened" and windows[a].is_list or path in _DAY_FIELDS:
+                continue  # list anchors and these fields are checked days
+            if not path.startswith("facts."):
+                return BUILTIN  # `check` refuses it (PR203); a Pack built in Python may still hold it
+            most = max(most, RECORD_FACT)
+        if p.children:
+            most = max(most, reads_values(p.children, windows))
+            if most == BUILTIN:
+                return most
+    return most
 
 
 def _literal(value: object) -> str:
@@ -274,9 +301,13 @@ def fact_problems(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: S
     from .compile.interpret import holds  # the slow path: only undetermined answers come here
 
     effects = tables.effects
-    idx = [i for i in can_change(effects, statuses) if tables.reads_values[i]]
+    reads = tables.reads_values
+    idx = [i for i in can_change(effects, statuses) if reads[i]]
     if not idx:
         return ()
+    if all(reads[i] == RECORD_FACT for i in idx) and not keep_problems and \
+            not any(key.startswith("facts.") for key in facts.s):
+        return ()  # the common case in a sweep: no pack-defined fact in the record, so none to name
     if cuts is None:
         day = date.fromisoformat(asof)
         cuts = {w: iso_cutoff(day, win.months) for w, win in pack.vocabulary.windows.items()}
@@ -323,7 +354,7 @@ class Tables:
     heads: tuple[str, ...]  # "by `rule` (Art. 6(1)(f))"
     texts: tuple[str, ...]
     obligations: tuple[tuple[tuple[ObligationSpec, str], ...], ...]  # (spec, text in lang)
-    reads_values: tuple[bool, ...] = ()  # per rule: reads_values(rule.when); fact_problems looks only there
+    reads_values: tuple[int, ...] = ()  # per rule: reads_values(rule.when); fact_problems looks only there
 
 
 def tables_for(pack: Pack, plan: QuestionPlan, lang: str) -> Tables:

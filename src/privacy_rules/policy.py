@@ -245,24 +245,27 @@ class Policy:
                 for plan, effects, is_keep_q, is_keep, tables, reads in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
                                                    else plan.decide(facts, ctx, keep_code))
-                    until = None
-                    problem = None
-                    if is_keep and outcome == ALLOW_S:
+                    if outcome == UND_S:  # no decisive rule; say which present fact keeps it open (PR317-PR319)
+                        problem = None
+                        if reads:
+                            kp: tuple[Diagnostic, ...] = ()
+                            if plan.needs_keep and keep_code is None and keep_result is not None:
+                                if keep_problems is None:  # once per record, only when a `keep:` condition asks
+                                    keep_problems = fact_problems(pack=pack, plan=keep_plan, tables=keep_tables,
+                                                                  statuses=keep_result[3], facts=facts, asof=asof,
+                                                                  cuts=ctx.cuts)
+                                kp = keep_problems
+                            found = fact_problems(pack=pack, plan=plan, tables=tables, statuses=statuses,
+                                                  facts=facts, asof=asof, cuts=ctx.cuts, keep=keep_code,
+                                                  keep_problems=kp)
+                            problem = _compact(found) if found else None
+                        answers.append(Answer(outcomes[outcome], None, None, problem))
+                    elif is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT
                         until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
-                    elif outcome == UND_S and reads:  # which present fact keeps it open (PR317-PR319)
-                        kp: tuple[Diagnostic, ...] = ()
-                        if plan.needs_keep and keep_code is None and keep_result is not None:
-                            if keep_problems is None:  # once per record, and only when a `keep:` condition asks
-                                keep_problems = fact_problems(pack=pack, plan=keep_plan, tables=keep_tables,
-                                                              statuses=keep_result[3], facts=facts, asof=asof,
-                                                              cuts=ctx.cuts)
-                            kp = keep_problems
-                        found = fact_problems(pack=pack, plan=plan, tables=tables, statuses=statuses, facts=facts,
-                                              asof=asof, cuts=ctx.cuts, keep=keep_code, keep_problems=kp)
-                        problem = _compact(found) if found else None
-                    answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, until,
-                                          problem))
+                        answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, until))
+                    else:
+                        answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, None))
             except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row
                 yield BatchRow(index, facts.id, und, _compact((internal_error(exc, facts.id),)))
                 continue

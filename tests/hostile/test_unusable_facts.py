@@ -239,3 +239,25 @@ def test_evaluate_text_and_decide_show_the_problem(tmp_path: Path) -> None:
     assert code == 0
     assert "problem: PR317: `facts.hold` is the string `\"yes\"`" in out
     assert "cannot decide: `facts.hold` is the string" in out
+
+
+def test_a_checked_record_field_compared_with_another_kind_is_named_too() -> None:
+    """`check` refuses `fact: {path: source, equals: 1}` (PR213), but a Pack built in Python can
+    hold it: `source` is a string in every record, so the rule is unknown, and says why."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from privacy_rules.model import Action, Effect, Pred, Rule
+
+    base = privacy_rules.load_pack(str(PACK))
+    rule = Rule(id="contact.source-number", question=Action.CONTACT, effect=Effect.PERMIT,
+                basis="legitimate_interest", purposes=("followup",), order=99,
+                when=(Pred(kind="fact", arg=MappingProxyType({"path": "source", "op": "equals", "value": 1})),))
+    policy = privacy_rules.compile_pack(dataclasses.replace(base, rules=(rule,)))
+    record = {"id": "s", "source": "website"}
+    d = policy.decide(record, CONTACT, as_of=AS_OF)
+    assert d.outcome is Outcome.UNDETERMINED and [p.code for p in d.problems] == ["PR317"]
+    assert d.problems[0].message == "`source` is the string `\"website\"`, but rule `contact.source-number` " \
+                                    "compares it with the number `1`"
+    [row] = policy.decide_batch([record], [CONTACT], as_of=AS_OF)
+    assert row.answers[0].problem == compact(d.problems)
