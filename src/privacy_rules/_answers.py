@@ -21,11 +21,14 @@ class QuestionError(ValueError):
 
 class Answer(NamedTuple):
     """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
-    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings)."""
+    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings), and
+    ``problem``: for an UNDETERMINED answer of a readable record, the facts present but unusable
+    by a rule that could change it (PR317-PR319, as ``compact`` writes them), else None."""
 
     outcome: Outcome
     rule_id: str | None
     keep_until: date | None
+    problem: str | None = None
 
 
 class BatchRow(NamedTuple):

@@ -6,17 +6,19 @@ Everything here is a pure function of its arguments; nothing reads a clock or gl
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .compile.runtime import fdate, latest
-from .dates import add_months
-from .model import (AppliedRule, Basis, Citation, Decision, Effect, Obligation, ObligationSpec, Outcome, Pack, Pred,
-                    RuleStatus, Window)
-from .records import LIST_DATE_PATHS, Facts
+from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
+from .dates import SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
+from .errors import shown
+from .model import (AppliedRule, Basis, Citation, Decision, Diagnostic, Effect, Obligation, ObligationSpec, Outcome,
+                    Pack, Pred, Question, RuleStatus, Severity, Window)
+from .records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, Facts
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
 EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
@@ -136,6 +138,210 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
     return out
 
 
+def can_change(effects: Sequence[int], statuses: Sequence[Any]) -> list[int]:
+    """Indices of the unknown rules whose status could still change an UNDETERMINED outcome.
+
+    Obligation rules never change it. When a forbid holds, only an override can (deny needs
+    every override false; one true gives allow); when a permit holds, forbids and overrides
+    can, further permits cannot (one already gives the basis). Otherwise every unknown
+    permit, forbid and override can.
+    """
+    held = {effects[i] for i, s in enumerate(statuses) if s is True}
+    if FORBID in held:
+        wanted: tuple[int, ...] = (OVERRIDE,)
+    elif PERMIT in held:
+        wanted = (OVERRIDE, FORBID)
+    else:
+        wanted = (OVERRIDE, FORBID, PERMIT)
+    return [i for i, s in enumerate(statuses) if s is None and effects[i] in wanted]
+
+
+# --- present facts a rule cannot use (PR317-PR319, docs/codes.md) ---------------------------
+# A `facts.*` value of another kind than a `fact` condition compares with, or one that is not a
+# date where a rule needs a date, leaves the condition unknown (compile/runtime.py). Absent
+# facts are named in `missing_facts`; these are present, so the host needs to be told which
+# value to fix and why: one record-level Diagnostic per condition that read it.
+
+_DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
+_KIND_WORD = {1: "boolean", 2: "number", 3: "string"}  # runtime.BOOLEAN, NUMBER, STRING
+
+
+# What a rule reads that can be present and yet unusable. Other record fields are checked when
+# the record is read (records.py: `relationship.*` and `art14_informed_on` are real days in
+# range, `source` and `contact_address_kind` strings), so they can only mislead a condition that
+# compares them with something else (a number, or a day for a field that is no date).
+NO_VALUE, RECORD_FACT, BUILTIN = 0, 1, 2
+_DAY_FIELDS = frozenset(f"relationship.{k}" for k in RELATIONSHIP_FIELDS) | {"art14_informed_on"}
+
+
+def reads_values(rule_when: Iterable[Pred], windows: Mapping[str, Window]) -> int:
+    """BUILTIN when a condition may find a checked record field unusable (compares it with
+    another kind), else RECORD_FACT when one reads a `facts.*` value (``fact``, ``happened``, a
+    window) or the keep answer, else NO_VALUE. Pure; computed once per rule at compile time."""
+    most = NO_VALUE
+    for p in rule_when:
+        k, a = p.kind, p.arg
+        if k == "fact":
+            path, op, value = a["path"], a["op"], a["value"]
+            if path.startswith("facts."):
+                most = max(most, RECORD_FACT)
+            elif op in _DATE_OPS:
+                if path not in _DAY_FIELDS:
+                    return BUILTIN
+            elif any(kind(x) != 3 for x in (value if op in ("in", "not_in") else (value,))):  # 3: runtime.STRING
+                return BUILTIN
+        elif k == "keep":
+            most = max(most, RECORD_FACT)
+        elif k in ("happened", "within", "expired"):
+            path = a if k == "happened" else windows[a].anchor
+            if k != "happened" and windows[a].is_list or path in _DAY_FIELDS:
+                continue  # list anchors and these fields are checked days
+            if not path.startswith("facts."):
+                return BUILTIN  # `check` refuses it (PR203); a Pack built in Python may still hold it
+            most = max(most, RECORD_FACT)
+        if p.children:
+            most = max(most, reads_values(p.children, windows))
+            if most == BUILTIN:
+                return most
+    return most
+
+
+def _literal(value: object) -> str:
+    """A record value as JSON writes it (strings quoted, so `"1"` and `1` read apart), cut to fit a message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(shown(value, 60), ensure_ascii=False)
+    return shown(value, 60)
+
+
+def _kind_phrase(value: object) -> str:
+    k = kind(value)
+    return f"the {_KIND_WORD[k]} `{_literal(value)}`" if k is not None else f"`{_literal(value)}`"
+
+
+def _operand_phrase(op: str, operand: Any) -> str:
+    """What a `fact` condition compares with, in words: "the number `1`", "numbers and strings (`in: [1, "a"]`)"."""
+    if op in ("in", "not_in"):
+        kinds = sorted({k for k in map(kind, operand) if k is not None})
+        words = " and ".join(_KIND_WORD[k] + "s" for k in kinds) or "no value of any kind"
+        listed = ", ".join(_literal(x) if kind(x) is not None else "null" if x is None else shown(x) for x in operand)
+        return f"{words} (`{op}: [{shown(listed, 80)}]`)"
+    if kind(operand) is None:
+        return f"`{'null' if operand is None else shown(operand)}`, which no value matches"
+    return _kind_phrase(operand)
+
+
+def _kinds_wanted(op: str, operand: Any) -> str:
+    """"a number", "a number or a string": the kinds a record value may have to be compared."""
+    found = sorted({k for k in map(kind, operand if op in ("in", "not_in") else (operand,)) if k is not None})
+    return " or ".join(f"a {_KIND_WORD[k]}" for k in found) or "a value the rule can match (the rule matches none)"
+
+
+def _date_problem(path: str, value: object, rule_id: str, use: str, record_id: str) -> Diagnostic:
+    """PR318 (not a date) or PR319 (a date outside the supported range) for ``value`` at ``path``."""
+    if isinstance(value, str):
+        try:
+            parse_date(value)
+        except ValueError:
+            pass
+        else:
+            return Diagnostic(code="PR319", severity=Severity.ERROR, record_id=record_id, rule_id=rule_id,
+                              message=f"`{path}` is `{shown(value)}`, outside the supported range {SUPPORTED_RANGE}, "
+                                      f"but rule `{rule_id}` reads it as a date ({use})",
+                              help="send the real day: a placeholder such as 9999-12-31 is not a date")
+    return Diagnostic(code="PR318", severity=Severity.ERROR, record_id=record_id, rule_id=rule_id,
+                      message=f"`{path}` is {_kind_phrase(value)}, not a date, but rule `{rule_id}` reads it as a "
+                              f"date ({use})",
+                      help=f"send `{path}` as a day, written YYYY-MM-DD")
+
+
+def _leaf_problem(p: Pred, pack: Pack, facts: Facts, rule_id: str) -> Diagnostic | None:
+    """The problem that makes leaf ``p`` unknown although its value is present; None if there is none.
+
+    Called only for a leaf whose status is unknown, so a present value there is an unusable one.
+    """
+    k, a = p.kind, p.arg
+    if k == "fact":
+        path, op, operand = a["path"], a["op"], a["value"]
+        value = facts.s.get(path)
+        if value is None:
+            return None  # absent: missing_facts names it
+        if op in _DATE_OPS:
+            return _date_problem(path, value, rule_id, f"`{op}: {shown(operand)}`", facts.id)
+        return Diagnostic(code="PR317", severity=Severity.ERROR, record_id=facts.id, rule_id=rule_id,
+                          message=f"`{path}` is {_kind_phrase(value)}, but rule `{rule_id}` compares it with "
+                                  f"{_operand_phrase(op, operand)}",
+                          help=f"send `{path}` as {_kinds_wanted(op, operand)} (`true` is not `1`, `1` is not "
+                               "`\"1\"`), or make the rule compare with the kind the host sends")
+    if k == "happened":
+        value = facts.s.get(a)
+        return None if value is None else _date_problem(a, value, rule_id, f"`happened: {a}`", facts.id)
+    if k in ("within", "expired"):
+        w = pack.vocabulary.windows[a]
+        if w.is_list:
+            return None
+        value = facts.s.get(w.anchor)
+        if value is None or fdate(value) is not False:
+            return None
+        return _date_problem(w.anchor, value, rule_id, f"window `{a}`", facts.id)
+    return None
+
+
+def fact_problems(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
+                  asof: str, cuts: Mapping[str, str] | None = None, keep: bool | None = None,
+                  keep_problems: tuple[Diagnostic, ...] = ()) -> tuple[Diagnostic, ...]:
+    """PR317-PR319: for an UNDETERMINED answer, the present facts that left unknown a rule that
+    could change it (``can_change``), each with the rule that read it. Pure.
+
+    A condition is named only where its unknown status reaches the rule's: under `any` a true
+    sibling, under `all` a false one, makes it irrelevant. ``keep``/``keep_problems``: the keep
+    answer a `keep:` condition reads, and that answer's own problems.
+    """
+    from .compile.interpret import holds  # the slow path: only undetermined answers come here
+
+    effects = tables.effects
+    reads = tables.reads_values
+    idx = [i for i in can_change(effects, statuses) if reads[i]]
+    if not idx:
+        return ()
+    if all(reads[i] == RECORD_FACT for i in idx) and not keep_problems and \
+            not any(key.startswith("facts.") for key in facts.s):
+        return ()  # the common case in a sweep: no pack-defined fact in the record, so none to name
+    if cuts is None:
+        day = date.fromisoformat(asof)
+        cuts = {w: iso_cutoff(day, win.months) for w, win in pack.vocabulary.windows.items()}
+    q = plan.question
+    out: list[Diagnostic] = []
+
+    def walk(p: Pred, rule_id: str) -> Any:
+        """The status of ``p``; collects the problems of the unknown leaves that make it unknown."""
+        k = p.kind
+        if k in ("all", "any", "not"):
+            mark = len(out)
+            subs = [walk(c, rule_id) for c in p.children]
+            status = k_and(subs) if k == "all" else k_or(subs) if k == "any" else k_not(subs[0])
+            if status is not None:
+                del out[mark:]  # decided without the unknown operands: they cannot change it
+            return status
+        if k == "keep":
+            if keep is None:
+                out.extend(keep_problems)
+            return keep
+        status = holds(p, pack, q, facts, asof, cuts, keep)
+        if status is None:
+            problem = _leaf_problem(p, pack, facts, rule_id)
+            if problem is not None:
+                out.append(problem)
+        return status
+
+    for i in idx:
+        rule = plan.rules[i]
+        for p in rule.when:  # the rule is unknown: no condition is false, each unknown one counts
+            walk(p, rule.id)
+    return tuple(dict.fromkeys(out))
+
+
 @dataclass(frozen=True, slots=True)
 class Tables:
     """Per-question values an explanation needs, built once at compile time so that building a
@@ -148,6 +354,7 @@ class Tables:
     heads: tuple[str, ...]  # "by `rule` (Art. 6(1)(f))"
     texts: tuple[str, ...]
     obligations: tuple[tuple[tuple[ObligationSpec, str], ...], ...]  # (spec, text in lang)
+    reads_values: tuple[int, ...] = ()  # per rule: reads_values(rule.when); fact_problems looks only there
 
 
 def tables_for(pack: Pack, plan: QuestionPlan, lang: str) -> Tables:
@@ -171,6 +378,7 @@ def tables_for(pack: Pack, plan: QuestionPlan, lang: str) -> Tables:
             tuple((o, o.text.get(lang) or o.text.get("en") or next(iter(o.text.values()), o.id)) for o in r.obligations)
             for r in plan.rules
         ),
+        reads_values=tuple(reads_values(r.when, pack.vocabulary.windows) for r in plan.rules),
     )
 
 
@@ -179,8 +387,14 @@ _OUTCOMES = {o.value: o for o in Outcome}
 
 def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any],
                    facts: Facts, as_of: date, asof: str, keep_missing: tuple[str, ...] = (),
-                   cuts: Mapping[str, str] | None = None, memo: dict[tuple[str, int], date] | None = None) -> Decision:
-    """The full, explained Decision for one evaluated question. Pure."""
+                   cuts: Mapping[str, str] | None = None, memo: dict[tuple[str, int], date] | None = None,
+                   keep: bool | None = None, keep_problems: tuple[Diagnostic, ...] = ()) -> Decision:
+    """The full, explained Decision for one evaluated question. Pure.
+
+    ``keep``: the keep answer `keep:` conditions read (True allow, False deny, None
+    undetermined); ``keep_missing``/``keep_problems``: that answer's missing facts and problems,
+    named here when an unknown `keep:` condition leaves this answer undetermined.
+    """
     effects = tables.effects
     outcome, idx, why = combine(effects, statuses)
     rules = plan.rules
@@ -222,13 +436,15 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         keep_until = keep_until_for(plan, statuses, OVERRIDE if why == "override" else PERMIT, effects, windows,
                                     facts, asof, memo)
     missing: list[str] = []
+    problems: tuple[Diagnostic, ...] = ()
     if outcome == UND_S:
-        for i, s in enumerate(statuses):
-            if s is None and effects[i] != OBLIGATION:  # duties never change the outcome
-                missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
+        for i in can_change(effects, statuses):  # only facts that can change the answer are named
+            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
+        problems = fact_problems(pack=pack, plan=plan, tables=tables, statuses=statuses, facts=facts, asof=asof,
+                                 cuts=cuts, keep=keep, keep_problems=keep_problems)
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
-    reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t)
+    reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems)
     if why == "no-basis":
         ended = _ended_permits(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:
@@ -239,7 +455,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         decisive_span=decisive.span if decisive else None,
         reason=reason,
         basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
-        obligations=tuple(obligations), missing_facts=missing_t,
+        obligations=tuple(obligations), missing_facts=missing_t, problems=problems,
     )
 
 
@@ -277,12 +493,16 @@ def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Seq
 
 
 def _reason(outcome: str, why: str, idx: int | None, tables: Tables, keep_until: date | None,
-            overridden: list[str], missing: tuple[str, ...]) -> str:
+            overridden: list[str], missing: tuple[str, ...], problems: tuple[Diagnostic, ...] = ()) -> str:
     if why == "no-basis":
         return "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"
     if outcome == UND_S or idx is None:
-        if missing:
-            return "cannot decide: missing " + ", ".join(f"`{m}`" for m in missing)
+        parts = ["missing " + ", ".join(f"`{m}`" for m in missing)] if missing else []
+        if problems:  # a present value the rule cannot use: say which and why (the first; all are in problems)
+            more = len(problems) - 1
+            parts.append(problems[0].message + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
+        if parts:
+            return "cannot decide: " + "; ".join(parts)
         return "cannot decide: a rule that could change the answer depends on facts the record lacks"
     head = f"{outcome} {tables.heads[idx]}"
     if overridden:

@@ -16,7 +16,8 @@ from ._answers import (Answer, BatchRow, QuestionError, as_question as _question
                        compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
-from .decide import ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, keep_until_for, tables_for
+from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, fact_problems, keep_until_for,
+                     tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
 from .records import Facts, RecordInvalid, new_scanner, normalize, normalize_fast, parse_record, record_id_of
 
@@ -170,13 +171,16 @@ class Policy:
         plan, effects = self.plan(q)
         keep_code = None
         keep_missing: tuple[str, ...] = ()
+        keep_problems: tuple[Diagnostic, ...] = ()
         if plan.needs_keep:
             keep_code = self._keep_status(facts, ctx)
             if keep_code is None:  # only then does anyone need to know what keep is missing
-                keep_missing = self._decide_facts(facts, self._keep_q, as_of).missing_facts
+                kd = self._decide_facts(facts, self._keep_q, as_of)
+                keep_missing, keep_problems = kd.missing_facts, kd.problems
         statuses = plan.evaluate(facts, ctx, keep_code)
         return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
-                              as_of=as_of, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends)
+                              as_of=as_of, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends,
+                              keep=keep_code, keep_problems=keep_problems)
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
@@ -213,10 +217,14 @@ class Policy:
         fast, cache = normalize_fast, self._dates
         scan = new_scanner()  # one per batch: a generator runs in one thread at a time
         keep_q = self._keep_q
-        keep_decide = self.plan(keep_q)[0].decide
+        keep_plan = self.plan(keep_q)[0]
+        keep_decide = keep_plan.decide
+        keep_tables = self._tables[keep_q]
         need_keep = need_keep or keep_q in qs
-        steps = [(plan, effects, q == keep_q, q.action is Action.KEEP) for (plan, effects), q in zip(plans, qs)]
+        steps = [(plan, effects, q == keep_q, q.action is Action.KEEP, self._tables[q], any(self._tables[q].reads_values))
+                 for (plan, effects), q in zip(plans, qs)]
         outcomes = _OUTCOME
+        pack = self.pack
         for index, record in enumerate(records):
             try:
                 if type(record) is not dict and isinstance(record, (str, bytes, bytearray)):
@@ -233,14 +241,31 @@ class Policy:
                 keep_result = keep_decide(facts, ctx, None) if need_keep else None
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
-                for plan, effects, is_keep_q, is_keep in steps:
+                keep_problems: tuple[Diagnostic, ...] | None = None
+                for plan, effects, is_keep_q, is_keep, tables, reads in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
                                                    else plan.decide(facts, ctx, keep_code))
-                    until = None
-                    if is_keep and outcome == ALLOW_S:
+                    if outcome == UND_S:  # no decisive rule; say which present fact keeps it open (PR317-PR319)
+                        problem = None
+                        if reads:
+                            kp: tuple[Diagnostic, ...] = ()
+                            if plan.needs_keep and keep_code is None and keep_result is not None:
+                                if keep_problems is None:  # once per record, only when a `keep:` condition asks
+                                    keep_problems = fact_problems(pack=pack, plan=keep_plan, tables=keep_tables,
+                                                                  statuses=keep_result[3], facts=facts, asof=asof,
+                                                                  cuts=ctx.cuts)
+                                kp = keep_problems
+                            found = fact_problems(pack=pack, plan=plan, tables=tables, statuses=statuses,
+                                                  facts=facts, asof=asof, cuts=ctx.cuts, keep=keep_code,
+                                                  keep_problems=kp)
+                            problem = _compact(found) if found else None
+                        answers.append(Answer(outcomes[outcome], None, None, problem))
+                    elif is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT
                         until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
-                    answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, until))
+                        answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, until))
+                    else:
+                        answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None, None))
             except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row
                 yield BatchRow(index, facts.id, und, _compact((internal_error(exc, facts.id),)))
                 continue

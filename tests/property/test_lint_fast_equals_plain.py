@@ -80,7 +80,11 @@ EXTRA = [{"recipient_serves": "question_purpose"}, {"recipient_listed": True}, {
          {"channel_electronic": True}, {"channel_electronic": False}, {"processor_dpa": "in_force"},
          {"transfer": "lawful"}, {"subject": "customer"}, {"subject": ["customer", "partner"]},
          {"subject": ["customer", "partner", "prospect"]}, {"consent": "newsletter"}, {"consent_for_question": True},
-         {"role": "controller"}, {"fact": {"path": "source", "in": ["website", "self"]}}]
+         {"role": "controller"}, {"fact": {"path": "source", "in": ["website", "self"]}},
+         # values that Python's == mixes up (True == 1) but conditions keep apart: normal forms by kind
+         {"fact": {"path": "facts.flag", "equals": 1}}, {"fact": {"path": "facts.flag", "equals": True}},
+         {"fact": {"path": "facts.flag", "equals": 1.0}}, {"fact": {"path": "facts.flag", "equals": "1"}},
+         {"fact": {"path": "facts.flag", "in": [True, False]}}, {"fact": {"path": "facts.flag", "in": [0, 1]}}]
 GUARDS = [{"not": {"consent_for_question": True}}, {"not": {"consent": "newsletter"}},
           {"not": {"consent": "web_tracking"}}, {"not": {"consent": "third_party_disclosure"}}]
 TARGETS = ("scopes", "purposes", "channels", "recipients", "recipient_kinds")

@@ -170,10 +170,12 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     """Evaluate every record in RECORDS (JSON Lines; - for stdin) and write one JSON line per record.
 
     Each output line: {"line", "record_id", "answers": [{"question", "outcome", "rule_id",
-    "keep_until"}], "problem"}. Every line that is not blank gets exactly one output line, in
-    input order: a line that is not a valid record (not JSON, a duplicate key, longer than
-    1,000,000 bytes ...) gets undetermined answers, and "problem" gives its line number and
-    code; the run goes on. Blank lines are not records and get no output line.
+    "keep_until", "problem"}], "problem"}. Every line that is not blank gets exactly one output
+    line, in input order: a line that is not a valid record (not JSON, a duplicate key, longer
+    than 1,000,000 bytes ...) gets undetermined answers, and "problem" gives its line number and
+    code; the run goes on. An answer's own "problem" names a present fact that a rule could not
+    use (PR317-PR319) when that left the answer undetermined. Blank lines are not records and
+    get no output line.
     """
     io = streams()
     policy = load_policy(pack, lang)
@@ -217,7 +219,8 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
                 for q, a in zip(qtext, row.answers):
                     outcome: str = a.outcome._value_  # the plain attribute: `.value` is a slower property
                     answers.append({"question": q, "outcome": outcome, "rule_id": a.rule_id,
-                                    "keep_until": a.keep_until.isoformat() if a.keep_until else None})
+                                    "keep_until": a.keep_until.isoformat() if a.keep_until else None,
+                                    "problem": a.problem})
                     key = f"{q} {outcome}"
                     counts[key] = counts.get(key, 0) + 1
                     matched = matched or outcome in gate
@@ -293,6 +296,9 @@ def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, 
                 mark = dcs.outcome.value.upper()
                 until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
                 out.write(f"  {escape(str(dcs.question)):<44} {mark}{until}\n      {escape(dcs.reason)}\n")
+                for p in dcs.problems:  # PR317-PR319 of this answer (the record itself was readable)
+                    out.write(f"      problem: {p.code} {escape(p.message)}" + (f" ({escape(p.help)})" if p.help else "")
+                              + "\n")
                 for o in dcs.obligations:
                     due = f" by {o.due_on.isoformat()}" if o.due_on else ""
                     out.write(f"      obligation: {escape(o.text)}{due}\n")

@@ -132,7 +132,7 @@ from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_ques
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, parse_as_of, parse_date
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
-                      keep_until_for)
+                      fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, new_scanner, normalize, parse_record, record_id_of
@@ -1344,9 +1344,11 @@ class DurablePolicy:
         rs = self._ruleset(q)
         statuses, kd = self._statuses_facts(facts, q, as_of)
         keep_missing = kd.missing_facts if kd is not None else ()
+        keep_problems = kd.problems if kd is not None else ()
+        keep = {Outcome.ALLOW: True, Outcome.DENY: False}.get(kd.outcome) if kd is not None else None
         args = {"pack": self.pack, "plan": rs.plan, "tables": rs.tables, "effects": rs.effects, "lang": self.lang,
                 "statuses": statuses, "facts": facts, "as_of": as_of, "asof": as_of.isoformat(),
-                "keep_missing": keep_missing}
+                "keep_missing": keep_missing, "keep": keep, "keep_problems": keep_problems}
         return build_decision(**{k: v for k, v in args.items() if k in _BUILD_PARAMS})
 
     def decide(self, record: Any, question: Question | str, *, as_of: date | str) -> Decision:
@@ -1398,18 +1400,30 @@ class DurablePolicy:
                 yield BatchRow(index, exc.record_id, und, _problem_text(exc.problems))
                 continue
             keep_code = None
+            keep_problems: tuple[Diagnostic, ...] = ()
             if need_keep:
-                ko, _, _ = combine(keep_rs.effects, self._evaluate(keep_rs, facts, as_of, None))
+                keep_statuses = self._evaluate(keep_rs, facts, as_of, None)
+                ko, _, _ = combine(keep_rs.effects, keep_statuses)
                 keep_code = True if ko == ALLOW_S else (False if ko != UND_S else None)
+                if keep_code is None:
+                    keep_problems = fact_problems(pack=self.pack, plan=keep_rs.plan, tables=keep_rs.tables,
+                                                  statuses=keep_statuses, facts=facts, asof=asof)
             answers = []
             for rs, q in zip(sets, qs):
                 statuses = self._evaluate(rs, facts, as_of, keep_code)
                 outcome, idx, why = combine(rs.effects, statuses)
                 until = None
+                problem = None
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
                     until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
-                answers.append(Answer(Outcome(outcome), rs.plan.rules[idx].id if idx is not None else None, until))
+                elif outcome == UND_S:  # the present facts that keep it open, as Policy.decide_batch names them
+                    found = fact_problems(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses,
+                                          facts=facts, asof=asof, keep=keep_code,
+                                          keep_problems=keep_problems if rs.plan.needs_keep else ())
+                    problem = _problem_text(found) if found else None
+                answers.append(Answer(Outcome(outcome), rs.plan.rules[idx].id if idx is not None else None, until,
+                                      problem))
             yield BatchRow(index, facts.id, tuple(answers), None)
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,

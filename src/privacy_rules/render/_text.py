@@ -351,7 +351,8 @@ COMBINING: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "Permit (a lawful basis): if any permit holds and no forbid or override is unknown, the answer is allow. "
         "The record may be kept until the latest window end among the permits that hold.",
         "No basis: if no permit or override holds or could hold, the answer is deny (Art. 6(1): no lawful basis).",
-        "Otherwise the answer is undetermined, naming the missing facts. Hosts treat undetermined as deny unless "
+        "Otherwise the answer is undetermined, naming the missing facts and the facts present but unusable "
+        "(of another kind than the rule compares with, or not a date). Hosts treat undetermined as deny unless "
         "they choose otherwise.",
     ),
     "nb": (
@@ -363,7 +364,8 @@ COMBINING: Mapping[str, tuple[str, ...]] = MappingProxyType({
         "svaret tillatt. Opplysningene kan lagres til den seneste fristen blant tillatelsene som er oppfylt.",
         "Uten grunnlag: kan ingen tillatelse eller overstyring være oppfylt, er svaret avslått (art. 6(1): uten "
         "rettslig grunnlag).",
-        "Ellers er svaret uavklart, med de manglende opplysningene. Systemene behandler uavklart som avslått med "
+        "Ellers er svaret uavklart, med de manglende opplysningene og de som finnes, men ikke kan brukes (av et "
+        "annet slag enn regelen sammenligner med, eller ikke en dato). Systemene behandler uavklart som avslått med "
         "mindre de velger noe annet.",
     ),
 })

@@ -8,6 +8,7 @@ or an internal link; the templates decide how to escape and mark it up.
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from dataclasses import dataclass, replace
@@ -237,6 +238,47 @@ def _date(value: Any) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+# YAML 1.2 core scalars that are not strings (load.py reads rule files with exactly these), plus
+# YAML 1.1's booleans (`yes`, `NO`: strings here, booleans to many readers and tools); and what
+# else a plain scalar cannot be: empty, padded, starting with an indicator, holding `: ` or
+# ` #`, or a character a reader cannot see.
+_NOT_A_STRING = re.compile(
+    r"(?:true|True|TRUE|false|False|FALSE|~|null|Null|NULL"
+    r"|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))")
+_PLAIN_UNSAFE = re.compile(r"^[\s\-?:,\[\]{}#&*!|>'\"%@`]|: |\s#|:$|\s$|[^\S ]|"
+                           "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+
+
+def yaml_literal(value: Any) -> str:
+    """A condition value as YAML writes it, so that a reviewer reads its kind: `true`/`false`,
+    numbers bare, `null`, dates as written (a YYYY-MM-DD day), and a string bare unless it would
+    read as another kind or is not a plain scalar (`"1"`, `"true"`, `""`), then double-quoted
+    with JSON's escapes. Pure; the templates still escape the result for HTML or Markdown."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python prints (sys.get_int_max_str_digits)
+            return f"(a number of about {int(value.bit_length() * 0.30103) + 1} digits)"
+    if isinstance(value, float):
+        if value != value:
+            return ".nan"
+        if value in (float("inf"), float("-inf")):
+            return ".inf" if value > 0 else "-.inf"
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if not text or _NOT_A_STRING.fullmatch(text) or _PLAIN_UNSAFE.search(text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
 def _walk(preds: Iterable[Pred]) -> Iterable[Pred]:
     for p in preds:
         yield p
@@ -347,8 +389,10 @@ class _Builder:
         if kind == "fact":
             op = FACT_NEGATION[arg["op"]] if negated else arg["op"]
             value = arg["value"]
-            shown = (_join(_code(x) for x in sorted(map(str, value))) if isinstance(value, (frozenset, set, tuple, list))
-                     else _code(_date(value)))
+            # as YAML literals, so that `equals: "1"`, `equals: 1` and `equals: true` read apart;
+            # a list in the order the pack keeps it (pack._fact_values: by kind, then value)
+            shown = (_join(_code(yaml_literal(x)) for x in value) if isinstance(value, (tuple, list))
+                     else _code(yaml_literal(value)))
             return _fill(FACT_OPS[self.lang][op], {"path": _code(arg["path"]), "v": shown})
         fields: dict[str, Segs] = {}
         key: tuple[str, str]
@@ -363,7 +407,7 @@ class _Builder:
             key = (kind, str(arg)) if (kind, str(arg)) in PHRASES else (kind, "*")
         if key not in PHRASES:
             key = ("unknown", "*")
-            fields["raw"] = _code(f"{kind}: {arg}")
+            fields["raw"] = _code(f"{kind}: {yaml_literal(arg)}")
         if kind in ("within", "expired"):
             fields["w"], fields["wdesc"] = self.window_ref(str(arg))
         elif kind == "happened":

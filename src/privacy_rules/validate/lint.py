@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Recipient, Rule, Severity
 from ..targets import targets
+from .semantic import value_key
 
 # Predicates whose value the question alone can fix (see _const).
 _QUESTION_KINDS = frozenset({"recipient_serves", "recipient_listed", "channel_electronic", "processor_dpa",
@@ -232,7 +233,8 @@ def _hashable(value: Any) -> Any:
 
 
 def _norm(p: Pred) -> Any:
-    """A hashable normal form: `subject: a` = `subject: [a]`, operand order of all/any ignored."""
+    """A hashable normal form: `subject: a` = `subject: [a]`, operand order of all/any ignored,
+    values compared by kind (semantic.value_key)."""
     if p.kind in ("all", "any"):
         return (p.kind, frozenset(_norm(c) for c in p.children))
     if p.kind == "not":
@@ -240,8 +242,12 @@ def _norm(p: Pred) -> Any:
     if p.kind == "subject":
         return ("subject", _subjects(p))
     if p.kind == "fact":
-        return ("fact", p.arg["path"], p.arg["op"], _hashable(p.arg["value"]))
-    return (p.kind, _hashable(p.arg))
+        value = p.arg["value"]
+        # by kind, as the runtime compares: `equals: 1` and `equals: true` are different conditions
+        vkey = tuple(value_key(x) for x in value) if isinstance(value, (tuple, list)) else value_key(value)
+        return ("fact", p.arg["path"], p.arg["op"], vkey)
+    return (p.kind, value_key(p.arg) if not isinstance(p.arg, (tuple, list)) else
+            tuple(value_key(x) for x in p.arg))
 
 
 def _entails(a: Pred, b: Pred) -> bool:

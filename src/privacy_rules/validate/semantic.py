@@ -196,15 +196,69 @@ def check_never_holds(pack: Pack) -> Iterator[Diagnostic]:
             what = next(iter(clash))[0] if clash else ("within/expired " + next(iter(windows)) if windows else "role")
             yield _err(r, "PR208", f"rule can never hold: its conditions contradict each other (`{what}`)",
                        "remove one of the contradicting conditions", severity=Severity.WARNING)
+            continue
+        yield from _kinds_clash(r)
+
+
+def _kinds_clash(r: Rule) -> Iterator[Diagnostic]:
+    """PR208 for top-level `fact` conditions (negated or not) on one path that admit no common kind.
+
+    A `fact` condition is true or false only for a value of a kind it compares with (else
+    unknown), and a rule holds only when each top-level condition is true (a negated one false):
+    `equals: 1` with `not: {equals: true}` needs a number that is a boolean.
+    """
+    kinds: dict[str, tuple[set[str], list[str]]] = {}  # path -> (kinds every condition admits, their kinds)
+    for p in r.when:
+        c = p.children[0] if p.kind == "not" else p
+        if c.kind != "fact":
+            continue
+        path, op, value = c.arg["path"], c.arg["op"], c.arg["value"]
+        if op in _DATE_OPS:
+            admits = {"string"}
+        else:
+            admits = {k for k in map(_fact_kind, value if op in ("in", "not_in") else (value,)) if k is not None}
+        if not admits:
+            continue  # matches nothing at all: PR213 says so
+        common, seen = kinds.setdefault(path, (set(admits), []))
+        common &= admits
+        seen.append(" or ".join(sorted(admits)))
+        if not common:
+            yield _err(r, "PR208", f"rule can never hold: `{path}` is compared with a {seen[0]} and with a "
+                       f"{seen[-1]}, and a record value has one kind",
+                       "remove one of the contradicting conditions, or compare with the one kind the host sends",
+                       severity=Severity.WARNING)
+            return
 
 
 def _key(arg: Any) -> Any:
+    """A hashable key of a condition's argument in which values of different kinds differ."""
     if isinstance(arg, (list, tuple)):
-        return tuple(arg)
+        return ("list", tuple(_key(x) for x in arg))
+    if isinstance(arg, (frozenset, set)):
+        return ("set", frozenset(_key(x) for x in arg))
     if hasattr(arg, "items"):
-        return tuple(sorted((k, _key(v) if not isinstance(v, frozenset) else tuple(sorted(v)))
-                            for k, v in arg.items()))
-    return arg
+        return ("map", tuple(sorted((str(k), _key(v)) for k, v in arg.items())))
+    return value_key(arg)
+
+
+def value_key(value: Any) -> Any:
+    """A hashable key for a scalar rule value that compares as `fact` conditions do (compile/runtime.py):
+    kinds apart (Python's ``True == 1`` would make `equals: true` and `equals: 1` one condition),
+    numbers by value within their kind (`1` and `1.0` are one number). For condition keys (PR208,
+    lint's normal forms), never for deciding."""
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, str):
+        return ("string", value)
+    if value is None:
+        return ("null",)
+    try:
+        hash(value)
+    except TypeError:
+        return ("other", repr(value))
+    return ("other", type(value).__name__, value)
 
 
 def _head_error(head: LoadedYaml, path: tuple[Any, ...], code: str, message: str, help: str) -> Diagnostic:
