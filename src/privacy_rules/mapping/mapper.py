@@ -165,6 +165,8 @@ class _RowMapper:
     # --- problems ---
 
     def problem(self, code: str, message: str, help: str | None = None) -> None:
+        if any(p.code == code and p.message == message for p in self.problems):
+            return  # one host value read twice (a field and an event) is one problem
         self.problems.append(Diagnostic(code=code, severity=Severity.ERROR, message=message,
                                         record_id=self.rid, help=help))
 
@@ -509,7 +511,8 @@ class _RowMapper:
                         self.problem("PR651", f"{label} has no `{_show(trig.field)}`")
                     continue
                 if not self.triggered(trig, value, f"{label}: `{_show(trig.field)}`"):
-                    leftovers.append(_rest(child, used, self.p.case_insensitive))
+                    # a row that makes no entry (an OptOut row) is kept whole: its status is the news
+                    leftovers.append(_rest(child, {table.key}, self.p.case_insensitive))
                     continue
             entry = self.build_entry(event, child, label, used)
             if entry is not None and entry not in out:
