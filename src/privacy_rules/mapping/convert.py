@@ -332,7 +332,7 @@ def _from_epoch_ms(value: Any) -> datetime:
         raise Unusable(f"epoch milliseconds outside the supported range {SUPPORTED_RANGE}")
     try:
         return _EPOCH + timedelta(milliseconds=number)
-    except OverflowError:  # pragma: no cover - unreachable below _MAX_EPOCH_MS; kept as a guard
+    except OverflowError:  # past year 9999
         raise Unusable(f"epoch milliseconds outside the supported range {SUPPORTED_RANGE}") from None
 
 

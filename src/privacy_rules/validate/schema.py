@@ -148,6 +148,8 @@ def _generic_message(err: ValidationError, where: str) -> tuple[str, str | None]
         key = visible(extra[0]) if extra else "?"
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = f"did you mean `{close[0]}`?" if close else (f"allowed keys: {', '.join(allowed)}" if allowed else None)
+        if where == "the file":
+            return f"unknown top-level key `{key}`", hint
         return f"unknown key `{key}` in `{where}`", hint
     if err.validator in ("oneOf", "anyOf", "propertyNames"):
         description = err.schema.get("description") if isinstance(err.schema, Mapping) else None
@@ -230,6 +232,10 @@ def iter_schema_errors(loaded: LoadedYaml, schema_name: str, *, predicates: bool
         message, help_ = _message(best, predicates)
         if _is_key(best) and isinstance(best.instance, str):
             path = path + (best.instance,)  # point at the key itself, not at its mapping
+        elif not predicates and best.validator == "additionalProperties" and isinstance(best.instance, dict):
+            extra = sorted(k for k in best.instance if k not in (best.schema.get("properties") or {}))
+            if extra:
+                path = path + (extra[0],)  # point at the unknown key, not at the mapping holding it
         yield Diagnostic(
             code="PR100",
             severity=Severity.ERROR,
