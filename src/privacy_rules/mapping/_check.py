@@ -16,7 +16,7 @@ from ..load import LoadedYaml
 from ..model import Diagnostic, Pack, Severity, Span
 from ..validate._chars import visible
 from .convert import TYPES, match_key, zone_named
-from ._targets import ENTRY_FIELDS, EVENT_LISTS, ID, LIST_TARGETS, VOCABULARY_OF, all_targets, target_kind
+from ._targets import EVENT_LISTS, ID, LIST_TARGETS, VOCABULARY_OF, all_targets, target_kind
 
 __all__ = ["iter_profile_problems", "BUILTIN_FORMATS", "resolve_format"]
 
@@ -505,26 +505,21 @@ def _check_unused(ctx: _Ctx) -> Iterator[Diagnostic]:
         if name not in used_children:
             yield _warning("PR615", f"child table `{name}` is not used by any event", ctx.span("children", name),
                            "read it with `from: " + name + "` in an event, or remove it")
-    used_formats: set[str] = set()
-    _collect_format_names(ctx.data, used_formats)
+    used_formats = {value for value in _conversions(ctx.data) if isinstance(value, str)}
     for name in ctx.formats:
         if name not in used_formats:
             yield _warning("PR615", f"format `{name}` is not used", ctx.span("formats", name),
                            "name it in an `as:`, or remove it")
 
 
-def _collect_format_names(node: Any, out: set[str]) -> None:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key == "as" and isinstance(value, str):
-                out.add(value)
-            elif key != "formats":
-                _collect_format_names(value, out)
-    elif isinstance(node, list):
-        for item in node:
-            _collect_format_names(item, out)
-
-
-# The entry kinds ENTRY_FIELDS describes are the record checker's; keep the import visible for
-# readers looking for where entry fields come from.
-_ = ENTRY_FIELDS
+def _conversions(data: Mapping[str, Any]) -> Iterator[Any]:
+    """Every `as:` value of the profile: in fields, bounds, event triggers and entry fields."""
+    for spec in (data.get("fields") or {}).values():
+        yield spec.get("as")
+    for bound in (data.get("bounds") or {}).values():
+        yield bound.get("as")
+    for event in data.get("events") or ():
+        yield (event.get("when") or {}).get("as")
+        for source in event["entry"].values():
+            if isinstance(source, Mapping):
+                yield source.get("as")

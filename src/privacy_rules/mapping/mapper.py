@@ -326,8 +326,7 @@ class _RowMapper:
         if not present:
             if spec.required:
                 self.problem("PR651", f"the row has no `{_show(spec.host)}`",
-                             "export or select this field, or mark it `required: false` in the profile if the "
-                             "host may leave it out")
+                             "include this field in the export or the query: the profile needs it in every row")
             return
         if is_empty(value):
             return
@@ -683,7 +682,8 @@ def _kind(value: Any) -> str:
 
 def _format_help(fmt: Format) -> str | None:
     if fmt.type in ("date", "datetime"):
-        shown_layouts = ", ".join(f"`{layout}`" for layout in fmt.layouts) or "ISO 8601"
+        shown_layouts = ", ".join(["ISO 8601"] * (fmt.type == "datetime" or not fmt.layouts)
+                                  + [f"`{layout}`" for layout in fmt.layouts])
         name = f" `{fmt.name}`" if fmt.name else ""
         return (f"the format{name} reads {shown_layouts}"
                 + (" and epoch milliseconds" if fmt.epoch_ms else "")
