@@ -61,10 +61,12 @@ def written_instant(draw: st.DrawFn, moment: datetime) -> str:
 
 
 def written_day(draw: st.DrawFn, day: date) -> str:
-    if draw(st.booleans()):
-        return day.isoformat()
     midnight = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-    return str(int(midnight.timestamp() * 1000))
+    ms = int(midnight.timestamp() * 1000)
+    # epoch ms of fewer than ten digits (days within 12 of 1970-01-01) are refused on purpose
+    if draw(st.booleans()) or abs(ms) < 10**9:
+        return day.isoformat()
+    return str(ms)
 
 
 def oslo_day(moment: datetime) -> str:

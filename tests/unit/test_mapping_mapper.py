@@ -364,3 +364,18 @@ def test_map_row_is_safe_from_many_threads(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert all(r == expected for r in results)
+
+
+def test_a_list_of_conditions_must_all_hold(tmp_path: Path) -> None:
+    p = profile(tmp_path, extra_events="""\
+  - to: rights_requests
+    when:
+      - {field: export_requested, as: bool, is: true, required: false}
+      - {field: channel, in: [portal, E-mail]}
+    entry: {kind: portability, received_on: {on_or_before: known_on}}""")
+    request = [{"kind": "portability", "received_on": {"on_or_before": "2024-03-05"}}]
+    assert (run(p, {**ROW, "export_requested": "yes", "channel": "e-mail"}).record or {}).get("rights_requests") == request
+    assert "rights_requests" not in (run(p, {**ROW, "export_requested": "yes", "channel": "phone"}).record or {})
+    assert "rights_requests" not in (run(p, {**ROW, "export_requested": "no", "channel": "portal"}).record or {})
+    m = run(p, {**ROW, "export_requested": "no"})  # `channel` is required even when the first condition fails
+    assert codes(m) == ["PR651"] and "`channel`" in m.problems[0].message

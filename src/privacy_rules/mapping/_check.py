@@ -397,14 +397,17 @@ def _check_events(ctx: _Ctx) -> Iterator[Diagnostic]:
                          ctx.span(*path, "from"),
                          "only a consent log may be optional: a missing table of objections, restrictions or "
                          "requests would read as none and could turn a deny into an allow; make it required")
-        if child is not None and isinstance(when, Mapping) and "pattern" in when:
-            yield _error("PR612", "a `when` on child rows names one child `field`, not a `pattern`",
-                         ctx.span(*path, "when", "pattern"))
+        conditions: list[tuple[Mapping[str, Any], PathKey]] = (
+            [] if when is None else [(c, (*path, "when", n)) for n, c in enumerate(when)] if isinstance(when, list)
+            else [(when, (*path, "when"))])
+        for condition, where in conditions:
+            if "pattern" in condition and (child is not None or isinstance(when, list)):
+                yield _error("PR612", "a `pattern` stands alone: on child rows and in a list of conditions each "
+                                      "condition names one `field`", ctx.span(*where, "pattern"))
+            yield from _check_when(ctx, condition, where)
         if when is None and child is None:
             yield _error("PR612", f"event for `{to}` needs `when` (flat columns) or `from` (a child table)",
                          ctx.span(*path))
-        if when is not None:
-            yield from _check_when(ctx, when, (*path, "when"))
         yield from _check_entry(ctx, to, event["entry"], (*path, "entry"))
 
 
@@ -519,7 +522,9 @@ def _conversions(data: Mapping[str, Any]) -> Iterator[Any]:
     for bound in (data.get("bounds") or {}).values():
         yield bound.get("as")
     for event in data.get("events") or ():
-        yield (event.get("when") or {}).get("as")
+        when = event.get("when") or {}
+        for condition in when if isinstance(when, list) else [when]:
+            yield condition.get("as")
         for source in event["entry"].values():
             if isinstance(source, Mapping):
                 yield source.get("as")

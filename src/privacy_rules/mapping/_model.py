@@ -110,6 +110,7 @@ class EventSpec:
     when: Trigger | None
     child: str | None
     entry: tuple[tuple[str, EntrySource], ...]
+    also: tuple[Trigger, ...] = ()  # further conditions (one field each) that must all hold
     span: Span | None = None
 
 

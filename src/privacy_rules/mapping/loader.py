@@ -174,9 +174,11 @@ def _build(loaded: LoadedYaml) -> Profile:
     events = []
     for i, event in enumerate(data.get("events") or ()):
         when = event.get("when")
+        conditions = [] if when is None else when if isinstance(when, list) else [when]
+        triggers = [_trigger(c, formats, case_insensitive) for c in conditions]
         events.append(EventSpec(
             to=event["to"], child=event.get("from"),
-            when=_trigger(when, formats, case_insensitive) if when is not None else None,
+            when=triggers[0] if triggers else None, also=tuple(triggers[1:]),
             entry=tuple((key, _source(raw, formats)) for key, raw in event["entry"].items()),
             span=loaded.span_for(("events", i))))
     bounds = {name: Bound(name=name, field=b["field"], fmt=_format(b["as"], formats), required=b.get("required", True))

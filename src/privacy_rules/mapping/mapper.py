@@ -82,8 +82,9 @@ class Profile:
         names += [f.host for f in self.fields if f.required]
         for event in self.events:
             if event.child is None:
-                if event.when is not None and event.when.field is not None and event.when.required:
-                    names.append(event.when.field)
+                for trig in ((event.when,) if event.when is not None else ()) + event.also:
+                    if trig.field is not None and trig.required:
+                        names.append(trig.field)
                 names += [s.field for _, s in event.entry if isinstance(s, FromField) and s.required]
         return tuple(dict.fromkeys(names))
 
@@ -422,11 +423,14 @@ class _RowMapper:
             return
         trigger = event.when
         assert trigger is not None  # INVARIANT: a flat event has `when` (PR612)
-        for name, value in self.trigger_fields(trigger):
-            if self.triggered(trigger, value, f"`{_show(name)}`"):
-                entry = self.build_entry(event, None, f"`{_show(name)}` is `{_show(value)}`")
-                if entry is not None and entry not in out:
-                    out.append(entry)
+        hits = [(name, value) for name, value in self.trigger_fields(trigger)
+                if self.triggered(trigger, value, f"`{_show(name)}`")]
+        if not self.all_hold(event.also, None, ""):
+            return
+        for name, value in hits:
+            entry = self.build_entry(event, None, f"`{_show(name)}` is `{_show(value)}`")
+            if entry is not None and entry not in out:
+                out.append(entry)
 
     def trigger_fields(self, trigger: Trigger) -> list[tuple[str, Any]]:
         if trigger.field is not None:
@@ -460,6 +464,22 @@ class _RowMapper:
             if any(probe == v and type(probe) is type(v) for v in trigger.values):
                 return True
         return False
+
+    def all_hold(self, conditions: Sequence[Trigger], child: Mapping[str, Any] | None, label: str) -> bool:
+        """True when every condition (one field each) holds on the row or on ``child``. Every
+        condition is read, so a missing or unusable field is reported even when another fails."""
+        holds = True
+        for trig in conditions:
+            assert trig.field is not None  # INVARIANT: listed and child conditions name one field (PR612)
+            present, value = self.get(trig.field, child)
+            where = f"`{_show(trig.field)}`" if child is None else f"{label}: `{_show(trig.field)}`"
+            if not present:
+                if trig.required:
+                    self.problem("PR651", f"{'the row' if child is None else label} has no `{_show(trig.field)}`")
+                holds = False
+            elif not self.triggered(trig, value, where):
+                holds = False
+        return holds
 
     def read_child_event(self, event: EventSpec, out: list[dict[str, Any]],
                          children: Mapping[str, Sequence[Mapping[str, Any]]] | None, host: dict[str, Any]) -> None:
@@ -500,19 +520,12 @@ class _RowMapper:
                              "add to (or hide) this record's events")
                 continue
             used = {table.key}
-            if event.when is not None:
-                trig = event.when
-                assert trig.field is not None  # INVARIANT: child triggers name one child field (PR612)
-                used.add(trig.field)
-                present, value = self.get(trig.field, child)
-                if not present:
-                    if trig.required:
-                        self.problem("PR651", f"{label} has no `{_show(trig.field)}`")
-                    continue
-                if not self.triggered(trig, value, f"{label}: `{_show(trig.field)}`"):
-                    # a row that makes no entry (an OptOut row) is kept whole: its status is the news
-                    leftovers.append(_rest(child, {table.key}, self.p.case_insensitive))
-                    continue
+            conditions = ((event.when,) if event.when is not None else ()) + event.also
+            used.update(t.field for t in conditions if t.field is not None)
+            if not self.all_hold(conditions, child, label):
+                # a row that makes no entry (an OptOut row) is kept whole: its status is the news
+                leftovers.append(_rest(child, {table.key}, self.p.case_insensitive))
+                continue
             entry = self.build_entry(event, child, label, used)
             if entry is not None and entry not in out:
                 out.append(entry)
