@@ -379,3 +379,15 @@ def test_a_list_of_conditions_must_all_hold(tmp_path: Path) -> None:
     assert "rights_requests" not in (run(p, {**ROW, "export_requested": "no", "channel": "portal"}).record or {})
     m = run(p, {**ROW, "export_requested": "no"})  # `channel` is required even when the first condition fails
     assert codes(m) == ["PR651"] and "`channel`" in m.problems[0].message
+
+
+def test_patterns_match_in_linear_time_and_without_case_when_asked() -> None:
+    from privacy_rules.mapping._model import Glob
+
+    glob = Glob(parts=("Opted out of email: ", ""))
+    assert glob.fullmatch("Opted out of email: News") and glob.fullmatch("Opted out of email: ")
+    assert not glob.fullmatch("opted out of email: News") and not glob.fullmatch("Unsubscribed")
+    hostile = Glob(parts=("a",) * 12 + ("b",))  # a*a*...*b: catastrophic for a backtracking regex
+    assert not hostile.fullmatch("a" * 100_000)
+    assert Glob(parts=("hs_", "_", ""), fold=True).fullmatch("HS_EMAIL_OPTOUT_123".casefold())
+    assert not Glob(parts=("ab", "ba")).fullmatch("aba")  # the pieces may not overlap

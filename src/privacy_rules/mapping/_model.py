@@ -6,7 +6,6 @@ every row and every thread: tuples and read-only mappings only (STYLE 3).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -15,6 +14,7 @@ from .convert import Format, match_key
 
 __all__ = [
     "Bound",
+    "Glob",
     "ChildTable",
     "Const",
     "EventSpec",
@@ -59,6 +59,32 @@ class FieldSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Glob:
+    """A field-name pattern where `*` stands for any text; matched without backtracking.
+
+    ``parts`` are the literal pieces between the stars (case-folded when ``fold``). Matching
+    finds the pieces left to right with ``str.find``, so a hostile pattern or field name costs
+    linear time, where a regular expression with several `.*` could take exponential time.
+    """
+
+    parts: tuple[str, ...]
+    fold: bool = False
+
+    def fullmatch(self, name: str) -> bool:
+        text = name.casefold() if self.fold else name
+        first, *middle, last = self.parts  # INVARIANT: the checker requires a `*` (PR612): two parts at least
+        if len(text) < len(first) + len(last) or not text.startswith(first) or not text.endswith(last):
+            return False
+        at, end = len(first), len(text) - len(last)
+        for part in middle:
+            found = text.find(part, at, end)
+            if found < 0:
+                return False
+            at = found + len(part)
+        return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Trigger:
     """``when:`` of an event: which host field(s), read how, and which values yield an entry.
 
@@ -66,7 +92,7 @@ class Trigger:
     """
 
     field: str | None
-    pattern: re.Pattern[str] | None
+    pattern: Glob | None
     pattern_text: str | None
     fmt: Format
     values: tuple[Any, ...]

@@ -25,7 +25,7 @@ from ..load import LoadedYaml, load_yaml_file, load_yaml_text
 from ..model import Diagnostic, Pack, Severity, Span
 from ..validate.schema import iter_schema_errors
 from ._check import iter_profile_problems, resolve_format
-from ._model import Bound, ChildTable, Const, EventSpec, FieldSpec, FromField, Trigger, Undated, ValueMap
+from ._model import Bound, ChildTable, Glob, Const, EventSpec, FieldSpec, FromField, Trigger, Undated, ValueMap
 from .convert import DEFAULT_FALSE, DEFAULT_TRUE, Format, match_key
 from .mapper import Profile
 
@@ -129,11 +129,10 @@ def _value_map(raw: Mapping[str, Any] | None, case_sensitive: bool) -> ValueMap 
     return ValueMap(entries=MappingProxyType(entries), case_sensitive=case_sensitive)
 
 
-def _pattern(text: str, case_insensitive: bool) -> re.Pattern[str]:
-    # `*` is the only wildcard; everything else is literal (no regex from a profile, so no
-    # catastrophic backtracking: one `.*` per `*`, matched against field names only).
-    body = ".*".join(re.escape(part) for part in text.split("*"))
-    return re.compile(body, re.IGNORECASE | re.DOTALL if case_insensitive else re.DOTALL)
+def _pattern(text: str, case_insensitive: bool) -> Glob:
+    # `*` is the only wildcard; everything else is literal: no regular expression from a profile.
+    parts = tuple(p.casefold() if case_insensitive else p for p in text.split("*"))
+    return Glob(parts=parts, fold=case_insensitive)
 
 
 def _trigger(raw: Mapping[str, Any], formats: Mapping[str, Any], case_insensitive: bool) -> Trigger:

@@ -142,6 +142,8 @@ _BAD = _Bad()
 def _show(value: Any) -> str:
     """A host value inside backticks: controls and invisible characters escaped, shortened."""
     if isinstance(value, str):
+        if len(value) <= 80 and value.isascii() and value.isprintable():
+            return value  # the common case, and field names are shown for every field read
         return visible(value, 80)
     return visible(shown(value, 80), 200)
 
@@ -531,7 +533,12 @@ class _RowMapper:
                 out.append(entry)
             leftovers.append(_rest(child, used, self.p.case_insensitive))
         if any(leftovers):
-            host[f"{name}[]"] = [{k: _host_value(v) for k, v in rest.items()} for rest in leftovers]
+            key = f"{name}[]"
+            if key in self.flat:
+                self.problem("PR656", f"host field `{_show(key)}` has the name under which the unread fields of "
+                                      f"child table `{name}` are kept", "rename the host field")
+                return
+            host[key] = [{k: _host_value(v) for k, v in rest.items()} for rest in leftovers]
 
     def build_entry(self, event: EventSpec, child: Mapping[str, Any] | None, cause: str,
                     used: set[str] | None = None) -> dict[str, Any] | None:
