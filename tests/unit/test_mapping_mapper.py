@@ -211,7 +211,7 @@ def test_one_value_read_twice_is_one_problem(tmp_path: Path) -> None:
 
 PATTERN = """\
   - to: objections
-    when: {pattern: "Opted out of email: *", as: bool, is: true}
+    when: {fields: "Opted out of email: *", as: bool, is: true}
     entry: {kind: art21_2, received_on: {on_or_before: known_on}}"""
 
 

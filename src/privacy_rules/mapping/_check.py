@@ -9,9 +9,11 @@ pack defines. Codes PR602-PR615 (docs/codes.md). Pure; never raises for user err
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..errors import shown
 from ..load import LoadedYaml
 from ..model import Diagnostic, Pack, Severity, Span
 from ..validate._chars import visible
@@ -60,8 +62,9 @@ def _mean(word: str, choices: Sequence[str], fallback: str) -> str:
 
 
 def _q(text: Any) -> str:
-    """A user value for a message: visible characters only, shortened."""
-    return visible(str(text), 80)
+    """A user value for a message: visible characters only, shortened; never raises (an int of
+    5,000 digits is described, not printed)."""
+    return visible(text if isinstance(text, str) else shown(text, 80), 80)
 
 
 class _Ctx:
@@ -182,11 +185,24 @@ def _conversion(ctx: _Ctx, raw: Any, path: PathKey) -> tuple[Mapping[str, Any] |
 # --- values ---------------------------------------------------------------------------------
 
 
+def _number_problem(value: Any) -> str | None:
+    """Why a number cannot be a fact: not finite, or too long to write out (JSON, messages)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
+        return "is a number too large for a fact (more than 63 bits)"
+    return None
+
+
 def _value_problems(ctx: _Ctx, value: Any, kind: str, vocab: str | None, path: PathKey,
                     what: str) -> Iterator[Diagnostic]:
     """Problems with a canonical value a profile writes (a constant or a map output)."""
     span = ctx.span(*path)
     if value is None:
+        return
+    bad_number = _number_problem(value)
+    if bad_number:
+        yield _error("PR604", f"{what} {bad_number}", span, "write a whole number of at most 18 digits, or text")
         return
     if kind in ("ids", "strs"):
         items = value if isinstance(value, list) else [value]
@@ -265,10 +281,12 @@ def _check_constants(ctx: _Ctx) -> Iterator[Diagnostic]:
     constants = ctx.data.get("constants") or {}
     for key, value in constants.items():
         if key == "facts":
-            for name in value:
+            for name, fact in value.items():
                 if not ID.fullmatch(name):
                     yield _error("PR604", f"fact name `{_q(name)}` is not an id", ctx.span("constants", "facts", name),
                                  "write lowercase letters, digits and `_`, starting with a letter")
+                yield from _value_problems(ctx, fact, "fact", None, ("constants", "facts", name),
+                                           f"constant `facts.{_q(name)}`")
             continue
         kind = target_kind(key) or "str"
         yield from _value_problems(ctx, value, kind, VOCABULARY_OF.get((key, None)), ("constants", key),
@@ -401,9 +419,9 @@ def _check_events(ctx: _Ctx) -> Iterator[Diagnostic]:
             [] if when is None else [(c, (*path, "when", n)) for n, c in enumerate(when)] if isinstance(when, list)
             else [(when, (*path, "when"))])
         for condition, where in conditions:
-            if "pattern" in condition and (child is not None or isinstance(when, list)):
-                yield _error("PR612", "a `pattern` stands alone: on child rows and in a list of conditions each "
-                                      "condition names one `field`", ctx.span(*where, "pattern"))
+            if "fields" in condition and (child is not None or isinstance(when, list)):
+                yield _error("PR612", "`fields` stands alone: on child rows and in a list of conditions each "
+                                      "condition names one `field`", ctx.span(*where, "fields"))
             yield from _check_when(ctx, condition, where)
         if when is None and child is None:
             yield _error("PR612", f"event for `{to}` needs `when` (flat columns) or `from` (a child table)",
@@ -412,13 +430,14 @@ def _check_events(ctx: _Ctx) -> Iterator[Diagnostic]:
 
 
 def _check_when(ctx: _Ctx, when: Mapping[str, Any], path: PathKey) -> Iterator[Diagnostic]:
-    if ("field" in when) == ("pattern" in when):
-        yield _error("PR612", "`when` needs either `field` or `pattern`", ctx.span(*path))
-    if "pattern" in when:
-        literal = when["pattern"].replace("*", "")
-        if "*" not in when["pattern"] or not literal.strip():
-            yield _error("PR612", f"pattern `{_q(when['pattern'])}` must have a `*` and some text around it",
-                         ctx.span(*path, "pattern"), "for one field write `field:`; a bare `*` would read every field")
+    if ("field" in when) == ("fields" in when):
+        yield _error("PR612", "`when` needs either `field` (one host field) or `fields` (a name pattern)",
+                     ctx.span(*path))
+    if "fields" in when:
+        literal = when["fields"].replace("*", "")
+        if "*" not in when["fields"] or not literal.strip():
+            yield _error("PR612", f"name pattern `{_q(when['fields'])}` must have a `*` and some text around it",
+                         ctx.span(*path, "fields"), "for one field write `field:`; a bare `*` would read every field")
     if sum(k in when for k in ("is", "in", "filled")) != 1:
         yield _error("PR612", "`when` needs one of `is`, `in` or `filled`", ctx.span(*path),
                      "e.g. `is: true` for an opt-out flag read as bool, `filled: true` for a date column")

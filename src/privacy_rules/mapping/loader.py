@@ -139,7 +139,7 @@ def _trigger(raw: Mapping[str, Any], formats: Mapping[str, Any], case_insensitiv
     case_sensitive = bool(raw.get("case_sensitive"))
     values = [raw["is"]] if "is" in raw else list(raw.get("in") or ())
     keys = tuple(match_key(v, case_sensitive=case_sensitive) if isinstance(v, str) else v for v in values)
-    pattern_text = raw.get("pattern")
+    pattern_text = raw.get("fields")
     return Trigger(field=raw.get("field"), pattern=_pattern(pattern_text, case_insensitive) if pattern_text else None,
                    pattern_text=pattern_text, fmt=_format(raw.get("as"), formats), values=keys,
                    filled=bool(raw.get("filled")),
