@@ -274,6 +274,8 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
 
 cli.add_command(render)
 cli.add_command(diff)
+from .profile_cmd import check_profile_cmd  # noqa: E402 - kept next to its registration (one hunk to merge)
+cli.add_command(check_profile_cmd)
 
 
 def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, output: str | None,

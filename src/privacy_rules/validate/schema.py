@@ -78,10 +78,18 @@ def _safe_rule_id(data: Any, path: tuple[Any, ...]) -> str | None:
     return rid if rid is not None and first_refused(rid) is None else None
 
 
-def _message(err: ValidationError) -> tuple[str, str | None]:
-    """(message, help) for one error, in the project's message style (STYLE 7)."""
+def _message(err: ValidationError, predicates: bool = True) -> tuple[str, str | None]:
+    """(message, help) for one error, in the project's message style (STYLE 7).
+
+    ``predicates``: the schema is a rule file's, whose one-key objects are predicates, so an
+    unknown one-key object reads "unknown predicate" (False for other schemas, e.g. profiles).
+    """
     where = visible(".".join(str(p) for p in err.absolute_path), 200) or "the file"
     v = err.validator
+    if not predicates:
+        generic = _generic_message(err, where)
+        if generic is not None:
+            return generic
     if v == "additionalProperties" and isinstance(err.instance, dict):
         schema = err.schema if isinstance(err.schema, Mapping) else {}
         allowed = list((schema.get("properties") or {}).keys())
@@ -131,6 +139,25 @@ def _message(err: ValidationError) -> tuple[str, str | None]:
     return f"`{where}`: {visible(err.message, 200)}", None
 
 
+def _generic_message(err: ValidationError, where: str) -> tuple[str, str | None] | None:
+    """Messages for schemas without predicates, where the rule-file wording would mislead."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        schema = err.schema if isinstance(err.schema, Mapping) else {}
+        allowed = list((schema.get("properties") or {}).keys())
+        extra = sorted(k for k in err.instance if k not in allowed)
+        key = visible(extra[0]) if extra else "?"
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean `{close[0]}`?" if close else (f"allowed keys: {', '.join(allowed)}" if allowed else None)
+        if where == "the file":
+            return f"unknown top-level key `{key}`", hint
+        return f"unknown key `{key}` in `{where}`", hint
+    if err.validator in ("oneOf", "anyOf", "propertyNames"):
+        description = err.schema.get("description") if isinstance(err.schema, Mapping) else None
+        return f"`{where}` has the wrong form", (
+            f"expected {description[:1].lower()}{description[1:]}".rstrip(".") if description else None)
+    return None
+
+
 def _is_key(err: ValidationError) -> bool:
     """True when ``err`` is about a mapping key (``propertyNames``), not a value."""
     return "propertyNames" in err.schema_path
@@ -174,11 +201,13 @@ def _refused_character(err: ValidationError, loaded: LoadedYaml) -> Diagnostic |
     )
 
 
-def iter_schema_errors(loaded: LoadedYaml, schema_name: str) -> Iterator[Diagnostic]:
+def iter_schema_errors(loaded: LoadedYaml, schema_name: str, *, predicates: bool = True) -> Iterator[Diagnostic]:
     """Every schema problem in ``loaded``, most useful first within each location.
 
     Codes: PR100, or PR212 when a value or key fails its pattern because of a control or
-    invisible character (so that the message can name the character).
+    invisible character (so that the message can name the character). ``predicates=False``
+    for schemas that are not about rule files (mapping profiles): their one-key objects are
+    not predicates, and messages say so plainly.
     """
     fast = _fast_check(schema_name)
     if fast is not None and fast(loaded.data):
@@ -200,9 +229,13 @@ def iter_schema_errors(loaded: LoadedYaml, schema_name: str) -> Iterator[Diagnos
         if refused is not None:
             yield refused
             continue
-        message, help_ = _message(best)
+        message, help_ = _message(best, predicates)
         if _is_key(best) and isinstance(best.instance, str):
             path = path + (best.instance,)  # point at the key itself, not at its mapping
+        elif not predicates and best.validator == "additionalProperties" and isinstance(best.instance, dict):
+            extra = sorted(k for k in best.instance if k not in (best.schema.get("properties") or {}))
+            if extra:
+                path = path + (extra[0],)  # point at the unknown key, not at the mapping holding it
         yield Diagnostic(
             code="PR100",
             severity=Severity.ERROR,
