@@ -216,7 +216,10 @@ class MaxBad:
                               "give a number of rows (`0`, `25`) or a share of the rows (`1%`, `0.5%`)") from None
 
     def __str__(self) -> str:
-        return f"{self.percent:g}%" if self.percent is not None else str(self.count)
+        if self.percent is None:
+            return str(self.count)
+        text = f"{self.percent:f}".rstrip("0").rstrip(".")
+        return f"{text}%"
 
     def exceeded_now(self, bad: int) -> bool:
         """True when a count is exceeded: the run can stop at once."""

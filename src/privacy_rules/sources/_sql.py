@@ -68,6 +68,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _close_quietly(con: Any) -> None:
+    if con is None:
+        return
     try:
         con.close()
     except Exception:  # noqa: BLE001 - closing after a failure: the first error is the one to report
@@ -195,6 +197,7 @@ class SqliteSource(_Cursor):
         raise SourceError(f"{self.name}: no table `{shown(table)}`", hint)
 
     def close(self) -> None:
+        _close_quietly(getattr(self, "_cursor", None))
         _close_quietly(self.connection)
 
 
@@ -229,6 +232,7 @@ class DuckdbSource(_Cursor):
             raise SourceError(f"{self.name}: {_first_line(exc)}", "check --table / --query") from None
 
     def close(self) -> None:
+        _close_quietly(getattr(self, "_cursor", None))
         _close_quietly(self.connection)
 
 
@@ -273,4 +277,5 @@ class PostgresSource(_Cursor):
             raise SourceError(f"{self.name}: {_first_line(exc)}", "check --table / --query") from None
 
     def close(self) -> None:
+        _close_quietly(getattr(self, "_cursor", None))
         _close_quietly(self.connection)

@@ -272,7 +272,8 @@ class JsonArraySource(Source):
             self._more(self.pos)
 
     def _fail(self, what: str, help: str | None = None) -> SourceError:
-        return SourceError(f"{self._where(self.pos)}: {what}", help or "a JSON records file is one array of objects, "
+        where = self._where(self.pos) if self.pos < len(self.buf) else display(self.name)  # at the end: no column
+        return SourceError(f"{where}: {what}", help or "a JSON records file is one array of objects, "
                            "`[{...}, {...}]`; for one object per line pass --input-format jsonl")
 
     # -- items -------------------------------------------------------------------------------
@@ -375,8 +376,10 @@ class JsonArraySource(Source):
         while True:
             try:
                 _, end = self._plain(self.buf, start)
-            except StopIteration:
-                raise self._fail("expected a value") from None
+            except StopIteration as stop:  # no value where one must start (or, nested: cut short)
+                if stop.value == start:
+                    raise self._fail("expected a value") from None
+                break
             except (ValueError, RecursionError):  # JSONDecodeError included: cut short, or a real error
                 break
             if end < len(self.buf) or self.eof:
@@ -405,6 +408,9 @@ class JsonArraySource(Source):
         text = self.buf[start:end]
         try:
             self._plain(text, 0)
+        except StopIteration as stop:  # a value expected inside the item
+            self.pos = start + int(stop.value)
+            raise self._fail("not valid JSON: expecting a value") from None
         except json.JSONDecodeError as exc:
             self.pos = start + exc.pos
             raise self._fail(f"not valid JSON: {exc.msg}") from None
