@@ -1,5 +1,5 @@
-"""Fixtures for the end-to-end source tests: the canonical records in every input format, and
-a real PostgreSQL server (tests/e2e/pgserver.py) for the whole session."""
+"""Builders for the end-to-end source tests: the canonical records in every input format (the
+PostgreSQL server is the session fixture ``postgres`` of tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import csv
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
-
-from . import pgserver
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "sources"
@@ -23,19 +20,6 @@ def records() -> list[dict[str, Any]]:
 
 def expected() -> dict[str, Any]:
     return json.loads((DATA / "expected.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[str]:
-    """The URL of a fresh PostgreSQL database (a session-wide throwaway server)."""
-    try:
-        server = pgserver.start()
-    except LookupError as exc:
-        pytest.skip(str(exc))
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def build_sqlite(path: Path) -> None:

@@ -7,10 +7,11 @@ PostgreSQL are read with their own drivers. DuckDB's parquet reader is built in.
 
 Rows are fetched ``BATCH`` at a time (PostgreSQL: a server-side cursor), so memory stays
 bounded whatever the table's size. A table name never reaches SQL text by formatting:
-PostgreSQL names go through ``psycopg.sql.Identifier``; DuckDB resolves a name itself
-(``DuckDBPyConnection.table``); SQLite has no quoting function in its driver, so the name is
-first looked up in ``sqlite_master`` with a bound parameter, and only a name that exists is
-quoted (SQL-standard double quotes, :func:`quote_ident`).
+PostgreSQL names go through ``psycopg.sql.Identifier``. The SQLite and DuckDB drivers have no
+identifier quoting (DuckDB's ``table()`` parses its argument as SQL, so a name holding quotes
+cannot be named with it): the name is first looked up in the catalogue with a bound parameter
+(``sqlite_master``, ``information_schema.tables``), and only a name that exists is quoted, in
+SQL-standard double quotes (:func:`quote_ident`).
 """
 
 from __future__ import annotations
@@ -215,8 +216,7 @@ class DuckdbSource(_Cursor):
         self.connection = con
         try:
             if table is not None:
-                quote_ident(table)  # refuses NUL
-                sql = con.table(table).sql_query()  # DuckDB resolves and quotes the name itself
+                sql = "SELECT * FROM " + ".".join(quote_ident(p) for p in self._lookup(con, table))
             else:
                 sql = str(query)
             cur = con.execute(sql)
@@ -230,6 +230,27 @@ class DuckdbSource(_Cursor):
         except Exception as exc:  # noqa: BLE001 - duckdb.Error (a catalog error says "did you mean")
             _close_quietly(con)
             raise SourceError(f"{self.name}: {_first_line(exc)}", "check --table / --query") from None
+
+    def _lookup(self, con: Any, table: str) -> tuple[str, str]:
+        """(schema, table) of the table or view ``table`` (``schema.table``, or a name in any
+        schema), found with bound parameters; names compare case-insensitively, as in DuckDB."""
+        quote_ident(table)  # refuses NUL
+        tried = [(None, table)] + ([tuple(split_name(table))] if "." in table else [])
+        for schema, name in tried:
+            q = "SELECT table_schema, table_name FROM information_schema.tables WHERE lower(table_name) = lower(?)"
+            args = [name]
+            if schema is not None:
+                q += " AND lower(table_schema) = lower(?)"
+                args.append(schema)
+            rows = con.execute(q + " ORDER BY table_schema = current_schema() DESC, table_schema", args).fetchall()
+            if rows:
+                return str(rows[0][0]), str(rows[0][1])
+        known = [str(r[0]) for r in con.execute("SELECT DISTINCT table_name FROM information_schema.tables "
+                                                "ORDER BY 1").fetchall()]
+        close = difflib.get_close_matches(table, known, n=1, cutoff=0.6)
+        hint = f"did you mean `{shown(close[0])}`?" if close else (
+            "tables: " + ", ".join(f"`{shown(k)}`" for k in known[:20]) if known else "the database has no tables")
+        raise SourceError(f"{self.name}: no table `{shown(table)}`", hint)
 
     def close(self) -> None:
         _close_quietly(getattr(self, "_cursor", None))
@@ -265,15 +286,15 @@ class PostgresSource(_Cursor):
                 stmt: Any = sql.SQL("SELECT * FROM {}").format(sql.Identifier(*split_name(table)))
             else:
                 stmt = sql.SQL(str(query))  # noqa: S608 - the operator's own query, given on the command line
-            cur = con.cursor(name="privacy_rules_source")
+            cur = self._cursor = con.cursor(name="privacy_rules_source")
             cur.itersize = BATCH
             cur.execute(stmt)
             self._start(cur)
         except SourceError:
-            _close_quietly(con)
+            self.close()
             raise
         except Exception as exc:  # noqa: BLE001 - psycopg.Error
-            _close_quietly(con)
+            self.close()
             raise SourceError(f"{self.name}: {_first_line(exc)}", "check --table / --query") from None
 
     def close(self) -> None:

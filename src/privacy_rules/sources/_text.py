@@ -290,7 +290,9 @@ class JsonArraySource(Source):
                 text: str | bytes = item.encode("utf-8", "surrogateescape")  # parse_record says PR311 for it
             else:
                 text = item
-            yield SourceRow(loc, line, text if raw else parse_row(text, scan))
+            # raw: the policy parses the record's text; an item that is not an object is named here
+            # (the policy would read a JSON string's content as JSON text once more)
+            yield SourceRow(loc, line, text if raw and item[:1] == "{" else parse_row(text, scan))
 
     def _items(self) -> Iterator[tuple[int, str | Unreadable]]:
         while not self.buf and not self.eof:
