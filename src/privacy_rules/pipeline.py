@@ -170,11 +170,12 @@ class Tally:
 
     def add(self, r: Result) -> None:
         self.rows += 1
+        outcomes, codes = self.outcomes, self.reason_codes
         for q, a in zip(self.questions, r.answers):
-            key = (q, a.outcome.value)
-            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+            key = (q, a.outcome._value_)  # `.value` is a slower property
+            outcomes[key] = outcomes.get(key, 0) + 1
             ck = (q, a.reason_code or "")
-            self.reason_codes[ck] = self.reason_codes.get(ck, 0) + 1
+            codes[ck] = codes.get(ck, 0) + 1
         if r.problem is not None:
             self.bad += 1
             code = r.problem.split(": ", 1)[-1].split(" ", 1)[0]
