@@ -175,7 +175,7 @@ class _Staged(Sink):
         types = {"int": "BIGINT", "text": "VARCHAR", "date": "DATE"}
         cols = ", ".join(f"'{c}': '{types[t]}'" for c, t in COLUMNS)
         return ("SELECT * FROM read_csv(?, header = false, columns = {" + cols + "}, delim = ',', quote = '\"', "
-                "escape = '\"', new_line = '\\n', auto_detect = false, strict_mode = true)")
+                "escape = '\"', new_line = '\\n', auto_detect = false)")
 
 
 class ParquetSink(_Staged):
