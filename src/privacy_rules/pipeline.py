@@ -44,9 +44,24 @@ class Mapped(Protocol):
 
 
 class Profile(Protocol):
-    """The part of a mapping profile (privacy_rules.mapping.Profile) the pipeline uses."""
+    """The part of a mapping profile (privacy_rules.mapping.Profile) the pipeline uses:
+    ``map_row``; ``record_id`` (the host field of the id), ``case_insensitive`` and
+    ``children`` (child table name -> its ``key`` and ``parent_key``), for grouping child rows;
+    ``missing_fields(columns)``, the required host fields a header lacks."""
 
-    def map_row(self, row: Mapping[str, Any], *, known_on: date | None, time_zone: str) -> Mapped: ...
+    record_id: str
+    case_insensitive: bool
+
+    @property
+    def children(self) -> Mapping[str, Any]: ...
+
+    def missing_fields(self, names: Iterable[str]) -> tuple[str, ...]: ...
+
+    def map_row(self, row: Mapping[str, Any], *, known_on: date | None, time_zone: str,
+                children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, locator: str = "") -> Mapped: ...
+
+#: child rows held in memory per run (a consent log); a bigger child table is refused
+MAX_CHILD_ROWS = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +95,33 @@ class Result:
 
 
 def items(source: Source, *, profile: Profile | None = None, known_on: date | None = None,
-          time_zone: str = "UTC") -> Iterator[Item]:
+          time_zone: str = "UTC", children: Mapping[str, Source] | None = None) -> Iterator[Item]:
     """Each row of ``source`` as an :class:`Item`: through ``profile`` when given, else in the
-    flat layout (tabular inputs) or as the record itself (JSON inputs). Raises SourceError
-    (before the first item) when a tabular input's columns name no record field."""
+    flat layout (tabular inputs) or as the record itself (JSON inputs).
+
+    ``children`` (with a profile): a source per child table the profile declares; their rows
+    are read first, grouped by the table's key, and each parent row gets its own (a child
+    table is held in memory, at most MAX_CHILD_ROWS rows). Raises SourceError (before the
+    first item) when a tabular input's columns name no record field, lack a column the
+    profile requires, or a child table cannot be read.
+    """
     json_input = source.columns is None
     layout = None
-    if profile is None and not json_input:
-        layout = FlatLayout.for_columns(source.columns or (), text=source.format == "csv", where=source.name)
+    groups: dict[str, tuple[str, dict[str, list[Mapping[str, Any]]]]] = {}
+    if profile is None:
+        if children:
+            raise SourceError("child tables go with a mapping profile (--profile)")
+        if not json_input:
+            layout = FlatLayout.for_columns(source.columns or (), text=source.format == "csv", where=source.name)
+    else:
+        missing = profile.missing_fields(source.columns) if source.columns is not None else ()
+        if missing:
+            raise SourceError(f"{source.name}: the profile needs the column{'s' if len(missing) > 1 else ''} "
+                              + ", ".join(f"`{_shown(m)}`" for m in missing) + ", which the input lacks",
+                              "export them too: a missing column is not an empty one (an export without "
+                              "the opt-out column must not read as \"nobody opted out\")")
+        groups = _child_groups(profile, children or {})
+    fold = bool(profile is not None and getattr(profile, "case_insensitive", False))
     n = 0
     for r in source.rows(raw=profile is None):
         n += 1
@@ -95,10 +129,17 @@ def items(source: Source, *, profile: Profile | None = None, known_on: date | No
         if isinstance(value, Unreadable):
             yield Item(n, r.locator, r.line, None, value.problems, value.record_id)
         elif profile is not None:
-            mapped = profile.map_row(value, known_on=known_on, time_zone=time_zone)
+            kids = None
+            if groups:
+                kids = {}
+                for name, (parent, grouped) in groups.items():
+                    key = _join(_field(value, parent, fold))
+                    kids[name] = grouped.get(key, []) if key is not None else []
+            mapped = profile.map_row(value, known_on=known_on, time_zone=time_zone, children=kids, locator=r.locator)
             rec = mapped.record
             if mapped.problems or rec is None:
-                yield Item(n, r.locator, r.line, None, tuple(mapped.problems) or _unmapped(), record_id_of(rec))
+                rid = getattr(mapped, "record_id", None) or record_id_of(rec)
+                yield Item(n, r.locator, r.line, None, tuple(mapped.problems) or _unmapped(), rid)
             else:
                 yield Item(n, r.locator, r.line, rec, (), None)
         elif layout is not None:
@@ -109,6 +150,61 @@ def items(source: Source, *, profile: Profile | None = None, known_on: date | No
                 yield Item(n, r.locator, r.line, rec)
         else:
             yield Item(n, r.locator, r.line, value)
+
+
+def _shown(value: Any) -> str:
+    from .errors import shown
+
+    return shown(value)
+
+
+def _field(row: Mapping[str, Any], name: str, fold: bool) -> Any:
+    if name in row or not fold:
+        return row.get(name)
+    folded = name.casefold()
+    return next((v for k, v in row.items() if isinstance(k, str) and k.casefold() == folded), None)
+
+
+def _join(value: Any) -> str | None:
+    """A join key as text: ids compare as the text the host shows (`1001` and 1001 alike)."""
+    if value is None or isinstance(value, (bytes, bytearray)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _child_groups(profile: Profile, children: Mapping[str, Source]
+                  ) -> dict[str, tuple[str, dict[str, list[Mapping[str, Any]]]]]:
+    """Per child table given: (the parent's join field, the child rows by their key). A child
+    row that cannot be read fails the run: it could be the withdrawal that keeps a consent from
+    counting, and it belongs to no parent row that could carry the problem."""
+    declared = profile.children
+    unknown = [c for c in children if c not in declared]
+    if unknown:
+        raise SourceError(f"the profile has no child table `{_shown(unknown[0])}`",
+                          "its child tables: " + (", ".join(f"`{c}`" for c in declared) or "none"))
+    fold = bool(getattr(profile, "case_insensitive", False))
+    out: dict[str, tuple[str, dict[str, list[Mapping[str, Any]]]]] = {}
+    for name, src in children.items():
+        table = declared[name]
+        grouped: dict[str, list[Mapping[str, Any]]] = {}
+        count = 0
+        for r in src.rows():
+            if isinstance(r.value, Unreadable):
+                p = r.value.problems[0]
+                raise SourceError(f"{src.name}: {r.locator} of child table `{_shown(name)}`: {p.code} {p.message}",
+                                  "fix the row: a child row that cannot be read could hide an event of its record")
+            count += 1
+            if count > MAX_CHILD_ROWS:
+                raise SourceError(f"{src.name}: child table `{_shown(name)}` has more than {MAX_CHILD_ROWS:,} rows",
+                                  "child tables are held in memory: sweep the records in parts (--query)")
+            key = _join(_field(r.value, table.key, fold))
+            if key is not None:
+                grouped.setdefault(key, []).append(r.value)
+        out[name] = (getattr(table, "parent_key", None) or profile.record_id, grouped)
+    return out
 
 
 def _unmapped() -> tuple[Diagnostic, ...]:
@@ -138,17 +234,19 @@ def evaluate_items(policy: Policy, source_items: Iterable[Item], questions: Sequ
 
 
 def evaluate_source(policy: Policy, source: Source, questions: Iterable[Question | str] | None = None, *,
-                    as_of: date, profile: Profile | None = None, known_on: date | None = None) -> Iterator[Result]:
+                    as_of: date, profile: Profile | None = None, known_on: date | None = None,
+                    children: Mapping[str, Source] | None = None) -> Iterator[Result]:
     """:func:`items` then :func:`evaluate_items`: the whole sweep over one source.
 
     ``questions``: as for ``Policy.decide_all`` (None: the pack's standard questions).
-    ``profile``/``known_on``: a mapping profile and the day its undated facts are known on
-    (the export or sync day). Raises SourceError as :func:`items` does, and as the source does
+    ``profile``/``known_on``/``children``: a mapping profile, the day its undated facts are
+    known on (the export or sync day), and sources for its child tables. Raises SourceError as :func:`items` does, and as the source does
     while reading (a file cut short, a lost connection).
     """
     qs = [policy.check_question(q) for q in questions] if questions is not None else list(policy.standard_questions)
     tz = str(policy.pack.meta.get("time_zone") or "UTC")
-    return evaluate_items(policy, items(source, profile=profile, known_on=known_on, time_zone=tz), qs, as_of=as_of)
+    its = items(source, profile=profile, known_on=known_on, time_zone=tz, children=children)
+    return evaluate_items(policy, its, qs, as_of=as_of)
 
 
 # --- the summary ---------------------------------------------------------------------------------

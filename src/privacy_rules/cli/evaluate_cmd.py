@@ -68,6 +68,9 @@ def _fail_on(text: str) -> set[str]:
 @click.option("--profile", "profile", metavar="NAME|FILE",
               help="Mapping profile turning the host's own columns into records (a bundled id such as "
                    "hubspot-export, or a YAML file). Default: none, columns are named after the record's fields.")
+@click.option("--child", "child", multiple=True, metavar="NAME=SOURCE",
+              help="With --profile: the rows of the profile's child table NAME (a consent log): a file, or "
+                   "table:TABLE / query:SQL in RECORDS's database; repeatable.")
 @click.option("--known-on", "known_on", metavar="YYYY-MM-DD",
               help="With --profile: the day the export was taken; facts the host keeps without a date are known "
                    "to have happened on or before it.")
@@ -89,7 +92,8 @@ def _fail_on(text: str) -> set[str]:
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES", help="Exit 1 if any answer has one of these outcomes.")
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of reasons (text).")
 def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | None, input_format: str | None,
-             table: str | None, query: str | None, delimiter: str | None, profile: str | None, known_on: str | None,
+             table: str | None, query: str | None, delimiter: str | None, profile: str | None, child: tuple[str, ...],
+             known_on: str | None,
              output: str | None, fmt: str | None, output_table: str | None, summary: str | None, max_bad: str,
              progress: bool | None, fail_on: str, lang: str) -> None:
     """Evaluate every record in RECORDS and write the answers, one per record and question.
@@ -122,16 +126,20 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
         kind = "table"
     if kind == "parquet" and output is None:
         raise UsageFailure("Parquet output needs a file: give -o FILE.parquet")
-    prof = _load_profile(profile) if profile is not None else None
+    prof = _load_profile(profile, policy) if profile is not None else None
     known = parse_day(known_on, "--known-on") if known_on is not None else None
     if known is not None and prof is None:
         raise UsageFailure("--known-on goes with --profile (it dates the facts a profile maps)")
+    if child and prof is None:
+        raise UsageFailure("--child goes with --profile (child tables are a profile's)")
     run = _Run(policy=policy, qs=qs, day=day, gate=gate, max_bad=limit_bad, io_err=io.err)
     started = time.monotonic()  # the sweep's time: reading, deciding, writing (not loading the pack)
     with ExitStack() as stack:
         source = stack.enter_context(_open(records, input_format, table, query, delimiter, output_table is not None))
         tz = str(policy.pack.meta.get("time_zone") or "UTC")
-        its = items(source, profile=prof, known_on=known, time_zone=tz)
+        kids = {name: stack.enter_context(_open_child(spec, records, input_format, output_table is not None))
+                for name, spec in _children(child)}
+        its = items(source, profile=prof, known_on=known, time_zone=tz, children=kids or None)
         show = progress if progress is not None else io.err.isatty()
         try:
             if kind == "text":
@@ -164,15 +172,37 @@ def _max_bad(text: str) -> MaxBad:
         raise UsageFailure(f"{exc.message}\n  help: {exc.help}") from None
 
 
-def _load_profile(spec: str) -> Any:
-    # SEAM (issue 8 item 2): privacy_rules.mapping is written by another helper; this is its
-    # interface (ISSUE8.md): load_profile(path or bundled id) -> Profile, raising PackError.
+def _load_profile(spec: str, policy: Policy) -> Any:
+    # SEAM (issue 8 item 2): privacy_rules.mapping is written by another helper (branch
+    # h/mapping); this is its interface (ISSUE8.md, docs/mapping.md there): load_profile(path or
+    # bundled id, pack=...) -> Profile, raising PackError with PR6xx diagnostics (exit 2).
     try:
         from .. import mapping  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         raise UsageFailure("--profile: mapping profiles are not part of this build yet (privacy_rules.mapping)") \
             from None
-    return mapping.load_profile(spec)
+    return mapping.load_profile(spec, pack=policy.pack)
+
+
+def _children(specs: tuple[str, ...]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for text in specs:
+        name, eq, spec = text.partition("=")
+        if not eq or not name or not spec:
+            raise UsageFailure(f"--child: `{text}` is not NAME=SOURCE (e.g. consents=consent_log.csv)")
+        if name in dict(out):
+            raise UsageFailure(f"--child: `{name}` is given twice")
+        out.append((name, spec))
+    return out
+
+
+def _open_child(spec: str, records: str, fmt: str | None, writable: bool) -> Source:
+    """A child table's source: ``table:NAME`` / ``query:SQL`` in RECORDS's database, else a file."""
+    kind, colon, rest = spec.partition(":")
+    if colon and kind in ("table", "query"):
+        return open_source(records, fmt=fmt, table=rest if kind == "table" else None,
+                           query=rest if kind == "query" else None, writable=writable)
+    return open_source(spec, stdin=streams().inp, limit=_common.MAX_LINE)
 
 
 def _open(records: str, fmt: str | None, table: str | None, query: str | None, delimiter: str | None,
