@@ -65,7 +65,7 @@ def bad_answers(n: int, problems: Sequence[Diagnostic], reasons: bool = True) ->
     if not reasons:
         return (Answer(Outcome.UNDETERMINED, None, None),) * n
     code = "undetermined:internal-error" if problems[0].code == "PR316" else "undetermined:bad-record"
-    return (Answer(Outcome.UNDETERMINED, None, None, None, code, invalid_reason(problems)),) * n
+    return (Answer(Outcome.UNDETERMINED, None, None, reason_code=code, reason=invalid_reason(problems)),) * n
 
 
 def compact(problems: Sequence[Diagnostic]) -> str:

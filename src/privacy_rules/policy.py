@@ -255,7 +255,7 @@ class Policy:
                     else:
                         code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
                         answers.append(Answer(outcomes[outcome], plan.rules[idx].id if idx is not None else None,
-                                              until, basis, code, reason))
+                                              until, basis=basis, reason_code=code, reason=reason))
             except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row
                 bad = (internal_error(exc, facts.id),)
                 yield BatchRow(index, facts.id, bad_answers(nq, bad, reasons), _compact(bad))
