@@ -1419,7 +1419,8 @@ class DurablePolicy:
                     answers.append(Answer(Outcome(outcome), rule_id, until))
                 else:
                     code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
-                    answers.append(Answer(Outcome(outcome), rule_id, until, basis=basis, reason_code=code, reason=reason))
+                    answers.append(Answer(Outcome(outcome), rule_id, until, basis=basis, reason_code=code,
+                                          reason=reason))
             yield BatchRow(index, facts.id, tuple(answers), None)
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
