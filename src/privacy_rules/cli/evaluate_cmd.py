@@ -292,7 +292,7 @@ class _Run:
                         due = f" by {o.due_on.isoformat()}" if o.due_on else ""
                         out.write(f"      obligation: {escape(o.text)}{due}\n")
                 out.write("\n")
-                answers = [Answer(d.outcome, d.decisive_rule, d.keep_until, d.basis) for d in decisions]
+                answers = [Answer(d.outcome, d.decisive_rule, d.keep_until, basis=d.basis) for d in decisions]
                 problem = None
                 if invalid:
                     problem = f"{it.locator}: " + "; ".join(f"{p.code} {p.message}" for p in invalid)
