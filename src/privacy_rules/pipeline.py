@@ -46,16 +46,13 @@ class Mapped(Protocol):
 class Profile(Protocol):
     """The part of a mapping profile (privacy_rules.mapping.Profile) the pipeline uses:
     ``map_row``; ``record_id`` (the host field of the id), ``case_insensitive`` and
-    ``children`` (child table name -> its ``key`` and ``parent_key``), for grouping child rows;
-    ``missing_fields(columns)``, the required host fields a header lacks."""
+    ``children`` (child table name -> its ``key`` and ``parent_key``), for grouping child rows."""
 
     record_id: str
     case_insensitive: bool
 
     @property
     def children(self) -> Mapping[str, Any]: ...
-
-    def missing_fields(self, names: Iterable[str]) -> tuple[str, ...]: ...
 
     def map_row(self, row: Mapping[str, Any], *, known_on: date | None, time_zone: str,
                 children: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, locator: str = "") -> Mapped: ...
@@ -102,8 +99,8 @@ def items(source: Source, *, profile: Profile | None = None, known_on: date | No
     ``children`` (with a profile): a source per child table the profile declares; their rows
     are read first, grouped by the table's key, and each parent row gets its own (a child
     table is held in memory, at most MAX_CHILD_ROWS rows). Raises SourceError (before the
-    first item) when a tabular input's columns name no record field, lack a column the
-    profile requires, or a child table cannot be read.
+    first item) when a tabular input's columns name no record field, or a child table cannot
+    be read.
     """
     json_input = source.columns is None
     layout = None
@@ -114,12 +111,10 @@ def items(source: Source, *, profile: Profile | None = None, known_on: date | No
         if not json_input:
             layout = FlatLayout.for_columns(source.columns or (), text=source.format == "csv", where=source.name)
     else:
-        missing = profile.missing_fields(source.columns) if source.columns is not None else ()
-        if missing:
-            raise SourceError(f"{source.name}: the profile needs the column{'s' if len(missing) > 1 else ''} "
-                              + ", ".join(f"`{_shown(m)}`" for m in missing) + ", which the input lacks",
-                              "export them too: a missing column is not an empty one (an export without "
-                              "the opt-out column must not read as \"nobody opted out\")")
+        # a column the profile requires but the input lacks is each row's problem (PR651), so a
+        # file without it has every row bad and --max-bad stops the run, naming the column.
+        # (Profile.missing_fields could say so at the header, but counts fields of events whose
+        # optional trigger column is absent, which map_row does not require.)
         groups = _child_groups(profile, children or {})
     fold = bool(profile is not None and getattr(profile, "case_insensitive", False))
     n = 0
