@@ -111,7 +111,7 @@ def items(source: Source, *, profile: Profile | None = None, known_on: date | No
         if not json_input:
             layout = FlatLayout.for_columns(source.columns or (), text=source.format == "csv", where=source.name)
     else:
-        # a column the profile requires but the input lacks is each row's problem (PR651), so a
+        # a column the profile requires but the input lacks is each row's problem (the profile's), so a
         # file without it has every row bad and --max-bad stops the run, naming the column.
         # (Profile.missing_fields could say so at the header, but counts fields of events whose
         # optional trigger column is absent, which map_row does not require.)
