@@ -58,6 +58,12 @@ NO_BASIS_TEXT = "no rule gives a lawful basis for this (Art. 6(1)); without one 
 Detail = tuple[str, str, "Basis | None"]
 
 
+def _holds() -> Callable[..., Any]:
+    from .compile.interpret import holds  # imported on first use: only explanations need the interpreter
+
+    return holds
+
+
 def _plain_anchor(w: Window) -> str | None:
     """The record path of ``w``'s anchor when it is a date field the facts hold as an ISO string."""
     return w.anchor if w.anchor in SCALAR_PATHS else None
@@ -119,8 +125,6 @@ class Detailer:
         out: list[str] = []
         if not self.windowed:
             return out
-        from .compile.interpret import holds  # the slow path, only for a permit whose window ended
-
         asof, cuts, s = self.asof, self.cuts, facts.s
         windows = self.pack.vocabulary.windows
         for i, wins, others in self.windowed:
@@ -140,6 +144,7 @@ class Detailer:
             if not ended:
                 continue
             q = self.plan.question
+            holds = _holds()  # the plain definitions: the slow path, only for a permit whose window ended
             if all(holds(p, self.pack, q, facts, asof, self.cuts, None) is True for p in others):
                 rid = self.plan.rules[i].id
                 out.extend(f"`{rid}` no longer holds: its window `{w}` ended on {end.isoformat()}" for w, end in ended)
