@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -26,3 +27,21 @@ def mini(mini_pack: privacy_rules.Pack) -> privacy_rules.Policy:
 @pytest.fixture(scope="session")
 def iconfirm() -> privacy_rules.Policy:
     return privacy_rules.compile_pack(privacy_rules.load_pack(ICONFIRM))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """The URL of a database on a throwaway PostgreSQL server for the session (tests/pgserver.py).
+
+    Skips, saying why, only where the machine has no PostgreSQL binaries (`.ci/run` installs them).
+    """
+    from . import pgserver
+
+    try:
+        server = pgserver.start()
+    except LookupError as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server.url
+    finally:
+        server.stop()

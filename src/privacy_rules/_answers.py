@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from .errors import shown
-from .model import Diagnostic, Outcome, Question, Severity
+from .model import Basis, Diagnostic, Outcome, Question, Severity
 
 
 class QuestionError(ValueError):
@@ -23,12 +23,22 @@ class Answer(NamedTuple):
     """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
     ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings), and
     ``problem``: for an UNDETERMINED answer of a readable record, the facts present but unusable
-    by a rule that could change it (PR317-PR319, as ``compact`` writes them), else None."""
+    by a rule that could change it (PR317-PR319, as ``compact`` writes them), else None.
+
+    What a retention job acts on comes after, filled by ``decide_batch(..., reasons=True)``
+    (None otherwise; later fields have defaults, so code that builds an Answer from the first
+    three keeps working): ``basis``, the lawful basis of an ALLOW (as ``Decision.basis``);
+    ``reason_code``, one of ``REASON_CODES`` such as ``deny:window-ended``; ``reason``, the
+    short reason (the start of ``Decision.reason``).
+    """
 
     outcome: Outcome
     rule_id: str | None
     keep_until: date | None
     problem: str | None = None
+    basis: Basis | None = None
+    reason_code: str | None = None
+    reason: str | None = None
 
 
 class BatchRow(NamedTuple):
@@ -50,6 +60,15 @@ def invalid_reason(problems: Sequence[Diagnostic]) -> str:
     if len(problems) > 1:
         text += f"; and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}"
     return text
+
+
+def bad_answers(n: int, problems: Sequence[Diagnostic], reasons: bool = True) -> tuple[Answer, ...]:
+    """``n`` UNDETERMINED answers for a record that cannot be evaluated (PR316: a bug); with
+    ``reasons``, their reason code and short reason too (see ``Answer``)."""
+    if not reasons:
+        return (Answer(Outcome.UNDETERMINED, None, None),) * n
+    code = "undetermined:internal-error" if problems[0].code == "PR316" else "undetermined:bad-record"
+    return (Answer(Outcome.UNDETERMINED, None, None, reason_code=code, reason=invalid_reason(problems)),) * n
 
 
 def compact(problems: Sequence[Diagnostic]) -> str:
@@ -108,5 +127,5 @@ def as_question(value: Any) -> Question:
                     f"or 'share:hubspot:relationship_management', not {type(value).__name__}")
 
 
-__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "checked_questions", "compact", "internal_error",
+__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "bad_answers", "checked_questions", "compact", "internal_error",
            "invalid_reason", "unreadable"]

@@ -229,7 +229,7 @@ PATTERNS = list(_schema_patterns())
 SAMPLES = ["keep", "keep.prospect-window", "legitimate_interest", "N28", "R2", "2024-02-29", "NO",
            "Europe/Oslo", "relationship.first_contact_on", "facts.signed_on", "vouchers[].fiscal_year_end",
            "rules.yaml", "scenarios/keep.yaml", "eu-gdpr:A6-1-f", "contact:newsletter:email",
-           "share:hubspot:newsletter", "keep:relationship_record", "0.1.0", "newsletter"]
+           "share:hubspot:newsletter", "keep:relationship_record", "0.1.0", "newsletter", "1%"]
 
 
 @pytest.mark.parametrize("schema, where, pattern", PATTERNS, ids=[f"{s}{w}" for s, w, _ in PATTERNS])

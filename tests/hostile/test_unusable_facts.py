@@ -217,9 +217,11 @@ def test_evaluate_jsonl_gives_each_answer_its_problem() -> None:
         row = rows[rid]
         assert row["problem"] is None  # the line's own problem stays for unreadable records
         answer = row["answers"][QUESTIONS.index(question)]
-        assert set(answer) == {"question", "outcome", "rule_id", "keep_until", "problem"}
+        assert set(answer) == {"question", "outcome", "rule_id", "keep_until", "problem", "basis", "article",
+                               "reason_code", "reason"}  # issue 8 added the last four
         if problems:
             assert answer["problem"].startswith(problems[0][0] + " `" + problems[0][2] + "`")
+            assert answer["reason_code"] == "undetermined:unusable-fact"
         else:
             assert answer["problem"] is None
 

@@ -232,9 +232,11 @@ def test_durable_agrees_on_mini(data: Any) -> None:
     record = data.draw(records(_mini(), as_of), label="record")
     questions = _questions(_mini())
     _agree(policy, dpol, record, questions, as_of)
-    # the compact batch answers agree too
+    # the compact batch answers agree too, with their reason codes and short reasons (issue 8)
     assert list(dpol.decide_batch([record], questions, as_of=as_of)) == \
         list(policy.decide_batch([record], questions, as_of=as_of))
+    assert list(dpol.decide_batch([record], questions, as_of=as_of, reasons=True)) == \
+        list(policy.decide_batch([record], questions, as_of=as_of, reasons=True))
 
 
 @requires_durable
@@ -252,6 +254,9 @@ def test_durable_agrees_on_iconfirm(data: Any) -> None:
                                              st.sampled_from(_plausible_shares(pack))),
                                    min_size=1, max_size=4, unique=True), label="questions")
     _agree(policy, dpol, record, [Question.keep(), *questions], as_of)
+    asked = [Question.keep(), *questions]
+    assert list(dpol.decide_batch([record], asked, as_of=as_of, reasons=True)) == \
+        list(policy.decide_batch([record], asked, as_of=as_of, reasons=True))
 
 
 # --- generated rule sets: every predicate, nested under all / any / not ------------------------

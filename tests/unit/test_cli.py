@@ -111,8 +111,12 @@ def test_evaluate_streams_and_turns_bad_lines_into_undetermined(tmp_path):
     rows = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert [r["line"] for r in rows] == [1, 2, 4, 5]
     assert [r["answers"][0]["outcome"] for r in rows] == ["allow", "undetermined", "undetermined", "allow"]
+    # issue 8: the fields evaluate always wrote, then what a retention job acts on
     assert rows[0]["answers"][0] == {"question": "keep:record", "outcome": "allow", "rule_id": "keep.prospect",
-                                     "keep_until": "2023-08-31", "problem": None}
+                                     "keep_until": "2023-08-31", "problem": None, "basis": "legitimate_interest",
+                                     "article": "Art. 6(1)(f)", "reason_code": "allow:permit",
+                                     "reason": "allow by `keep.prospect` (Art. 6(1)(f)); keep until 2023-08-31"}
+    assert rows[1]["answers"][0]["reason_code"] == "undetermined:bad-record"
     assert rows[1]["problem"].startswith("line 2: PR310 not valid JSON")
     assert rows[2]["problem"].startswith("line 4: ") and "did you mean `consents`" in rows[2]["problem"]
     assert "keep:record allow: 2" in err

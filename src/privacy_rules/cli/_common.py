@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Iterator, Sequence, TextIO, cast
+from typing import IO, Any, BinaryIO, Callable, Iterator, Sequence, TextIO, cast
 
 import click
 
@@ -24,12 +24,12 @@ from ..dates import SUPPORTED_RANGE, in_supported_range, parse_date
 from ..model import Diagnostic, Question, Severity
 from ..pack import read_pack
 from ..policy import Policy, QuestionError, compile_pack
+from ..sources._base import too_long as too_long  # re-exported
+from ..sources._text import BadLine as BadLine, LineReader as _LineReader  # re-exported
 from .report import escape_diagnostic
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 MAX_LINE = 1_000_000  # bytes per JSONL record line (and per decide record file); longer ones are refused
-_CHUNK = 1 << 16  # bytes read at a time while skipping an over-long line
-_BLANK = frozenset(b" \t\r\n")  # JSON whitespace: a line of only these is blank
 
 
 class UsageFailure(Exception):
@@ -126,67 +126,45 @@ def open_records(path: str, what: str = "records file") -> BinaryIO:
         raise UsageFailure(f"cannot read {what} `{path}`: {exc.strerror or exc}") from None
 
 
+def progress_bar(show: bool, position: Callable[[], tuple[int, int]], err: TextIO) -> Any:
+    """A context manager giving ``tick()``, called once per record: a rich progress bar on
+    ``err`` (when ``show``) over ``position() -> (done, total)``, refreshed every 2,048 ticks."""
+    return _progress(show, position, err)
+
+
+@contextmanager
+def _progress(show: bool, position: Callable[[], tuple[int, int]], err: TextIO) -> Iterator[Callable[[], None]]:
+    if not show:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("evaluating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=Console(file=err), transient=True) as bar:
+        total = position()[1]
+        task = bar.add_task("records", total=total or None)
+        count = 0
+
+        def tick() -> None:
+            nonlocal count
+            count += 1
+            if count % 2048 == 0:
+                bar.update(task, completed=position()[0])
+
+        yield tick
+        bar.update(task, completed=total)
+
+
 def display_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-class BadLine:
-    """Stands in for a line that cannot even be handed to decide_batch (longer than MAX_LINE)."""
-
-    def __init__(self, problem: Diagnostic) -> None:
-        self.problem = problem
-
-
-def too_long(limit: int) -> Diagnostic:
-    return Diagnostic(code="PR314", severity=Severity.ERROR, message=f"longer than {limit:,} bytes",
-                      help="a record is one person's data; check how the host builds this line")
-
-
-class LineReader:
-    """(line number, the line's bytes or a BadLine) for each line that is not blank.
-
-    Memory is bounded by MAX_LINE whatever the input: a longer line is skipped in chunks of
-    64 KiB, never held, and becomes a BadLine. Blank lines (JSON whitespace only) are not
-    records and yield nothing; the ``line`` numbers of the other lines still count them.
-    ``consumed`` is the number of bytes read so far (progress on pipes, where tell() fails).
-    """
+class LineReader(_LineReader):
+    """sources.LineReader with this module's MAX_LINE, read when the reader is made (tests lower it)."""
 
     def __init__(self, fh: IO[bytes], name: str) -> None:
-        self.fh = fh
-        self.name = name
-        self.consumed = 0
-
-    def __iter__(self) -> Iterator[tuple[int, bytes | BadLine]]:
-        n = 0
-        limit = MAX_LINE
-        readline = self.fh.readline
-        while True:
-            try:
-                raw = readline(limit + 1)
-            except OSError as exc:
-                raise self._unreadable(exc) from None
-            if not raw:
-                return
-            n += 1
-            self.consumed += len(raw)
-            if len(raw) > limit and raw[limit:] != b"\n":  # content (without its newline) is over the cap
-                while not raw.endswith(b"\n"):
-                    try:
-                        raw = readline(_CHUNK)
-                    except OSError as exc:
-                        raise self._unreadable(exc) from None
-                    if not raw:
-                        break
-                    self.consumed += len(raw)
-                yield n, BadLine(too_long(limit))
-            elif raw[0] in _BLANK and not raw.strip(b" \t\r\n"):
-                continue
-            else:
-                yield n, raw
-
-    def _unreadable(self, exc: OSError) -> UsageFailure:
-        return UsageFailure(f"cannot read records file `{display_name(self.name)}`: {exc.strerror or exc}")
-
+        super().__init__(fh, name, MAX_LINE)
 
 
 def read_record_bytes(path: str) -> bytes:

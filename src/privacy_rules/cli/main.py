@@ -28,6 +28,8 @@ from ..model import Diagnostic, Outcome, Question, Severity
 from ..pack import read_pack
 from ..policy import Policy
 from ..records import RecordInvalid, parse_record
+from ..sinks import SinkError
+from ..sources import SourceError
 from . import report as reporters
 from ._common import (
     EXIT_BUG,
@@ -51,6 +53,7 @@ from ._common import (
     streams,
 )
 from .diff_cmd import diff
+from .evaluate_cmd import evaluate
 from .render_cmd import render
 
 FORMATS = click.Choice(["text", "json"])
@@ -153,90 +156,6 @@ def _fail_on(text: str) -> set[Outcome]:
     return out
 
 
-@cli.command()
-@click.argument("pack")
-@click.argument("records")
-@click.option("-q", "--question", "questions", multiple=True, metavar="Q",
-              help="As for decide; repeatable. Default: the pack's standard questions.")
-@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Default: today in the pack's time zone.")
-@click.option("-o", "--output", "output", metavar="FILE", help="Write JSONL here (atomically). Default: stdout.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr. Default: when stderr is a terminal.")
-@click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES", help="Exit 1 if any answer has one of these outcomes.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl", show_default=True,
-              help="jsonl: one compact JSON line per record (fast); text: each answer with its reason, for people.")
-@click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of reasons (text).")
-def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | None, output: str | None,
-             progress: bool | None, fail_on: str, fmt: str, lang: str) -> None:
-    """Evaluate every record in RECORDS (JSON Lines; - for stdin) and write one JSON line per record.
-
-    Each output line: {"line", "record_id", "answers": [{"question", "outcome", "rule_id",
-    "keep_until", "problem"}], "problem"}. Every line that is not blank gets exactly one output
-    line, in input order: a line that is not a valid record (not JSON, a duplicate key, longer
-    than 1,000,000 bytes ...) gets undetermined answers, and "problem" gives its line number and
-    code; the run goes on. An answer's own "problem" names a present fact that a rule could not
-    use (PR317-PR319) when that left the answer undetermined. Blank lines are not records and
-    get no output line.
-    """
-    io = streams()
-    policy = load_policy(pack, lang)
-    day = as_of_day(as_of, policy)
-    qs = questions_for(questions, policy)
-    gate = {o.value for o in _fail_on(fail_on)}
-    qtext = [str(q) for q in qs]
-    if fmt == "text":
-        raise SystemExit(_evaluate_text(policy, records, qs, day, output, gate, lang))
-    fh = open_records(records)
-    counts: dict[str, int] = {}
-    matched = False
-    try:
-        try:
-            total = os.fstat(fh.fileno()).st_size
-        except (OSError, ValueError, AttributeError):  # a pipe or an in-memory stream has no size
-            total = 0
-        show = progress if progress is not None else io.err.isatty()
-        reader = LineReader(fh, records)
-        meta: deque[tuple[int, Diagnostic | None]] = deque()
-
-        def feed() -> Iterator[Any]:
-            for n, item in reader:
-                if isinstance(item, BadLine):
-                    meta.append((n, item.problem))
-                else:
-                    meta.append((n, None))
-                yield item
-
-        rows = policy.decide_batch(feed(), qs, as_of=day)
-        with output_to(output, io.out) as out, _progress(show, total, lambda: reader.consumed, io.err) as tick:
-            for row in rows:
-                n, bad = meta.popleft()
-                if bad is not None:
-                    problem: str | None = f"line {n}: {bad.code} {bad.message}" + (f" ({bad.help})" if bad.help else "")
-                    rid = None
-                else:
-                    problem = f"line {n}: {row.problem}" if row.problem else None
-                    rid = row.record_id
-                answers = []
-                for q, a in zip(qtext, row.answers):
-                    outcome: str = a.outcome._value_  # the plain attribute: `.value` is a slower property
-                    answers.append({"question": q, "outcome": outcome, "rule_id": a.rule_id,
-                                    "keep_until": a.keep_until.isoformat() if a.keep_until else None,
-                                    "problem": a.problem})
-                    key = f"{q} {outcome}"
-                    counts[key] = counts.get(key, 0) + 1
-                    matched = matched or outcome in gate
-                out.write(json.dumps({"line": n, "record_id": rid, "answers": answers, "problem": problem},
-                                     ensure_ascii=False) + "\n")
-                tick()
-    finally:
-        if records != "-":
-            fh.close()
-    if not counts:
-        print(f"warning: `{display_name(records)}` holds no records (empty, or only blank lines)", file=io.err)
-    for key in sorted(counts):
-        print(f"{escape(key)}: {counts[key]}", file=io.err)
-    raise SystemExit(EXIT_FAIL if matched else EXIT_OK)
-
-
 @cli.command(name="test")
 @click.argument("pack")
 @click.option("--scenarios", "paths", multiple=True, metavar="FILE",
@@ -272,69 +191,11 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
     raise SystemExit(EXIT_OK if report.ok and not low else EXIT_FAIL)
 
 
+cli.add_command(evaluate)
 cli.add_command(render)
 cli.add_command(diff)
 from .profile_cmd import check_profile_cmd  # noqa: E402 - kept next to its registration (one hunk to merge)
 cli.add_command(check_profile_cmd)
-
-
-def _evaluate_text(policy: Policy, records: str, qs: list[Question], day: date, output: str | None,
-                   gate: set[str], lang: str) -> int:
-    """Readable answers with reasons, one block per record (the README's main job)."""
-    io = streams()
-    matched = False
-    fh = open_records(records)
-    with (fh if records != "-" else _keep_open(fh)), output_to(output, io.out) as out:
-        for n, rec in LineReader(fh, records):
-            if isinstance(rec, BadLine):
-                problem = rec.problem
-                out.write(f"line {n}: UNDETERMINED for every question: {problem.code} {escape(problem.message)}\n\n")
-                matched = matched or "undetermined" in gate
-                continue
-            decisions = policy.decide_all(rec, qs, as_of=day)
-            rid = escape(decisions[0].record_id or f"line {n}")  # records are untrusted: no raw controls
-            out.write(f"{rid} (line {n}), as of {day.isoformat()}\n")
-            for dcs in decisions:
-                mark = dcs.outcome.value.upper()
-                until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
-                out.write(f"  {escape(str(dcs.question)):<44} {mark}{until}\n      {escape(dcs.reason)}\n")
-                for p in dcs.problems:  # PR317-PR319 of this answer (the record itself was readable)
-                    out.write(f"      problem: {p.code} {escape(p.message)}" + (f" ({escape(p.help)})" if p.help else "")
-                              + "\n")
-                for o in dcs.obligations:
-                    due = f" by {o.due_on.isoformat()}" if o.due_on else ""
-                    out.write(f"      obligation: {escape(o.text)}{due}\n")
-                matched = matched or dcs.outcome.value in gate
-            out.write("\n")
-    return EXIT_FAIL if matched else EXIT_OK
-
-
-@contextmanager
-def _keep_open(fh: BinaryIO) -> Iterator[BinaryIO]:
-    yield fh  # stdin: read, never closed by a command
-
-
-@contextmanager
-def _progress(show: bool, total: int, position: Callable[[], int], err: TextIO) -> Iterator[Any]:
-    if not show:
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("evaluating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeRemainingColumn(), console=Console(file=err), transient=True) as bar:
-        task = bar.add_task("records", total=total or None)
-        count = 0
-
-        def tick() -> None:
-            nonlocal count
-            count += 1
-            if count % 2048 == 0:
-                bar.update(task, completed=position())
-
-        yield tick
-        bar.update(task, completed=total)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None,
@@ -371,6 +232,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return EXIT_USAGE
     except PackError as exc:
         print("\n".join(str(reporters.escape_diagnostic(d)) for d in exc.diagnostics), file=ios.err)
+        return EXIT_USAGE
+    except (SourceError, SinkError) as exc:  # the input is not what its format says; the output cannot be written
+        _report(ios.err, f"error: {escape(exc.message)}" + (f"\n  help: {escape(exc.help)}" if exc.help else ""))
         return EXIT_USAGE
     except BrokenPipeError:  # a stream click or rich wrote to directly
         if real_stdout:

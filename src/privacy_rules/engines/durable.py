@@ -127,10 +127,11 @@ from datetime import date
 from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
-from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, checked_questions,
+from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, checked_questions,
                        compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
+from .._reasons import Detailer
 from ..compile.codegen import QuestionPlan, targets
-from ..dates import cutoff, in_supported_range, parse_as_of, parse_date
+from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
@@ -1378,26 +1379,30 @@ class DurablePolicy:
         return row.answers[0]
 
     def decide_batch(self, records: Iterable[Any], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
         """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record.
         The arguments are checked before the first record is read."""
         day = parse_as_of(as_of)
         qs = checked_questions(questions, self.standard_questions, self.check_question)
-        return self._batch(records, qs, day)
+        return self._batch(records, qs, day, reasons)
 
-    def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date) -> Generator[BatchRow, None, None]:
+    def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date,
+               reasons: bool = False) -> Generator[BatchRow, None, None]:
         sets = [self._ruleset(q) for q in qs]
         keep_rs = self._ruleset(self._keep_q)
         need_keep = any(rs.plan.needs_keep for rs in sets)
         windows = self.pack.vocabulary.windows
         asof = as_of.isoformat()
-        und = tuple(Answer(Outcome.UNDETERMINED, None, None) for _ in qs)
+        cuts = {w: iso_cutoff(as_of, win.months) for w, win in windows.items()}
+        details = [None if not reasons else Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
+                            lambda facts, q=q: self._decide_facts(facts, q, as_of)).detail  # type: ignore[misc]
+                   for rs, q in zip(sets, qs)]
         scan = new_scanner()
         for index, record in enumerate(records):
             try:
                 facts = self.facts(record, scan)
             except RecordInvalid as exc:
-                yield BatchRow(index, exc.record_id, und, _problem_text(exc.problems))
+                yield BatchRow(index, exc.record_id, bad_answers(len(qs), exc.problems, reasons), _problem_text(exc.problems))
                 continue
             keep_code = None
             keep_problems: tuple[Diagnostic, ...] = ()
@@ -1409,7 +1414,7 @@ class DurablePolicy:
                     keep_problems = fact_problems(pack=self.pack, plan=keep_rs.plan, tables=keep_rs.tables,
                                                   statuses=keep_statuses, facts=facts, asof=asof)
             answers = []
-            for rs, q in zip(sets, qs):
+            for rs, q, detail in zip(sets, qs, details):
                 statuses = self._evaluate(rs, facts, as_of, keep_code)
                 outcome, idx, why = combine(rs.effects, statuses)
                 until = None
@@ -1422,8 +1427,13 @@ class DurablePolicy:
                                           facts=facts, asof=asof, keep=keep_code,
                                           keep_problems=keep_problems if rs.plan.needs_keep else ())
                     problem = _problem_text(found) if found else None
-                answers.append(Answer(Outcome(outcome), rs.plan.rules[idx].id if idx is not None else None, until,
-                                      problem))
+                rule_id = rs.plan.rules[idx].id if idx is not None else None
+                if detail is None:
+                    answers.append(Answer(Outcome(outcome), rule_id, until, problem))
+                else:
+                    code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                    answers.append(Answer(Outcome(outcome), rule_id, until, problem, basis=basis, reason_code=code,
+                                          reason=reason))
             yield BatchRow(index, facts.id, tuple(answers), None)
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,

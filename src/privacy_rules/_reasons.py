@@ -1,0 +1,155 @@
+"""Reason codes and short reasons for compact batch answers (issue 8, item 5).
+
+A retention job acts on a small, fixed vocabulary, not on prose. Each code is
+``<outcome>:<why>``, derived from the outcome and how the combining order reached it
+(docs/rule-language.md section 3), never from the rule texts:
+
+=============================  ================================================================
+``allow:permit``               a permission with a lawful basis holds
+``allow:override``             an override holds (a legal obligation such as bookkeeping, a legal
+                               hold): allowed whatever the prohibitions say
+``deny:forbid``                a prohibition holds (an objection, a withdrawn consent, an erasure
+                               request, a restriction ...)
+``deny:window-ended``          no lawful basis because a permission's period has ended; the
+                               reason names the window and its last day
+``deny:no-basis``              no rule gives a lawful basis (Art. 6(1))
+``undetermined:missing-fact``  a rule that could change the answer needs a fact the record lacks
+``undetermined:unusable-fact`` a fact is present but in a form a rule cannot use (another kind,
+                               not a date); the answer's problems name it
+``undetermined:bad-record``    the row cannot be read, or is not a valid record (its problem
+                               says why); nothing about the person was decided
+``undetermined:internal-error`` deciding the record raised: a bug (PR316)
+=============================  ================================================================
+
+The short reason is the start of the explained ``Decision.reason`` (the same words, without
+the rule's own explanation text), so ``decision.reason.startswith(answer.reason)`` holds.
+
+Pure functions of their arguments; imported by the engines (policy, engines.durable), which
+import nothing from each other.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Mapping, Sequence
+
+from .compile.codegen import QuestionPlan
+from .decide import FORBID, PERMIT, Tables, window_end_of
+from .model import Basis, Pack, Pred, Window
+from .records import SCALAR_PATHS, Facts
+
+ALLOW_PERMIT = "allow:permit"
+ALLOW_OVERRIDE = "allow:override"
+DENY_FORBID = "deny:forbid"
+DENY_WINDOW_ENDED = "deny:window-ended"
+DENY_NO_BASIS = "deny:no-basis"
+UND_MISSING = "undetermined:missing-fact"
+UND_UNUSABLE = "undetermined:unusable-fact"
+UND_BAD_RECORD = "undetermined:bad-record"
+UND_INTERNAL = "undetermined:internal-error"
+
+#: Every reason code, in the order the docs list them.
+REASON_CODES: tuple[str, ...] = (ALLOW_PERMIT, ALLOW_OVERRIDE, DENY_FORBID, DENY_WINDOW_ENDED, DENY_NO_BASIS,
+                                 UND_MISSING, UND_UNUSABLE, UND_BAD_RECORD, UND_INTERNAL)
+
+# decide._reason's words for a no-basis deny; kept equal by tests/unit/test_reasons.py
+NO_BASIS_TEXT = "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"
+
+Detail = tuple[str, str, "Basis | None"]
+
+
+def _holds() -> Callable[..., Any]:
+    from .compile.interpret import holds  # imported on first use: only explanations need the interpreter
+
+    return holds
+
+
+def _plain_anchor(w: Window) -> str | None:
+    """The record path of ``w``'s anchor when it is a date field the facts hold as an ISO string."""
+    return w.anchor if w.anchor in SCALAR_PATHS else None
+
+
+class Detailer:
+    """(reason code, short reason, basis) for one question's compact answers; built once per
+    batch and question. Undetermined answers of a readable record need the explained path
+    (which facts are missing); ``explain`` gives it, called only for them."""
+
+    __slots__ = ("pack", "plan", "tables", "asof", "cuts", "memo", "windowed", "explain")
+
+    def __init__(self, pack: Pack, plan: QuestionPlan, tables: Tables, asof: str, cuts: Mapping[str, str],
+                 memo: dict[tuple[str, int], date] | None, explain: Callable[[Facts], Any]) -> None:
+        self.pack = pack
+        self.plan = plan
+        self.tables = tables
+        self.asof = asof
+        self.cuts = cuts
+        self.memo = memo
+        self.explain = explain
+        # permits with a `within` window: the only rules whose end can explain a no-basis deny;
+        # per window (id, the record path of its anchor when that is a plain date field, else None)
+        windows = pack.vocabulary.windows
+        self.windowed: tuple[tuple[int, tuple[tuple[str, str | None], ...], tuple[Pred, ...]], ...] = tuple(
+            (i, tuple((p.arg, _plain_anchor(windows[p.arg])) for p in r.when if p.kind == "within"),
+             tuple(p for p in r.when if p.kind != "within"))
+            for i, r in enumerate(plan.rules)
+            if tables.effects[i] == PERMIT and any(p.kind == "within" for p in r.when))
+
+    def detail(self, outcome: str, idx: int | None, why: str, statuses: Sequence[Any], facts: Facts,
+               keep_until: date | None) -> Detail:
+        tables = self.tables
+        if why == "no-basis":
+            ended = self._ended(statuses, facts)
+            if ended:
+                return DENY_WINDOW_ENDED, NO_BASIS_TEXT + "; " + "; ".join(ended), None
+            return DENY_NO_BASIS, NO_BASIS_TEXT, None
+        if idx is None:  # undetermined: which facts are missing takes the explained path
+            d = self.explain(facts)
+            return (UND_UNUSABLE if getattr(d, "problems", ()) else UND_MISSING), d.reason, None
+        head = f"{outcome} {tables.heads[idx]}"
+        if why == "override" or why == "forbid":
+            loser = FORBID if why == "override" else PERMIT
+            effects = tables.effects
+            rules = self.plan.rules
+            over = [rules[i].id for i, s in enumerate(statuses) if s is True and i != idx and effects[i] == loser]
+            if over:
+                head += ", overriding " + ", ".join(f"`{o}`" for o in over)
+        if keep_until is not None:
+            head += f"; keep until {keep_until.isoformat()}"
+        if why == "forbid":
+            return DENY_FORBID, head, None
+        return (ALLOW_OVERRIDE if why == "override" else ALLOW_PERMIT), head, tables.basis[idx]
+
+    def _ended(self, statuses: Sequence[Any], facts: Facts) -> list[str]:
+        """Permits that failed only because a window ended: decide._ended_permits, with the cheap
+        test (has a window ended?) first, so most no-basis denies never reach the interpreter."""
+        out: list[str] = []
+        if not self.windowed:
+            return out
+        asof, cuts, s = self.asof, self.cuts, facts.s
+        windows = self.pack.vocabulary.windows
+        for i, wins, others in self.windowed:
+            if statuses[i] is not False:
+                continue
+            ended = []
+            for wid, path in wins:
+                if path is not None:
+                    # INVARIANT: cuts[w] is the smallest anchor still inside w on as_of (exact,
+                    # Reg. 1182/71), so an anchor at or after it has not ended: skip the date maths
+                    anchor = s.get(path)
+                    if anchor is None or anchor >= cuts[wid]:
+                        continue
+                end = window_end_of(windows[wid], facts, asof, self.memo)
+                if isinstance(end, date) and end.isoformat() < asof:
+                    ended.append((wid, end))
+            if not ended:
+                continue
+            q = self.plan.question
+            holds = _holds()  # the plain definitions: the slow path, only for a permit whose window ended
+            if all(holds(p, self.pack, q, facts, asof, self.cuts, None) is True for p in others):
+                rid = self.plan.rules[i].id
+                out.extend(f"`{rid}` no longer holds: its window `{w}` ended on {end.isoformat()}" for w, end in ended)
+        return out
+
+
+__all__ = ["REASON_CODES", "Detailer", "NO_BASIS_TEXT", "ALLOW_PERMIT", "ALLOW_OVERRIDE", "DENY_FORBID",
+           "DENY_WINDOW_ENDED", "DENY_NO_BASIS", "UND_MISSING", "UND_UNUSABLE", "UND_BAD_RECORD", "UND_INTERNAL"]
