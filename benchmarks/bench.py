@@ -302,7 +302,7 @@ def _make_record(i: int, g: _Gen) -> dict[str, Any]:
     if r.random() < 0.01:
         rec["disclosure_orders"] = [{"recipient": r.choice(("police", "tax_authority", "datatilsynet")),
                                      "received_on": g.event(), "binding": r.random() < 0.6}]
-    cats = ["identity", "contact_information", "role"]
+    cats = ["contact_information", "employer", "position"]  # ids of the pack's vocabulary (PR321)
     if "customer" in subj and r.random() < 0.35:
         v: dict[str, Any] = {"fiscal_year": r.randrange(2016, 2025)}
         if r.random() < 0.2:
@@ -380,11 +380,24 @@ _TOP = frozenset(("id", "role", "contact_address_kind", "source", "art14_informe
                   "systems"))
 _REL = frozenset(("first_contact_on", "downloaded_on", "customer_since", "customer_ended_on",
                   "cooperation_ended_on", "role_ended_on", "last_activity_on", "inbound_request_on"))
-_D, _S, _B, _I, _L = "date", "str", "bool", "int", "ids"
+_D, _S, _B, _I = "date", "str", "bool", "int"
+# The ids rules/iconfirm/pack.yaml defines: a record naming another is a record problem (PR321).
+_SUBJECTS = frozenset(("customer", "material_downloader", "newsletter_subscriber", "partner", "platform_end_user",
+                       "privacy_professional", "prospect", "website_visitor"))
+_CATEGORIES = frozenset(("accounting_voucher", "activity_log", "consent_record", "contact_information", "employer",
+                         "meeting_notes", "position", "special_category", "web_visits"))
+_PURPOSES = frozenset(("account_administration", "accounting", "identity_verification", "internal_documentation",
+                       "knowledge_exchange", "legal_disclosure", "newsletter", "platform_operation",
+                       "product_change_notice", "relationship_management", "rights_handling", "third_party_disclosure",
+                       "web_publishing", "web_tracking"))
+_RECIPIENTS = frozenset(("appendix4_subprocessors", "datatilsynet", "econ_partner", "event_partner", "hubspot",
+                         "legacy_us_processor", "microsoft_365", "police", "tax_authority", "tripletex"))
+_SCOPES = frozenset(("accounting_voucher", "newsletter_subscription", "platform_data", "relationship_record",
+                     "special_category_note", "suppression_entry", "web_visit_log"))
 _LISTS: tuple[tuple[str, frozenset[str], tuple[str, ...], tuple[tuple[str, Any], ...]], ...] = (
     # (list, allowed keys, required keys, (key, kind or tuple of enum values))
     ("consents", frozenset(("purpose", "recipient", "given_on", "withdrawn_on")), ("purpose", "given_on"),
-     (("purpose", _S), ("recipient", _S), ("given_on", _D), ("withdrawn_on", _D))),
+     (("purpose", _PURPOSES), ("recipient", _RECIPIENTS), ("given_on", _D), ("withdrawn_on", _D))),
     ("objections", frozenset(("kind", "received_on", "withdrawn_on", "compelling_grounds_on")), ("kind", "received_on"),
      (("kind", ("art21_1", "art21_2")), ("received_on", _D), ("withdrawn_on", _D), ("compelling_grounds_on", _D))),
     ("restrictions", frozenset(("requested_on", "lifted_on", "ground")), ("requested_on",),
@@ -396,10 +409,10 @@ _LISTS: tuple[tuple[str, frozenset[str], tuple[str, ...], tuple[tuple[str, Any],
      (("kind", ("access", "rectification", "erasure", "restriction", "objection", "portability")),
       ("received_on", _D), ("verified_on", _D), ("answered_on", _D))),
     ("legal_holds", frozenset(("placed_on", "released_on", "matter", "scopes")), ("placed_on",),
-     (("placed_on", _D), ("released_on", _D), ("matter", _S), ("scopes", _L))),
+     (("placed_on", _D), ("released_on", _D), ("matter", _S), ("scopes", _SCOPES))),
     ("disclosure_orders", frozenset(("recipient", "received_on", "binding", "reference")),
      ("binding", "received_on", "recipient"),
-     (("recipient", _S), ("received_on", _D), ("binding", _B), ("reference", _S))),
+     (("recipient", _RECIPIENTS), ("received_on", _D), ("binding", _B), ("reference", _S))),
     ("vouchers", frozenset(("fiscal_year", "fiscal_year_end")), ("fiscal_year",),
      (("fiscal_year", _I), ("fiscal_year_end", _D))),
 )
@@ -435,9 +448,9 @@ def _kind_ok(v: Any, kind: Any) -> bool:
         return isinstance(v, bool)
     if kind == _I:
         return isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2200
-    if kind == _L:
-        return isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)
-    return v in kind
+    if kind is _SCOPES:  # a hold's scopes: a list of scope ids
+        return isinstance(v, (list, tuple)) and all(isinstance(x, str) and x in kind for x in v)
+    return isinstance(v, str) and v in kind
 
 
 def _is_map(x: Any) -> bool:
@@ -450,7 +463,7 @@ def record_ok(r: Any) -> bool:
     if not _is_map(r):
         return False
     rid = r.get("id")
-    if not isinstance(rid, str) or not rid or not _TOP.issuperset(r):
+    if not isinstance(rid, str) or not rid or len(rid) > 200 or not _TOP.issuperset(r):
         return False
     v = r.get("role")
     if v is not None and v not in _ROLES:
@@ -471,13 +484,13 @@ def record_ok(r: Any) -> bool:
         for v in rel.values():
             if v is not None and _DATE_OK.get(v) is not True and not _date_ok(v):
                 return False
-    for name in ("subject_categories", "data_categories", "systems"):
+    for name, known in (("subject_categories", _SUBJECTS), ("data_categories", _CATEGORIES), ("systems", None)):
         v = r.get(name)
         if v is not None:
             if type(v) is not list and not isinstance(v, (list, tuple)):
                 return False
             for x in v:
-                if type(x) is not str and not isinstance(x, str):
+                if (type(x) is not str and not isinstance(x, str)) or not x or (known is not None and x not in known):
                     return False
     v = r.get("facts")
     if v is not None:

@@ -57,8 +57,10 @@ def invalid_reason(problems: Sequence[Diagnostic]) -> str:
     """
     first = problems[0]
     text = "the record cannot be evaluated: " + first.message + (f" ({first.help})" if first.help else "")
-    if len(problems) > 1:
-        text += f"; and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''}"
+    # the last problem may stand for many (records.MoreProblems, PR322): count those it hides
+    more = len(problems) - 1 + max(getattr(problems[-1], "hidden", 0) - 1, 0)
+    if more:
+        text += f"; and {more} more problem{'s' if more > 1 else ''}"
     return text
 
 

@@ -13,6 +13,8 @@ only scans, parses and composes a node graph; :class:`_Builder` then turns the n
   sexagesimal ``630``;
 * a duplicate key is an error (PR006) instead of PyYAML's silent last-one-wins;
 * keys must be strings (PR007);
+* an integer has at most 4,300 decimal digits however it is written (hex and octal too), so
+  every later stage can print it; a lone UTF-16 surrogate is no character (both PR003);
 * alias uses, nesting depth and the number of values after expanding aliases are bounded
   (PR005), so a "billion laughs" file fails fast instead of eating memory.
 
@@ -28,6 +30,7 @@ import hashlib
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -116,11 +119,23 @@ def load_yaml_text(
 
     Pure. Raises :class:`PackError` (codes PR003-PR008) listing the problems found: syntax
     errors and exceeded limits stop at the first one, while forbidden tags, duplicate keys and
-    non-string keys are all collected. Raises ValueError if a limit is not a non-negative int.
+    non-string keys are all collected. Any ``str`` gives LoadedYaml or PackError, a lone UTF-16
+    surrogate included (PR003 at its position). Raises ValueError if a limit is not a
+    non-negative int.
     """
     for name, value in (("max_aliases", max_aliases), ("max_depth", max_depth), ("max_nodes", max_nodes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+    if not isinstance(text, str):
+        raise TypeError(f"load_yaml_text takes the text as a str, not {type(text).__name__} "
+                        "(use load_yaml_file for a file's bytes)")
+    text = str.__str__(text)  # a str subclass could override what the parser calls
+    if not text.isascii() and (found := _SURROGATE.search(text)) is not None:
+        # libyaml encodes the text to UTF-8 before scanning, which raises UnicodeEncodeError on
+        # a lone surrogate (text decoded with `surrogatepass`, or CESU-8). It is no character:
+        # refuse it as the pure-Python reader refuses any other non-printable character.
+        line, col = _text_position(text, found.start())
+        raise PackError((_surrogate_error(Span(file=path, line=line, col=col), found.group()),))
     return _load(text, path, _Limits(max_aliases, max_depth, max_nodes))
 
 
@@ -570,30 +585,58 @@ class _Builder:
                              f"fix the value or remove the `{_short_tag(tag)}` tag")
             return None
         if tag == _STR:
+            if not value.isascii() and (found := _SURROGATE.search(value)) is not None:
+                # only the pure-Python parser lets a `"\ud800"` escape through; libyaml refuses it
+                self.problems.append(_surrogate_error(self.span(node.start_mark, node.end_mark), found.group()))
+                return None
             return value
         if tag == _BOOL:
             return value.lower() == "true"
         if tag == _NULL:
             return None
         if tag == _INT:
-            try:
-                return _to_int(value)
-            except ValueError:  # Python refuses int() of more than 4300 digits
-                self._bad_scalar(node, f"number {_show(value)} has too many digits",
-                                 "quote it if it is an identifier rather than a number")
-                return None
+            number = _to_int(value)
+            if number is None:
+                self._bad_scalar(node, f"number {_show(value)} has more than {_max_int_digits()} digits",
+                                 "no rule, pack, scenario or profile needs a number this large; "
+                                 "quote it if it is meant as text")
+            return number
         return _to_float(value)
 
     def _bad_scalar(self, node: ScalarNode, message: str, help: str) -> None:
         self.problems.append(_error("PR003", message, self.span(node.start_mark, node.end_mark), help=help))
 
 
-def _to_int(value: str) -> int:
-    if value.startswith("0o"):
-        return int(value[2:], 8)
-    if value.startswith("0x"):
-        return int(value[2:], 16)
-    return int(value, 10)
+#: The most decimal digits an integer in a YAML file may have, in whatever form it is written.
+#: Python's own limit for int <-> str conversion (sys.get_int_max_str_digits(), 4,300 by
+#: default): a larger int loads from hex or octal (power-of-two bases are exempt), and then
+#: every later str(), repr(), jsonschema message or JSON output of it raises ValueError.
+MAX_INT_DIGITS = 4300
+
+
+def _max_int_digits() -> int:
+    # A host may lower the interpreter's limit (never below 640); an int must stay printable under it.
+    limit = sys.get_int_max_str_digits()
+    return min(MAX_INT_DIGITS, limit) if limit else MAX_INT_DIGITS
+
+
+def _to_int(value: str) -> int | None:
+    """The int a core-schema int scalar (already matched by _INT_RE) stands for, or None when its
+    decimal form has more than _max_int_digits() digits, however it is written."""
+    digits = _max_int_digits()
+    if value.startswith("0o") or value.startswith("0x"):
+        number = int(value[2:], 8 if value[1] == "o" else 16)  # linear time: power-of-two base
+        # certainly below 10**digits when it has at most 3 bits a digit (log2(10) = 3.32...)
+        if number.bit_length() > 3 * digits and number >= 10**digits:
+            return None
+        return number
+    # Counted before int(): decimal conversion takes quadratic time, and Python's own limit
+    # may be switched off (set_int_max_str_digits(0)).
+    significant = value.lstrip("+-").lstrip("0")
+    if len(significant) > digits:
+        return None
+    # leading zeros left out: int() counts them against Python's limit, `010` is still ten
+    return int((value[0] if value[0] in "+-" else "") + (significant or "0"), 10)
 
 
 def _to_float(value: str) -> float:
@@ -665,6 +708,18 @@ def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
 def _backticks(text: str) -> str:
     """PyYAML's 'quoted' values in the backticks of our message style."""
     return re.sub(r"'([^']*)'", r"`\1`", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_error(span: Span, char: str) -> Diagnostic:
+    return _error(
+        "PR003", f"lone surrogate `U+{ord(char):04X}` is not a character",
+        span,
+        help="save the file as UTF-8 text: a UTF-16 surrogate without its pair (e.g. from CESU-8 or a `\\ud800` "
+             "escape) cannot be read or printed",
+    )
 
 
 def _reader_error(path: str, text: str, exc: yaml.reader.ReaderError) -> Diagnostic:

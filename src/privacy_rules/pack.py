@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import stat
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -181,8 +182,15 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None,
     for i, rel in enumerate(head.data.get("scenarios") or ()):
         # Scenario files are only read by `test`, but `test` echoes their content: confine them
         # now, as rule files are (scenarios.py confines them again when it reads them).
+        if first_refused(rel) is not None:  # PR212 above; never touch such a path
+            continue
         if not inside(folder, folder / rel):
             diags.append(_outside(head, ("scenarios", i), "scenario file", rel))
+        elif (reason := _not_a_file(folder / rel)) is not None:
+            diags.append(Diagnostic(
+                code="PR001", severity=Severity.ERROR, span=head.span_for(("scenarios", i)),
+                message=f"cannot read scenario file `{visible(rel)}`: {reason}",
+                help="list a YAML file of scenarios, relative to the pack folder, or remove the entry"))
     loaded_files: list[LoadedYaml] = []
     for i, rel in enumerate(files):
         target = folder / rel
@@ -235,6 +243,24 @@ def content_hash(head: LoadedYaml, files: list[str], loaded: list[LoadedYaml]) -
         encoded = name.encode("utf-8", "surrogatepass")
         digest.update(b"%d:%s %s\n" % (len(encoded), encoded, lf.sha256.encode("ascii")))
     return digest.hexdigest()
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is not a regular file `test` could read, or None. Only stat(): `check` does
+    not read scenario files, and opening a FIFO to look would block until a writer came."""
+    try:
+        mode = os.stat(path).st_mode  # follows links; inside() has confined where they lead
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such file"
+    except PermissionError:
+        return "permission denied"
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path (PR212 catches it first)
+        return (getattr(exc, "strerror", None) or type(exc).__name__).lower()
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    return None
 
 
 def _outside(head: LoadedYaml, path: tuple[str | int, ...], what: str, rel: str) -> Diagnostic:

@@ -20,7 +20,8 @@ from .dates import iso_cutoff, parse_as_of
 from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, fact_problems, keep_until_for,
                      tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
-from .records import Facts, RecordInvalid, new_scanner, normalize, normalize_fast, parse_record, record_id_of
+from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
+                      parse_record, record_id_of)
 
 #: What a record may be: a mapping (e.g. a dict from json.loads), or the record's JSON text.
 #: Text is parsed with duplicate-key detection (records.parse_record); a dict cannot show them.
@@ -55,6 +56,7 @@ class Policy:
         self._checked: dict[Question, Question] = {}
         self._ctx: dict[str, _Ctx] = {}
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
+        self._ids = RecordIds(pack.vocabulary)  # the ids a record may name (records.id_problems)
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
@@ -135,17 +137,24 @@ class Policy:
         return self._decide_facts(facts, q, day)
 
     def facts(self, record: Record) -> Facts:
-        """The checked, normalised record; raises RecordInvalid naming every problem (never
-        anything else, whatever ``record`` is)."""
+        """The checked, normalised record; raises RecordInvalid naming its problems (never
+        anything else, whatever ``record`` is). Checks the record's form (records.py) and then
+        that every vocabulary id it names is one this pack defines (PR321)."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record)
-            facts = normalize_fast(record, self._dates)
-            return facts if facts is not None else normalize(record)
+            facts = normalize_fast(record, self._dates, self._ids)  # proves the ids known too
+            if facts is not None:
+                return facts
+            facts = normalize(record)
         except RecordInvalid:
             raise
         except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
             raise RecordInvalid(record_id_of(record), (unreadable(exc, record_id_of(record)),)) from None
+        unknown = id_problems(facts, self._ids)
+        if unknown:
+            raise RecordInvalid(facts.id, unknown)
+        return facts
 
     def decide_all(self, record: Record, questions: Iterable[Question | str] | None = None, *,
                    as_of: date | str) -> tuple[Decision, ...]:
@@ -221,7 +230,7 @@ class Policy:
         need_keep = any(p.needs_keep for p, _ in plans)
         windows = self.pack.vocabulary.windows
         nq = len(qs)
-        fast, cache = normalize_fast, self._dates
+        fast, cache, ids = normalize_fast, self._dates, self._ids
         scan = new_scanner()  # one per batch: a generator runs in one thread at a time
         keep_q = self._keep_q
         keep_plan = self.plan(keep_q)[0]
@@ -237,7 +246,11 @@ class Policy:
             try:
                 if type(record) is not dict and isinstance(record, (str, bytes, bytearray)):
                     record = parse_record(record, scan)
-                facts = fast(record, cache) or normalize(record)
+                facts = fast(record, cache, ids)  # form and vocabulary ids at once
+                unknown = None
+                if facts is None:
+                    facts = normalize(record)
+                    unknown = id_problems(facts, ids)  # what the fast path proved: ids the pack defines
             except RecordInvalid as exc:
                 yield BatchRow(index, exc.record_id, bad_answers(nq, exc.problems, reasons), _compact(exc.problems))
                 continue
@@ -245,6 +258,9 @@ class Policy:
                 rid = record_id_of(record)
                 bad = (unreadable(exc, rid),)
                 yield BatchRow(index, rid, bad_answers(nq, bad, reasons), _compact(bad))
+                continue
+            if unknown:
+                yield BatchRow(index, facts.id, bad_answers(nq, unknown, reasons), _compact(unknown))
                 continue
             try:
                 keep_result = keep_decide(facts, ctx, None) if need_keep else None

@@ -18,15 +18,19 @@ import json
 import math
 import re
 import sys
+from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .dates import MAX_DAY, MAX_ISO, MIN_DAY, MIN_ISO, SUPPORTED_RANGE, in_supported_range, parse_date
 from .errors import shown
-from .model import Diagnostic, Severity
+from .model import Diagnostic, Severity, Vocabulary
 
-# field -> kind; kinds: date, str, enum:<a|b>, bool, int
+# field -> kind; kinds: date, str, ids (a list of ids of the pack's vocabulary: [a-z][a-z0-9_]*),
+# names (a list of non-empty strings), enum:<a|b>, bool, int. Which `str` fields hold one id of
+# the vocabulary is ENTRY_IDS (kept apart: other modules read these kinds as JSON types).
 RELATIONSHIP_FIELDS: Mapping[str, str] = {
     "first_contact_on": "date",
     "downloaded_on": "date",
@@ -66,8 +70,25 @@ LIST_FIELDS: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
     "vouchers": ({"fiscal_year": "int", "fiscal_year_end": "date"}, frozenset({"fiscal_year"})),
 }
 
-ID_LISTS = ("subject_categories", "data_categories", "systems")
+# Entry fields holding one id of the pack's vocabulary (record.schema.json $defs/id): checked
+# as kind `id`, the id form, and where a Policy decides, against the vocabulary (PR320, PR321).
+ENTRY_IDS: Mapping[str, frozenset[str]] = {"consents": frozenset({"purpose", "recipient"}),
+                                           "disclosure_orders": frozenset({"recipient"})}
+# LIST_FIELDS with the kinds the checker holds entries to (`id` for the fields above)
+_ENTRY_KINDS: Mapping[str, Mapping[str, str]] = {
+    name: {f: "id" if f in ENTRY_IDS.get(name, ()) else kind for f, kind in fields.items()}
+    for name, (fields, _) in LIST_FIELDS.items()
+}
+# top-level lists -> kind: ids of the pack's vocabulary, or free names (systems: informational)
+ID_LISTS: Mapping[str, str] = {"subject_categories": "ids", "data_categories": "ids", "systems": "names"}
+MAX_ID_LENGTH = 200  # a record's own `id` (record.schema.json maxLength)
+#: Problems listed per record; past it one PR322 problem gives the exact count of the rest, so
+#: a 30 KB line of bad entries cannot turn into a megabyte of answer (issue 7, the caps audit).
+MAX_PROBLEMS = 20
 TOP_FIELDS = frozenset(TOP_SCALARS) | {"relationship", "facts", "host"} | frozenset(LIST_FIELDS) | frozenset(ID_LISTS)
+# Top-level fields record.schema.json gives no null: a list or an object, or left out. A null
+# `objections` is no register of objections; read as "none recorded" it could give an allow.
+NOT_NULL = frozenset(TOP_FIELDS - TOP_SCALARS.keys())
 
 # Scalar paths a rule may read (happened, fact, window from).
 SCALAR_PATHS = frozenset(
@@ -255,9 +276,12 @@ def _text_problems(s: str) -> tuple[str | None, tuple[Diagnostic, ...]]:
         ids = [v for k, v in value if k == "id"]
         if len(ids) == 1 and isinstance(ids[0], str) and ids[0]:
             rid = record_id_of({"id": ids[0]})
-    problems: list[Diagnostic] = []
+    return rid, capped(_walk_text_problems(value, rid), lambda: rid)
+
+
+def _walk_text_problems(value: Any, rid: str | None) -> Iterator[Diagnostic]:
     stack: list[tuple[Any, str]] = [(value, "")]
-    while stack and len(problems) < 20:
+    while stack:
         node, path = stack.pop()
         if type(node) is _Obj:
             seen: set[str] = set()
@@ -265,19 +289,18 @@ def _text_problems(s: str) -> tuple[str | None, tuple[Diagnostic, ...]]:
             for key, child in node:
                 where = f"{path}.{shown(key)}" if path else shown(key)
                 if _lone(key):
-                    problems.append(_surrogate(rid, where, " (a key)"))
+                    yield _surrogate(rid, where, " (a key)")
                 if key in seen:
-                    problems.append(_problem(
+                    yield _problem(
                         rid, "PR307", f"duplicate key `{shown(key)}` in " + (f"`{path}`" if path else "the record"),
-                        "name each key once: JSON keeps only one of the values, so the other fact would be lost"))
+                        "name each key once: JSON keeps only one of the values, so the other fact would be lost")
                 seen.add(key)
                 children.append((child, where))
             stack.extend(reversed(children))
         elif type(node) is list:
             stack.extend(reversed([(child, f"{path}[{i}]") for i, child in enumerate(node)]))
         elif type(node) is str and _lone(node):
-            problems.append(_surrogate(rid, path or "the record"))
-    return rid, tuple(problems)
+            yield _surrogate(rid, path or "the record")
 
 
 def _escaped(text: str) -> str:
@@ -301,16 +324,40 @@ def record_id_of(record: Any) -> str | None:
 
 
 def normalize(record: Any) -> Facts:
-    """Facts for one record; raises RecordInvalid with every problem found. Pure; never mutates.
+    """Facts for one record; raises RecordInvalid with the problems found (the first MAX_PROBLEMS, then
+    a PR322 counting the rest). Pure; never mutates.
 
     ``record`` is a mapping, or JSON text (str or bytes), parsed by :func:`parse_record`.
     """
     if isinstance(record, (str, bytes, bytearray)):
         record = parse_record(record)
-    problems = list(_check(record))
+    problems = capped(_check(record), lambda: record_id_of(record))
     if problems:
-        raise RecordInvalid(record_id_of(record), tuple(problems))
+        raise RecordInvalid(record_id_of(record), problems)
     return _build(record)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MoreProblems(Diagnostic):
+    """PR322, the last problem of a record that has more than MAX_PROBLEMS: how many are not
+    listed (``hidden``), so the count stays exact while the answer stays short."""
+
+    hidden: int = 0
+
+
+def capped(problems: Iterable[Diagnostic], record_id: Callable[[], str | None]) -> tuple[Diagnostic, ...]:
+    """The first MAX_PROBLEMS of ``problems``, then one MoreProblems counting the rest (all of
+    them: the count is exact). ``record_id`` is called only when a summary is needed."""
+    it = iter(problems)
+    first = tuple(islice(it, MAX_PROBLEMS))
+    hidden = sum(1 for _ in it)
+    if not hidden:
+        return first
+    return first + (MoreProblems(
+        code="PR322", severity=Severity.ERROR, record_id=record_id(), hidden=hidden,
+        message=f"and {hidden} more problem{'s' if hidden != 1 else ''} in this record (the first "
+                f"{MAX_PROBLEMS} are listed)",
+        help="fix the problems listed first: they are usually one mistake repeated in many entries"),)
 
 
 def _problem(rid: str | None, code: str, message: str, help: str | None = None) -> Diagnostic:
@@ -360,11 +407,25 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
             yield _problem(rid, "PR302", f"`{path}` must be a string, not {_type_name(value)}")
         elif _lone(value):
             yield _surrogate(rid, path)
-    elif kind == "ids":
+    elif kind == "id":
+        if not isinstance(value, str):
+            yield _problem(rid, "PR302", f"`{path}` must be a string, not {_type_name(value)}")
+        elif _lone(value):
+            yield _surrogate(rid, path)
+        elif _ID_FULL(value) is None:
+            yield _not_an_id(rid, path, value)
+    elif kind == "ids" or kind == "names":
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             yield _problem(rid, "PR302", f"`{path}` must be a list of strings")
         elif any(_lone(v) for v in value):
             yield _surrogate(rid, path)
+        else:
+            for i, v in enumerate(value):
+                if kind == "ids" and _ID_FULL(v) is None:
+                    yield _not_an_id(rid, f"{path}[{i}]", v)
+                elif not v:
+                    yield _problem(rid, "PR320", f"`{path}[{i}]` is empty",
+                                   "name each system (e.g. `hubspot`), or leave the entry out")
     elif kind == "bool":
         if not isinstance(value, bool):
             yield _problem(rid, "PR302", f"`{path}` must be true or false, not {_type_name(value)}")
@@ -378,6 +439,15 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
         choices = kind[5:].split("|")
         if value not in choices:
             yield _problem(rid, "PR306", f"`{path}` is `{shown(value)}`; expected one of {', '.join(choices)}")
+
+
+_ID_FULL = re.compile(r"[a-z][a-z0-9_]*").fullmatch  # record.schema.json $defs/id, the whole string
+_ID_HELP = ("ids are lowercase ASCII letters, digits and underscores, starting with a letter, as the pack's "
+            "vocabulary writes them: map the host's value to the pack's id")
+
+
+def _not_an_id(rid: str | None, path: str, value: str) -> Diagnostic:
+    return _problem(rid, "PR320", f"`{path}` `{shown(value)}` is not an id", _ID_HELP)
 
 
 def _type_name(value: Any) -> str:
@@ -394,9 +464,16 @@ def _check(record: Any) -> Iterator[Diagnostic]:
         yield _problem(None, "PR305", "record has no `id` (a non-empty string)", "give every record its host id")
     elif _lone(record["id"]):
         yield _surrogate(rid, "id")
+    elif len(record["id"]) > MAX_ID_LENGTH:
+        yield _problem(rid, "PR320", f"`id` is {len(record['id'])} characters long, more than {MAX_ID_LENGTH}",
+                       "send the host's own record id; ids of more than 200 characters are refused")
     for key in record:
         if key not in TOP_FIELDS:
             yield _unknown(rid, "", key, TOP_FIELDS)
+        elif key in NOT_NULL and record[key] is None:
+            what = "an object" if key in ("relationship", "facts", "host") else "a list"
+            yield _problem(rid, "PR302", f"`{key}` must be {what}, not null",
+                           "leave the field out when the host has nothing for it; null is not a value here")
     for key, kind in TOP_SCALARS.items():
         if key in record and key != "id":
             yield from _check_value(rid, key, kind, record[key])
@@ -410,10 +487,10 @@ def _check(record: Any) -> Iterator[Diagnostic]:
                     yield _unknown(rid, "relationship.", key, RELATIONSHIP_FIELDS)
                 else:
                     yield from _check_value(rid, f"relationship.{key}", "date", value)
-    for name in ID_LISTS:
+    for name, kind in ID_LISTS.items():
         items = record.get(name)
         if items is not None:
-            yield from _check_value(rid, name, "ids", items)
+            yield from _check_value(rid, name, kind, items)
     facts = record.get("facts")
     if facts is not None:
         if not isinstance(facts, Mapping):
@@ -455,7 +532,7 @@ def _check(record: Any) -> Iterator[Diagnostic]:
                 if entry.get(key) is None:
                     yield _problem(rid, "PR304", f"`{where}` has no `{key}`",
                                    f"every entry in `{name}` needs {', '.join(sorted(required))}")
-            for key, kind in fields.items():
+            for key, kind in _ENTRY_KINDS[name].items():
                 if key in entry:
                     yield from _check_value(rid, f"{where}.{key}", kind, entry[key])
 
@@ -522,7 +599,7 @@ _ENUMS = {
 _REL_PATH = {k: f"relationship.{k}" for k in RELATIONSHIP_FIELDS}
 _REL_KEYS = frozenset(RELATIONSHIP_FIELDS)
 _LIST_SPECS = tuple(
-    (name, tuple(fields.items()), frozenset(fields), tuple(sorted(required)))
+    (name, tuple(_ENTRY_KINDS[name].items()), frozenset(fields), tuple(sorted(required)))
     for name, (fields, required) in LIST_FIELDS.items()
 )
 _EMPTY: tuple[tuple[Any, ...], ...] = ()
@@ -545,6 +622,8 @@ def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
     t = type(value)
     if kind == "date":
         return t is str and _ok_date(value, cache)
+    if kind == "id":
+        return t is str and _ID_FULL(value) is not None  # ASCII by its pattern: no surrogate to look for
     if kind == "str":
         return t is str and (value.isascii() or _SURROGATE.search(value) is None)
     if kind == "bool":
@@ -552,17 +631,16 @@ def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
     if kind == "int":
         return t is int and _MIN_YEAR <= value <= _MAX_YEAR
     if kind == "ids":
-        return t is list and _plain_strs(value)
+        return t is list and _plain_ids(value)
     return t is str and value in _ENUMS[kind]
 
 
-def _plain_strs(values: list[Any]) -> bool:
-    """Every item a str without lone surrogates."""
+def _plain_ids(values: list[Any]) -> bool:
+    """Every item a str in the id form."""
     for v in values:
-        if type(v) is not str:
+        if type(v) is not str or _ID_FULL(v) is None:
             return False
-    joined = "".join(values)  # one C-level check for the usual all-ASCII list
-    return joined.isascii() or _SURROGATE.search(joined) is None
+    return True
 
 
 _MIN_YEAR, _MAX_YEAR = MIN_DAY.year, MAX_DAY.year
@@ -578,11 +656,13 @@ _KIND: dict[str, int] = {"id": 0, "role": 1, "contact_address_kind": 2, "source"
                          "facts": 6, "host": 7, **{name: 8 for name in LIST_FIELDS}}
 
 
-def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
+def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = None) -> Facts | None:
     """Facts for a clean record in one pass over its keys, or None to let ``normalize`` decide.
 
     Pure but for ``cache``, which maps date strings to validity; the caller owns it (a Policy
-    keeps one). Cost follows what the record holds: absent lists cost nothing.
+    keeps one). Cost follows what the record holds: absent lists cost nothing. With ``ids``,
+    a record is clean only if ``id_problems(facts, ids)`` would also find nothing: a set
+    lookup per id, cheaper than matching the id pattern (every vocabulary id has the form).
     """
     if type(record) is not dict:
         return None
@@ -596,6 +676,8 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
         if kind is None:
             return None
         if value is None:
+            if kind > 3:  # relationship, the lists, facts, host: never null (NOT_NULL)
+                return None
             continue
         if kind == 8:
             if type(value) is not list or len(value) > MAX_LIST:
@@ -633,23 +715,34 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
                         return None
                     s[_REL_PATH[name]] = v
         elif kind == 0:
-            if type(value) is not str or not value or (not value.isascii() and _SURROGATE.search(value)):
+            if (type(value) is not str or not value or len(value) > MAX_ID_LENGTH
+                    or (not value.isascii() and _SURROGATE.search(value))):
                 return None
             rid = value
         elif kind == 5:
             if type(value) is not list:
                 return None
-            for x in value:
-                if type(x) is not str:
+            if key == "systems":
+                for x in value:
+                    if type(x) is not str or not x:
+                        return None
+                if value and not "".join(value).isascii() and _SURROGATE.search("".join(value)):
                     return None
-            if value and not "".join(value).isascii() and _SURROGATE.search("".join(value)):
-                return None
-            if key == "subject_categories":
-                subjects = frozenset(value)
-            elif key == "data_categories":
-                cats = value
-            else:
                 systems = value
+            else:
+                known = None if ids is None else ids.subjects if key == "subject_categories" else ids.data_categories
+                if known is not None:
+                    for x in value:
+                        if type(x) is not str or x not in known:
+                            return None
+                else:
+                    for x in value:
+                        if type(x) is not str or _ID_FULL(x) is None:
+                            return None
+                if key == "subject_categories":
+                    subjects = frozenset(value)
+                else:
+                    cats = value
         elif kind == 1 or kind == 2:
             if type(value) is not str or value not in _ENUMS[TOP_SCALARS[key]]:
                 return None
@@ -680,7 +773,109 @@ def normalize_fast(record: Any, cache: dict[str, bool]) -> Facts | None:
                     s["facts." + name] = v
         elif type(value) is not dict:  # host
             return None
-    if rid is None:
+    if rid is None or (ids is not None and own is not None and _unknown_in_lists(own, ids)):
         return None
     # _EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
     return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems))
+
+
+# --- ids of the pack's vocabulary ------------------------------------------------------------
+# The checks above are the record schema's, the same for every pack. A record also names ids of
+# the pack's vocabulary (a subject category, a purpose consented to, a recipient); one the pack
+# does not define would be silently meaningless: `data_categories: ["Special_Category"]` drops
+# the special-category obligation, a consent for `newsleter` is no consent. So an unknown id is
+# a record problem (PR321), as an unknown field is (PR301). Checked on Facts, after the form:
+# cheap set operations on the fast path, messages only when one fails.
+
+_CONSENT_PURPOSE = list(LIST_FIELDS["consents"][0]).index("purpose")
+_CONSENT_RECIPIENT = list(LIST_FIELDS["consents"][0]).index("recipient")
+_ORDER_RECIPIENT = list(LIST_FIELDS["disclosure_orders"][0]).index("recipient")
+_HOLD_SCOPES = list(LIST_FIELDS["legal_holds"][0]).index("scopes")
+
+
+class RecordIds:
+    """The ids a pack defines, per kind, for the record fields that name them. Immutable.
+
+    ``data_categories`` is None when the pack defines none: its rules may then name any
+    category (validate/semantic.py), so the record's are not checked either. ``systems`` has
+    no vocabulary in a pack and is never checked.
+    """
+
+    __slots__ = ("subjects", "data_categories", "purposes", "recipients", "scopes")
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.subjects = frozenset(vocabulary.subject_categories)
+        self.data_categories = frozenset(vocabulary.data_categories) if vocabulary.data_categories else None
+        self.purposes = frozenset(vocabulary.purposes)
+        self.recipients = frozenset(vocabulary.recipients)
+        self.scopes = frozenset(vocabulary.scopes)
+
+
+def id_problems(facts: Facts, ids: RecordIds) -> tuple[Diagnostic, ...]:
+    """() when every vocabulary id ``facts`` names is one ``ids`` holds; else the PR321 problems
+    (at most MAX_PROBLEMS and a count of the rest). Pure."""
+    subjects = facts.subjects
+    cats = ids.data_categories
+    if ((subjects and not subjects <= ids.subjects)
+            or (cats is not None and facts.data_categories and not facts.data_categories <= cats)
+            or (facts.lists is not _EMPTY_LISTS and _unknown_in_lists(facts.lists, ids))):
+        return capped(_id_problems(facts, ids), lambda: facts.id)
+    return ()
+
+
+def _unknown_in_lists(lists: Mapping[str, tuple[tuple[Any, ...], ...]], ids: RecordIds) -> bool:
+    purposes, recipients = ids.purposes, ids.recipients
+    for row in lists["consents"]:
+        if row[_CONSENT_PURPOSE] not in purposes:
+            return True
+        recipient = row[_CONSENT_RECIPIENT]
+        if recipient is not None and recipient not in recipients:
+            return True
+    for row in lists["disclosure_orders"]:
+        if row[_ORDER_RECIPIENT] not in recipients:
+            return True
+    for row in lists["legal_holds"]:
+        scopes = row[_HOLD_SCOPES]
+        if scopes is not None and not ids.scopes.issuperset(scopes):
+            return True
+    return False
+
+
+def _id_problems(facts: Facts, ids: RecordIds) -> Iterator[Diagnostic]:
+    """Every unknown id, in record order (sets in sorted order)."""
+    rid = facts.id
+    for value in sorted(facts.subjects - ids.subjects if facts.subjects else ()):
+        yield _unknown_id(rid, "subject category", value, "subject_categories", ids.subjects)
+    if ids.data_categories is not None:
+        for value in sorted(facts.data_categories - ids.data_categories):
+            yield _unknown_id(rid, "data category", value, "data_categories", ids.data_categories)
+    for i, row in enumerate(facts.lists["consents"]):
+        if row[_CONSENT_PURPOSE] not in ids.purposes:
+            yield _unknown_id(rid, "purpose", row[_CONSENT_PURPOSE], f"consents[{i}].purpose", ids.purposes)
+        recipient = row[_CONSENT_RECIPIENT]
+        if recipient is not None and recipient not in ids.recipients:
+            yield _unknown_id(rid, "recipient", recipient, f"consents[{i}].recipient", ids.recipients)
+    for i, row in enumerate(facts.lists["disclosure_orders"]):
+        if row[_ORDER_RECIPIENT] not in ids.recipients:
+            yield _unknown_id(rid, "recipient", row[_ORDER_RECIPIENT], f"disclosure_orders[{i}].recipient",
+                              ids.recipients)
+    for i, row in enumerate(facts.lists["legal_holds"]):
+        for j, scope in enumerate(row[_HOLD_SCOPES] or ()):
+            if scope not in ids.scopes:
+                yield _unknown_id(rid, "scope", scope, f"legal_holds[{i}].scopes[{j}]", ids.scopes)
+
+
+_PLURAL = {"subject category": "subject categories", "data category": "data categories", "purpose": "purposes",
+           "recipient": "recipients", "scope": "scopes"}
+
+
+def _unknown_id(rid: str, what: str, value: str, path: str, known: frozenset[str]) -> Diagnostic:
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.6) if len(value) < 100 else []
+    if close:
+        hint = f"did you mean `{close[0]}`?"
+    elif known:
+        names = sorted(known)
+        hint = f"known {_PLURAL[what]}: {', '.join(names[:12])}" + (", ..." if len(names) > 12 else "")
+    else:
+        hint = f"the pack defines no {_PLURAL[what]}: leave the value out"
+    return _problem(rid, "PR321", f"unknown {what} `{shown(value)}` in `{path}`", hint)

@@ -95,13 +95,6 @@ _NEW_HEX = "NEW: a hex int of more than 4,300 digits loads from YAML; read_pack 
 _NEW_AMPLIFY = "NEW (item 1's audit of caps): no cap on problems per record; a 40 KB line gives a 1.9 MB answer line"
 
 KNOWN_BROKEN: dict[str, str] = {
-    "yaml/lone-surrogate-cesu.yaml": _NEW_SURROGATE,
-    "records/schema-patterns-not-enforced.jsonl": _NEW_SCHEMA,
-    "records/ten-thousand-bad-entries.jsonl": _NEW_AMPLIFY,
-    "packs/months-hex-5000-digits": _I8 + "; on main after the pack-check merge: " + _NEW_HEX,
-    "gen/directory-scenario-file": _I9,
-    "gen/fifo-scenario-file": _I9,
-    "packs/files-entry-huge-hex-int": _NEW_HEX,
 }
 
 # Failure signatures the explorers tolerate while one of the listed cases is still broken:
@@ -110,7 +103,6 @@ _CONTROL_CASES = ("records/ansi-and-control-in-id.jsonl", "records/nul-and-raw-c
                   "packs/explain-text-ansi", "packs/rule-id-ansi-escape", "packs/scenario-name-ansi",
                   "packs/vocabulary-key-c1-control", "cli/question-with-ansi.args")
 SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
-    (r"^loader-raised: .*surrogates not allowed", ("yaml/lone-surrogate-cesu.yaml",)),
     (r"^(cli-exit-3|cli-raised|decide[-a-z]*-raised): .*surrogates not allowed",
      ("records/lone-surrogate-escapes.jsonl", "records/invalid-utf8.jsonl")),
     (r"^(cli-exit-3|cli-raised|decide[-a-z]*-raised|explain-raised): .*Exceeds the limit \(\d+ digits\)",
@@ -122,10 +114,7 @@ SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
     (r"^malformed-allowed: .*duplicate key", ("records/dup-key-hides-objection.jsonl",)),
     (r"^malformed-decided: .*duplicate key", ("records/dup-key-hides-objection.jsonl",)),
     (r"^malformed-(allowed|decided): .*(NaN|Infinity) is not JSON", ("records/nan-and-infinity.jsonl",)),
-    (r"^malformed-(allowed|decided): .*\[schema: (maxLength|minLength|pattern)(,(maxLength|minLength|pattern))*\]",
-     ("records/schema-patterns-not-enforced.jsonl",)),
     (r"^terminal-control-char: ", _CONTROL_CASES),
-    (r"^evaluate-output-amplified: ", ("records/ten-thousand-bad-entries.jsonl",)),
     (r"^evaluate-line-count: ", ("records/form-feed-only-line.jsonl",)),
     (r"^junit-ill-formed: ", ("packs/scenario-name-fffe",)),
     (r"^accepted-pack-crashes: ", ("packs/questions-unknown-purpose", "packs/months-1000000", "packs/years-huge")),
@@ -135,8 +124,6 @@ SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
     (r"^outside-path: accepted pack takes its policy text", ("packs/source-outside",)),
     (r"^dirty-identifier: ", ("packs/rule-id-trailing-newline", "packs/vocabulary-key-trailing-newline")),
     (r"^rules-dropped: ", ("gen/201-rule-files",)),
-    (r"^(read-pack-raised|cli-exit-3): .*Exceeds the limit \(\d+ digits\)",
-     ("packs/files-entry-huge-hex-int", "packs/months-hex-5000-digits")),
 ]
 
 
@@ -722,7 +709,7 @@ def check_pack_api(folder: Path, *, deep: bool = True) -> privacy_rules.Pack | N
         target = (folder / rel).resolve()
         if root not in target.parents:
             raise Failure("outside-path", f"accepted pack reads `{rel}`, outside its folder")
-        if target.exists() and not target.is_file():  # a missing scenario file is `test`'s to report
+        if not target.is_file():  # missing, a directory, a FIFO: check refuses each (PR001)
             raise Failure("not-a-file", f"accepted pack lists `{rel}`, which is not a regular file")
     with no_crash("accepted-pack-crashes", "compile_pack"):
         pol = privacy_rules.compile_pack(pack)
@@ -1364,7 +1351,8 @@ def mutated_packs(draw: st.DrawFn, base: str) -> tuple[dict[str, bytes | None], 
                 del parent[path[-1]]
         elif kind == "extra_rule_file":
             donor = files[draw(st.sampled_from(rule_files))]["rules"]
-            rule = copy.deepcopy(donor[draw(st.integers(0, len(donor) - 1))])
+            with _relaxed_limits():  # an earlier `replace` may have put a 5,000-deep value in the rule
+                rule = copy.deepcopy(donor[draw(st.integers(0, len(donor) - 1))])
             if draw(st.booleans()):
                 rule["id"] = rule["id"] + "-extra"
                 rule["effect"] = draw(st.sampled_from(["forbid", "permit", "override"]))

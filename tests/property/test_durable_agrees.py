@@ -135,9 +135,11 @@ def records(draw: Any, pack: Any, as_of: date) -> dict[str, Any]:
     v = pack.vocabulary
     d = _date_value(as_of)
     od = _maybe(d)
-    purposes = sorted(v.purposes) + ["unlisted_purpose"]
-    recipients = sorted(v.recipients) + ["unlisted_recipient"]
-    subjects = sorted(v.subject_categories) + ["someone_else"]
+    # only ids the pack defines: a record naming another is undetermined before any rule runs
+    # (PR321; both engines refuse it alike: tests/hostile/test_record_ids.py)
+    purposes = sorted(v.purposes)
+    recipients = sorted(v.recipients)
+    subjects = sorted(v.subject_categories)
     data_cats = sorted(v.data_categories) or ["contact_information", "special_category", "accounting_voucher"]
     rec: dict[str, Any] = {"id": "r-" + str(draw(st.integers(1, 10_000)))}
 
@@ -167,7 +169,7 @@ def records(draw: Any, pack: Any, as_of: date) -> dict[str, Any]:
     put("rights_requests", st.lists(st.fixed_dictionaries(
         {"kind": st.sampled_from(["access", "rectification", "erasure", "restriction", "objection", "portability"]),
          "received_on": d}, optional={"verified_on": od, "answered_on": od}), max_size=3))
-    scopes = sorted(v.scopes) + ["Not An Id", "other_scope"]
+    scopes = sorted(v.scopes)
     put("legal_holds", st.lists(st.fixed_dictionaries(
         {"placed_on": d}, optional={"released_on": od, "matter": st.just("case"),
                                     "scopes": _maybe(st.lists(st.sampled_from(scopes), max_size=2, unique=True))}),

@@ -104,7 +104,9 @@ def kind_of(value: object) -> str | None:
     "string"; None for anything else (null, NaN, infinity, a list)."""
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):  # never math.isfinite(): an int past 1e308 has no float (OverflowError)
+        return "number"
+    if isinstance(value, float):
         return "number" if math.isfinite(value) else None
     if isinstance(value, str):
         return "string"

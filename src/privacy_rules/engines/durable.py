@@ -136,7 +136,8 @@ from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, bui
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
-from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordInvalid, new_scanner, normalize, parse_record, record_id_of
+from ..records import (LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
+                       normalize, parse_record, record_id_of)
 
 _tables_for: Callable[[Pack, QuestionPlan, str], Tables] | None
 try:  # decide.build_decision takes precomputed per-question tables (newer) or effects + lang (older)
@@ -1106,6 +1107,7 @@ class DurablePolicy:
         self._box: list[Any] = [None]  # the current evaluation's fired set; actions append to it
         self._leaked = 0
         self._months = {w: pack.vocabulary.windows[w].months for w in pack.vocabulary.windows}
+        self._ids = RecordIds(pack.vocabulary)  # the ids a record may name, as Policy checks them
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
@@ -1314,15 +1316,20 @@ class DurablePolicy:
     # -- public API (mirrors Policy: the same argument forms, errors and answers) ----------
     def facts(self, record: Any, scan: Any = None) -> Facts:
         """The checked, normalised record (a mapping or JSON text); raises RecordInvalid naming
-        every problem, and nothing else whatever ``record`` is (as ``Policy.facts``)."""
+        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form,
+        then the vocabulary ids, PR321)."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record, scan)
-            return normalize(record)
+            facts = normalize(record)
         except RecordInvalid:
             raise
         except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
             raise RecordInvalid(record_id_of(record), (unreadable(exc, record_id_of(record)),)) from None
+        unknown = id_problems(facts, self._ids)
+        if unknown:
+            raise RecordInvalid(facts.id, unknown)
+        return facts
 
     def statuses(self, record: Any, question: Question | str, *, as_of: date | str) -> tuple[Any, ...]:
         """Per-rule statuses (True / False / None) in ``plan(question)[0].rules`` order.

@@ -376,7 +376,9 @@ def _fact_kind(value: Any) -> str | None:
     # the kinds a `fact` condition compares (compile/runtime.py); None: matches no present value
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):  # never math.isfinite(): an int past 1e308 has no float (OverflowError)
+        return "number"
+    if isinstance(value, float):
         return "number" if math.isfinite(value) else None
     if isinstance(value, str):
         return "string"
