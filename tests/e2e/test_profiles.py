@@ -5,7 +5,7 @@ generic CSV with a consent log), and the same rows loaded into a SQLite table, a
 a real PostgreSQL server, are each swept by ONE `evaluate --profile` command, no glue code, and
 give exactly the expected decisions (decisions*.jsonl beside them).
 
-The expected decisions are data: tests/profiles/hosts/regenerate.py writes them from the
+The expected decisions are data: tests/e2e/hosts_regenerate.py writes them from the
 canonical records a person wrote for the rows (expected*.jsonl), never from a profile, and
 test_the_expected_decisions_are_what_the_canonical_records_decide keeps the two in step (when
 the engine changes a decision, rerun the script and read the diff).
@@ -23,8 +23,7 @@ from typing import Any, Callable
 import pytest
 
 from privacy_rules.cli.main import main
-from tests.profiles.hosts import regenerate
-
+from . import hosts_regenerate as regenerate
 from .conftest import build_generic_postgres, load_csv_duckdb, load_csv_postgres, load_csv_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +83,7 @@ def test_the_expected_decisions_are_what_the_canonical_records_decide(case: str)
     run = regenerate.run_of(folder)
     assert run["known_on"] == KNOWN_ON
     want = list(regenerate.decide(regenerate.read_jsonl(HOSTS / folder / canonical), date.fromisoformat(KNOWN_ON)))
-    assert decisions(case) == want, f"{folder}/{name} is out of date: run tests/profiles/hosts/regenerate.py"
+    assert decisions(case) == want, f"{folder}/{name} is out of date: run tests/e2e/hosts_regenerate.py"
 
 
 # --- the same rows as database tables: one command, the profile reads the table ---------------------

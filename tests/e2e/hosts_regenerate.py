@@ -1,7 +1,7 @@
 """Write the expected decisions of the host fixtures (tests/profiles/hosts/<host>/decisions*.jsonl)
 from the canonical records a person wrote for them (expected*.jsonl), never from a profile.
 
-    PYTHONPATH=src python tests/profiles/hosts/regenerate.py
+    PYTHONPATH=src python tests/e2e/hosts_regenerate.py
 
 Run it when the engine or the Iconfirm pack changes what those records decide (e.g. when dates
 known only "on or before" a day are decided instead of being a record problem), then read the
@@ -25,8 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-HOSTS = Path(__file__).resolve().parent
-ROOT = HOSTS.parents[2]
+ROOT = Path(__file__).resolve().parents[2]
+HOSTS = ROOT / "tests" / "profiles" / "hosts"
 ICONFIRM = ROOT / "rules" / "iconfirm"
 
 #: (case name, folder, canonical records, expected decisions)
