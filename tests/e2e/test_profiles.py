@@ -177,3 +177,13 @@ def test_a_missing_required_column_fails_the_run(tmp_path: Path) -> None:
                  "--as-of", "2024-03-05", "-o", str(target)], stdout=out, stderr=err)
     assert code == 2 and "PR651" in err.getvalue() and "`Unsubscribed from all email`" in err.getvalue()
     assert "6 of 6 rows are bad (--max-bad 1%)" in err.getvalue() and not target.exists()
+
+
+def test_a_child_table_named_without_table_prefix_says_how(tmp_path: Path) -> None:
+    """`--child consents=ContactPointTypeConsent` over a database: not a file, and the help says
+    `table:` (a bare name is never guessed to be a table rather than a file)."""
+    args = _duckdb(tmp_path, lambda: "")
+    args[-1] = "consents=ContactPointTypeConsent"
+    code, got, err = sweep(*args)
+    assert code == 2 and got == []
+    assert "`ContactPointTypeConsent` is not a file" in err and "write `table:ContactPointTypeConsent`" in err

@@ -10,6 +10,7 @@ summary and turns ``--max-bad`` and ``--fail-on`` into exit codes (docs/sources.
 from __future__ import annotations
 
 import json
+import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from ..pipeline import Item, MaxBad, Result, Tally, evaluate_items, items
 from ..policy import Policy
 from ..records import RecordInvalid
 from ..sinks import CsvSink, JsonlSink, ParquetSink, Sink, TableSink, output_format
-from ..sources import FORMATS as INPUT_FORMATS, Source, SourceError, open_source
+from ..sources import DATABASE_FORMATS, FORMATS as INPUT_FORMATS, Source, SourceError, guess_format, open_source
 from ..sources._base import safe_name
 from . import _common
 if TYPE_CHECKING:
@@ -200,6 +201,9 @@ def _open_child(spec: str, records: str, fmt: str | None, writable: bool) -> Sou
     if colon and kind in ("table", "query"):
         return open_source(records, fmt=fmt, table=rest if kind == "table" else None,
                            query=rest if kind == "query" else None, writable=writable)
+    if spec != "-" and not os.path.exists(spec) and (fmt or guess_format(records)) in DATABASE_FORMATS:
+        raise UsageFailure(f"--child: `{escape(spec)}` is not a file\n  help: for a table in the database RECORDS "
+                           f"reads, write `table:{escape(spec)}` (or `query:SELECT ...`)")
     return open_source(spec, stdin=streams().inp, limit=_common.MAX_LINE)
 
 
