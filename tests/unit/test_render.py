@@ -227,10 +227,12 @@ def test_render_is_deterministic_and_rejects_unknown_options(packs):
 
 # Written out by hand from the packs' windows and rules, so that the test does not trust the
 # derivation it checks: windows with open_if_absent (customer_tail, cooperation_tail, role_tail)
-# and every `happened:` path of the rule files, negated or not.
+# and every `happened:` path of the rule files, negated or not; and the declared facts with
+# `if_absent` (vocabulary.facts: unsubscribed_from_all_email reads as false, READINGS.md #25).
 ABSENT = {
     "iconfirm": {"relationship.customer_ended_on", "relationship.cooperation_ended_on", "relationship.role_ended_on",
-                 "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on"},
+                 "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on",
+                 "facts.unsubscribed_from_all_email"},
     "mini": {"relationship.customer_ended_on"},
 }
 
