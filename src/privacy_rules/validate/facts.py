@@ -44,10 +44,10 @@ def check_declared_facts(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                 + f"declare it under vocabulary.facts with its kind: a record carrying `facts.{read.name}` is "
                   "refused (PR340) while the pack does not declare it")
             continue
-        if spec.kind == "date":
-            fits = {"date", "string"}  # a date is a YYYY-MM-DD string: `equals: "2024-01-31"` compares it
-        else:
-            fits = {spec.kind}
+        if spec.kind is None:  # INVARIANT: a declared fact has a kind (the schema requires it)
+            continue
+        # a date is a YYYY-MM-DD string: `equals: "2024-01-31"` compares it
+        fits = {"date", "string"} if spec.kind == "date" else {spec.kind}
         wrong = sorted(k for k in read.kinds if k not in fits)
         if wrong:
             yield Diagnostic(
