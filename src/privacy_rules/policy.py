@@ -140,8 +140,10 @@ class Policy:
 
     def facts(self, record: Record) -> Facts:
         """The checked, normalised record; raises RecordInvalid naming its problems (never
-        anything else, whatever ``record`` is). Checks the record's form (records.py) and then
-        that every vocabulary id it names is one this pack defines (PR321)."""
+        anything else, whatever ``record`` is). Checks the record's form (records.py), that its
+        ``facts`` hold only facts this pack declares (PR340; declared.py), and then that every
+        vocabulary id it names is one this pack defines (PR321). A declared fact's ``if_absent``
+        value fills an absent one."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record)

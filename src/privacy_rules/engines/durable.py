@@ -1318,8 +1318,8 @@ class DurablePolicy:
     # -- public API (mirrors Policy: the same argument forms, errors and answers) ----------
     def facts(self, record: Any, scan: Any = None) -> Facts:
         """The checked, normalised record (a mapping or JSON text); raises RecordInvalid naming
-        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form,
-        then the vocabulary ids, PR321)."""
+        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form and
+        the declared facts, PR340, then the vocabulary ids, PR321)."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record, scan)
