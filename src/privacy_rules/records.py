@@ -510,11 +510,13 @@ def _check(record: Any, ids: RecordIds | None = None) -> Iterator[Diagnostic]:
             for key, value in facts.items():
                 if not isinstance(key, str):
                     yield _problem(rid, "PR302", "`facts` keys must be strings")
-                elif _lone(key):
+                    continue
+                if _lone(key):
                     yield _surrogate(rid, "facts", f" key `{shown(key)}`")
-                elif ids is not None and ids.facts is not None and key not in ids.facts:
-                    yield _unknown_fact(rid, key, ids.facts)
-                elif value is not None and not isinstance(value, (str, int, float, bool)):
+                    continue
+                if ids is not None and ids.facts is not None and key not in ids.facts:
+                    yield _unknown_fact(rid, key, ids.facts)  # and the value's own problem, if any
+                if value is not None and not isinstance(value, (str, int, float, bool)):
                     yield _problem(rid, "PR302", f"`facts.{shown(key)}` must be a string, number, boolean or null")
                 elif isinstance(value, float) and not math.isfinite(value):
                     yield _problem(rid, "PR302", f"`facts.{shown(key)}` must be a finite number, not `{value}`")
