@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import PackError
 from .load import LoadedYaml, load_yaml_file
-from .model import Basis, Mechanism, Outcome, Pack, Pred, Question, Recipient, Rule, Span, Window
+from .model import Basis, FactSpec, Mechanism, Outcome, Pack, Pred, Question, Recipient, Rule, Span, Window
 from .policy import BatchRow, Policy, QuestionError
 
 MAX_EXAMPLES = 5
@@ -40,7 +40,7 @@ RULE_FIELDS = ("effect", "targets", "conditions", "basis", "obligations", "citat
 
 #: Vocabulary sections, in the order pack.yaml documents them.
 VOCABULARY_SECTIONS = ("lawful_bases", "subject_categories", "scopes", "purposes", "channels",
-                       "data_categories", "transfer_mechanisms", "recipients", "windows")
+                       "data_categories", "transfer_mechanisms", "recipients", "windows", "facts")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -292,8 +292,9 @@ def pred_json(p: Pred) -> Any:
 def _vocabulary_changes(old: Pack, new: Pack, old_spans: VocabularySpans,
                         new_spans: VocabularySpans) -> Iterator[VocabularyChange]:
     for section in VOCABULARY_SECTIONS:
-        before = {k: _entry_json(v) for k, v in getattr(old.vocabulary, section).items()}
-        after = {k: _entry_json(v) for k, v in getattr(new.vocabulary, section).items()}
+        # `facts` is None for a pack without vocabulary.facts (its rules' facts are the declared set)
+        before = {k: _entry_json(v) for k, v in (getattr(old.vocabulary, section) or {}).items()}
+        after = {k: _entry_json(v) for k, v in (getattr(new.vocabulary, section) or {}).items()}
         for key in sorted(set(before) | set(after)):
             a, b = before.get(key), after.get(key)
             if a == b:
@@ -325,6 +326,8 @@ def _entry_json(value: Any) -> Any:
     if isinstance(value, Window):
         return {"from": value.anchor, "months": value.months, "open_if_absent": value.open_if_absent,
                 "count_future": value.count_future}
+    if isinstance(value, FactSpec):  # a changed kind or if_absent changes what records decide
+        return {"kind": value.kind, "if_absent": value.if_absent, "label": _plain(value.label), "note": value.note}
     if isinstance(value, Basis):
         return {"article": value.article, "dpv": value.dpv, "label": _plain(value.label)}
     if isinstance(value, Mechanism):

@@ -350,6 +350,24 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FactSpec:
+    """A pack-defined fact a record may carry as ``facts.<id>`` (vocabulary.facts, docs/rule-language.md).
+
+    ``kind``: date, boolean, number or string; None for a fact derived from rules that compare it
+    with no one kind (a pack without ``vocabulary.facts``). ``if_absent``: the value an absent
+    fact is read as (None: absent stays absent, so a condition on it is unknown). ``declared``:
+    False when the pack has no ``vocabulary.facts`` and the fact was derived from what its rules read.
+    """
+
+    id: str
+    kind: str | None
+    label: Mapping[str, str] = field(default_factory=dict, compare=False)
+    note: str | None = None
+    if_absent: bool | int | float | str | None = None
+    declared: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transfer:
     mechanism: str
     from_on: str | None
@@ -391,6 +409,9 @@ class Vocabulary:
     recipients: Mapping[str, Recipient]
     windows: Mapping[str, Window]
     data_categories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: vocabulary.facts; None when pack.yaml has none (then the facts the rules read are the
+    #: declared set: declared.declared_facts)
+    facts: Mapping[str, FactSpec] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

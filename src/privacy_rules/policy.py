@@ -17,6 +17,7 @@ from ._answers import (Answer, BatchRow, QuestionError, as_question as _question
 from ._reasons import Detailer
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
+from .declared import declared_facts
 from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, fact_problems, keep_until_for,
                      tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
@@ -56,7 +57,8 @@ class Policy:
         self._checked: dict[Question, Question] = {}
         self._ctx: dict[str, _Ctx] = {}
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
-        self._ids = RecordIds(pack.vocabulary)  # the ids a record may name (records.id_problems)
+        # the ids a record may name (records.id_problems) and the facts it may hold (PR340)
+        self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
@@ -138,15 +140,17 @@ class Policy:
 
     def facts(self, record: Record) -> Facts:
         """The checked, normalised record; raises RecordInvalid naming its problems (never
-        anything else, whatever ``record`` is). Checks the record's form (records.py) and then
-        that every vocabulary id it names is one this pack defines (PR321)."""
+        anything else, whatever ``record`` is). Checks the record's form (records.py), that its
+        ``facts`` hold only facts this pack declares (PR340; declared.py), and then that every
+        vocabulary id it names is one this pack defines (PR321). A declared fact's ``if_absent``
+        value fills an absent one."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record)
             facts = normalize_fast(record, self._dates, self._ids)  # proves the ids known too
             if facts is not None:
                 return facts
-            facts = normalize(record)
+            facts = normalize(record, self._ids)
         except RecordInvalid:
             raise
         except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
@@ -249,7 +253,7 @@ class Policy:
                 facts = fast(record, cache, ids)  # form and vocabulary ids at once
                 unknown = None
                 if facts is None:
-                    facts = normalize(record)
+                    facts = normalize(record, ids)
                     unknown = id_problems(facts, ids)  # what the fast path proved: ids the pack defines
             except RecordInvalid as exc:
                 yield BatchRow(index, exc.record_id, bad_answers(nq, exc.problems, reasons), _compact(exc.problems))

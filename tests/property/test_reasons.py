@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import privacy_rules
+from privacy_rules.declared import declared_facts
 from privacy_rules import Outcome, Question
 from privacy_rules._reasons import NO_BASIS_TEXT, REASON_CODES
 from privacy_rules.model import Effect
@@ -37,7 +38,8 @@ def _questions(policy: privacy_rules.Policy) -> list[Question]:
 
 def _strategy(policy: privacy_rules.Policy) -> st.SearchStrategy[dict[str, Any]]:
     v = policy.pack.vocabulary
-    return records(sorted(v.subject_categories), sorted(v.purposes), sorted(v.recipients))
+    return records(sorted(v.subject_categories), sorted(v.purposes), sorted(v.recipients),
+                   sorted(declared_facts(policy.pack)))
 
 
 def _check(policy: privacy_rules.Policy, record: dict[str, Any], as_of: date) -> None:

@@ -235,6 +235,11 @@ ABSENT = {
 }
 
 
+# The declared facts with `if_absent`, listed in the same table (vocabulary.facts:
+# unsubscribed_from_all_email reads as false when absent, READINGS.md #25).
+ABSENT_VALUES = {"iconfirm": {"facts.unsubscribed_from_all_email"}, "mini": set()}
+
+
 def _markdown_absent_rows(text: str) -> set[str]:
     section = text[text.index('<a id="absent-dates"></a>'):text.index('<a id="questions"></a>')]
     return set(re.findall(r'^\| <a id="absent-[^"]+"></a>`([^`]+)` \|', section, flags=re.MULTILINE))
@@ -245,9 +250,10 @@ def _markdown_absent_rows(text: str) -> set[str]:
 def test_absent_dates_that_mean_not_happened_are_listed_exactly(packs, name, lang):
     pack, report = packs[name]
     doc = _parse(render_pack(pack, lang=lang, report=report))
-    assert set(doc.rows["absent_dates"]) == ABSENT[name]
-    assert len(doc.rows["absent_dates"]) == len(ABSENT[name])
-    assert _markdown_absent_rows(render_pack(pack, lang=lang, fmt="markdown", report=report)) == ABSENT[name]
+    rows = ABSENT[name] | ABSENT_VALUES[name]
+    assert set(doc.rows["absent_dates"]) == rows
+    assert len(doc.rows["absent_dates"]) == len(rows)
+    assert _markdown_absent_rows(render_pack(pack, lang=lang, fmt="markdown", report=report)) == rows
 
 
 def test_absent_dates_name_their_windows_and_rules(packs):
@@ -310,11 +316,16 @@ def test_readme_and_rule_language_name_exactly_the_iconfirm_dates(packs):
     assert derived == ABSENT["iconfirm"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     bullet = readme[readme.index("* an absent **event date**"):]
-    bullet = bullet[:bullet.index("\n\n")]
+    bullet, rest = bullet[:bullet.index("\n* ")], bullet[bullet.index("\n* "):]
     assert set(re.findall(r"`((?:relationship|facts)\.[a-z_]+|art14_informed_on)`", bullet)) == derived
+    values = rest[:rest.index("\n\n")]  # the next bullet: declared facts with `if_absent`
+    assert "`if_absent`" in values
+    assert set(re.findall(r"`(facts\.[a-z_]+)`", values)) == ABSENT_VALUES["iconfirm"]
     language = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
     section = language[language.index("### Absent facts"):language.index("## 3. Combining")]
     assert set(re.findall(r"^\| `([a-z0-9_.]+)` \|", section, flags=re.MULTILINE)) == derived
+    assert set(re.findall(r"^\| `([a-z0-9_.]+)` \(`if_absent: [a-z0-9]+`\) \|", section, flags=re.MULTILINE)) \
+        == ABSENT_VALUES["iconfirm"]
 
 
 # --- the policy text and the norms' sentences ----------------------------------------------------

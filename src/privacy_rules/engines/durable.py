@@ -132,6 +132,7 @@ from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_ques
 from .._reasons import Detailer
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
+from ..declared import declared_facts
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
@@ -1107,7 +1108,8 @@ class DurablePolicy:
         self._box: list[Any] = [None]  # the current evaluation's fired set; actions append to it
         self._leaked = 0
         self._months = {w: pack.vocabulary.windows[w].months for w in pack.vocabulary.windows}
-        self._ids = RecordIds(pack.vocabulary)  # the ids a record may name, as Policy checks them
+        # the ids a record may name and the facts it may hold, as Policy checks them
+        self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
@@ -1316,12 +1318,12 @@ class DurablePolicy:
     # -- public API (mirrors Policy: the same argument forms, errors and answers) ----------
     def facts(self, record: Any, scan: Any = None) -> Facts:
         """The checked, normalised record (a mapping or JSON text); raises RecordInvalid naming
-        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form,
-        then the vocabulary ids, PR321)."""
+        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form and
+        the declared facts, PR340, then the vocabulary ids, PR321)."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record, scan)
-            facts = normalize(record)
+            facts = normalize(record, self._ids)
         except RecordInvalid:
             raise
         except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem

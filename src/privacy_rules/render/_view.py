@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from ..declared import declared_facts, fact_reads
 from ..model import Action, Effect, Pack, Pred, Rule, RuleStatus, Window
 from ._text import COMBINING, COMBINING_NOTES, FACT_NEGATION, FACT_OPS, LANG_NAME, PHRASES, UI, WINDOW
 
@@ -24,7 +25,8 @@ QUESTION_ORDER = (Action.KEEP, Action.CONTACT, Action.SHARE)
 # anchor prefix of each vocabulary table's rows, so rules and other tables can link to an entry
 ROW_PREFIX = {"lawful_bases": "basis", "purposes": "purpose", "recipients": "recipient",
               "transfer_mechanisms": "mechanism", "windows": "window", "channels": "channel",
-              "subject_categories": "subject", "scopes": "scope", "data_categories": "data-category"}
+              "subject_categories": "subject", "scopes": "scope", "data_categories": "data-category",
+              "facts": "fact"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,11 @@ def _fill(template: str, fields: Mapping[str, Segs]) -> Segs:
 def _label(entry: Mapping[str, Any] | None, lang: str) -> str | None:
     labels = (entry or {}).get("label") or {}
     return _pick(labels, lang)[0] or None
+
+
+def _json(value: Any) -> str:
+    """A fact value as YAML and JSON write it (`false`, `0`, `"no"`)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _pick(texts: Mapping[str, str], lang: str) -> tuple[str, str | None]:
@@ -539,6 +546,11 @@ class _Builder:
             for k, c in v.scopes.items()))
         table("data_categories", ("c_id", "c_label"), (
             Row(key=k, cells=((_code(k),), (_text(_label(c, lang) or ""),))) for k, c in v.data_categories.items()))
+        table("facts", ("c_id", "c_label", "c_kind", "c_if_absent", "c_note"), (
+            Row(key=k, cells=((_code(f"facts.{k}"),), (_text(_pick(f.label, lang)[0]),), (_text(f.kind or "—"),),
+                              (_code(_json(f.if_absent)),) if f.if_absent is not None else (_text("—"),),
+                              (_text(f.note or ""),)))
+            for k, f in declared_facts(self.pack).items()))
         return tuple(tables)
 
     def basis_cell(self, basis_id: str | None) -> Segs:
@@ -649,6 +661,19 @@ class _Builder:
             rows.append(Row(key=a.path, anchor=anchor("absent", a.path), cells=(
                 (_code(a.path),), tuple(by),
                 (_join(_code(rid, anchor("rule", rid)) for rid in a.rules),) if a.rules else (_text("—"),),
+            )))
+        reads: dict[str, list[str]] = {}
+        for read in fact_reads(self.pack):
+            if read.rule is not None and read.rule.id not in reads.setdefault(read.name, []):
+                reads[read.name].append(read.rule.id)
+        for name, f in declared_facts(self.pack).items():
+            if f.if_absent is None:
+                continue
+            path = f"facts.{name}"
+            rules = reads.get(name, [])
+            rows.append(Row(key=path, anchor=anchor("absent", path), cells=(
+                (_code(path),), (_fill(self.L["absent_value"], {"v": _code(_json(f.if_absent))}),),
+                (_join(_code(rid, anchor("rule", rid)) for rid in rules),) if rules else (_text("—"),),
             )))
         if not rows:
             return None

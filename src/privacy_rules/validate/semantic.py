@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Rule, Severity, Span
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
+from .facts import check_declared_facts
 from .source import iter_source_problems
 from ._chars import describe, first_refused, skeleton, visible
 
@@ -465,7 +466,8 @@ def _identifiers(pack: Pack, head: LoadedYaml) -> Iterator[tuple[str, str, Rule 
     v = pack.vocabulary
     sections = {"lawful_bases": v.lawful_bases, "subject_categories": v.subject_categories, "scopes": v.scopes,
                 "purposes": v.purposes, "channels": v.channels, "transfer_mechanisms": v.transfer_mechanisms,
-                "recipients": v.recipients, "windows": v.windows, "data_categories": v.data_categories}
+                "recipients": v.recipients, "windows": v.windows, "data_categories": v.data_categories,
+                "facts": v.facts or {}}
     for section, entries in sections.items():
         for key in entries:
             yield f"vocabulary key in `{section}`", key, None, head.span_for(("vocabulary", section, key))
@@ -534,4 +536,5 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_targets(pack)
     yield from check_never_holds(pack)
     yield from check_fact_kinds(pack)
+    yield from check_declared_facts(pack, head)  # PR223-PR225: vocabulary.facts (validate/facts.py)
     yield from iter_source_problems(pack, head)  # PR220-PR222: the policy text (validate/source.py)
