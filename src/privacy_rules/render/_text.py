@@ -118,13 +118,17 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
                         "for one of them, the event has not happened (yet). A window anchored on the date is then "
                         "open (open_if_absent), and a happened condition on it is false. An absent date of this "
                         "list can therefore lead to allow, so a host must record these dates when the event "
-                        "happens. A value that is present but not a date never counts as \"has not happened\".",
+                        "happens. A value that is present but not a date never counts as \"has not happened\". "
+                        "The end dates of list entries (a consent's withdrawn_on, a legal hold's released_on ...) "
+                        "are read this way by the conditions on those lists in every pack; they are listed with "
+                        "the conditions of this pack that read them.",
         "absent_none": "None: in this pack every missing fact makes the rules that need it unknown.",
         "c_date": "Date in the record",
         "c_absent_by": "Read as not happened by",
         "c_absent_rules": "Rules that read it",
         "absent_window": "window {w} stays open",
         "absent_happened": "the condition {h} is false",
+        "absent_entry": "the condition {k}: the entry's event has not happened (the engine's reading, in every pack)",
         "yes": "yes",
         "no": "no",
         "none": "none",
@@ -278,13 +282,17 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
                         "skjedd (ennå). En frist som løper fra datoen, er da åpen (open_if_absent), og et "
                         "happened-vilkår om den er ikke oppfylt. En manglende dato i denne listen kan altså gi "
                         "tillatt, så systemet må registrere disse datoene når hendelsen skjer. En verdi som finnes, "
-                        "men ikke er en dato, teller aldri som «har ikke skjedd».",
+                        "men ikke er en dato, teller aldri som «har ikke skjedd». "
+                        "Sluttdatoer i listeoppføringer (et samtykkes withdrawn_on, en bevaringsplikts "
+                        "released_on ...) leses slik av vilkårene om disse listene i alle pakker; de står med "
+                        "vilkårene i denne pakken som leser dem.",
         "absent_none": "Ingen: i denne pakken gjør enhver manglende opplysning reglene som trenger den, ukjente.",
         "c_date": "Dato i opplysningene",
         "c_absent_by": "Leses som ikke skjedd av",
         "c_absent_rules": "Regler som leser den",
         "absent_window": "fristen {w} forblir åpen",
         "absent_happened": "vilkåret {h} er ikke oppfylt",
+        "absent_entry": "vilkåret {k}: hendelsen i oppføringen har ikke skjedd (motorens lesemåte, i alle pakker)",
         "yes": "ja",
         "no": "nei",
         "none": "ingen",
