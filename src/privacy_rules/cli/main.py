@@ -4,7 +4,7 @@ Exit codes (also in --help and the README):
   0  ok
   1  check found errors, a scenario failed, or --fail-on matched
   2  usage error, input that cannot be read (missing file, bad JSON record file, bad pack path),
-     or output that cannot be written (full disk, no permission, stdout closed early)
+     or output that cannot be written (full disk, no permission, stdout closed early or at start)
   3  internal error: a bug; the traceback is printed, please report it
 """
 
@@ -69,7 +69,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 ok; 1 check errors, failed scenarios or --fail-on matched;
-    2 usage, unreadable input or unwritable output (also stdout closed early);
+    2 usage, unreadable input or unwritable output (also stdout closed early or at start);
     3 internal error (a bug: please report it).
     """
 
