@@ -9,7 +9,7 @@ import it: imports go one way (engines -> this module), never from one engine in
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .errors import shown
 from .model import Basis, Diagnostic, Outcome, Question, Severity
@@ -119,6 +119,22 @@ def checked_questions(questions: Iterable[Question | str] | None, standard: Sequ
     return [check(q) for q in items]
 
 
+def check_records(records: Any) -> None:
+    """TypeError unless ``records`` is an iterable of records (``decide_batch``'s first
+    argument). One record at top level is refused: iterating a mapping gives its keys and a
+    JSON text its characters, one undetermined row each, which says nothing. Never iterates
+    ``records`` (a generator or a cursor is read once, by the batch). Shared by both engines."""
+    what = ("records must be an iterable of records (each a mapping or its JSON text), such as a list or a "
+            "generator")
+    if isinstance(records, Mapping):
+        raise TypeError(f"{what}, not one record ({type(records).__name__}): pass [record], or use decide_all")
+    if isinstance(records, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"{what}, not one {type(records).__name__}: pass [text] for one record's JSON text, or "
+                        "text.splitlines() for JSON Lines")
+    if not isinstance(records, Iterable) and not hasattr(records, "__getitem__"):
+        raise TypeError(f"{what}, not {type(records).__name__}")
+
+
 def as_question(value: Any) -> Question:
     """A Question from a Question or its text; TypeError saying what to pass for anything else."""
     if isinstance(value, Question):
@@ -129,5 +145,5 @@ def as_question(value: Any) -> Question:
                     f"or 'share:hubspot:relationship_management', not {type(value).__name__}")
 
 
-__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "bad_answers", "checked_questions", "compact", "internal_error",
+__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "bad_answers", "check_records", "checked_questions", "compact", "internal_error",
            "invalid_reason", "unreadable"]

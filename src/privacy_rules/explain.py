@@ -14,6 +14,12 @@ def explain(decision: Decision, *, lang: str = "en") -> str:
     Record ids, rule text and problem messages are untrusted: each line is escaped on its own
     (``_escape.escape``), so no value can start a line or send terminal control sequences.
     """
+    if not isinstance(decision, Decision):
+        raise TypeError("explain takes a Decision (from Policy.decide or decide_all), not "
+                        f"{type(decision).__name__}" + (": decide_batch's Answers are compact; call "
+                                                        "policy.decide(record, question, as_of=...) for the "
+                                                        "explained decision" if type(decision).__name__ == "Answer"
+                                                        else ""))
     d = decision
     nb = lang == "nb"
     lines = [f"{d.record_id or '(no id)'}  {d.question}  as of {d.as_of.isoformat()}: {_MARK[d.outcome.value]}"]

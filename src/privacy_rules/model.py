@@ -142,7 +142,11 @@ class Question:
 
     @classmethod
     def parse(cls, text: str) -> "Question":
-        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``, ``share:recipient:purpose``."""
+        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``, ``share:recipient:purpose``.
+        ValueError for malformed text; TypeError for anything but a str."""
+        if not isinstance(text, str):
+            raise TypeError("Question.parse takes the question's text, such as 'keep', 'contact:newsletter:email' or "
+                            f"'share:hubspot:relationship_management', not {type(text).__name__}")
         parts = text.split(":")
         head = parts[0]
         if head == "keep" and len(parts) <= 2:

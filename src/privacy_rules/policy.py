@@ -12,6 +12,7 @@ import os
 from datetime import date
 from typing import Any, Generator, Iterable, Iterator, Mapping
 
+from ._answers import check_records
 from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers, checked_questions,
                        compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
 from ._reasons import Detailer
@@ -225,6 +226,7 @@ class Policy:
         """
         day = parse_as_of(as_of)
         qs = self._questions(questions)
+        check_records(records)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date,

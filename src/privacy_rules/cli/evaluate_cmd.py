@@ -31,7 +31,7 @@ from ..sources._base import safe_name
 from . import _common
 if TYPE_CHECKING:
     from ..mapping import Profile
-from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageFailure, as_of_day, atomic_writer, load_policy, output_to,
+from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageFailure, as_of_day, load_policy, output_to,
                       parse_day, questions_for, streams)
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "text")
@@ -319,7 +319,7 @@ class _Run:
         print(f"{t.rows:,} rows, {t.bad:,} bad, in {elapsed:.2f} s ({rate:,.0f} records/s)", file=err)
         if summary is not None:
             data = self.summary_json(elapsed, records, source, kind, output, output_table, exit_code)
-            with atomic_writer(summary) as fh:
+            with output_to(summary, err) as fh:  # as -o: a device or FIFO is written in place
                 fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def summary_json(self, elapsed: float, records: str, source: Source, kind: str, output: str | None,

@@ -4,7 +4,7 @@ Exit codes (also in --help and the README):
   0  ok
   1  check found errors, a scenario failed, or --fail-on matched
   2  usage error, input that cannot be read (missing file, bad JSON record file, bad pack path),
-     or output that cannot be written (full disk, no permission, stdout closed early)
+     or output that cannot be written (full disk, no permission, stdout closed early or at start)
   3  internal error: a bug; the traceback is printed, please report it
 """
 
@@ -37,6 +37,9 @@ from ._common import (
     EXIT_OK,
     EXIT_USAGE,
     BadLine,
+    ClosedInput,
+    ClosedOutput,
+    DiscardOutput,
     GuardedText,
     IOs,
     LineReader,
@@ -66,7 +69,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 ok; 1 check errors, failed scenarios or --fail-on matched;
-    2 usage, unreadable input or unwritable output (also stdout closed early);
+    2 usage, unreadable input or unwritable output (also stdout closed early or at start);
     3 internal error (a bug: please report it).
     """
 
@@ -203,8 +206,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     """Run the CLI with ``argv``; returns the exit code. Tests call this with StringIO streams
     (and BytesIO for ``stdin``, read when a RECORD or RECORDS argument is ``-``)."""
     real_stdout = stdout is None
-    out = GuardedText(stdout or sys.stdout, "<stdout>")
-    ios = IOs(out=out, err=stderr or sys.stderr, inp=stdin)  # type: ignore[arg-type]
+    out = GuardedText(stdout or _std("stdout"), "<stdout>")
+    ios = IOs(out=out, err=stderr or _std("stderr"),  # type: ignore[arg-type]
+              inp=stdin if stdin is not None else _std("stdin"))
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         try:
@@ -248,6 +252,39 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return EXIT_BUG
 
 
+def _std(name: str) -> Any:
+    """The process's standard stream ``name``, or a stand-in when it was closed at start (``>&-``,
+    ``<&-``, ``2>&-``: Python sets ``sys.stdout`` and friends to None). Writing to a closed
+    stdout is "output cut short" (exit 2); a closed stderr drops the messages; reading a closed
+    stdin is "stdin is closed" (exit 2). Each of them is handled here, once, for every command.
+
+    The closed descriptor is also taken by /dev/null, so that no file the command opens later
+    (an -o temp file, a database) gets descriptor 0, 1 or 2, where a library that prints would
+    write into it.
+    """
+    fd = {"stdin": 0, "stdout": 1, "stderr": 2}[name]
+    stream = getattr(sys, name)
+    if stream is not None:
+        return None if name == "stdin" else stream  # stdin: read through sys.stdin.buffer when needed
+    _occupy(fd)
+    return {"stdin": ClosedInput, "stdout": lambda: ClosedOutput("<stdout>"), "stderr": DiscardOutput}[name]()
+
+
+def _occupy(fd: int) -> None:
+    try:
+        os.fstat(fd)
+        return  # open after all (only the Python object is missing)
+    except OSError:
+        pass
+    try:
+        got = os.open(os.devnull, os.O_RDWR)
+        if got != fd:
+            os.dup2(got, fd, inheritable=False)
+            os.close(got)
+    except OSError:
+        pass
+
+
 def _report(err: TextIO, text: str) -> None:
     try:
         print(text, file=err)
@@ -259,6 +296,8 @@ def _silence_stdout() -> None:
     # After a broken pipe, Python flushes sys.stdout again at exit and prints a second error;
     # point the descriptor at /dev/null so that flush succeeds quietly (Python docs, "Note on
     # SIGPIPE"). Only for the process's real stdout: the CLI owns it then.
+    if sys.stdout is None:  # closed at start: nothing will flush it
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -127,6 +127,7 @@ from datetime import date
 from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
+from .._answers import check_records
 from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, checked_questions,
                        compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
 from .._reasons import Detailer
@@ -1393,6 +1394,7 @@ class DurablePolicy:
         The arguments are checked before the first record is read."""
         day = parse_as_of(as_of)
         qs = checked_questions(questions, self.standard_questions, self.check_question)
+        check_records(records)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date,

@@ -121,6 +121,9 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
                         "open (open_if_absent), and a happened condition on it is false. An absent date of this "
                         "list can therefore lead to allow, so a host must record these dates when the event "
                         "happens. A value that is present but not a date never counts as \"has not happened\". "
+                        "The end dates of list entries (a consent's withdrawn_on, a legal hold's released_on ...) "
+                        "are read this way by the conditions on those lists in every pack; they are listed with "
+                        "the conditions of this pack that read them. "
                         "A pack-defined fact with an if_absent value (vocabulary.facts) is listed here too: when "
                         "the record lacks it, it is read as that value.",
         "absent_none": "None: in this pack every missing fact makes the rules that need it unknown.",
@@ -130,6 +133,7 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "absent_window": "window {w} stays open",
         "absent_happened": "the condition {h} is false",
         "absent_value": "read as {v} (if_absent)",
+        "absent_entry": "the condition {k}: the entry's event has not happened (the engine's reading, in every pack)",
         "yes": "yes",
         "no": "no",
         "none": "none",
@@ -285,7 +289,10 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
                         "skjedd (ennå). En frist som løper fra datoen, er da åpen (open_if_absent), og et "
                         "happened-vilkår om den er ikke oppfylt. En manglende dato i denne listen kan altså gi "
                         "tillatt, så systemet må registrere disse datoene når hendelsen skjer. En verdi som finnes, "
-                        "men ikke er en dato, teller aldri som «har ikke skjedd». En opplysning pakken definerer "
+                        "men ikke er en dato, teller aldri som «har ikke skjedd». "
+                        "Sluttdatoer i listeoppføringer (et samtykkes withdrawn_on, en bevaringsplikts "
+                        "released_on ...) leses slik av vilkårene om disse listene i alle pakker; de står med "
+                        "vilkårene i denne pakken som leser dem. En opplysning pakken definerer "
                         "med en if_absent-verdi (vocabulary.facts), står også her: mangler den, leses den som "
                         "den verdien.",
         "absent_none": "Ingen: i denne pakken gjør enhver manglende opplysning reglene som trenger den, ukjente.",
@@ -295,6 +302,7 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "absent_window": "fristen {w} forblir åpen",
         "absent_happened": "vilkåret {h} er ikke oppfylt",
         "absent_value": "leses som {v} (if_absent)",
+        "absent_entry": "vilkåret {k}: hendelsen i oppføringen har ikke skjedd (motorens lesemåte, i alle pakker)",
         "yes": "ja",
         "no": "nei",
         "none": "ingen",

@@ -157,6 +157,7 @@ class AbsentDate:
     windows: tuple[str, ...]
     happened: bool
     rules: tuple[str, ...]
+    kinds: tuple[str, ...] = ()  # list-entry dates: the condition kinds that read it (runtime.ABSENT_ENTRY_DATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,14 +305,19 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
 
     Derived from the pack alone: the anchors of windows with ``open_if_absent`` (scalar anchors
     only: a list anchor with no entries is no window whatever the flag says) and the paths of
-    every ``happened`` condition, negated or not, at any depth. Pure.
+    every ``happened`` condition, negated or not, at any depth; and the end dates of list
+    entries (``consents[].withdrawn_on`` ...) that the condition kinds the pack's rules use read
+    as "has not happened" (compile.runtime.ABSENT_ENTRY_DATES). Pure.
     """
+    from ..compile.runtime import ABSENT_ENTRY_DATES
+
     windows: dict[str, list[str]] = {}
     for wid, w in pack.vocabulary.windows.items():
         if w.open_if_absent and not w.is_list:
             windows.setdefault(w.anchor, []).append(wid)
     happened: set[str] = set()
     rules: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
     for r in sorted(pack.rules, key=lambda r: r.order):
         for p in _walk(r.when):
             path: str | None = None
@@ -324,9 +330,14 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
                     path = used.anchor
             if path is not None and r.id not in rules.setdefault(path, []):
                 rules[path].append(r.id)
+            for entry in ABSENT_ENTRY_DATES.get(p.kind, ()):
+                if p.kind not in kinds.setdefault(entry, []):
+                    kinds[entry].append(p.kind)
+                if r.id not in rules.setdefault(entry, []):
+                    rules[entry].append(r.id)
     return tuple(AbsentDate(path=path, windows=tuple(windows.get(path, ())), happened=path in happened,
-                            rules=tuple(rules.get(path, ())))
-                 for path in sorted(set(windows) | happened))
+                            rules=tuple(rules.get(path, ())), kinds=tuple(kinds.get(path, ())))
+                 for path in sorted(set(windows) | happened | set(kinds)))
 
 
 # --- the builder ---------------------------------------------------------------------------
@@ -658,6 +669,7 @@ class _Builder:
                               for w in a.windows]
             if a.happened:
                 by.append(_fill(self.L["absent_happened"], {"h": _code("happened")}))
+            by += [_fill(self.L["absent_entry"], {"k": _code(k)}) for k in a.kinds]
             rows.append(Row(key=a.path, anchor=anchor("absent", a.path), cells=(
                 (_code(a.path),), tuple(by),
                 (_join(_code(rid, anchor("rule", rid)) for rid in a.rules),) if a.rules else (_text("—"),),
