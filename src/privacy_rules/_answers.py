@@ -21,7 +21,9 @@ class QuestionError(ValueError):
 
 class Answer(NamedTuple):
     """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
-    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings), and
+    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings; as on
+    ``Decision``, a keep denied with ``deny:window-ended`` carries the ended window's last
+    day, with or without ``reasons``), and
     ``problem``: for an UNDETERMINED answer of a readable record, the facts present but unusable
     by a rule that could change it (PR317-PR319, as ``compact`` writes them), else None.
 

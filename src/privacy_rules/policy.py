@@ -238,7 +238,9 @@ class Policy:
         keep_tables = self._tables[keep_q]
         need_keep = need_keep or keep_q in qs
         steps = [(plan, effects, q == keep_q, q.action is Action.KEEP, self._tables[q], any(self._tables[q].reads_values),
-                  self._detailer(q, plan, as_of, ctx).detail if reasons else None)
+                  self._detailer(q, plan, as_of, ctx).detail if reasons else None,
+                  # deny:window-ended keeps its keep_until without reasons too (the window-ended test only)
+                  self._detailer(q, plan, as_of, ctx).ended_until if not reasons and q.action is Action.KEEP else None)
                  for (plan, effects), q in zip(plans, qs)]
         outcomes = _OUTCOME
         pack = self.pack
@@ -267,7 +269,7 @@ class Policy:
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
                 keep_problems: tuple[Diagnostic, ...] | None = None
-                for plan, effects, is_keep_q, is_keep, tables, reads, detail in steps:
+                for plan, effects, is_keep_q, is_keep, tables, reads, detail, ended in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
                                                    else plan.decide(facts, ctx, keep_code))
                     until = None
@@ -288,11 +290,13 @@ class Policy:
                     elif is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT
                         until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
+                    elif ended is not None and why == "no-basis":
+                        until = ended(statuses, facts)
                     rule_id = plan.rules[idx].id if idx is not None else None
                     if detail is None:
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem))
                     else:
-                        code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                        code, reason, basis, until = detail(outcome, idx, why, statuses, facts, until)
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem, basis=basis,
                                               reason_code=code, reason=reason))
             except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row

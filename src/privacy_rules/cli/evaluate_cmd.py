@@ -20,7 +20,7 @@ import click
 
 from .._answers import Answer
 from .._escape import escape
-from ..model import Question
+from ..model import Outcome, Question
 from ..pipeline import Item, MaxBad, Result, Tally, evaluate_items, items
 from ..policy import Policy
 from ..records import RecordInvalid
@@ -288,6 +288,8 @@ class _Run:
                 for dcs in decisions:
                     mark = dcs.outcome.value.upper()
                     until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
+                    if dcs.keep_until and dcs.outcome is Outcome.DENY:  # deny:window-ended
+                        until = f" (kept until {dcs.keep_until.isoformat()}, passed)"
                     out.write(f"  {escape(str(dcs.question)):<44} {mark}{until}\n      {escape(dcs.reason)}\n")
                     for p in dcs.problems:  # PR317-PR319 of this answer (the record itself was readable)
                         out.write(f"      problem: {p.code} {escape(p.message)}"

@@ -1401,9 +1401,10 @@ class DurablePolicy:
         windows = self.pack.vocabulary.windows
         asof = as_of.isoformat()
         cuts = {w: iso_cutoff(as_of, win.months) for w, win in windows.items()}
-        details = [None if not reasons else Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
-                            lambda facts, q=q: self._decide_facts(facts, q, as_of)).detail  # type: ignore[misc]
-                   for rs, q in zip(sets, qs)]
+        detailers = [Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
+                              lambda facts, q=q: self._decide_facts(facts, q, as_of))  # type: ignore[misc]
+                     for rs, q in zip(sets, qs)]
+        details = [d.detail if reasons else None for d in detailers]
         scan = new_scanner()
         for index, record in enumerate(records):
             try:
@@ -1421,7 +1422,7 @@ class DurablePolicy:
                     keep_problems = fact_problems(pack=self.pack, plan=keep_rs.plan, tables=keep_rs.tables,
                                                   statuses=keep_statuses, facts=facts, asof=asof)
             answers = []
-            for rs, q, detail in zip(sets, qs, details):
+            for rs, q, detail, detailer in zip(sets, qs, details, detailers):
                 statuses = self._evaluate(rs, facts, as_of, keep_code)
                 outcome, idx, why = combine(rs.effects, statuses)
                 until = None
@@ -1429,6 +1430,8 @@ class DurablePolicy:
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
                     until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
+                elif detail is None and why == "no-basis" and q.action is Action.KEEP:  # deny:window-ended: the day
+                    until = detailer.ended_until(statuses, facts)
                 elif outcome == UND_S:  # the present facts that keep it open, as Policy.decide_batch names them
                     found = fact_problems(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses,
                                           facts=facts, asof=asof, keep=keep_code,
@@ -1438,7 +1441,7 @@ class DurablePolicy:
                 if detail is None:
                     answers.append(Answer(Outcome(outcome), rule_id, until, problem))
                 else:
-                    code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                    code, reason, basis, until = detail(outcome, idx, why, statuses, facts, until)
                     answers.append(Answer(Outcome(outcome), rule_id, until, problem, basis=basis, reason_code=code,
                                           reason=reason))
             yield BatchRow(index, facts.id, tuple(answers), None)
