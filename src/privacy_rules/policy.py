@@ -12,8 +12,9 @@ import os
 from datetime import date
 from typing import Any, Generator, Iterable, Iterator, Mapping
 
-from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers, checked_questions,
-                       compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
+from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers,
+                       compact as _compact, internal_error, invalid_reason as _invalid_reason, question_sets_of,
+                       select_questions, unreadable)
 from ._reasons import Detailer
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
@@ -60,6 +61,8 @@ class Policy:
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        #: the pack's named question sets (pack.question_sets), e.g. ``sweep``: every keep scope
+        self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         # INVARIANT: every question in the standard set compiles; checked here, once
         self.plan(self._keep_q)
 
@@ -157,24 +160,29 @@ class Policy:
         return facts
 
     def decide_all(self, record: Record, questions: Iterable[Question | str] | None = None, *,
-                   as_of: date | str) -> tuple[Decision, ...]:
+                   as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
         """Decisions for several questions about one record, the record checked once.
 
         Without ``questions`` (None): the pack's standard questions (``pack.questions`` in
-        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management), so
-        one call answers keep, contact and share the way a nightly CRM sweep asks them. An empty
-        list asks nothing. Arguments and errors as for ``decide``.
+        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management).
+        Those answer keep of the default scope only: a retention job deciding what to delete
+        asks ``question_set="sweep"`` instead (every keep scope: newsletter subscriptions,
+        vouchers, suppression entries ..., READINGS.md #10), or another set the pack names in
+        ``pack.question_sets``; ``question_set`` and ``questions`` together are a TypeError, an
+        unknown set a QuestionError. An empty list asks nothing. Arguments and errors as for
+        ``decide``.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions)
+        qs = self._questions(questions, question_set)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
             return tuple(self._invalid(q, day, exc.record_id, exc.problems) for q in qs)
         return tuple(self._decide_facts(facts, q, day) for q in qs)
 
-    def _questions(self, questions: Iterable[Question | str] | None) -> list[Question]:
-        return checked_questions(questions, self.standard_questions, self.check_question)
+    def _questions(self, questions: Iterable[Question | str] | None, question_set: str | None = None) -> list[Question]:
+        return select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                                self.check_question)
 
     def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
         ctx, asof = self._context(as_of)
@@ -206,12 +214,14 @@ class Policy:
 
     # -- many records ----------------------------------------------------------------------
     def decide_batch(self, records: Iterable[Record], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False,
+                     question_set: str | None = None) -> Generator[BatchRow, None, None]:
         """Compact answers for every record, streaming, in input order: one row per record.
 
         Never stops on a bad record, whatever it is (a mapping, JSON text, anything else): it
         yields UNDETERMINED answers with the problem instead. ``questions`` as for
-        ``decide_all`` (None: the pack's standard questions); the arguments are checked before
+        ``decide_all`` (None: the pack's standard questions; ``question_set="sweep"``: the pack's
+        sweep set, as for ``decide_all``); the arguments are checked before
         the first record is read, and raise as for ``decide``. Pure per record.
 
         ``reasons=True`` fills each Answer's ``basis``, ``reason_code`` and short ``reason``
@@ -220,7 +230,7 @@ class Policy:
         they are asked for, not the default.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions)
+        qs = self._questions(questions, question_set)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date,

@@ -127,8 +127,8 @@ from datetime import date
 from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
-from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, checked_questions,
-                       compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
+from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, question_sets_of,
+                       compact as _problem_text, invalid_reason as _invalid_reason, select_questions, unreadable)
 from .._reasons import Detailer
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
@@ -1111,6 +1111,7 @@ class DurablePolicy:
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         self._ruleset(self._keep_q)  # fail fast: the keep question always exists
 
     def __repr__(self) -> str:
@@ -1370,10 +1371,12 @@ class DurablePolicy:
         return self._decide_facts(facts, q, day)
 
     def decide_all(self, record: Any, questions: Iterable[Question | str] | None = None, *,
-                   as_of: date | str) -> tuple[Decision, ...]:
-        """As ``Policy.decide_all``: None means the pack's standard questions."""
+                   as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
+        """As ``Policy.decide_all``: None means the pack's standard questions; ``question_set``
+        one of the pack's named sets."""
         day = parse_as_of(as_of)
-        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                              self.check_question)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1386,11 +1389,13 @@ class DurablePolicy:
         return row.answers[0]
 
     def decide_batch(self, records: Iterable[Any], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False,
+                     question_set: str | None = None) -> Generator[BatchRow, None, None]:
         """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record.
         The arguments are checked before the first record is read."""
         day = parse_as_of(as_of)
-        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                              self.check_question)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date,
