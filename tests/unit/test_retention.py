@@ -109,3 +109,12 @@ def test_text_escapes_untrusted_ids():
 
     text = plan_text(RetentionPlan(record_id="\x1b[2Kfake", as_of=date(2025, 1, 31), steps=(step,), locator="line 1"))
     assert "\x1b" not in text and "\\x1b" in text
+
+
+def test_the_documented_plan_is_what_the_plan_prints(iconfirm):
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "retention.md").read_text(encoding="utf-8")
+    plan = retention_plan(iconfirm, PROSPECT_OBJECTED, as_of=AS_OF)
+    printed = plan_text(plan).replace("(record)", "(line 1)")
+    assert printed in doc  # docs/retention.md shows the objecting prospect's plan exactly
