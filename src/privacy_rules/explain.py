@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._escape import escape
-from .model import Decision, RuleStatus
+from .model import Decision, Outcome, RuleStatus
 
 _MARK = {"allow": "ALLOW", "deny": "DENY", "undetermined": "UNDETERMINED"}
 
@@ -27,7 +27,10 @@ def explain(decision: Decision, *, lang: str = "en") -> str:
     if d.basis:
         lines.append(f"  {'rettslig grunnlag' if nb else 'lawful basis'}: {d.basis.article} ({d.basis.id}"
                      + (f", {d.basis.dpv})" if d.basis.dpv else ")"))
-    if d.keep_until:
+    if d.keep_until and d.outcome is Outcome.DENY:  # deny:window-ended: the day the basis lapsed
+        lines.append(f"  {'lagres til og med' if nb else 'keep until'}: {d.keep_until.isoformat()} "
+                     f"({'fristen er ute' if nb else 'passed: the window has ended'})")
+    elif d.keep_until:
         lines.append(f"  {'lagres til og med' if nb else 'keep until'}: {d.keep_until.isoformat()} "
                      f"({'siste dag' if nb else 'last day, inclusive'})")
     for o in d.obligations:

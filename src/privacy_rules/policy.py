@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import os
 from datetime import date
-from typing import Any, Generator, Iterable, Iterator, Mapping
+from typing import Any, Generator, Iterable, Mapping
 
 from ._answers import check_records
-from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers, checked_questions,
-                       compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
+from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers,
+                       compact as _compact, internal_error, invalid_reason as _invalid_reason, question_sets_of,
+                       select_questions, unreadable)
 from ._reasons import Detailer
 from .compile.codegen import QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
@@ -63,6 +64,8 @@ class Policy:
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        #: the pack's named question sets (pack.question_sets), e.g. ``sweep``: every keep scope
+        self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         # INVARIANT: every question in the standard set compiles; checked here, once
         self.plan(self._keep_q)
 
@@ -162,24 +165,29 @@ class Policy:
         return facts
 
     def decide_all(self, record: Record, questions: Iterable[Question | str] | None = None, *,
-                   as_of: date | str) -> tuple[Decision, ...]:
+                   as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
         """Decisions for several questions about one record, the record checked once.
 
         Without ``questions`` (None): the pack's standard questions (``pack.questions`` in
-        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management), so
-        one call answers keep, contact and share the way a nightly CRM sweep asks them. An empty
-        list asks nothing. Arguments and errors as for ``decide``.
+        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management).
+        Those answer keep of the default scope only: a retention job deciding what to delete
+        asks ``question_set="sweep"`` instead (every keep scope: newsletter subscriptions,
+        vouchers, suppression entries ..., READINGS.md #10), or another set the pack names in
+        ``pack.question_sets``; ``question_set`` and ``questions`` together are a TypeError, an
+        unknown set a QuestionError. An empty list asks nothing. Arguments and errors as for
+        ``decide``.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions)
+        qs = self._questions(questions, question_set)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
             return tuple(self._invalid(q, day, exc.record_id, exc.problems) for q in qs)
         return tuple(self._decide_facts(facts, q, day) for q in qs)
 
-    def _questions(self, questions: Iterable[Question | str] | None) -> list[Question]:
-        return checked_questions(questions, self.standard_questions, self.check_question)
+    def _questions(self, questions: Iterable[Question | str] | None, question_set: str | None = None) -> list[Question]:
+        return select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                                self.check_question)
 
     def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
         ctx, asof = self._context(as_of)
@@ -211,12 +219,14 @@ class Policy:
 
     # -- many records ----------------------------------------------------------------------
     def decide_batch(self, records: Iterable[Record], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False,
+                     question_set: str | None = None) -> Generator[BatchRow, None, None]:
         """Compact answers for every record, streaming, in input order: one row per record.
 
         Never stops on a bad record, whatever it is (a mapping, JSON text, anything else): it
         yields UNDETERMINED answers with the problem instead. ``questions`` as for
-        ``decide_all`` (None: the pack's standard questions); the arguments are checked before
+        ``decide_all`` (None: the pack's standard questions; ``question_set="sweep"``: the pack's
+        sweep set, as for ``decide_all``); the arguments are checked before
         the first record is read, and raise as for ``decide``. Pure per record.
 
         ``reasons=True`` fills each Answer's ``basis``, ``reason_code`` and short ``reason``
@@ -225,7 +235,7 @@ class Policy:
         they are asked for, not the default.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions)
+        qs = self._questions(questions, question_set)
         check_records(records)
         return self._batch(records, qs, day, reasons)
 
@@ -244,7 +254,9 @@ class Policy:
         keep_tables = self._tables[keep_q]
         need_keep = need_keep or keep_q in qs
         steps = [(plan, effects, q == keep_q, q.action is Action.KEEP, self._tables[q], any(self._tables[q].reads_values),
-                  self._detailer(q, plan, as_of, ctx).detail if reasons else None)
+                  self._detailer(q, plan, as_of, ctx).detail if reasons else None,
+                  # deny:window-ended keeps its keep_until without reasons too (the window-ended test only)
+                  self._detailer(q, plan, as_of, ctx).ended_until if not reasons and q.action is Action.KEEP else None)
                  for (plan, effects), q in zip(plans, qs)]
         outcomes = _OUTCOME
         pack = self.pack
@@ -273,7 +285,7 @@ class Policy:
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
                 keep_problems: tuple[Diagnostic, ...] | None = None
-                for plan, effects, is_keep_q, is_keep, tables, reads, detail in steps:
+                for plan, effects, is_keep_q, is_keep, tables, reads, detail, ended in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
                                                    else plan.decide(facts, ctx, keep_code))
                     until = None
@@ -294,11 +306,13 @@ class Policy:
                     elif is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT
                         until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
+                    elif ended is not None and why == "no-basis":
+                        until = ended(statuses, facts)
                     rule_id = plan.rules[idx].id if idx is not None else None
                     if detail is None:
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem))
                     else:
-                        code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                        code, reason, basis, until = detail(outcome, idx, why, statuses, facts, until)
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem, basis=basis,
                                               reason_code=code, reason=reason))
             except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row

@@ -31,7 +31,7 @@ FAILING_SCENARIOS = (
     "    as_of: '2023-09-01'\n"
     "    record: {id: p, subject_categories: [prospect], relationship: {first_contact_on: '2021-08-31'}}\n"
     "    question: keep\n"
-    "    expect: {outcome: allow, keep_until: '2023-08-31'}\n"
+    "    expect: {outcome: allow, keep_until: '2023-09-30'}\n"
     "  - name: kept on the last day\n"
     "    as_of: '2023-08-31'\n"
     "    record: {id: p, subject_categories: [prospect], relationship: {first_contact_on: '2021-08-31'}}\n"
@@ -196,7 +196,7 @@ def test_test_junit_suite_per_file_and_case_per_scenario(scenarios: Path):
     failed = cases["wrong on purpose"]
     assert (failed.get("file"), failed.get("line")) == (str(scenarios), "2")
     failure = failed.find("failure")
-    assert failure.get("message") == "outcome: expected allow, got deny; keep_until: expected 2023-08-31, got null"
+    assert failure.get("message") == "outcome: expected allow, got deny; keep_until: expected 2023-09-30, got 2023-08-31"
     assert failure.text.splitlines()[:3] == [f"{scenarios}:2:5: FAIL wrong on purpose",
                                             "  - expected outcome: allow", "  + actual   outcome: deny"]
     assert list(cases["kept on the last day"]) == []
@@ -240,7 +240,7 @@ def test_test_github_lines_are_exact(scenarios: Path):
     assert out.splitlines() == [
         f"::error file={scenarios},line=2,col=5,title=scenario failed::wrong on purpose"
         "%0A- expected outcome: allow%0A+ actual   outcome: deny"
-        "%0A- expected keep_until: 2023-08-31%0A+ actual   keep_until: null"
+        "%0A- expected keep_until: 2023-09-30%0A+ actual   keep_until: 2023-08-31"
         "%0Areason: no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny; "
         "`keep.prospect` no longer holds: its window `prospect` ended on 2023-08-31",
         f"::error file={scenarios},line=12,col=5,title=scenario error::unknown scope"

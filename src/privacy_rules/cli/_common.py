@@ -184,6 +184,28 @@ def questions_for(values: Sequence[str], policy: Policy) -> list[Question]:
     return out
 
 
+QUESTION_SET_HELP = ("Ask the pack's question set NAME (pack.question_sets in pack.yaml) instead of the standard "
+                     "questions, e.g. sweep: keep of every scope a retention job must ask. Not with -q.")
+
+
+def questions_or_set(values: Sequence[str], set_name: str | None, policy: Policy) -> list[Question]:
+    """``-q`` values, or the questions of ``--question-set NAME``; neither: the standard questions."""
+    if set_name is None:
+        return questions_for(values, policy)
+    if values:
+        raise UsageFailure("--question-set and -q/--question ask different questions: give one of them")
+    sets = policy.question_sets
+    if set_name not in sets:
+        import difflib
+
+        close = difflib.get_close_matches(set_name, list(sets), n=1, cutoff=0.6)
+        hint = (f"did you mean `{close[0]}`?" if close else
+                "the pack defines " + ", ".join(f"`{n}`" for n in sets) if sets else
+                "the pack defines none: add pack.question_sets to pack.yaml, or ask with -q")
+        raise UsageFailure(f"--question-set: unknown question set `{set_name}`\n  help: {hint}")
+    return list(sets[set_name])
+
+
 # --- input -------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from ._common import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_USAGE,
+    QUESTION_SET_HELP,
     BadLine,
     ClosedInput,
     ClosedOutput,
@@ -51,7 +52,7 @@ from ._common import (
     open_records,
     output_to,
     parse_day,
-    questions_for,
+    questions_or_set,
     read_record_bytes,
     streams,
 )
@@ -122,13 +123,14 @@ def _read_record(path: str) -> bytes:
 @click.option("-q", "--question", "questions", multiple=True, metavar="Q",
               help="keep, keep:SCOPE, contact:PURPOSE:CHANNEL or share:RECIPIENT:PURPOSE; repeatable. "
                    "Default: the pack's standard questions.")
+@click.option("--question-set", "question_set", metavar="NAME", help=QUESTION_SET_HELP)
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="The day to decide for. Default: today in the pack's time zone.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True)
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES",
               help="Exit 1 if any decision has one of these outcomes, e.g. deny,undetermined.")
 def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None, fmt: str, lang: str,
-           fail_on: str) -> None:
+           fail_on: str, question_set: str | None = None) -> None:
     """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why.
 
     A record that is JSON but not a usable one (unknown field, bad date, duplicate key ...)
@@ -137,7 +139,7 @@ def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None
     io = streams()
     policy = load_policy(pack, lang)
     day = as_of_day(as_of, policy)
-    qs = questions_for(questions, policy)
+    qs = questions_or_set(questions, question_set, policy)
     gate = _fail_on(fail_on)
     data = _read_record(record)
     decisions = policy.decide_all(data, qs, as_of=day)

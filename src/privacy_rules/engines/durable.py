@@ -128,8 +128,8 @@ from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedT
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
 from .._answers import check_records
-from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, checked_questions,
-                       compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
+from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, question_sets_of,
+                       compact as _problem_text, invalid_reason as _invalid_reason, select_questions, unreadable)
 from .._reasons import Detailer
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
@@ -1114,6 +1114,7 @@ class DurablePolicy:
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         self._ruleset(self._keep_q)  # fail fast: the keep question always exists
 
     def __repr__(self) -> str:
@@ -1373,10 +1374,12 @@ class DurablePolicy:
         return self._decide_facts(facts, q, day)
 
     def decide_all(self, record: Any, questions: Iterable[Question | str] | None = None, *,
-                   as_of: date | str) -> tuple[Decision, ...]:
-        """As ``Policy.decide_all``: None means the pack's standard questions."""
+                   as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
+        """As ``Policy.decide_all``: None means the pack's standard questions; ``question_set``
+        one of the pack's named sets."""
         day = parse_as_of(as_of)
-        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                              self.check_question)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1389,11 +1392,13 @@ class DurablePolicy:
         return row.answers[0]
 
     def decide_batch(self, records: Iterable[Any], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False,
+                     question_set: str | None = None) -> Generator[BatchRow, None, None]:
         """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record.
         The arguments are checked before the first record is read."""
         day = parse_as_of(as_of)
-        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                              self.check_question)
         check_records(records)
         return self._batch(records, qs, day, reasons)
 
@@ -1405,9 +1410,10 @@ class DurablePolicy:
         windows = self.pack.vocabulary.windows
         asof = as_of.isoformat()
         cuts = {w: iso_cutoff(as_of, win.months) for w, win in windows.items()}
-        details = [None if not reasons else Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
-                            lambda facts, q=q: self._decide_facts(facts, q, as_of)).detail  # type: ignore[misc]
-                   for rs, q in zip(sets, qs)]
+        detailers = [Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
+                              lambda facts, q=q: self._decide_facts(facts, q, as_of))  # type: ignore[misc]
+                     for rs, q in zip(sets, qs)]
+        details = [d.detail if reasons else None for d in detailers]
         scan = new_scanner()
         for index, record in enumerate(records):
             try:
@@ -1425,7 +1431,7 @@ class DurablePolicy:
                     keep_problems = fact_problems(pack=self.pack, plan=keep_rs.plan, tables=keep_rs.tables,
                                                   statuses=keep_statuses, facts=facts, asof=asof)
             answers = []
-            for rs, q, detail in zip(sets, qs, details):
+            for rs, q, detail, detailer in zip(sets, qs, details, detailers):
                 statuses = self._evaluate(rs, facts, as_of, keep_code)
                 outcome, idx, why = combine(rs.effects, statuses)
                 until = None
@@ -1433,6 +1439,8 @@ class DurablePolicy:
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
                     until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
+                elif detail is None and why == "no-basis" and q.action is Action.KEEP:  # deny:window-ended: the day
+                    until = detailer.ended_until(statuses, facts)
                 elif outcome == UND_S:  # the present facts that keep it open, as Policy.decide_batch names them
                     found = fact_problems(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses,
                                           facts=facts, asof=asof, keep=keep_code,
@@ -1442,7 +1450,7 @@ class DurablePolicy:
                 if detail is None:
                     answers.append(Answer(Outcome(outcome), rule_id, until, problem))
                 else:
-                    code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                    code, reason, basis, until = detail(outcome, idx, why, statuses, facts, until)
                     answers.append(Answer(Outcome(outcome), rule_id, until, problem, basis=basis, reason_code=code,
                                           reason=reason))
             yield BatchRow(index, facts.id, tuple(answers), None)
