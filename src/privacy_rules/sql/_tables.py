@@ -34,11 +34,16 @@ for _f, _k in TOP_SCALARS.items():
 
 
 def _parts_cols(c: Column, src: str) -> list[exp.Expression]:
-    y, m, d = x.date_parts(x.col(c.name, src))
-    return [x.alias(y, c.name + "__y"), x.alias(m, c.name + "__m"), x.alias(d, c.name + "__d")]
+    return [x.alias(x.iso_text(x.col(c.name, src)), c.name + "__t")]
 
 
 def parts(c: Column, table: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """The day's (year, month, day) in the ``_v`` layer, from the ``_p`` layer's ISO text."""
+    return x.date_parts(x.col(c.name + "__t", table))
+
+
+def vparts(c: Column, table: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """The day's (year, month, day) as columns of the ``_v`` layer (for window ends)."""
     return x.col(c.name + "__y", table), x.col(c.name + "__m", table), x.col(c.name + "__d", table)
 
 
@@ -102,7 +107,7 @@ class Child:
         return x.col(name, self.v)
 
     def day_parts(self, name: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
-        return parts(self.table.column(name), self.v)
+        return vparts(self.table.column(name), self.v)
 
     def agg(self, expr: exp.Expression) -> exp.Expression:
         """Register an aggregate over the checked rows; its column in ``<t>_a`` (NULL for a record
@@ -126,8 +131,12 @@ class Child:
 
     def flag(self, cond: exp.Expression) -> exp.Expression:
         """A SQL boolean, never NULL: some row of the record meets ``cond`` (NULL reads false)."""
-        ref = self.agg(x.max_(x.case([(cond, x.num(1))], x.num(0))))
-        return x.eq(x.coalesce(ref, x.num(0)), x.num(1))
+        return x.eq(self.count(cond), x.num(1))
+
+    def count(self, cond: exp.Expression) -> exp.Expression:
+        """1 when some row of the record meets ``cond``, else 0 (a NULL condition reads false:
+        MAX skips the NULL its cast gives, and a record without rows gets the COALESCE's 0)."""
+        return x.coalesce(self.agg(x.max_(x.cast(exp.Paren(this=cond), "INT"))), x.num(0))
 
     def form_code(self) -> exp.Expression:
         return self.j("form")
@@ -160,7 +169,7 @@ class Child:
                 continue
             if c.date:
                 vcols.append(x.alias(x.valid_key(*parts(c, pn)), c.name + "__k"))
-                vcols += [x.col(c.name + s, pn) for s in ("__y", "__m", "__d")]
+                vcols += [x.alias(e, c.name + s) for e, s in zip(parts(c, pn), ("__y", "__m", "__d"))]
             if t is SUBJECTS or t is DATA_CATEGORIES:
                 form.append(x.case([(x.is_null(x.col(c.name, pn)), x.text("PR302"))]))
                 if c.name in self.vocab:
@@ -271,8 +280,7 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str]) -> list[Cte]:
     for i in range(n_facts):
         for s in ("t", "n", "b"):
             cols.append(x.col(f"f{i}_{s}", "facts_a"))
-        y, m, d = x.date_parts(x.col(f"f{i}_t", "facts_a"))
-        cols += [x.alias(y, f"f{i}_y"), x.alias(m, f"f{i}_m"), x.alias(d, f"f{i}_d")]
+        cols.append(x.alias(x.iso_text(x.col(f"f{i}_t", "facts_a")), f"f{i}_i"))
     p = exp.select(*cols, copy=False).from_(exp.Table(this=x.ident(src)), copy=False).join(
         exp.Table(this=x.ident("facts_a")), on=x.eq(x.col("id", src), x.col("record_id", "facts_a")), join_type="LEFT", copy=False)
     pn = "records_p"
@@ -286,13 +294,15 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str]) -> list[Cte]:
             continue
         if c.date:
             vcols.append(x.alias(x.valid_key(*parts(c, pn)), c.name + "__k"))
+            vcols += [x.alias(e, c.name + s) for e, s in zip(parts(c, pn), ("__y", "__m", "__d"))]
         fc, _vc = _column_code(RECORDS, c, pn, False, None)
         if fc is not None:
             form.append(fc)
     form.append(x.col("facts_form", pn))
     for i in range(n_facts):
-        vcols.append(x.alias(x.valid_key(x.col(f"f{i}_y", pn), x.col(f"f{i}_m", pn), x.col(f"f{i}_d", pn)),
-                                f"f{i}_k"))
+        y, m, d = x.date_parts(x.col(f"f{i}_i", pn))
+        vcols += [x.alias(x.valid_key(y, m, d), f"f{i}_k"), x.alias(y.copy(), f"f{i}_y"), x.alias(m.copy(), f"f{i}_m"),
+                  x.alias(d.copy(), f"f{i}_d")]
     vcols.append(x.alias(_codes_first(form), "c_form"))
     v = exp.select(*vcols, copy=False).from_(exp.Table(this=x.ident(pn)), copy=False)
     return [(pn, p), ("records_v", v)]

@@ -254,12 +254,15 @@ def iso_form(x: exp.Expression) -> exp.Expression:
               text("####-##-##"))
 
 
-def date_parts(x: exp.Expression) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
-    """(year, month, day) as integers when ``x`` has the ISO form, else NULL; the casts run
-    only on strings of ten ASCII digits and dashes (guarded by CASE)."""
-    ok = iso_form(x)
-    return tuple(case([(ok.copy(), cast(substring(x.copy(), s, n), "INT"))])  # type: ignore[return-value]
-                 for s, n in ((1, 4), (6, 2), (9, 2)))
+def iso_text(x: exp.Expression) -> exp.Expression:
+    """``x`` when it has the ISO form, else NULL: the only text the day casts below ever see."""
+    return case([(iso_form(x), x.copy())])
+
+
+def date_parts(t: exp.Expression) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """(year, month, day) integers of ``t``, an ``iso_text`` (NULL stays NULL): ten characters of
+    ASCII digits and dashes, so the casts cannot fail."""
+    return tuple(cast(substring(t.copy(), s, n), "INT") for s, n in ((1, 4), (6, 2), (9, 2)))  # type: ignore[return-value]
 
 
 def is_leap(y: exp.Expression) -> exp.Expression:
@@ -273,9 +276,13 @@ def days_in_month(y: exp.Expression, m: exp.Expression) -> exp.Expression:
 
 
 def real_day(y: exp.Expression, m: exp.Expression, d: exp.Expression) -> exp.Expression:
-    """(y, m, d) names a real calendar day with a year >= 1 (NULL parts: NULL, read as false)."""
-    return and_([not_null(y.copy()), gte(y.copy(), num(1)), gte(m.copy(), num(1)), lte(m.copy(), num(12)),
-                 gte(d.copy(), num(1)), lte(d.copy(), days_in_month(y, m))])
+    """(y, m, d) names a real calendar day with a year >= 1; a plain condition, no CASE (NULL
+    parts give NULL, read as false where it is used)."""
+    return and_([gte(y.copy(), num(1)), gte(m.copy(), num(1)), lte(m.copy(), num(12)), gte(d.copy(), num(1)),
+                 or_([lte(d.copy(), num(28)),
+                      and_([neq(m.copy(), num(2)), lte(d.copy(), num(30))]),
+                      and_([in_(m.copy(), [num(i) for i in (1, 3, 5, 7, 8, 10, 12)]), eq(d.copy(), num(31))]),
+                      and_([eq(m.copy(), num(2)), eq(d.copy(), num(29)), is_leap(y)])])])
 
 
 def in_range(y: exp.Expression) -> exp.Expression:

@@ -57,15 +57,41 @@ class SqlUnsupported(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SqlQuery:
-    """The compiled query: ``sql(dialect)`` writes it for one engine."""
+    """The compiled query: ``sql(dialect)`` writes it for one engine.
 
-    query: exp.Query
+    ``check`` are the common table expressions that depend on the pack only (each table read,
+    its days checked: the ``_p`` and ``_v`` layers); ``decide`` the rest (aggregates for this
+    as_of, statuses, combining) and ``final`` the answer rows. ``sql()`` writes one statement;
+    ``staged()`` writes the check layers as tables once and the decision as a query over them,
+    so that many as_of days (or question sets) reuse one check of the data.
+    """
+
+    check: tuple[tuple[str, exp.Select], ...]
+    decide: tuple[tuple[str, exp.Select], ...]
+    final: exp.Query
     questions: tuple[Question, ...]
     as_of: date
     pack_id: str
 
+    @property
+    def query(self) -> exp.Query:
+        return self._with(self.check + self.decide)
+
+    def _with(self, ctes: tuple[tuple[str, exp.Select], ...]) -> exp.Query:
+        query = self.final.copy()
+        for name, cte in ctes:
+            query = query.with_(x.ident(name), as_=cte.copy(), copy=False)
+        return query
+
     def sql(self, dialect: str = "duckdb", *, pretty: bool = True) -> str:
         return self.query.sql(dialect=dialect, pretty=pretty)
+
+    def staged(self, dialect: str = "duckdb", *, pretty: bool = False) -> tuple[list[str], str]:
+        """(CREATE TABLE ... AS statements for the check layers, in order; the decision query
+        reading them). The tables depend on the pack and the data only, never on as_of."""
+        creates = [exp.Create(this=exp.Table(this=x.ident(name)), kind="TABLE", expression=cte.copy()
+                              ).sql(dialect=dialect, pretty=pretty) for name, cte in self.check]
+        return creates, self._with(self.decide).sql(dialect=dialect, pretty=pretty)
 
 
 def _column_path(path: str) -> str:
@@ -97,10 +123,7 @@ class _Ctx:
         return x.day_key(self.asof)
 
     def fact(self, path: str) -> FactCols:
-        name = path.split(".", 1)[1]
-        if name not in self.facts:
-            self.facts.append(name)
-        return FactCols(self.facts.index(name))
+        return FactCols(self.facts.index(path.split(".", 1)[1]))  # _pack_facts lists every one read
 
 
 class _Question:
@@ -239,7 +262,9 @@ class _Question:
         return SqlUnsupported(self.rule.id if self.rule else "?", what)
 
     def exists(self, ch: Child, conds: list[exp.Expression]) -> exp.Expression:
-        return x.tri(ch.flag(x.and_(conds)))
+        """2 when some entry meets every condition, else 0: arithmetic, not a CASE (DuckDB's
+        planning time grows faster than linearly with the number of CASE expressions)."""
+        return x.mul(x.num(2), ch.count(x.and_(conds)))
 
     def live(self, ch: Child) -> list[exp.Expression]:
         # R20: counts from its given day; the withdrawal day itself counts as withdrawn
@@ -516,9 +541,11 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
         "consents": {"purpose": frozenset(v.purposes), "recipient": frozenset(v.recipients)},
         "disclosure_orders": {"recipient": frozenset(v.recipients)},
     }
-    scopes: dict[str, str] = {}
+    # what the check layers pivot depends on the pack only (every scope, every fact a rule
+    # reads), so they are the same for every as_of and question set
+    scopes: dict[str, str] = {scope: f"s{i}" for i, scope in enumerate(sorted(v.scopes))}
     children = child_tables(lambda name: vocab.get(name, {}), scopes)
-    ctx = _Ctx(pack=pack, asof=asof, cuts=cuts, children=children, facts=[], scopes=scopes)
+    ctx = _Ctx(pack=pack, asof=asof, cuts=cuts, children=children, facts=_pack_facts(pack), scopes=scopes)
     keep_q = Question.keep(pack.default_scope)
 
     # layer s: the keep question on the default scope first (a `keep:` condition reads its answer)
@@ -528,10 +555,12 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     layer_s += _status_columns("k", keep_rules)
     keep_why, keep_dec = _combine("k", keep_rules)
     keep_prob = _question_prob("k", keep_rules)
-    layer_k: list[exp.Expression] = [exp.Star(), x.alias(keep_why, "k_why"), x.alias(keep_prob, "k_prob")]
-    ctx.keep_status = x.case([(x.eq(x.col("k_why", "j"), x.text("override")), x.st(x.T)),
-                              (x.eq(x.col("k_why", "j"), x.text("permit")), x.st(x.T)),
-                              (x.eq(x.col("k_why", "j"), x.text("unknown")), x.st(x.U))], x.st(x.F))
+    k_status = x.case([(x.eq(keep_why.copy(), x.text("override")), x.st(x.T)),
+                       (x.eq(keep_why.copy(), x.text("permit")), x.st(x.T)),
+                       (x.eq(keep_why.copy(), x.text("unknown")), x.st(x.U))], x.st(x.F))
+    layer_k: list[exp.Expression] = [exp.Star(), x.alias(keep_why, "k_why"), x.alias(keep_prob, "k_prob"),
+                                     x.alias(k_status, "k_status")]
+    ctx.keep_status = x.col("k_status", "j")
     ctx.keep_prob = x.col("k_prob", "j")
 
     plans = []
@@ -554,11 +583,14 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
                     x.alias(_question_prob(tag, rules), f"{tag}_prob")]
 
     # the tables: facts pivot, hold scopes, child aggregates, records; then one join, `j`
-    ctes: list[tuple[str, exp.Select]] = [facts_cte(ctx.facts)]
-    ctes += records_ctes(len(ctx.facts), frozenset(v.subject_categories))
-    ctes.append(hold_scopes_cte(scopes, frozenset(v.scopes)))
+    check: list[tuple[str, exp.Select]] = [facts_cte(ctx.facts)]
+    check += records_ctes(len(ctx.facts), frozenset(v.subject_categories))
+    check.append(hold_scopes_cte(scopes, frozenset(v.scopes)))
+    ctes: list[tuple[str, exp.Select]] = []
     for ch in children.values():
-        ctes += ch.ctes()
+        p_, v_, a_ = ch.ctes()
+        check += [p_, v_]
+        ctes.append(a_)
     jcols: list[exp.Expression] = [exp.Column(this=exp.Star(), table=x.ident("records_v"))]
     for ch in children.values():
         jcols += ch.j_columns()
@@ -582,9 +614,28 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     query: exp.Query = selects[0]
     for sel in selects[1:]:
         query = exp.union(query, sel, distinct=False, copy=False)
-    for name, cte in ctes:
-        query = query.with_(x.ident(name), as_=cte, copy=False)
-    return SqlQuery(query=query, questions=qs, as_of=day, pack_id=pack.id)
+    return SqlQuery(check=tuple(check), decide=tuple(ctes), final=query, questions=qs, as_of=day, pack_id=pack.id)
+
+
+def _pack_facts(pack: Pack) -> list[str]:
+    """Every pack-defined fact (``facts.NAME``) a rule or window reads, in a fixed order."""
+    names: set[str] = set()
+
+    def walk(p: Pred) -> None:
+        if p.kind == "happened" and isinstance(p.arg, str) and p.arg.startswith("facts."):
+            names.add(p.arg.split(".", 1)[1])
+        elif p.kind == "fact" and str(p.arg["path"]).startswith("facts."):
+            names.add(p.arg["path"].split(".", 1)[1])
+        for c in p.children:
+            walk(c)
+
+    for rule in pack.rules:
+        for p in rule.when:
+            walk(p)
+    for w in pack.vocabulary.windows.values():
+        if w.anchor.startswith("facts."):
+            names.add(w.anchor.split(".", 1)[1])
+    return sorted(names)
 
 
 def _status_columns(tag: str, rules: list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None,

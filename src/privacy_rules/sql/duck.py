@@ -39,9 +39,30 @@ def run_duckdb(pack: Pack, questions: Sequence[Question | str], as_of: date | st
             con.close()
 
 
+class Staged:
+    """Records loaded and checked once in a DuckDB connection; then decided for any as_of and
+    questions (SqlQuery.staged: the check layers become tables, each decision reads them)."""
+
+    def __init__(self, pack: Pack, rows: Rows, con: Any = None) -> None:
+        import duckdb
+
+        self.pack = pack
+        self.con = duckdb.connect() if con is None else con
+        load_duckdb(self.con, rows)
+        self._checked = False
+
+    def decide(self, questions: Sequence[Question | str], as_of: date | str) -> list[SqlAnswer]:
+        creates, query = compile_sql(self.pack, questions, as_of).staged("duckdb")
+        if not self._checked:
+            for stmt in creates:
+                self.con.execute(stmt)
+            self._checked = True
+        return [SqlAnswer(*row) for row in self.con.execute(query).fetchall()]
+
+
 def decide_duckdb(pack: Pack, records: Iterable[Mapping[str, Any]], questions: Sequence[Question | str],
                   as_of: date | str) -> list[SqlAnswer]:
     return run_duckdb(pack, questions, as_of, rows_for(records))
 
 
-__all__ = ["SqlAnswer", "decide_duckdb", "run_duckdb"]
+__all__ = ["SqlAnswer", "Staged", "decide_duckdb", "run_duckdb"]

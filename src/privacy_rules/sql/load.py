@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Mapping
 
+from sqlglot import exp
+
 from ..records import ID_LISTS, LIST_FIELDS, RELATIONSHIP_FIELDS, TOP_FIELDS, TOP_SCALARS
+from ._x import ident
 from .layout import FACTS, HOLD_SCOPES, LISTS, RECORDS, REL_PREFIX, TABLES
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -121,18 +124,38 @@ def rows_for(records: Iterable[Mapping[str, Any]]) -> Rows:
     return rows
 
 
+def _literal(value: Any) -> exp.Expression:
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, (int, float)):
+        return exp.Neg(this=exp.Literal.number(-value)) if value < 0 else exp.Literal.number(value)
+    return exp.Literal.string(value)
+
+
+def inserts(rows: Rows, dialect: str = "duckdb", chunk: int = 5000) -> list[str]:
+    """INSERT statements for ``rows``: values as sqlglot literal nodes (never text pasted into SQL)."""
+    out = []
+    for t in TABLES:
+        data = rows.get(t.name) or []
+        for start in range(0, len(data), chunk):
+            values = exp.Values(expressions=[exp.Tuple(expressions=[_literal(v) for v in row])
+                                             for row in data[start:start + chunk]])
+            stmt = exp.Insert(this=exp.Table(this=ident(t.name)), expression=values)
+            out.append(stmt.sql(dialect=dialect))
+    return out
+
+
 def load_duckdb(con: Any, rows: Rows) -> None:
-    """Create the layout's tables in a DuckDB connection and insert ``rows`` (parameters only)."""
+    """Create the layout's tables in a DuckDB connection and insert ``rows``."""
     from .layout import ddl
 
     for stmt in ddl("duckdb").split(";"):
         if stmt.strip():
             con.execute(stmt)
-    for t in TABLES:
-        data = rows.get(t.name) or []
-        if data:
-            marks = ", ".join("?" for _ in t.columns)
-            con.executemany(f'INSERT INTO "{t.name}" VALUES ({marks})', data)  # table names: the fixed layout
+    for stmt in inserts(rows):
+        con.execute(stmt)
 
 
-__all__ = ["LayoutError", "Rows", "add_record", "empty_rows", "load_duckdb", "rows_for", "REL_PREFIX"]
+__all__ = ["LayoutError", "Rows", "add_record", "empty_rows", "inserts", "load_duckdb", "rows_for", "REL_PREFIX"]
