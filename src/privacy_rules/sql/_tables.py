@@ -85,7 +85,7 @@ class Child:
         self.name = table.name
         self.vocab = vocab  # column -> the ids it may hold (PR321)
         self.aggs: list[exp.Expression] = []
-        self._seen: dict[str, str] = {}
+        self._seen: dict[exp.Expression, str] = {}
         self.scopes = scopes  # legal_holds: scope id -> column of legal_hold_scopes_a
 
     @property
@@ -112,7 +112,7 @@ class Child:
     def agg(self, expr: exp.Expression) -> exp.Expression:
         """Register an aggregate over the checked rows; its column in ``<t>_a`` (NULL for a record
         without rows: the caller says what that means)."""
-        key = expr.sql()
+        key = expr  # sqlglot expressions hash and compare by structure
         name = self._seen.get(key)
         if name is None:
             name = f"a{len(self.aggs)}"

@@ -164,8 +164,14 @@ def coalesce(first: exp.Expression, *rest: exp.Expression) -> exp.Expression:
     return exp.Coalesce(this=first, expressions=list(rest))
 
 
+_TYPE_CACHE: dict[str, exp.DataType] = {}
+
+
 def cast(e: exp.Expression, to: str) -> exp.Expression:
-    return exp.Cast(this=e, to=exp.DataType.build(to))
+    t = _TYPE_CACHE.get(to)
+    if t is None:  # DataType.build parses its argument: once per type name
+        t = _TYPE_CACHE.setdefault(to, exp.DataType.build(to))
+    return exp.Cast(this=e, to=t.copy())
 
 
 def substring(e: exp.Expression, start: int, length: int) -> exp.Expression:

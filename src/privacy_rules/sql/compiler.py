@@ -80,7 +80,7 @@ class SqlQuery:
     def _with(self, ctes: tuple[tuple[str, exp.Select], ...]) -> exp.Query:
         query = self.final.copy()
         for name, cte in ctes:
-            query = query.with_(x.ident(name), as_=cte.copy(), copy=False)
+            query = query.with_(x.ident(name), as_=cte, copy=False)  # shared, never mutated
         return query
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = True) -> str:
@@ -89,9 +89,16 @@ class SqlQuery:
     def staged(self, dialect: str = "duckdb", *, pretty: bool = False) -> tuple[list[str], str]:
         """(CREATE TABLE ... AS statements for the check layers, in order; the decision query
         reading them). The tables depend on the pack and the data only, never on as_of."""
-        creates = [exp.Create(this=exp.Table(this=x.ident(name)), kind="TABLE", expression=cte.copy()
-                              ).sql(dialect=dialect, pretty=pretty) for name, cte in self.check]
-        return creates, self._with(self.decide).sql(dialect=dialect, pretty=pretty)
+        return self.check_sql(dialect, pretty=pretty), self._with(self.decide).sql(dialect=dialect, pretty=pretty)
+
+    def check_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> list[str]:
+        """CREATE TABLE ... AS statements for the check layers, in order."""
+        return [exp.Create(this=exp.Table(this=x.ident(name)), kind="TABLE", expression=cte
+                           ).sql(dialect=dialect, pretty=pretty) for name, cte in self.check]
+
+    def decide_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+        """The decision query over the check layers' tables."""
+        return self._with(self.decide).sql(dialect=dialect, pretty=pretty)
 
 
 def _column_path(path: str) -> str:

@@ -52,11 +52,12 @@ class Staged:
         self._checked = False
 
     def decide(self, questions: Sequence[Question | str], as_of: date | str) -> list[SqlAnswer]:
-        creates, query = compile_sql(self.pack, questions, as_of).staged("duckdb")
+        compiled = compile_sql(self.pack, questions, as_of)
         if not self._checked:
-            for stmt in creates:
+            for stmt in compiled.check_sql("duckdb"):
                 self.con.execute(stmt)
             self._checked = True
+        query = compiled.decide_sql("duckdb")
         return [SqlAnswer(*row) for row in self.con.execute(query).fetchall()]
 
 
