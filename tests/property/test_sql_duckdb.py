@@ -7,7 +7,7 @@ values and vocabulary ids), every subject category and both roles. Each batch is
 DuckDB in the SQL layout and decided by one query; every answer must equal
 ``Policy.decide_batch(..., reasons=True)`` on outcome, decisive rule, keep_until, lawful basis
 and reason code (N42, R1, R2: calendar months, clamped, end inclusive), and name one of the
-row engine's problem codes. 12 batches of at least 100 records: >= 1,200 records a run.
+row engine's problem codes. 8 batches of 125 to 150 records: >= 1,000 records (and 5 to 8 questions each) a run.
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ class _Gen:
 @st.composite
 def batch(draw: st.DrawFn) -> tuple[date, list[dict[str, Any]], list[str]]:
     as_of = draw(st.sampled_from(AS_OFS))
-    gen = _Gen(draw(st.randoms(use_true_random=False)), as_of)
-    records = [gen.record(f"r{i}") for i in range(draw(st.integers(100, 130)))]
+    gen = _Gen(random.Random(draw(st.integers(0, 2**64 - 1))), as_of)
+    records = [gen.record(f"r{i}") for i in range(draw(st.integers(125, 150)))]
     questions = draw(st.lists(st.sampled_from(QUESTIONS), min_size=5, max_size=8, unique=True))
     return as_of, records, questions
 
@@ -217,7 +217,7 @@ def compare(records: list[dict[str, Any]], questions: list[str], as_of: date, go
     return out
 
 
-@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(batch())
 def test_sql_on_duckdb_equals_row_engine(case: tuple[date, list[dict[str, Any]], list[str]]) -> None:
     as_of, records, questions = case

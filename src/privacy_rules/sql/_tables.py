@@ -34,12 +34,14 @@ for _f, _k in TOP_SCALARS.items():
 
 
 def _parts_cols(c: Column, src: str) -> list[exp.Expression]:
-    return [x.alias(x.iso_text(x.col(c.name, src)), c.name + "__t")]
+    """The ``_p`` layer's (year, month, day) columns of a day: integers, NULL unless ISO form."""
+    y, m, d = x.date_parts(x.iso_text(x.col(c.name, src)))
+    return [x.alias(y, c.name + "__y"), x.alias(m, c.name + "__m"), x.alias(d, c.name + "__d")]
 
 
 def parts(c: Column, table: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
-    """The day's (year, month, day) in the ``_v`` layer, from the ``_p`` layer's ISO text."""
-    return x.date_parts(x.col(c.name + "__t", table))
+    """The day's (year, month, day) columns in ``table`` (the ``_p`` layer, or ``_v`` after it)."""
+    return x.col(c.name + "__y", table), x.col(c.name + "__m", table), x.col(c.name + "__d", table)
 
 
 def vparts(c: Column, table: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
@@ -169,7 +171,7 @@ class Child:
                 continue
             if c.date:
                 vcols.append(x.alias(x.valid_key(*parts(c, pn)), c.name + "__k"))
-                vcols += [x.alias(e, c.name + s) for e, s in zip(parts(c, pn), ("__y", "__m", "__d"))]
+                vcols += list(parts(c, pn))
             if t is SUBJECTS or t is DATA_CATEGORIES:
                 form.append(x.case([(x.is_null(x.col(c.name, pn)), x.text("PR302"))]))
                 if c.name in self.vocab:
@@ -280,7 +282,8 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str]) -> list[Cte]:
     for i in range(n_facts):
         for s in ("t", "n", "b"):
             cols.append(x.col(f"f{i}_{s}", "facts_a"))
-        cols.append(x.alias(x.iso_text(x.col(f"f{i}_t", "facts_a")), f"f{i}_i"))
+        y, m, d = x.date_parts(x.iso_text(x.col(f"f{i}_t", "facts_a")))
+        cols += [x.alias(y, f"f{i}_y"), x.alias(m, f"f{i}_m"), x.alias(d, f"f{i}_d")]
     p = exp.select(*cols, copy=False).from_(exp.Table(this=x.ident(src)), copy=False).join(
         exp.Table(this=x.ident("facts_a")), on=x.eq(x.col("id", src), x.col("record_id", "facts_a")), join_type="LEFT", copy=False)
     pn = "records_p"
@@ -294,15 +297,13 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str]) -> list[Cte]:
             continue
         if c.date:
             vcols.append(x.alias(x.valid_key(*parts(c, pn)), c.name + "__k"))
-            vcols += [x.alias(e, c.name + s) for e, s in zip(parts(c, pn), ("__y", "__m", "__d"))]
         fc, _vc = _column_code(RECORDS, c, pn, False, None)
         if fc is not None:
             form.append(fc)
     form.append(x.col("facts_form", pn))
     for i in range(n_facts):
-        y, m, d = x.date_parts(x.col(f"f{i}_i", pn))
-        vcols += [x.alias(x.valid_key(y, m, d), f"f{i}_k"), x.alias(y.copy(), f"f{i}_y"), x.alias(m.copy(), f"f{i}_m"),
-                  x.alias(d.copy(), f"f{i}_d")]
+        vcols.append(x.alias(x.valid_key(x.col(f"f{i}_y", pn), x.col(f"f{i}_m", pn), x.col(f"f{i}_d", pn)),
+                             f"f{i}_k"))
     vcols.append(x.alias(_codes_first(form), "c_form"))
     v = exp.select(*vcols, copy=False).from_(exp.Table(this=x.ident(pn)), copy=False)
     return [(pn, p), ("records_v", v)]
