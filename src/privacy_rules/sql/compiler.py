@@ -196,8 +196,8 @@ class _Question:
             return _Cond(x.k_or([self.withdrawn(p_) for p_ in purposes]))
         if k == "objection":
             ch = c.children["objections"]
-            kind, rec, wd, cg = ch.c("kind"), ch.c("received_on"), ch.c("withdrawn_on"), ch.c("compelling_grounds_on")
-            conds = [x.lte(rec, A), x.or_([x.is_null(wd.copy()), x.gt(wd.copy(), A.copy())]),
+            kind, got, wd, cg = ch.c("kind"), ch.c("received_on"), ch.c("withdrawn_on"), ch.c("compelling_grounds_on")
+            conds = [x.lte(got, A), x.or_([x.is_null(wd.copy()), x.gt(wd.copy(), A.copy())]),
                      # N44: 21(1) yields to compelling grounds documented by as_of; 21(2) is absolute
                      x.not_(x.and_([x.eq(kind.copy(), x.text("art21_1")), x.not_null(cg.copy()),
                                     x.lte(cg.copy(), A.copy())]))]
@@ -213,9 +213,9 @@ class _Question:
             return _Cond(self.exists(ch, conds))
         if k == "erasure":
             ch = c.children["erasure_requests"]
-            rec, ver, cg = ch.c("received_on"), ch.c("verified_on"), ch.c("compelling_grounds_on")
+            got, ver, cg = ch.c("received_on"), ch.c("verified_on"), ch.c("compelling_grounds_on")
             if a == "requested":
-                conds = [x.lte(rec, A)]
+                conds = [x.lte(got, A)]
             else:
                 conds = [x.not_null(ver.copy()), x.lte(ver.copy(), A)]
                 if a == "granted":
@@ -227,8 +227,8 @@ class _Question:
             flags = []
             for name in ("erasure_requests", "rights_requests"):
                 ch = c.children[name]
-                rec, ver, ans = ch.c("received_on"), ch.c("verified_on"), ch.c("answered_on")
-                conds = [x.lte(rec, A.copy()), x.or_([x.is_null(ans.copy()), x.gt(ans.copy(), A.copy())])]
+                got, ver, ans = ch.c("received_on"), ch.c("verified_on"), ch.c("answered_on")
+                conds = [x.lte(got, A.copy()), x.or_([x.is_null(ans.copy()), x.gt(ans.copy(), A.copy())])]
                 if a == "pending_verification":
                     conds.append(x.or_([x.is_null(ver.copy()), x.gt(ver.copy(), A.copy())]))
                 flags.append(self.exists(ch, conds))
@@ -257,8 +257,8 @@ class _Question:
             c.wants_keep = True
             if c.keep_status is None:  # the keep question itself never reads `keep:` (validate)
                 raise self.unsupported("`keep: allowed` in a keep rule")
-            prob = x.case([(x.eq(c.keep_status.copy(), x.st(x.U)), c.keep_prob.copy())]) if c.keep_prob is not None else None
-            return _Cond(c.keep_status.copy(), prob)
+            kprob = None if c.keep_prob is None else x.case([(x.eq(c.keep_status.copy(), x.st(x.U)), c.keep_prob.copy())])
+            return _Cond(c.keep_status.copy(), kprob)
         if k in ("processor_dpa", "transfer", "recipient_listed", "recipient_serves", "channel_electronic"):
             return _Cond(x.st(x.T if self.constant(k, a) else x.F))
         if k == "fact":
@@ -494,15 +494,15 @@ class _Question:
     def compile_rules(self) -> list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None,
                                           exp.Expression | None]]:
         """Per rule: (rule, status, problem code, keep_until end, window-ended flag)."""
-        out = []
+        out: list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None, exp.Expression | None]] = []
         for rule in self.rules:
             self.rule = rule
             conds = [self.cond(p) for p in rule.when]
             status = x.k_and([c.status for c in conds])
             probs = [c.prob for c in conds if c.prob is not None]
             prob = None if not probs else probs[0] if len(probs) == 1 else x.coalesce(*probs)
-            end = None
-            ended = None
+            end: exp.Expression | None = None
+            ended: exp.Expression | None = None
             withins = [p for p in rule.when if p.kind == "within"]
             if self.q.action is Action.KEEP and rule.effect in (Effect.PERMIT, Effect.OVERRIDE) and withins:
                 end = x.least_of([self.window_end(p.arg) for p in withins])
@@ -711,7 +711,10 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
     """The output row of one question, from layer ``c``."""
     why, dec, bad = x.col(f"{tag}_why"), x.col(f"{tag}_dec"), x.col("bad")
     has_bad = x.not_null(bad.copy())
-    is_ = lambda e, v: x.eq(e.copy(), x.text(v))  # noqa: E731
+
+    def is_(e: exp.Expression, v: str) -> exp.Expression:
+        return x.eq(e.copy(), x.text(v))
+
     outcome = x.case([(has_bad.copy(), x.text("undetermined")),
                       (x.or_([is_(why, "override"), is_(why, "permit")]), x.text("allow")),
                       (x.or_([is_(why, "forbid"), is_(why, "no-basis")]), x.text("deny"))], x.text("undetermined"))
