@@ -43,3 +43,9 @@ def test_emitted_sql_parses_back(query, dialect: str) -> None:  # type: ignore[n
     for stmt in ddl(dialect).split(";"):
         if stmt.strip():
             assert sqlglot.parse_one(stmt, read=dialect).sql(dialect=dialect, pretty=True) == stmt.strip()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_docs_give_the_layout_ddl_of_each_dialect(dialect: str) -> None:
+    docs = (Path(__file__).parent.parent.parent / "docs" / "sql.md").read_text(encoding="utf-8")
+    assert "```sql\n" + ddl(dialect).rstrip() + "\n```" in docs
