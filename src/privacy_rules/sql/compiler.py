@@ -616,6 +616,10 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     ctes.append(("q", exp.select(*layer_q, copy=False).from_(exp.Table(this=x.ident("k"), alias=exp.TableAlias(
         this=x.ident("j"))), copy=False)))
     ctes.append(("c", exp.select(*layer_c, copy=False).from_(exp.Table(this=x.ident("q")), copy=False)))
+    layer_u: list[exp.Expression] = [exp.Star()]
+    layer_u += [x.alias(_keep_until_key(tag, rules), f"{tag}_ku")
+                for (tag, _plan, rules), q in zip(plans, qs) if q.action is Action.KEEP]
+    ctes.append(("u", exp.select(*layer_u, copy=False).from_(exp.Table(this=x.ident("c")), copy=False)))
 
     selects = [_answer(tag, plan, rules, q, pack) for (tag, plan, rules), q in zip(plans, qs)]
     query: exp.Query = selects[0]
@@ -727,17 +731,7 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
             bases.append((x.eq(dec.copy(), x.num(i)), x.text(bid)))
     allow = x.or_([is_(why, "override"), is_(why, "permit")])
     basis = x.case([(x.and_([x.not_(has_bad.copy()), allow.copy()]), x.case(bases))]) if bases else x.null()
-    keep_until: exp.Expression = x.null()
-    if q.action is Action.KEEP:
-        def tier(effect: Effect) -> exp.Expression:
-            holding = [(i, end) for i, (r, _s1, _p, end, _w) in enumerate(rules) if r.effect is effect]
-            open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
-                           else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
-            ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
-            return x.case([(open_, x.null())], x.greatest_of(ends))
-        key = x.case([(has_bad.copy(), x.null()), (is_(why, "override"), tier(Effect.OVERRIDE)),
-                      (is_(why, "permit"), tier(Effect.PERMIT))])
-        keep_until = x.key_to_date(key)
+    keep_until = x.key_to_date(x.col(f"{tag}_ku")) if q.action is Action.KEEP else x.null()
     ended = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())])
                    for i, (_r, _s1, _p, _e, w) in enumerate(rules) if w is not None])
     prob = x.col(f"{tag}_prob") if tag != "k" else x.col("k_prob")
@@ -755,7 +749,24 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
             x.alias(x.case([(x.not_(has_bad.copy()), rule_id)]) if rules else x.null(), "decisive_rule"),
             x.alias(basis, "basis"), x.alias(keep_until, "keep_until"), x.alias(reason, "reason_code"),
             x.alias(problem, "problem_code")]
-    return exp.select(*cols).from_(exp.Table(this=x.ident("c")))
+    return exp.select(*cols).from_(exp.Table(this=x.ident("u")))
+
+
+def _keep_until_key(tag: str, rules: list[Any]) -> exp.Expression:
+    """keep_until as a day key (R19): the latest end among the holding rules of the deciding
+    tier, NULL when one of them is open-ended (decide.keep_until_for); computed in layer ``u``
+    once, so the answer's DATE conversion reads a column."""
+    why, has_bad = x.col(f"{tag}_why"), x.not_null(x.col("bad"))
+
+    def tier(effect: Effect) -> exp.Expression:
+        holding = [(i, end) for i, (r, _s1, _p, end, _w) in enumerate(rules) if r.effect is effect]
+        open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
+                       else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
+        ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
+        return x.case([(open_, x.null())], x.greatest_of(ends))
+
+    return x.case([(has_bad, x.null()), (x.eq(why.copy(), x.text("override")), tier(Effect.OVERRIDE)),
+                   (x.eq(why.copy(), x.text("permit")), tier(Effect.PERMIT))])
 
 
 __all__ = ["OUTPUT_COLUMNS", "SqlQuery", "SqlUnsupported", "compile_sql"]
