@@ -59,6 +59,7 @@ from ._common import (
 from .diff_cmd import diff
 from .evaluate_cmd import evaluate
 from .render_cmd import render
+from .sql_cmd import sql
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -198,6 +199,7 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
 
 cli.add_command(evaluate)
 cli.add_command(render)
+cli.add_command(sql)
 cli.add_command(diff)
 from .profile_cmd import check_profile_cmd  # noqa: E402 - kept next to its registration (one hunk to merge)
 cli.add_command(check_profile_cmd)

@@ -1,0 +1,772 @@
+"""A pack + questions + as_of -> one SQL query (a sqlglot AST) that decides every record.
+
+The query returns one row per record and question (docs/sql.md): record_id, question, outcome,
+decisive_rule, basis, keep_until, reason_code, problem_code. It is the row engine's decision
+(policy.Policy.decide_batch with reasons) written in SQL:
+
+* each rule's status is Kleene three-valued, encoded 0/1/2 (``_x``), per predicate exactly as
+  compile/runtime.py defines it (the plain definitions: compile/interpret.py ``holds``);
+* the combining order (docs/rule-language.md section 3; decide.combine) is unrolled per question;
+* calendar cut-offs (dates.iso_cutoff: the smallest anchor still inside a window on as_of) are
+  computed in Python for this as_of and bound as constants; window *ends* (keep_until) are
+  integer arithmetic on the anchor's year, month and day with the clamp written out
+  (``_x.end_key``), never an engine's interval arithmetic;
+* a record whose values break the record format (an impossible day, a date-time, an unknown
+  enum value or vocabulary id, a missing required entry field) is undetermined with reason
+  ``undetermined:bad-record`` and its problem code, for every question.
+
+A construct this compiler cannot yet express exactly is refused with SqlUnsupported naming the
+rule, never compiled approximately.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Sequence
+
+from sqlglot import exp
+
+from ..compile.runtime import BOOLEAN, NUMBER, STRING, fact_operand, in_force, transfer_lawful
+from ..dates import iso_cutoff, parse_as_of
+from ..model import Action, Effect, Pack, Pred, Question, Rule
+from ..records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS
+from ..targets import targets
+from . import _x as x
+from ._tables import (Child, FactCols, child_tables, facts_cte, hold_scopes_cte, record_day, record_day_parts,
+                      records_ctes)
+from .layout import REL_PREFIX
+
+#: The reason codes the query gives (as _reasons.py; undetermined:internal-error never).
+OUTPUT_COLUMNS = ("record_id", "question", "outcome", "decisive_rule", "basis", "keep_until", "reason_code",
+                  "problem_code")
+
+_DATE_OPS = ("before", "on_or_before", "after", "on_or_after")
+_DAY_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
+_TEXT_PATHS = frozenset(["contact_address_kind", "source"])
+
+
+class SqlUnsupported(ValueError):
+    """A rule uses a construct the SQL compiler does not (yet) express exactly."""
+
+    def __init__(self, rule_id: str, what: str) -> None:
+        super().__init__(f"rule `{rule_id}`: {what} cannot be compiled to SQL yet (docs/sql.md, "
+                         "\"What the SQL compiler refuses\"); decide this pack with the row engine")
+        self.rule_id = rule_id
+
+
+@dataclass(frozen=True, slots=True)
+class SqlQuery:
+    """The compiled query: ``sql(dialect)`` writes it for one engine.
+
+    ``check`` are the common table expressions that depend on the pack only (each table read,
+    its days checked: the ``_p`` and ``_v`` layers); ``decide`` the rest (aggregates for this
+    as_of, statuses, combining) and ``final`` the answer rows. ``sql()`` writes one statement;
+    ``staged()`` writes the check layers as tables once and the decision as a query over them,
+    so that many as_of days (or question sets) reuse one check of the data.
+    """
+
+    check: tuple[tuple[str, exp.Select], ...]
+    decide: tuple[tuple[str, exp.Select], ...]
+    final: exp.Query
+    questions: tuple[Question, ...]
+    as_of: date
+    pack_id: str
+
+    @property
+    def query(self) -> exp.Query:
+        return self._with(self.check + self.decide)
+
+    def _with(self, ctes: tuple[tuple[str, exp.Select], ...]) -> exp.Query:
+        query = self.final.copy()
+        for name, cte in ctes:
+            query = query.with_(x.ident(name), as_=cte, copy=False)  # shared, never mutated
+        return query
+
+    def sql(self, dialect: str = "duckdb", *, pretty: bool = True) -> str:
+        return self.query.sql(dialect=dialect, pretty=pretty)
+
+    def staged(self, dialect: str = "duckdb", *, pretty: bool = False) -> tuple[list[str], str]:
+        """(CREATE TABLE ... AS statements for the check layers, in order; the decision query
+        reading them). The tables depend on the pack and the data only, never on as_of."""
+        return self.check_sql(dialect, pretty=pretty), self._with(self.decide).sql(dialect=dialect, pretty=pretty)
+
+    def check_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> list[str]:
+        """CREATE TABLE ... AS statements for the check layers, in order."""
+        return [exp.Create(this=exp.Table(this=x.ident(name)), kind="TABLE", expression=cte
+                           ).sql(dialect=dialect, pretty=pretty) for name, cte in self.check]
+
+    def decide_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
+        """The decision query over the check layers' tables."""
+        return self._with(self.decide).sql(dialect=dialect, pretty=pretty)
+
+
+def _column_path(path: str) -> str:
+    """The records column of a scalar record path."""
+    return REL_PREFIX + path.split(".", 1)[1] if path.startswith("relationship.") else path
+
+
+@dataclass
+class _Cond:
+    status: exp.Expression  # 0/1/2
+    prob: exp.Expression | None = None  # problem code (PR317-PR319) when unknown for a present value
+
+
+@dataclass
+class _Ctx:
+    pack: Pack
+    asof: str
+    cuts: dict[str, str]
+    children: dict[str, Child]
+    facts: list[str]
+    scopes: dict[str, str]
+    keep_status: exp.Expression | None = None
+    keep_prob: exp.Expression | None = None
+    wants_keep: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def A(self) -> exp.Expression:
+        return x.day_key(self.asof)
+
+    def fact(self, path: str) -> FactCols:
+        return FactCols(self.facts.index(path.split(".", 1)[1]))  # _pack_facts lists every one read
+
+
+class _Question:
+    """The statuses, keep_until ends and window-ended flags of one question's rules."""
+
+    def __init__(self, ctx: _Ctx, q: Question) -> None:
+        self.ctx = ctx
+        self.q = q
+        pack = ctx.pack
+        self.rules: tuple[Rule, ...] = tuple(r for r in pack.rules if targets(r, q, pack))
+        self.rule: Rule | None = None
+
+    # -- predicates --------------------------------------------------------------------------
+    def cond(self, p: Pred) -> _Cond:
+        k, a = p.kind, p.arg
+        c = self.ctx
+        A = c.A
+        if k in ("all", "any", "not"):
+            subs = [self.cond(ch) for ch in p.children]
+            if k == "all":
+                status = x.k_and([s.status for s in subs])
+            elif k == "any":
+                status = x.k_or([s.status for s in subs])
+            else:
+                status = x.k_not(subs[0].status)
+            probs = [s.prob for s in subs if s.prob is not None]
+            if not probs:
+                return _Cond(status)
+            prob = x.case([(x.eq(status.copy(), x.st(x.U)), probs[0] if len(probs) == 1 else x.coalesce(*probs))])
+            return _Cond(status, prob)
+        if k == "role":
+            role = x.col("role", "j")
+            return _Cond(x.tri(x.eq(role.copy(), x.text(a)), x.is_null(role.copy())))
+        if k == "subject":
+            ids = [a] if isinstance(a, str) else list(a)
+            ch = c.children["subject_categories"]
+            has = ch.flag(x.in_(ch.c("value"), [x.text(i) for i in ids]))
+            known = x.or_([x.eq(x.coalesce(x.col("has_subject_categories", "j"), x.false()), x.true()),
+                           x.gt(x.coalesce(ch.j("n"), x.num(0)), x.num(0))])
+            return _Cond(x.tri(has, x.not_(known)))
+        if k in ("within", "expired"):
+            return self.window(k, a)
+        if k == "happened":
+            if a.startswith("facts."):
+                f = c.fact(a)
+                d = f.key()
+                unusable = x.and_([f.present(), x.is_null(d.copy())])
+                status = x.tri(x.and_([x.not_null(d.copy()), x.lte(d.copy(), A)]), unusable)
+                return _Cond(status, x.case([(unusable.copy(), f.date_code())]))
+            if a not in _DAY_PATHS:
+                raise self.unsupported(f"`happened: {a}` (not a day field)")
+            d = record_day(_column_path(a))
+            return _Cond(x.tri(x.and_([x.not_null(d.copy()), x.lte(d.copy(), A)])))
+        if k == "consent":
+            return _Cond(self.consent(a, None))
+        if k == "consent_for_question":
+            rec = self.q.recipient if self.q.action is Action.SHARE else None
+            if self.q.purpose is None:
+                return _Cond(x.st(x.F))
+            return _Cond(self.consent(self.q.purpose, rec))
+        if k == "consent_withdrawn":
+            purposes = sorted(c.pack.vocabulary.purposes) if a == "any" else [a]
+            return _Cond(x.k_or([self.withdrawn(p_) for p_ in purposes]))
+        if k == "objection":
+            ch = c.children["objections"]
+            kind, got, wd, cg = ch.c("kind"), ch.c("received_on"), ch.c("withdrawn_on"), ch.c("compelling_grounds_on")
+            conds = [x.lte(got, A), x.or_([x.is_null(wd.copy()), x.gt(wd.copy(), A.copy())]),
+                     # N44: 21(1) yields to compelling grounds documented by as_of; 21(2) is absolute
+                     x.not_(x.and_([x.eq(kind.copy(), x.text("art21_1")), x.not_null(cg.copy()),
+                                    x.lte(cg.copy(), A.copy())]))]
+            if a != "any":
+                conds.insert(0, x.eq(kind.copy(), x.text(a)))
+            return _Cond(self.exists(ch, conds))
+        if k == "restriction":
+            ch = c.children["restrictions"]
+            req, lifted, ground = ch.c("requested_on"), ch.c("lifted_on"), ch.c("ground")
+            conds = [x.lte(req, A), x.or_([x.is_null(lifted.copy()), x.gt(lifted.copy(), A.copy())])]
+            if a != "active":
+                conds.append(x.eq(ground, x.text(a)))
+            return _Cond(self.exists(ch, conds))
+        if k == "erasure":
+            ch = c.children["erasure_requests"]
+            got, ver, cg = ch.c("received_on"), ch.c("verified_on"), ch.c("compelling_grounds_on")
+            if a == "requested":
+                conds = [x.lte(got, A)]
+            else:
+                conds = [x.not_null(ver.copy()), x.lte(ver.copy(), A)]
+                if a == "granted":
+                    conds.append(x.or_([x.is_null(cg.copy()), x.gt(cg.copy(), A.copy())]))
+                elif a != "verified":
+                    raise self.unsupported(f"`erasure: {a}`")
+            return _Cond(self.exists(ch, conds))
+        if k == "rights_request":
+            flags = []
+            for name in ("erasure_requests", "rights_requests"):
+                ch = c.children[name]
+                got, ver, ans = ch.c("received_on"), ch.c("verified_on"), ch.c("answered_on")
+                conds = [x.lte(got, A.copy()), x.or_([x.is_null(ans.copy()), x.gt(ans.copy(), A.copy())])]
+                if a == "pending_verification":
+                    conds.append(x.or_([x.is_null(ver.copy()), x.gt(ver.copy(), A.copy())]))
+                flags.append(self.exists(ch, conds))
+            return _Cond(x.k_or(flags))
+        if k == "legal_hold":
+            ch = c.children["legal_holds"]
+            placed, released = ch.c("placed_on"), ch.c("released_on")
+            conds = [x.lte(placed, A), x.or_([x.is_null(released.copy()), x.gt(released.copy(), A.copy())])]
+            scope = (self.q.scope or c.pack.default_scope) if self.q.action is Action.KEEP else None
+            if scope is not None:  # R21: a hold naming scopes covers only those
+                colname = c.scopes.setdefault(scope, f"s{len(c.scopes)}")
+                conds.append(x.or_([x.eq(x.coalesce(ch.c("has_scopes"), x.false()), x.false()),
+                                    x.eq(x.coalesce(x.col(colname, ch.v), x.num(0)), x.num(1))]))
+            return _Cond(self.exists(ch, conds))
+        if k == "legal_order":
+            ch = c.children["disclosure_orders"]
+            if self.q.recipient is None:
+                return _Cond(x.st(x.F))
+            conds = [x.eq(ch.c("recipient"), x.text(self.q.recipient)), x.eq(ch.c("binding"), x.true()),
+                     x.lte(ch.c("received_on"), A)]
+            return _Cond(self.exists(ch, conds))
+        if k == "data_category":
+            ch = c.children["data_categories"]
+            return _Cond(self.exists(ch, [x.eq(ch.c("value"), x.text(a))]))
+        if k == "keep":
+            c.wants_keep = True
+            if c.keep_status is None:  # the keep question itself never reads `keep:` (validate)
+                raise self.unsupported("`keep: allowed` in a keep rule")
+            kprob = None if c.keep_prob is None else x.case([(x.eq(c.keep_status.copy(), x.st(x.U)), c.keep_prob.copy())])
+            return _Cond(c.keep_status.copy(), kprob)
+        if k in ("processor_dpa", "transfer", "recipient_listed", "recipient_serves", "channel_electronic"):
+            return _Cond(x.st(x.T if self.constant(k, a) else x.F))
+        if k == "fact":
+            return self.fact(a)
+        raise self.unsupported(f"the predicate `{k}`")
+
+    def unsupported(self, what: str) -> SqlUnsupported:
+        return SqlUnsupported(self.rule.id if self.rule else "?", what)
+
+    def exists(self, ch: Child, conds: list[exp.Expression]) -> exp.Expression:
+        """2 when some entry meets every condition, else 0: arithmetic, not a CASE (DuckDB's
+        planning time grows faster than linearly with the number of CASE expressions)."""
+        return x.mul(x.num(2), ch.count(x.and_(conds)))
+
+    def live(self, ch: Child) -> list[exp.Expression]:
+        # R20: counts from its given day; the withdrawal day itself counts as withdrawn
+        g, w = ch.c("given_on"), ch.c("withdrawn_on")
+        A = self.ctx.A
+        return [x.not_null(g.copy()), x.lte(g.copy(), A), x.or_([x.is_null(w.copy()), x.gt(w.copy(), A.copy())])]
+
+    def consent(self, purpose: str, recipient: str | None) -> exp.Expression:
+        ch = self.ctx.children["consents"]
+        conds = [x.eq(ch.c("purpose"), x.text(purpose))]
+        if recipient is not None:
+            conds.append(x.eq(ch.c("recipient"), x.text(recipient)))
+        return self.exists(ch, conds + self.live(ch))
+
+    def withdrawn(self, purpose: str) -> exp.Expression:
+        """consent_withdrawn for one purpose: one withdrawn by as_of, and none live (R10, R20)."""
+        ch = self.ctx.children["consents"]
+        A = self.ctx.A
+        is_p = x.eq(ch.c("purpose"), x.text(purpose))
+        live = ch.flag(x.and_([is_p.copy()] + self.live(ch)))
+        w = ch.c("withdrawn_on")
+        gone = ch.flag(x.and_([is_p.copy(), x.not_(x.and_(self.live(ch))), x.not_null(w.copy()), x.lte(w.copy(), A)]))
+        return x.tri(x.and_([gone, x.not_(live)]))
+
+    def constant(self, k: str, a: Any) -> bool:
+        """Predicates of the question and the pack only: decided here, for this as_of."""
+        v = self.ctx.pack.vocabulary
+        asof = self.ctx.asof
+        if k == "channel_electronic":
+            ch = v.channels.get(self.q.channel or "")
+            if ch is None:
+                raise self.unsupported(f"`channel_electronic` on question `{self.q}`")
+            return bool(ch.get("electronic")) == bool(a)
+        r = v.recipients.get(self.q.recipient or "")
+        if r is None:
+            raise self.unsupported(f"`{k}` on question `{self.q}` (no recipient)")
+        if k == "processor_dpa":
+            return in_force(r.dpa_signed_on, r.dpa_ends_on, asof)
+        if k == "transfer":
+            if r.eea:
+                return True
+            spans = tuple((t.from_on, t.until_on, v.transfer_mechanisms[t.mechanism].valid_from,
+                           v.transfer_mechanisms[t.mechanism].valid_until) for t in r.transfers)
+            return transfer_lawful(spans, asof)
+        if k == "recipient_listed":
+            return r.listed_in_policy == bool(a)
+        return self.q.purpose in r.purposes  # recipient_serves
+
+    # -- windows -----------------------------------------------------------------------------
+    def anchor(self, wid: str) -> tuple[exp.Expression, exp.Expression | None, exp.Expression | None]:
+        """(the anchor's day key, the unusable condition, its problem code) for a scalar window."""
+        w = self.ctx.pack.vocabulary.windows[wid]
+        if w.anchor.startswith("facts."):
+            f = self.ctx.fact(w.anchor)
+            return f.key(), x.and_([f.present(), x.is_null(f.key())]), f.date_code()
+        if w.anchor not in _DAY_PATHS:
+            raise self.unsupported(f"window `{wid}` anchored on `{w.anchor}` (not a day field)")
+        return record_day(_column_path(w.anchor)), None, None
+
+    def latest(self, wid: str) -> exp.Expression:
+        """A list window's anchor: the latest day on or before as_of (any, with count_future)."""
+        w = self.ctx.pack.vocabulary.windows[wid]
+        name, _idx = LIST_DATE_PATHS[w.anchor]
+        field_ = w.anchor.split("[].", 1)[1]
+        ch = self.ctx.children[name]
+        d = self.day_of(ch, name, field_)
+        if w.count_future:
+            return ch.agg(x.max_(d))
+        return ch.agg(x.max_(x.case([(x.lte(d.copy(), self.ctx.A), d.copy())])))
+
+    def day_of(self, ch: Child, name: str, field_: str) -> exp.Expression:
+        d = ch.c(field_)
+        if name == "vouchers" and field_ == "fiscal_year_end":  # R11: 31 December of fiscal_year by default
+            return x.coalesce(d, x.add(x.mul(ch.c("fiscal_year"), x.num(10000)), x.num(1231)))
+        return d
+
+    def window(self, k: str, wid: str) -> _Cond:
+        w = self.ctx.pack.vocabulary.windows[wid]
+        A, cut = self.ctx.A, x.day_key(self.ctx.cuts[wid])
+        if w.is_list:
+            d = self.latest(wid)
+            if k == "within":
+                return _Cond(x.tri(x.and_([x.not_null(d.copy()), x.gte(d.copy(), cut)])))
+            return _Cond(x.tri(x.and_([x.not_null(d.copy()), x.lt(d.copy(), cut)])))
+        d, unusable, code = self.anchor(wid)
+        branches: list[tuple[exp.Expression, exp.Expression]] = []
+        if unusable is not None:
+            branches.append((unusable.copy(), x.st(x.U)))
+        absent = x.st(x.T if k == "within" else x.F) if w.open_if_absent else x.st(x.U)
+        branches.append((x.is_null(d.copy()), absent))
+        # an anchor after as_of has not happened: an open relationship, or a window not yet begun
+        branches.append((x.gt(d.copy(), A), x.st(x.T if (k == "within" and w.open_if_absent) else x.F)))
+        if k == "within":
+            branches.append((x.gte(d.copy(), cut), x.st(x.T)))
+        else:
+            branches.append((x.lt(d.copy(), cut.copy()), x.st(x.T)))
+        status = x.case(branches, x.st(x.F))
+        prob = x.case([(unusable.copy(), code)]) if unusable is not None and code is not None else None
+        return _Cond(status, prob)
+
+    def window_end(self, wid: str) -> exp.Expression:
+        """The window's last day for this record (a key), NULL when open or without anchor
+        (decide.window_end_of); only read for a `within` condition that holds."""
+        w = self.ctx.pack.vocabulary.windows[wid]
+        A = self.ctx.A
+        if w.is_list:
+            name, _idx = LIST_DATE_PATHS[w.anchor]
+            field_ = w.anchor.split("[].", 1)[1]
+            ch = self.ctx.children[name]
+            if name == "vouchers" and field_ == "fiscal_year_end":
+                y, m, d = ch.day_parts(field_)
+                fy = ch.c("fiscal_year")
+                y, m, d = x.coalesce(y, fy), x.coalesce(m, x.num(12)), x.coalesce(d, x.num(31))
+            else:
+                y, m, d = ch.day_parts(field_)
+            day = self.day_of(ch, name, field_)
+            end = x.end_key(y, m, d, w.months)  # monotone in the anchor: the latest's end is the greatest end
+            if w.count_future:
+                return ch.agg(x.max_(x.case([(x.not_null(day.copy()), end)])))
+            return ch.agg(x.max_(x.case([(x.and_([x.not_null(day.copy()), x.lte(day.copy(), A)]), end)])))
+        if w.anchor.startswith("facts."):
+            f = self.ctx.fact(w.anchor)
+            key = f.key()
+            y, m, d = f.day_parts()
+        else:
+            col = _column_path(w.anchor)
+            key = record_day(col)
+            y, m, d = record_day_parts(col)
+        return x.case([(x.and_([x.not_null(key.copy()), x.lte(key.copy(), A)]), x.end_key(y, m, d, w.months))])
+
+    def window_ended(self, wid: str) -> exp.Expression:
+        """The window has a last day and it is before as_of (a SQL boolean, never NULL)."""
+        w = self.ctx.pack.vocabulary.windows[wid]
+        A, cut = self.ctx.A, x.day_key(self.ctx.cuts[wid])
+        d = self.latest(wid) if w.is_list else self.anchor(wid)[0]
+        return x.case([(x.and_([x.not_null(d.copy()), x.lte(d.copy(), A), x.lt(d.copy(), cut)]), x.true())], x.false())
+
+    # -- fact conditions ---------------------------------------------------------------------
+    def fact(self, a: Any) -> _Cond:
+        path, op, operand = a["path"], a["op"], a["value"]
+        if op not in ("equals", "not_equals", "in", "not_in", *_DATE_OPS):
+            raise self.unsupported(f"the `fact` operator `{op}`")
+        if path.startswith("facts."):
+            return self.pack_fact(self.ctx.fact(path), op, operand)
+        if op in _DATE_OPS:
+            if path not in _DAY_PATHS:
+                raise self.unsupported(f"`{op}` on `{path}` (not a day field)")
+            d = record_day(_column_path(path))
+            return _Cond(x.tri(self.compare(op, d, x.day_key(operand)), x.is_null(d.copy())))
+        if path not in _DAY_PATHS and path not in _TEXT_PATHS:
+            raise self.unsupported(f"a `fact` condition on `{path}`")
+        raw = x.col(_column_path(path), "j")
+        _name, prepared = fact_operand(op, operand)
+        if op in ("equals", "not_equals"):
+            kind, value = prepared
+            if kind != STRING:  # a string field compared with another kind: PR213 in `check`
+                raise self.unsupported(f"`{op}` of the string field `{path}` with a value that is no string")
+            same = x.eq(raw.copy(), x.text(value))
+        else:
+            strings = prepared[STRING]
+            if strings is None:
+                raise self.unsupported(f"`{op}` of the string field `{path}` with no string in the list")
+            same = x.in_(raw.copy(), [x.text(s) for s in sorted(strings)])
+        if op in ("not_equals", "not_in"):
+            same = x.not_(same)
+        return _Cond(x.tri(same, x.is_null(raw.copy())))
+
+    @staticmethod
+    def compare(op: str, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        return {"before": x.lt, "on_or_before": x.lte, "after": x.gt, "on_or_after": x.gte}[op](a.copy(), b)
+
+    def pack_fact(self, f: FactCols, op: str, operand: Any) -> _Cond:
+        """runtime.fact_*: a value of another kind than the rule compares with is unknown (PR317),
+        a value that is no day in range for a date comparison too (PR318/PR319)."""
+        kind = f.kind()
+        absent = x.is_null(kind.copy())
+        if op in _DATE_OPS:
+            d = f.key()
+            bad = x.and_([f.present(), x.is_null(d.copy())])
+            status = x.case([(absent.copy(), x.st(x.U)), (bad.copy(), x.st(x.U)),
+                             (self.compare(op, d, x.day_key(operand)), x.st(x.T))], x.st(x.F))
+            return _Cond(status, x.case([(bad, f.date_code())]))
+        _name, prepared = fact_operand(op, operand)
+        if op in ("equals", "not_equals"):
+            k, value = prepared
+            if k is None:  # `equals: null` or NaN: unknown for every record (PR213)
+                return _Cond(x.st(x.U), x.case([(x.not_(absent), x.text("PR317"))]))
+            same = x.eq(self.value_of(f, k), self.literal(k, value))
+            kinds_ok = x.eq(kind.copy(), x.num(k))
+        else:
+            branches = []
+            for kk in (BOOLEAN, NUMBER, STRING):
+                values = prepared[kk]
+                if values is not None:
+                    branches.append((x.eq(kind.copy(), x.num(kk)),
+                                     x.in_(self.value_of(f, kk), [self.literal(kk, v) for v in sorted(values, key=repr)])))
+            if not branches:
+                return _Cond(x.st(x.U), x.case([(x.not_(absent), x.text("PR317"))]))
+            kinds_ok = x.or_([c for c, _v in branches])
+            same = x.or_([x.and_([c.copy(), v]) for c, v in branches])
+        if op in ("not_equals", "not_in"):
+            same = x.not_(same)
+        mismatch = x.and_([x.not_(absent.copy()), x.not_(kinds_ok)])
+        status = x.case([(absent, x.st(x.U)), (mismatch.copy(), x.st(x.U)), (same, x.st(x.T))], x.st(x.F))
+        return _Cond(status, x.case([(mismatch, x.text("PR317"))]))
+
+    @staticmethod
+    def value_of(f: FactCols, k: int) -> exp.Expression:
+        return f.ref({BOOLEAN: "b", NUMBER: "n", STRING: "t"}[k])
+
+    @staticmethod
+    def literal(k: int, value: Any) -> exp.Expression:
+        if k == BOOLEAN:
+            return x.num(1 if value else 0)
+        if k == NUMBER:
+            return x.num(value)
+        return x.text(value)
+
+    # -- rules -------------------------------------------------------------------------------
+    def compile_rules(self) -> list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None,
+                                          exp.Expression | None]]:
+        """Per rule: (rule, status, problem code, keep_until end, window-ended flag)."""
+        out: list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None, exp.Expression | None]] = []
+        for rule in self.rules:
+            self.rule = rule
+            conds = [self.cond(p) for p in rule.when]
+            status = x.k_and([c.status for c in conds])
+            probs = [c.prob for c in conds if c.prob is not None]
+            prob = None if not probs else probs[0] if len(probs) == 1 else x.coalesce(*probs)
+            end: exp.Expression | None = None
+            ended: exp.Expression | None = None
+            withins = [p for p in rule.when if p.kind == "within"]
+            if self.q.action is Action.KEEP and rule.effect in (Effect.PERMIT, Effect.OVERRIDE) and withins:
+                end = x.least_of([self.window_end(p.arg) for p in withins])
+            if rule.effect is Effect.PERMIT and withins:
+                # _reasons.Detailer._ended: every other condition holds (a `keep:` one never does
+                # there: it is read as unknown), and some window has ended
+                others = [c.status for p, c in zip(rule.when, conds) if p.kind != "within"]
+                if any(p.kind == "keep" for p in rule.when if p.kind != "within"):
+                    ended = x.false()
+                else:
+                    ended = x.and_([x.eq(o.copy(), x.st(x.T)) for o in others] +
+                                   [x.or_([self.window_ended(p.arg) for p in withins])])
+            out.append((rule, status, prob, end, ended))
+        self.rule = None
+        return out
+
+
+def _check_questions(pack: Pack, questions: Sequence[Question | str]) -> tuple[Question, ...]:
+    from ..policy import Policy  # the row engine checks questions; the same words here
+
+    policy = Policy(pack)
+    return tuple(policy.check_question(q) for q in questions)
+
+
+def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | str) -> SqlQuery:
+    """The query deciding ``questions`` for every record of the layout, on ``as_of``.
+
+    Raises SqlUnsupported naming the rule for a construct the compiler refuses, QuestionError /
+    ValueError for a question the pack does not know, ValueError for an as_of out of range.
+    """
+    day = parse_as_of(as_of)
+    qs = _check_questions(pack, questions)
+    if not qs:
+        raise ValueError("ask at least one question")
+    if len(set(qs)) != len(qs):
+        raise ValueError("a question is asked twice")
+    asof = day.isoformat()
+    v = pack.vocabulary
+    cuts = {w: iso_cutoff(day, win.months) for w, win in v.windows.items()}
+    vocab = {
+        "subject_categories": {"value": frozenset(v.subject_categories)},
+        "data_categories": {"value": frozenset(v.data_categories)} if v.data_categories else {},
+        "consents": {"purpose": frozenset(v.purposes), "recipient": frozenset(v.recipients)},
+        "disclosure_orders": {"recipient": frozenset(v.recipients)},
+    }
+    # what the check layers pivot depends on the pack only (every scope, every fact a rule
+    # reads), so they are the same for every as_of and question set
+    scopes: dict[str, str] = {scope: f"s{i}" for i, scope in enumerate(sorted(v.scopes))}
+    children = child_tables(lambda name: vocab.get(name, {}), scopes)
+    ctx = _Ctx(pack=pack, asof=asof, cuts=cuts, children=children, facts=_pack_facts(pack), scopes=scopes)
+    keep_q = Question.keep(pack.default_scope)
+
+    # layer s: the keep question on the default scope first (a `keep:` condition reads its answer)
+    keep_plan = _Question(ctx, keep_q)
+    keep_rules = keep_plan.compile_rules()
+    layer_s: list[exp.Expression] = [x.alias(x.col("id", "j"), "record_id")]  # j.* and bad go first
+    layer_s += _status_columns("k", keep_rules)
+    keep_why, keep_dec = _combine("k", keep_rules)
+    keep_prob = _question_prob("k", keep_rules)
+    k_status = x.case([(x.eq(keep_why.copy(), x.text("override")), x.st(x.T)),
+                       (x.eq(keep_why.copy(), x.text("permit")), x.st(x.T)),
+                       (x.eq(keep_why.copy(), x.text("unknown")), x.st(x.U))], x.st(x.F))
+    layer_k: list[exp.Expression] = [exp.Star(), x.alias(keep_why, "k_why"), x.alias(keep_prob, "k_prob"),
+                                     x.alias(k_status, "k_status")]
+    ctx.keep_status = x.col("k_status", "j")
+    ctx.keep_prob = x.col("k_prob", "j")
+
+    plans = []
+    layer_q: list[exp.Expression] = [exp.Star()]
+    for i, q in enumerate(qs):
+        if q == keep_q:
+            plans.append(("k", keep_plan, keep_rules))
+            continue
+        plan = _Question(ctx, q)
+        rules = plan.compile_rules()
+        layer_q += _status_columns(f"q{i}", rules)
+        plans.append((f"q{i}", plan, rules))
+    layer_c: list[exp.Expression] = [exp.Star()]
+    for tag, plan, rules in plans:
+        if tag == "k":
+            layer_c.append(x.alias(keep_dec, "k_dec"))
+            continue
+        why, dec = _combine(tag, rules)
+        layer_c += [x.alias(why, f"{tag}_why"), x.alias(dec, f"{tag}_dec"),
+                    x.alias(_question_prob(tag, rules), f"{tag}_prob")]
+
+    # the tables: facts pivot, hold scopes, child aggregates, records; then one join, `j`
+    check: list[tuple[str, exp.Select]] = [facts_cte(ctx.facts)]
+    check += records_ctes(len(ctx.facts), frozenset(v.subject_categories))
+    check.append(hold_scopes_cte(scopes, frozenset(v.scopes)))
+    ctes: list[tuple[str, exp.Select]] = []
+    for ch in children.values():
+        p_, v_, a_ = ch.ctes()
+        check += [p_, v_]
+        ctes.append(a_)
+    jcols: list[exp.Expression] = [exp.Column(this=exp.Star(), table=x.ident("records_v"))]
+    for ch in children.values():
+        jcols += ch.j_columns()
+    j = exp.select(*jcols, copy=False).from_(exp.Table(this=x.ident("records_v")), copy=False)
+    for ch in children.values():
+        j = j.join(exp.Table(this=x.ident(ch.a)), on=x.eq(x.col("id", "records_v"), x.col("record_id", ch.a)),
+                   join_type="LEFT", copy=False)
+    ctes.append(("j", j))
+    bad_form = [x.col("c_form", "j")] + [ch.form_code() for ch in children.values()]
+    bad_vocab = [ch.vocab_code() for ch in children.values()]
+    layer_s.insert(0, exp.Column(this=exp.Star(), table=x.ident("j")))
+    layer_s.insert(2, x.alias(x.coalesce(*(bad_form + bad_vocab)), "bad"))
+    ctes.append(("s", exp.select(*layer_s, copy=False).from_(exp.Table(this=x.ident("j")), copy=False)))
+    ctes.append(("k", exp.select(*layer_k, copy=False).from_(exp.Table(this=x.ident("s")), copy=False)))
+    # `j` below names the same columns, carried through s and k
+    ctes.append(("q", exp.select(*layer_q, copy=False).from_(exp.Table(this=x.ident("k"), alias=exp.TableAlias(
+        this=x.ident("j"))), copy=False)))
+    ctes.append(("c", exp.select(*layer_c, copy=False).from_(exp.Table(this=x.ident("q")), copy=False)))
+    layer_u: list[exp.Expression] = [exp.Star()]
+    layer_u += [x.alias(_keep_until_key(tag, rules), f"{tag}_ku")
+                for (tag, _plan, rules), q in zip(plans, qs) if q.action is Action.KEEP]
+    ctes.append(("u", exp.select(*layer_u, copy=False).from_(exp.Table(this=x.ident("c")), copy=False)))
+
+    selects = [_answer(tag, plan, rules, q, pack) for (tag, plan, rules), q in zip(plans, qs)]
+    query: exp.Query = selects[0]
+    for sel in selects[1:]:
+        query = exp.union(query, sel, distinct=False, copy=False)
+    return SqlQuery(check=tuple(check), decide=tuple(ctes), final=query, questions=qs, as_of=day, pack_id=pack.id)
+
+
+def _pack_facts(pack: Pack) -> list[str]:
+    """Every pack-defined fact (``facts.NAME``) a rule or window reads, in a fixed order."""
+    names: set[str] = set()
+
+    def walk(p: Pred) -> None:
+        if p.kind == "happened" and isinstance(p.arg, str) and p.arg.startswith("facts."):
+            names.add(p.arg.split(".", 1)[1])
+        elif p.kind == "fact" and str(p.arg["path"]).startswith("facts."):
+            names.add(p.arg["path"].split(".", 1)[1])
+        for c in p.children:
+            walk(c)
+
+    for rule in pack.rules:
+        for p in rule.when:
+            walk(p)
+    for w in pack.vocabulary.windows.values():
+        if w.anchor.startswith("facts."):
+            names.add(w.anchor.split(".", 1)[1])
+    return sorted(names)
+
+
+def _status_columns(tag: str, rules: list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None,
+                                                 exp.Expression | None]]) -> list[exp.Expression]:
+    cols: list[exp.Expression] = []
+    for i, (_rule, status, prob, end, ended) in enumerate(rules):
+        cols.append(x.alias(status, f"{tag}_s{i}"))
+        if prob is not None:
+            cols.append(x.alias(prob, f"{tag}_p{i}"))
+        if end is not None:
+            cols.append(x.alias(end, f"{tag}_e{i}"))
+        if ended is not None:
+            cols.append(x.alias(ended, f"{tag}_w{i}"))
+    return cols
+
+
+def _s(tag: str, i: int) -> exp.Expression:
+    return x.col(f"{tag}_s{i}")
+
+
+def _combine(tag: str, rules: list[Any]) -> tuple[exp.Expression, exp.Expression]:
+    """(why, decisive index): decide.combine unrolled. why: override, forbid, permit, unknown, no-basis."""
+    tiers = {e: [i for i, (r, *_rest) in enumerate(rules) if r.effect is e] for e in Effect}
+    ov, fb, pm = tiers[Effect.OVERRIDE], tiers[Effect.FORBID], tiers[Effect.PERMIT]
+
+    def any_is(idx: list[int], value: int) -> exp.Expression:
+        return x.or_([x.eq(_s(tag, i), x.st(value)) for i in idx])
+
+    ou, fu, pu = any_is(ov, x.U), any_is(fb, x.U), any_is(pm, x.U)
+    why = x.case([
+        (any_is(ov, x.T), x.text("override")),
+        (any_is(fb, x.T), x.case([(ou.copy(), x.text("unknown"))], x.text("forbid"))),
+        (any_is(pm, x.T), x.case([(fu.copy(), x.text("unknown"))], x.text("permit"))),
+        (x.or_([ou.copy(), pu]), x.text("unknown")),
+    ], x.text("no-basis"))
+    branches: list[tuple[exp.Expression, exp.Expression]] = [(x.eq(_s(tag, i), x.st(x.T)), x.num(i)) for i in ov]
+    branches.append((x.and_([any_is(fb, x.T), ou.copy()]), x.null()))
+    branches += [(x.eq(_s(tag, i), x.st(x.T)), x.num(i)) for i in fb]
+    branches.append((x.and_([any_is(pm, x.T), fu.copy()]), x.null()))
+    branches += [(x.eq(_s(tag, i), x.st(x.T)), x.num(i)) for i in pm]
+    return why, x.case(branches)
+
+
+def _question_prob(tag: str, rules: list[Any]) -> exp.Expression:
+    """The first problem (PR317-PR319) of an unknown rule that could change the answer
+    (decide.can_change, decide.fact_problems), in rule order; NULL if none."""
+    effects = [r.effect for r, *_rest in rules]
+    held_f = x.or_([x.eq(_s(tag, i), x.st(x.T)) for i, e in enumerate(effects) if e is Effect.FORBID])
+    held_p = x.or_([x.eq(_s(tag, i), x.st(x.T)) for i, e in enumerate(effects) if e is Effect.PERMIT])
+    items = []
+    for i, (rule, _status, prob, _end, _ended) in enumerate(rules):
+        if prob is None or rule.effect is Effect.OBLIGATION:
+            continue
+        can = [x.eq(_s(tag, i), x.st(x.U))]
+        if rule.effect is Effect.FORBID:
+            can.append(x.not_(held_f.copy()))
+        elif rule.effect is Effect.PERMIT:
+            can += [x.not_(held_f.copy()), x.not_(held_p.copy())]
+        items.append(x.case([(x.and_(can), x.col(f"{tag}_p{i}"))]))
+    if not items:
+        return x.null()
+    return items[0] if len(items) == 1 else x.coalesce(*items)
+
+
+def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack) -> exp.Select:
+    """The output row of one question, from layer ``c``."""
+    why, dec, bad = x.col(f"{tag}_why"), x.col(f"{tag}_dec"), x.col("bad")
+    has_bad = x.not_null(bad.copy())
+
+    def is_(e: exp.Expression, v: str) -> exp.Expression:
+        return x.eq(e.copy(), x.text(v))
+
+    outcome = x.case([(has_bad.copy(), x.text("undetermined")),
+                      (x.or_([is_(why, "override"), is_(why, "permit")]), x.text("allow")),
+                      (x.or_([is_(why, "forbid"), is_(why, "no-basis")]), x.text("deny"))], x.text("undetermined"))
+    rule_id = x.case([(x.eq(dec.copy(), x.num(i)), x.text(r.id)) for i, (r, *_rest) in enumerate(rules)])
+    purpose_basis = pack.vocabulary.purposes.get(q.purpose or "", {}).get("basis")
+    bases = []
+    for i, (r, *_rest) in enumerate(rules):
+        bid = r.basis or (purpose_basis if r.effect in (Effect.PERMIT, Effect.OVERRIDE) else None)
+        if bid and bid in pack.vocabulary.lawful_bases:
+            bases.append((x.eq(dec.copy(), x.num(i)), x.text(bid)))
+    allow = x.or_([is_(why, "override"), is_(why, "permit")])
+    basis = x.case([(x.and_([x.not_(has_bad.copy()), allow.copy()]), x.case(bases))]) if bases else x.null()
+    keep_until = x.key_to_date(x.col(f"{tag}_ku")) if q.action is Action.KEEP else x.null()
+    ended = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())])
+                   for i, (_r, _s1, _p, _e, w) in enumerate(rules) if w is not None])
+    prob = x.col(f"{tag}_prob") if tag != "k" else x.col("k_prob")
+    reason = x.case([
+        (has_bad.copy(), x.text("undetermined:bad-record")),
+        (is_(why, "override"), x.text("allow:override")),
+        (is_(why, "permit"), x.text("allow:permit")),
+        (is_(why, "forbid"), x.text("deny:forbid")),
+        (x.and_([is_(why, "no-basis"), ended]), x.text("deny:window-ended")),
+        (is_(why, "no-basis"), x.text("deny:no-basis")),
+        (x.not_null(prob.copy()), x.text("undetermined:unusable-fact")),
+    ], x.text("undetermined:missing-fact"))
+    problem = x.case([(has_bad.copy(), bad.copy()), (is_(why, "unknown"), prob.copy())])
+    cols = [x.col("record_id"), x.alias(x.text(str(q)), "question"), x.alias(outcome, "outcome"),
+            x.alias(x.case([(x.not_(has_bad.copy()), rule_id)]) if rules else x.null(), "decisive_rule"),
+            x.alias(basis, "basis"), x.alias(keep_until, "keep_until"), x.alias(reason, "reason_code"),
+            x.alias(problem, "problem_code")]
+    return exp.select(*cols).from_(exp.Table(this=x.ident("u")))
+
+
+def _keep_until_key(tag: str, rules: list[Any]) -> exp.Expression:
+    """keep_until as a day key (R19): the latest end among the holding rules of the deciding
+    tier, NULL when one of them is open-ended (decide.keep_until_for); computed in layer ``u``
+    once, so the answer's DATE conversion reads a column."""
+    why, has_bad = x.col(f"{tag}_why"), x.not_null(x.col("bad"))
+
+    def tier(effect: Effect) -> exp.Expression:
+        holding = [(i, end) for i, (r, _s1, _p, end, _w) in enumerate(rules) if r.effect is effect]
+        open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
+                       else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
+        ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
+        return x.case([(open_, x.null())], x.greatest_of(ends))
+
+    return x.case([(has_bad, x.null()), (x.eq(why.copy(), x.text("override")), tier(Effect.OVERRIDE)),
+                   (x.eq(why.copy(), x.text("permit")), tier(Effect.PERMIT))])
+
+
+__all__ = ["OUTPUT_COLUMNS", "SqlQuery", "SqlUnsupported", "compile_sql"]

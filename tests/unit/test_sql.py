@@ -1,0 +1,129 @@
+"""privacy_rules.sql (issue 9): Kleene logic in SQL, malformed values, refusals, the CLI command."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from privacy_rules.cli.main import main
+from privacy_rules.compile import runtime as rt
+from privacy_rules.model import Pred
+from privacy_rules.pack import load_pack
+from privacy_rules.policy import Policy
+from privacy_rules.sql import SqlUnsupported, compile_sql
+from privacy_rules.sql import _x as x
+
+duckdb = pytest.importorskip("duckdb")
+from privacy_rules.sql.duck import decide_duckdb  # noqa: E402  (needs duckdb)
+
+PACK = load_pack("rules/iconfirm")
+STATUS = {0: False, 1: None, 2: True}
+
+
+_CON = duckdb.connect()
+
+
+def _eval(e: exp.Expression) -> object:
+    return _CON.execute(exp.select(e).sql("duckdb")).fetchall()[0][0]
+
+
+def test_kleene_operators_in_sql_equal_the_row_engine() -> None:
+    # docs/rule-language.md: false AND unknown = false, true OR unknown = true, NOT unknown = unknown
+    for a, b in itertools.product((0, 1, 2), repeat=2):
+        assert STATUS[_eval(x.k_and([x.num(a), exp.Paren(this=x.num(b))]))] is rt.k_and([STATUS[a], STATUS[b]])
+        assert STATUS[_eval(x.k_or([x.num(a), exp.Paren(this=x.num(b))]))] is rt.k_or([STATUS[a], STATUS[b]])
+    for a in (0, 1, 2):
+        assert STATUS[_eval(x.k_not(exp.Paren(this=x.num(a))))] is rt.k_not(STATUS[a])
+
+
+def test_sql_null_in_is_not_kleene_so_statuses_never_pass_through_null() -> None:
+    # SQL: NULL IN ('a') is NULL, and NOT NULL IN (...) stays NULL; but a CASE reads a NULL
+    # condition as false, so a naive `CASE WHEN NOT (x IN ...) THEN ...` turns unknown into false.
+    naive = x.case([(x.not_(exp.In(this=x.null(), expressions=[x.text("a")])), x.num(2))], x.num(0))
+    assert _eval(naive) == 0  # would read "not a prospect" where the subject is unknown
+    # the compiler's subject status: unknown (1) when subject_categories is absent, and NOT keeps it
+    recs = [{"id": "p", "role": "controller"}, {"id": "q", "role": "controller", "subject_categories": []}]
+    by_id = {a.record_id: a for a in decide_duckdb(PACK, recs, ["keep"], "2024-02-29")}
+    policy = Policy(PACK)
+    for row in policy.decide_batch(recs, ["keep"], as_of="2024-02-29", reasons=True):
+        assert by_id[row.record_id].outcome == row.answers[0].outcome.value
+        assert by_id[row.record_id].reason_code == row.answers[0].reason_code
+    assert by_id["p"].outcome == "undetermined" and by_id["q"].outcome == "deny"
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    ("2023-02-30", "PR303"), ("2023-02-29", "PR303"), ("2024-02-29T00:00:00", "PR303"), ("2024-02-29 10:00", "PR303"),
+    ("2024-2-9", "PR303"), ("9999-12-31", "PR308"), ("1899-12-31", "PR308"), ("２０２４-01-01", "PR303"),
+])
+def test_a_malformed_day_is_undetermined_with_its_code_never_allow(value: str, code: str) -> None:
+    rec = {"id": "m", "role": "controller", "subject_categories": ["prospect"],
+           "relationship": {"first_contact_on": value}}
+    got = decide_duckdb(PACK, [rec], ["keep", "contact:newsletter:email"], "2024-02-29")
+    assert {(a.outcome, a.reason_code, a.problem_code) for a in got} == {
+        ("undetermined", "undetermined:bad-record", code)}
+
+
+@pytest.mark.parametrize(("patch", "code"), [
+    ({"role": "owner"}, "PR306"), ({"source": "fax"}, "PR306"), ({"subject_categories": ["prospekt"]}, "PR321"),
+    ({"objections": [{"kind": "art21_3", "received_on": "2020-01-01"}]}, "PR306"),
+    ({"consents": [{"purpose": "newsleter", "given_on": "2020-01-01"}]}, "PR321"),
+    ({"erasure_requests": [{"verified_on": "2020-01-01"}]}, "PR304"),
+    ({"vouchers": [{"fiscal_year": 1800}]}, "PR302"),
+    ({"legal_holds": [{"placed_on": "2020-01-01", "scopes": ["everything"]}]}, "PR321"),
+])
+def test_an_unknown_value_is_undetermined_with_its_code(patch: dict[str, object], code: str) -> None:
+    rec = {"id": "u", "role": "controller", "subject_categories": ["customer"],
+           "relationship": {"customer_since": "2020-01-01"}, **patch}
+    got = decide_duckdb(PACK, [rec], ["keep"], "2024-02-29")
+    assert [(a.outcome, a.reason_code, a.problem_code) for a in got] == [
+        ("undetermined", "undetermined:bad-record", code)]
+    row = next(iter(Policy(PACK).decide_batch([rec], ["keep"], as_of="2024-02-29", reasons=True)))
+    assert row.answers[0].reason_code == "undetermined:bad-record" and code in (row.problem or "")
+
+
+def test_a_construct_the_compiler_cannot_express_is_refused_naming_the_rule() -> None:
+    rule = next(r for r in PACK.rules if r.id == "keep.prospect-window")
+    odd = dataclasses.replace(rule, when=rule.when + (Pred(kind="fact", arg={"path": "source", "op": "equals",
+                                                                              "value": 1}),))
+    pack = dataclasses.replace(PACK, rules=tuple(odd if r is rule else r for r in PACK.rules))
+    with pytest.raises(SqlUnsupported, match="keep.prospect-window"):
+        compile_sql(pack, ["keep"], "2024-02-29")
+
+
+def test_window_end_arithmetic_is_calendar_months_clamped() -> None:
+    # N42, R2: 2020-02-29 + 24 months = 2022-02-28; 2021-08-31 + 6 = 2022-02-28; + 1 = 2021-09-30
+    for (yy, mm, dd), months, want in [((2020, 2, 29), 24, 20220228), ((2021, 8, 31), 6, 20220228),
+                                       ((2021, 8, 31), 1, 20210930), ((2022, 2, 28), 24, 20240228),
+                                       ((2023, 12, 31), 2, 20240229), ((2100, 1, 29), 1, 21000228)]:
+        assert _eval(x.end_key(x.num(yy), x.num(mm), x.num(dd), months)) == want
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_sql_prints_the_query_and_the_layout() -> None:
+    code, out, _err = _cli("sql", "rules/iconfirm", "--dialect", "postgres", "-q", "keep", "--as-of", "2024-02-29",
+                           "--ddl")
+    assert code == 0
+    assert 'CREATE TABLE "records"' in out and "WITH " in out
+    statements = [s for s in sqlglot.parse(out, read="postgres") if s is not None]
+    assert isinstance(statements[-1], exp.Query) and len(statements) > 5
+
+
+@pytest.mark.parametrize("args", [("--dialect", "oracle"), ("--as-of", "2024-02-30"), ("-q", "keep:nowhere")])
+def test_cli_sql_usage_errors_exit_2(args: tuple[str, ...]) -> None:
+    code, _out, err = _cli("sql", "rules/iconfirm", "--as-of", "2024-02-29", *args)
+    assert code == 2 and err
+
+
+def test_cli_sql_help() -> None:
+    code, out, _err = _cli("sql", "--help")
+    assert code == 0 and "--dialect" in out and "Exit 0" in out
