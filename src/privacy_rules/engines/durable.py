@@ -40,7 +40,9 @@ facade below exists to keep those away from callers:
     property a join test reads (see ``NEVER``).
 * ``state['exception']`` (a swallowed exception in an action) is raised; durable's integer
   error codes are translated into messages naming the pack, question and, for ruleset
-  creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513).
+  creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513)
+  and a bound on durable's alpha stack (``MAX_STACK``, 64: error 303 mid-decision), both checked
+  when a question's ruleset is built, so a pack is refused before any record (``RuleLimitExceeded``).
 * Strict types: dates are integer day numbers (``date.toordinal()``); strings are only ever
   compared for equality; strings, numbers and booleans live in different fields
   (``xs``/``xn``/``xb``, booleans as 0/1, numbers as canonical text: durable compares numbers
