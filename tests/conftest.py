@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+from hypothesis import settings
 
 import privacy_rules
+
+# CI runs hypothesis derandomised (a failure there reproduces with the same command); local runs
+# stay random so they keep finding new examples. `.ci/run` exports CI=1; HYPOTHESIS_PROFILE=ci
+# selects the profile by hand.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "packs" / "mini"

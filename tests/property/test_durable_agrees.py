@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import privacy_rules
@@ -396,6 +396,9 @@ GENERATED_QUESTIONS = [Question.keep("record"), Question.contact("newsletter", "
                        Question.share("unlisted", "crm"), Question.keep("voucher")]
 
 
+_TRIED = [0, 0]  # generated packs, of which refused by durable's alpha-stack bound (must stay rare)
+
+
 @requires_durable
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
@@ -412,7 +415,20 @@ def test_durable_agrees_on_generated_rules(data: Any) -> None:
     saved = durable._INLINE_LIMIT
     durable._INLINE_LIMIT = limit
     try:
-        policy, dpol = privacy_rules.compile_pack(pack), durable.DurablePolicy(pack)
+        policy = privacy_rules.compile_pack(pack)
+        _TRIED[0] += 1
+        try:  # every question's ruleset now: a pack durable cannot hold is refused before any record
+            dpol = durable.DurablePolicy(pack)
+            for q in GENERATED_QUESTIONS:
+                dpol.plan(dpol.check_question(q))
+        except durable.RuleLimitExceeded as exc:
+            # the one documented refusal a generated pack may meet: one fact satisfying more than
+            # durable's 64 sibling conditions (error 303 while deciding, test_durable_refuses_stack_overflow)
+            if "MAX_STACK_SIZE" not in str(exc):
+                raise
+            _TRIED[1] += 1
+            assert _TRIED[1] <= max(2, _TRIED[0] // 20), f"durable refused {_TRIED[1]} of {_TRIED[0]} generated packs"
+            reject()
         as_of = data.draw(st.one_of(st.sampled_from(AS_OF_DAYS), st.dates(date(2015, 1, 1), date(2030, 12, 31))),
                           label="as_of")
         for _ in range(3):
@@ -611,3 +627,48 @@ def test_engine_failures_are_reported_and_cleaned_up() -> None:
         dpol._host.assert_facts = real
     assert dpol._leaked == 0  # every failed session was flushed and deleted, none left behind
     assert dpol.statuses(record, Question.keep(), as_of=as_of) == expected
+
+
+def _after_days(n: int) -> Any:
+    """The generated base with four keep rules that together test `facts.day after D` for n
+    consecutive days D: a fact with a late day satisfies all n tests at once (the minimised shape of
+    the generated packs durable failed with error 303 on, mid-batch)."""
+    base = _generated_base()
+
+    def after(d: date) -> Pred:
+        return Pred(kind="fact", arg=MappingProxyType({"path": "facts.day", "op": "after", "value": d.isoformat()}))
+
+    atoms = [after(date(2020, 1, 1) + timedelta(days=i)) for i in range(n)]
+    rules = tuple(Rule(id=f"gen.r{k}", question=Action.KEEP, effect=Effect.FORBID, basis=None,
+                       when=(Pred(kind="any", children=tuple(atoms[k::4])),), order=k) for k in range(4))
+    return dataclasses.replace(base, rules=rules)
+
+
+@requires_durable
+def test_durable_refuses_stack_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable-rules matches one fact against at most 64 sibling tests (MAX_STACK_SIZE, error
+    303). A pack that could exceed it is refused when the DurablePolicy is built, naming the rules
+    and the limit, never while deciding a record."""
+    from privacy_rules.engines import durable
+
+    record = {"id": "x1", "facts": {"day": "2025-01-01"}}
+    q = Question.keep("record")
+    # 60 days: within the bound; durable decides and agrees with the compiled engine
+    small = _after_days(60)
+    assert durable.DurablePolicy(small).decide(record, q, as_of="2025-06-01").outcome \
+        == privacy_rules.compile_pack(small).decide(record, q, as_of="2025-06-01").outcome == Outcome.DENY
+    # 64 days: refused at construction (the keep ruleset is built there), rules and limit named
+    big = _after_days(64)
+    with pytest.raises(durable.RuleLimitExceeded) as refused:
+        durable.DurablePolicy(big)
+    text = str(refused.value)
+    assert "at most 64" in text and "MAX_STACK_SIZE" in text and "keep:record" in text
+    assert all(f"`gen.r{k}`" in text for k in range(4))
+    # the bound is sound at this boundary: without the check durable itself fails mid-decision
+    monkeypatch.setattr(durable, "MAX_STACK", 10**6)
+    unchecked = durable.DurablePolicy(big)
+    with pytest.raises(durable.DurableEngineError, match="error 303"):
+        unchecked.decide(record, q, as_of="2025-06-01")
+    # and decide_batch would have raised for the record: the refusal above is what prevents it
+    with pytest.raises(durable.DurableEngineError, match="error 303"):
+        list(unchecked.decide_batch([record], [q], as_of="2025-06-01"))

@@ -40,7 +40,9 @@ facade below exists to keep those away from callers:
     property a join test reads (see ``NEVER``).
 * ``state['exception']`` (a swallowed exception in an action) is raised; durable's integer
   error codes are translated into messages naming the pack, question and, for ruleset
-  creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513).
+  creation, the rule; a cap on durable rules per ruleset (default 400; durable hangs at ~513)
+  and a bound on durable's alpha stack (``MAX_STACK``, 64: error 303 mid-decision), both checked
+  when a question's ruleset is built, so a pack is refused before any record (``RuleLimitExceeded``).
 * Strict types: dates are integer day numbers (``date.toordinal()``); strings are only ever
   compared for equality; strings, numbers and booleans live in different fields
   (``xs``/``xn``/``xb``, booleans as 0/1, numbers as canonical text: durable compares numbers
@@ -148,7 +150,7 @@ except ImportError:  # pragma: no cover - older core
     _tables_for = None
 _BUILD_PARAMS = frozenset(inspect.signature(build_decision).parameters)
 
-__all__ = ["MAX_RULES", "DurableEngineError", "DurablePolicy", "EngineUnavailable", "RuleLimitExceeded"]
+__all__ = ["MAX_RULES", "MAX_STACK", "DurableEngineError", "DurablePolicy", "EngineUnavailable", "RuleLimitExceeded"]
 
 MAX_RULES = 400  # durable rules per ruleset; create_ruleset hangs (holding the GIL) at ~513
 NEVER = 10_000_000  # a day number after every real day (date.max.toordinal() == 3_652_059)
@@ -156,6 +158,7 @@ _MAX_CONJUNCTIONS = 2_000  # per DNF while translating one rule: beyond this the
 _INLINE_LIMIT = 16  # conjunctions per DNF of a composite condition before durable computes it apart
 _MAX_LEAKED = 64  # sids left uncleaned after engine failures before the instance refuses work
 _MAX_CTX = 4096
+MAX_STACK = 64  # durable's MAX_STACK_SIZE (events.c handleAlpha): alpha nodes pending while one fact is matched
 
 _INSTANCES = itertools.count(1)
 
@@ -1005,6 +1008,97 @@ def _walk(preds: Iterable[Pred]) -> Iterator[Pred]:
         yield from _walk(p.children)
 
 
+# --- durable's alpha stack ---------------------------------------------------------------------
+#
+# durable matches a fact against the ruleset's alpha network (a trie of the patterns' constant
+# and join tests, identical tests under one parent shared) depth first, with a fixed stack of
+# MAX_STACK pending nodes (events.c ``handleAlpha``): a node's children that the fact satisfies
+# are all pushed before the first is visited, join tests always. A fact that satisfies more
+# than 64 sibling tests along one path (e.g. ``facts.day after D`` for 64 different days D)
+# makes durable fail with error 303 *while deciding a record*. _alpha_stack bounds that stack for
+# every possible fact from the ruleset alone, so a pack that could overflow it is refused when
+# its ruleset is built, before any record (tests/property/test_durable_agrees.py pins the bound
+# against durable: 63 such days decide, 64 raise 303).
+
+_CMP = {"$lt": lambda x, c: x < c, "$lte": lambda x, c: x <= c, "$gt": lambda x, c: x > c,
+        "$gte": lambda x, c: x >= c, "$neq": lambda x, c: x != c}
+
+
+def _chains(conds: list[Any]) -> list[list[str]]:
+    """The alpha test sequences of a pattern's conditions (``$or`` branches are alternatives)."""
+    out: list[list[str]] = [[]]
+    for c in conds:
+        (k, v), = c.items()
+        if k == "$and":
+            subs = _chains(list(v))
+        elif k == "$or":
+            subs = [chain for b in v for chain in _chains([b])]
+        else:
+            subs = [[_j(c)]]
+        out = [o + sub for o in out for sub in subs]
+    return out
+
+
+def _width(tests: Iterable[str]) -> int:
+    """At most how many of these sibling tests one fact satisfies at once."""
+    fields: dict[str, list[tuple[str, Any]]] = {}
+    other = 0
+    for t in tests:
+        (k, v), = json.loads(t).items()
+        if not k.startswith("$") and not isinstance(v, dict):
+            fields.setdefault(k, []).append(("$eq", v))
+            continue
+        if k in _CMP and isinstance(v, dict) and len(v) == 1:
+            (f, c), = v.items()
+            if isinstance(c, (int, float)) and not isinstance(c, bool):
+                fields.setdefault(f, []).append((k, c))
+                continue
+        other += 1  # join tests (always pushed), existence tests, anything else: count each
+    total = other
+    for ops in fields.values():
+        nums = [c for op, c in ops if isinstance(c, (int, float)) and not isinstance(c, bool)]
+        rest = sum(1 for op, c in ops if not (isinstance(c, (int, float)) and not isinstance(c, bool)))
+        if rest and all(op == "$eq" for op, c in ops if not isinstance(c, (int, float)) or isinstance(c, bool)):
+            rest = 1  # equalities with distinct non-numeric constants: one at most
+        best = 0
+        for x in {y for c in nums for y in (c - 0.5, c, c + 0.5)} | {-math.inf, math.inf}:
+            best = max(best, sum(1 for op, c in ops if (isinstance(c, (int, float)) and not isinstance(c, bool))
+                                 and (_CMP[op](x, c) if op != "$eq" else x == c)))
+        total += best + rest
+    return total
+
+
+def _alpha_stack(definition: Mapping[str, Any]) -> tuple[int, set[str]]:
+    """(an upper bound of durable's alpha stack for any fact, the durable rules on its worst path)."""
+    trie: dict[str, Any] = {}
+    users: dict[int, set[str]] = {}
+    for rname, rule in definition.items():
+        for alias in rule["all"]:
+            (_, pattern), = alias.items()
+            for chain in _chains([pattern]):
+                node = trie
+                for test in chain:
+                    node = node.setdefault(test, {})
+                    users.setdefault(id(node), set()).add(rname)
+    best: tuple[int, set[str]] = (0, set())
+    path: list[dict[str, Any]] = []  # the nodes whose children are pending
+
+    def walk(node: dict[str, Any], pending: int) -> None:
+        nonlocal best
+        if not node:
+            return
+        here = pending + _width(node)
+        path.append(node)
+        if here > best[0]:
+            best = (here, {r for n in path for child in n.values() for r in users[id(child)]})
+        for child in node.values():
+            walk(child, here - 1)
+        path.pop()
+
+    walk(trie, 0)
+    return best
+
+
 def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) -> _Ruleset:
     rules = tuple(r for r in pack.rules if targets(r, q, pack))
     needs = _Needs()
@@ -1026,7 +1120,9 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
     final = 1 + max([s for _, s, _ in tr.materialised] + [1 if needs.strata else 0])
     counts = [0] * len(rules)
 
-    def add(prefix: str, key: Any, node: _Node, stratum: int) -> int:
+    owner: dict[str, int] = {}  # durable rule name -> the pack rule it translates
+
+    def add(prefix: str, key: Any, node: _Node, stratum: int, rule: int) -> int:
         n = 0
         for tag, dnf in (("t", node.T), ("u", node.U), ("f", node.F)):
             for j, conj in enumerate(dnf):
@@ -1034,14 +1130,15 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
                     rname = f"{prefix}{tag}{j}_{m}"
                     definition[rname] = {"all": body}
                     keys[rname] = (*key, tag) if isinstance(key, tuple) else (key, tag)
+                    owner[rname] = rule
                     n += 1
         return n
 
     first = 0
     for i, node, upto in roots:
-        counts[i] += add(f"r{i}", i, node, final)
+        counts[i] += add(f"r{i}", i, node, final, i)
         for k, stratum, sub in tr.materialised[first:upto]:  # the conditions this rule materialised
-            counts[i] += add(f"m{k}", ("m", k), sub, stratum)
+            counts[i] += add(f"m{k}", ("m", k), sub, stratum, i)
         first = upto
     nodes: dict[int, list[int]] = {}
     for k, stratum, _ in tr.materialised:
@@ -1064,6 +1161,16 @@ def _translate(pack: Pack, q: Question, name: str, max_rules: int, lang: str) ->
             "hangs creating rulesets of about 513 rules). Largest: "
             + ", ".join(f"`{rid}` ({n})" for n, rid in top)
             + ". Use the default compiled engine for this pack, or simplify those rules.")
+    stack, hot = _alpha_stack(definition)
+    if stack > MAX_STACK:
+        owners = sorted({rules[owner[r]].id for r in hot if r in owner})
+        raise RuleLimitExceeded(
+            f"pack `{pack.id}`, question `{q}`: one fact could satisfy up to {stack} sibling conditions of the "
+            f"durable ruleset at once; durable-rules 2.0.28 matches at most {MAX_STACK} (its MAX_STACK_SIZE, "
+            "error 303 while deciding). Conditions of rule(s) "
+            + ", ".join(f"`{rid}`" for rid in owners)
+            + " test the same fact against many different constants (e.g. one date against many days). "
+            "Use the default compiled engine for this pack, or simplify those rules.")
     values: dict[str, Any] = {"question": q, "rules": rules,
                               "needs_keep": any(p.kind == "keep" for r in rules for p in _walk(r.when)),
                               "source": json.dumps(definition, indent=1, sort_keys=True)}
