@@ -34,9 +34,9 @@ from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .decide import FORBID, PERMIT, Tables, window_end_of
+from .decide import FORBID, PERMIT, Tables, ended_phrase, window_end_of
 from .model import Basis, Pack, Pred, Window
-from .records import SCALAR_PATHS, Facts
+from .records import SCALAR_PATHS, Facts, OnOrBefore
 
 ALLOW_PERMIT = "allow:permit"
 ALLOW_OVERRIDE = "allow:override"
@@ -136,18 +136,20 @@ class Detailer:
                     # INVARIANT: cuts[w] is the smallest anchor still inside w on as_of (exact,
                     # Reg. 1182/71), so an anchor at or after it has not ended: skip the date maths
                     anchor = s.get(path)
+                    if type(anchor) is OnOrBefore:  # undated: ended for sure only if on its bound
+                        anchor = anchor.day
                     if anchor is None or anchor >= cuts[wid]:
                         continue
-                end = window_end_of(windows[wid], facts, asof, self.memo)
+                end = window_end_of(windows[wid], facts, asof, self.memo, undated="latest")
                 if isinstance(end, date) and end.isoformat() < asof:
-                    ended.append((wid, end))
+                    ended.append((wid, end, bool(facts.undated) and window_end_of(windows[wid], facts, asof) != end))
             if not ended:
                 continue
             q = self.plan.question
             holds = _holds()  # the plain definitions: the slow path, only for a permit whose window ended
             if all(holds(p, self.pack, q, facts, asof, self.cuts, None) is True for p in others):
                 rid = self.plan.rules[i].id
-                out.extend(f"`{rid}` no longer holds: its window `{w}` ended on {end.isoformat()}" for w, end in ended)
+                out.extend(ended_phrase(rid, w, end, undated) for w, end, undated in ended)
         return out
 
 

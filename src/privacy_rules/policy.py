@@ -15,10 +15,11 @@ from typing import Any, Generator, Iterable, Iterator, Mapping
 from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers, checked_questions,
                        compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
 from ._reasons import Detailer
-from .compile.codegen import QuestionPlan, compile_question, window_indices
+from .compile import interpret
+from .compile.codegen import Combined, QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
-from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, fact_problems, keep_until_for,
-                     tables_for)
+from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, fact_problems,
+                     keep_until_for, tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
 from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
                       parse_record, record_id_of)
@@ -187,14 +188,30 @@ class Policy:
             if keep_code is None:  # only then does anyone need to know what keep is missing
                 kd = self._decide_facts(facts, self._keep_q, as_of)
                 keep_missing, keep_problems = kd.missing_facts, kd.problems
-        statuses = plan.evaluate(facts, ctx, keep_code)
+        if facts.undated:
+            statuses = interpret.statuses(plan.rules, self.pack, q, facts, asof, ctx.cuts, keep_code)
+        else:
+            statuses = plan.evaluate(facts, ctx, keep_code)
         return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
                               as_of=as_of, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends,
                               keep=keep_code, keep_problems=keep_problems)
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
-        return _STATUS[self.plan(self._keep_q)[0].decide(facts, ctx, None)[0]]
+        plan, effects = self.plan(self._keep_q)
+        if facts.undated:
+            return _STATUS[self._decide_undated(plan, effects, facts, ctx, None)[0]]
+        return _STATUS[plan.decide(facts, ctx, None)[0]]
+
+    def _decide_undated(self, plan: QuestionPlan, effects: tuple[int, ...], facts: Facts, ctx: _Ctx,
+                        keep: bool | None) -> Combined:
+        """``plan.decide`` for a record with undated dates: the generated code compares ISO strings
+        and knows no intervals, so such a record takes the interpreter (compile/interpret.py),
+        which evaluates each condition over the days a date may be. Routing costs records
+        without one nothing: the fast path never builds Facts with ``undated``."""
+        statuses = interpret.statuses(plan.rules, self.pack, plan.question, facts, ctx.asof, ctx.cuts, keep)
+        outcome, idx, why = combine(effects, statuses)
+        return outcome, idx, why, statuses
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
                  problems: tuple[Diagnostic, ...]) -> Decision:
@@ -263,13 +280,16 @@ class Policy:
                 yield BatchRow(index, facts.id, bad_answers(nq, unknown, reasons), _compact(unknown))
                 continue
             try:
-                keep_result = keep_decide(facts, ctx, None) if need_keep else None
+                slow = facts.undated  # undated dates: the interpreter decides (_decide_undated)
+                keep_result = (None if not need_keep else keep_decide(facts, ctx, None) if not slow
+                               else self._decide_undated(keep_plan, keep_tables.effects, facts, ctx, None))
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
                 keep_problems: tuple[Diagnostic, ...] | None = None
                 for plan, effects, is_keep_q, is_keep, tables, reads, detail in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
-                                                   else plan.decide(facts, ctx, keep_code))
+                                                   else plan.decide(facts, ctx, keep_code) if not slow
+                                                   else self._decide_undated(plan, effects, facts, ctx, keep_code))
                     until = None
                     problem = None
                     if outcome == UND_S:  # no decisive rule; say which present fact keeps it open (PR317-PR319)

@@ -104,6 +104,37 @@ LIST_DATE_PATHS: Mapping[str, tuple[str, int]] = {
 
 MAX_LIST = 10_000  # entries per list; a register this long is a host bug, not a person
 
+#: The one key of an undated date (docs/rule-language.md, "Dates known only as on or before").
+UNDATED_KEY = "on_or_before"
+
+
+class OnOrBefore:
+    """A date the host knows only as "on or before ``day``" (``{"on_or_before": "YYYY-MM-DD"}``):
+    the set of days MIN_ISO..``day``. Immutable; ``day`` is a checked ISO day in range.
+
+    Hosts keep opt-outs and "forget me" as booleans without a date (HubSpot ``hs_email_optout``,
+    Salesforce ``ShouldForget``); the mapping profiles bound them by the export or last-modified
+    day instead of inventing a date. A condition that reads one is evaluated over every day of
+    the set (compile/interpret.py): true or false only if it is so for each of them.
+    """
+
+    __slots__ = ("day",)
+
+    def __init__(self, day: str) -> None:
+        object.__setattr__(self, "day", day)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("OnOrBefore is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is OnOrBefore and other.day == self.day
+
+    def __hash__(self) -> int:
+        return hash(("on_or_before", self.day))
+
+    def __repr__(self) -> str:
+        return f"OnOrBefore({self.day!r})"
+
 
 class Facts:
     """A checked, normalised record. Internal to the engine; treat as immutable.
@@ -111,11 +142,11 @@ class Facts:
     A plain ``__slots__`` class, not a frozen dataclass: attribute reads are the hot path.
     """
 
-    __slots__ = ("id", "role", "subjects", "s", "lists", "data_categories", "systems")
+    __slots__ = ("id", "role", "subjects", "s", "lists", "data_categories", "systems", "undated")
 
     def __init__(self, id: str, role: str | None, subjects: frozenset[str] | None, s: dict[str, Any],
                  lists: Mapping[str, tuple[tuple[Any, ...], ...]], data_categories: frozenset[str],
-                 systems: tuple[str, ...]) -> None:
+                 systems: tuple[str, ...], undated: Mapping[str, str] | None = None) -> None:
         self.id = id
         self.role = role
         self.subjects = subjects
@@ -123,6 +154,13 @@ class Facts:
         self.lists = lists  # list field -> tuple of entry tuples in LIST_FIELDS order
         self.data_categories = data_categories
         self.systems = systems
+        # record path of each undated date (`objections[0].received_on`) -> its bound day; empty
+        # (falsy) for almost every record: the engines test it to route a record with undated
+        # dates to the interpreter (Policy, DurablePolicy). The fast path never builds one.
+        self.undated: Mapping[str, str] = undated or _NO_UNDATED
+
+
+_NO_UNDATED: Mapping[str, str] = MappingProxyType({})
 
 
 class RecordInvalid(Exception):
@@ -394,6 +432,9 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
     if value is None:
         return
     if kind == "date":
+        if isinstance(value, Mapping):
+            yield from _check_undated(rid, path, value)
+            return
         try:
             day = parse_date(value)
         except ValueError as exc:
@@ -439,6 +480,32 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
         choices = kind[5:].split("|")
         if value not in choices:
             yield _problem(rid, "PR306", f"`{path}` is `{shown(value)}`; expected one of {', '.join(choices)}")
+
+
+_UNDATED_HELP = ("a date known only as \"on or before\" a day is written {\"on_or_before\": \"YYYY-MM-DD\"}, the day "
+                 "being the export, sync or last-modified day; send the exact day instead when the host has it")
+
+
+def _check_undated(rid: str | None, path: str, value: Mapping[Any, Any]) -> Iterator[Diagnostic]:
+    """PR330-PR332 for an undated date ``{"on_or_before": DAY}`` at ``path``."""
+    keys = list(value)
+    if keys != [UNDATED_KEY]:
+        extra = [k for k in keys if k != UNDATED_KEY]
+        what = (f"has no `{UNDATED_KEY}`" if UNDATED_KEY not in value else
+                f"has `{shown(extra[0])}` besides `{UNDATED_KEY}`")
+        yield _problem(rid, "PR330", f"`{path}` is an object that {what}; a date is a day `YYYY-MM-DD` or "
+                       f"`{{\"{UNDATED_KEY}\": \"YYYY-MM-DD\"}}`", _UNDATED_HELP)
+        return
+    bound = value[UNDATED_KEY]
+    try:
+        day = parse_date(bound)
+    except ValueError as exc:
+        yield _problem(rid, "PR331", f"`{path}.{UNDATED_KEY}`: {exc}",
+                       "the bound is a day, written YYYY-MM-DD (the export or last-modified day)")
+    else:
+        if not in_supported_range(day):
+            yield _problem(rid, "PR332", f"`{path}.{UNDATED_KEY}` `{day.isoformat()}` is outside the supported "
+                           f"range {SUPPORTED_RANGE}", "send the real export or last-modified day as the bound")
 
 
 _ID_FULL = re.compile(r"[a-z][a-z0-9_]*").fullmatch  # record.schema.json $defs/id, the whole string
@@ -537,15 +604,34 @@ def _check(record: Any) -> Iterator[Diagnostic]:
                     yield from _check_value(rid, f"{where}.{key}", kind, entry[key])
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: Any) -> Any:
+    """The checked date ``value`` as an ISO string, an OnOrBefore, or None."""
     if value is None:
         return None
+    if isinstance(value, Mapping):
+        return OnOrBefore(_iso(value[UNDATED_KEY]))
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
     return str(value)  # already checked to be a valid YYYY-MM-DD string (str subclasses become str)
 
 
 def _build(record: Mapping[str, Any]) -> Facts:
+    facts = _build_facts(record)
+    undated = {}
+    for path, value in facts.s.items():
+        if type(value) is OnOrBefore:
+            undated[path] = value.day
+    for name, (fields, _) in LIST_FIELDS.items():
+        for i, row in enumerate(facts.lists[name]):
+            for field, value in zip(fields, row):
+                if type(value) is OnOrBefore:
+                    undated[f"{name}[{i}].{field}"] = value.day
+    if undated:
+        facts.undated = MappingProxyType(undated)
+    return facts
+
+
+def _build_facts(record: Mapping[str, Any]) -> Facts:
     s: dict[str, Any] = {}
     rel = record.get("relationship") or {}
     for key in RELATIONSHIP_FIELDS:

@@ -130,6 +130,7 @@ from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedT
 from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, checked_questions,
                        compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
 from .._reasons import Detailer
+from ..compile import interpret
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
@@ -1227,7 +1228,16 @@ class DurablePolicy:
         return out
 
     def _evaluate(self, rs: _Ruleset, facts: Facts, as_of: date, keep_code: bool | None) -> tuple[Any, ...]:
-        """Rule statuses (True / False / None) for one question, computed by durable."""
+        """Rule statuses (True / False / None) for one question, computed by durable.
+
+        A record with undated dates (``{"on_or_before": D}``) is routed as ``Policy`` routes it:
+        to the interpreter, which evaluates each condition over the days a date may be. Day
+        numbers in durable facts are exact days; intervals are not translated.
+        """
+        if facts.undated:
+            cuts = {w: iso_cutoff(as_of, m) for w, m in self._months.items()}
+            return interpret.statuses(rs.plan.rules, self.pack, rs.plan.question, facts, as_of.isoformat(), cuts,
+                                      keep_code)
         pending = self._facts_for(rs, facts, keep_code)
         ctx_fact = self._context(as_of, sorted(rs.needs.windows))
         fired: set[tuple[Any, ...]] = set()
