@@ -75,9 +75,10 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
     The end is monotonic in the anchor (dates.add_months), so both are exact bounds.
     """
     if facts.undated:
-        facts = _bounded_anchor(w, facts, asof, undated)
-        if facts is None:
+        bounded = _bounded_anchor(w, facts, asof, undated)
+        if bounded is None:
             return False
+        facts = bounded
     anchor: str | Literal[False] | None  # an ISO date; False: a pack-defined fact that is not a date
     if w.is_list:
         name, idx = LIST_DATE_PATHS[w.anchor]
@@ -108,6 +109,7 @@ def _bounded_anchor(w: Window, facts: Facts, asof: str, side: str) -> Facts | No
     None for side "unknown" when there is one; ``facts`` itself when there is none."""
     from .compile.interpret import substitute  # only records with undated dates come here
 
+    locs: list[tuple[tuple[Any, ...], str]]
     if w.is_list:
         name, idx = LIST_DATE_PATHS[w.anchor]
         locs = [(("l", name, i, idx), row[idx].day) for i, row in enumerate(facts.lists[name])

@@ -108,9 +108,10 @@ MAX_LIST = 10_000  # entries per list; a register this long is a host bug, not a
 UNDATED_KEY = "on_or_before"
 
 
+@dataclass(frozen=True, slots=True)
 class OnOrBefore:
     """A date the host knows only as "on or before ``day``" (``{"on_or_before": "YYYY-MM-DD"}``):
-    the set of days MIN_ISO..``day``. Immutable; ``day`` is a checked ISO day in range.
+    the set of days MIN_ISO..``day``. ``day`` is a checked ISO day in range.
 
     Hosts keep opt-outs and "forget me" as booleans without a date (HubSpot ``hs_email_optout``,
     Salesforce ``ShouldForget``); the mapping profiles bound them by the export or last-modified
@@ -118,22 +119,7 @@ class OnOrBefore:
     the set (compile/interpret.py): true or false only if it is so for each of them.
     """
 
-    __slots__ = ("day",)
-
-    def __init__(self, day: str) -> None:
-        object.__setattr__(self, "day", day)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("OnOrBefore is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is OnOrBefore and other.day == self.day
-
-    def __hash__(self) -> int:
-        return hash(("on_or_before", self.day))
-
-    def __repr__(self) -> str:
-        return f"OnOrBefore({self.day!r})"
+    day: str
 
 
 class Facts:
