@@ -9,7 +9,9 @@ Undated dates (records.OnOrBefore, ``{"on_or_before": D}``) are evaluated here a
 the engines route a record that holds one to :func:`statuses` (Policy, DurablePolicy), so the
 generated code never meets one. Such a date is the set of days MIN_ISO..D, and a condition
 that reads it is true if it is true for every day of the set, false if false for every day,
-else unknown (docs/rule-language.md, "Dates known only as on or before"). Exactly, not
+else unknown (docs/rule-language.md, "Dates known only as on or before"). :func:`statuses`
+applies this to each rule's conditions as a whole (all the undated dates they read, every
+combination of their days), :func:`holds` to the condition it is given. Exactly, not
 approximately: every condition compares a record date with a constant (as_of, a window's
 cut-off, a `fact` operand), never with another record date (a list window's "latest entry"
 is the OR over entries), so its value is constant on the days between two such constants;
@@ -52,7 +54,7 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
     A leaf that reads an undated date is evaluated over the days it may be (module docstring).
     """
     k, a = p.kind, p.arg
-    if facts.undated and not p.children:
+    if facts.undated:
         read = undated_read(p, pack, facts)
         if read:
             return _over_days(p, pack, q, facts, asof, cuts, keep, read)
@@ -136,7 +138,14 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
 
 
 def undated_read(p: Pred, pack: Pack, facts: Facts) -> list[tuple[Loc, str, str]]:
-    """The undated dates leaf ``p`` reads: (location, record path, bound day) in record order."""
+    """The undated dates condition ``p`` reads (its leaves, for all/any/not): (location, record
+    path, bound day), each once."""
+    if p.children:
+        seen: dict[Loc, tuple[Loc, str, str]] = {}
+        for c in p.children:
+            for item in undated_read(c, pack, facts):
+                seen.setdefault(item[0], item)
+        return list(seen.values())
     k, a = p.kind, p.arg
     out: list[tuple[Loc, str, str]] = []
     path = None
@@ -171,10 +180,12 @@ def _next_day(iso: str) -> str:
 
 
 def _starts(p: Pred, asof: str, cuts: Mapping[str, str]) -> list[str]:
-    """The days where leaf ``p``'s value may change, as a date it reads goes up (each the first
-    day of a stretch on which the value is constant). Record dates meet as_of only as
+    """The days where ``p``'s value may change, as a date it reads goes up (each the first day
+    of a stretch on which the value is constant). Record dates meet as_of only as
     ``d <= as_of`` / ``d > as_of``, a window's cut-off only as ``d >= cut`` / ``d < cut``
-    (compile/runtime.py), a `fact` operand as its operator says."""
+    (compile/runtime.py), a `fact` operand as its operator says; all/any/not: their leaves'."""
+    if p.children:
+        return [day for c in p.children for day in _starts(c, asof, cuts)]
     out = [_next_day(asof)]
     if p.kind in ("within", "expired"):
         out.append(cuts[p.arg])
@@ -298,5 +309,8 @@ def _recipient(v: Vocabulary, q: Question) -> Recipient:
 
 def statuses(rules: tuple[Rule, ...], pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mapping[str, str],
              keep: Any) -> tuple[Any, ...]:
-    """One status per rule: the Kleene AND of its conditions."""
+    """One status per rule: the Kleene AND of its conditions. With undated dates, each rule's
+    conditions are evaluated together over the days those dates may be (module docstring)."""
+    if facts.undated:
+        return tuple(holds(Pred(kind="all", children=r.when), pack, q, facts, asof, cuts, keep) for r in rules)
     return tuple(rt.k_and(holds(p, pack, q, facts, asof, cuts, keep) for p in r.when) for r in rules)
