@@ -9,6 +9,12 @@ The generated function ``_eval(R, C, K)`` returns a tuple with one status per ru
 question targets: True (holds), False (does not hold) or None (unknown: a fact is missing).
 ``R`` is a records.Facts, ``C`` the as_of context (ISO as_of and per-window cut-offs), ``K``
 the keep outcome for contact/share questions that ask ``keep: allowed``.
+
+Dates are exact days here: a record with an undated date (``{"on_or_before": D}``,
+records.OnOrBefore) never reaches a generated evaluator. ``Policy`` routes it to the
+interpreter (compile/interpret.py), which evaluates each rule over the days the date may be;
+the routing costs other records nothing, since only the checked slow path builds such Facts
+(``Facts.undated``), never ``records.normalize_fast``.
 """
 
 from __future__ import annotations

@@ -72,6 +72,10 @@ Facts asserted per evaluation (all primitives):
   error 311 when a join test reads one.
 * ``k``: the keep outcome for ``keep: allowed`` (1 allow, 0 deny, absent when undetermined).
 
+Day numbers are exact days. A record with an undated date (``{"on_or_before": D}``) is not
+translated: its statuses come from the interpreter (compile/interpret.py), as ``Policy``
+routes it, so both engines give it the same answers by construction.
+
 Three-valued logic: each predicate p is translated into three conditions in disjunctive
 normal form: T(p) (p holds), F(p) (p does not hold) and U(p) (p is unknown), where a
 conjunction is a set of literals: a fact pattern that must match (``alias``), a pattern that
