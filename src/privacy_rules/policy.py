@@ -59,6 +59,13 @@ class Policy:
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
         self._ids = RecordIds(pack.vocabulary)  # the ids a record may name (records.id_problems)
         self._keep_q = Question.keep(pack.default_scope)
+        # for records with undated dates (_undated_statuses): windows by anchor, `fact` date days by path
+        anchors: dict[str, list[str]] = {}
+        for wid in self._wnames:
+            anchors.setdefault(pack.vocabulary.windows[wid].anchor, []).append(wid)
+        self._anchors = {anchor: tuple(wids) for anchor, wids in anchors.items()}
+        self._fact_days = interpret.fact_starts(pack.rules)
+        self._window_cuts: dict[str, dict[str, tuple[str, ...]]] = {}  # as_of -> anchor -> cut-offs
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
         # INVARIANT: every question in the standard set compiles; checked here, once
@@ -189,7 +196,7 @@ class Policy:
                 kd = self._decide_facts(facts, self._keep_q, as_of)
                 keep_missing, keep_problems = kd.missing_facts, kd.problems
         if facts.undated:
-            statuses = interpret.statuses(plan.rules, self.pack, q, facts, asof, ctx.cuts, keep_code)
+            statuses = self._undated_statuses(plan, facts, ctx, keep_code)
         else:
             statuses = plan.evaluate(facts, ctx, keep_code)
         return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
@@ -205,13 +212,31 @@ class Policy:
 
     def _decide_undated(self, plan: QuestionPlan, effects: tuple[int, ...], facts: Facts, ctx: _Ctx,
                         keep: bool | None) -> Combined:
-        """``plan.decide`` for a record with undated dates: the generated code compares ISO strings
-        and knows no intervals, so such a record takes the interpreter (compile/interpret.py),
-        which evaluates each condition over the days a date may be. Routing costs records
-        without one nothing: the fast path never builds Facts with ``undated``."""
-        statuses = interpret.statuses(plan.rules, self.pack, plan.question, facts, ctx.asof, ctx.cuts, keep)
+        """``plan.decide`` for a record with undated dates (docs/rule-language.md, "Dates known
+        only as on or before"). Routing costs records without one a test of ``facts.undated``
+        (an empty mapping), nothing more."""
+        statuses = self._undated_statuses(plan, facts, ctx, keep)
         outcome, idx, why = combine(effects, statuses)
         return outcome, idx, why, statuses
+
+    def _undated_statuses(self, plan: QuestionPlan, facts: Facts, ctx: _Ctx, keep: bool | None) -> tuple[Any, ...]:
+        """Rule statuses over the days the record's undated dates may be. The generated code knows
+        exact days only, so it is run on one day of each stretch that no condition can tell apart
+        (interpret.statuses_over_days: usually one or two runs); past the cap on combinations,
+        the interpreter decides (interpret.statuses, the plain definition; tests/property
+        checks that both agree)."""
+        cuts = ctx.cuts
+        window_cuts = self._window_cuts.get(ctx.asof)
+        if window_cuts is None:  # pure in as_of; bounded as the as_of contexts are
+            if len(self._window_cuts) >= _MAX_CTX:
+                self._window_cuts.clear()
+            window_cuts = {anchor: tuple(cuts[w] for w in wids) for anchor, wids in self._anchors.items()}
+            self._window_cuts[ctx.asof] = window_cuts
+        got = interpret.statuses_over_days(lambda f: plan.evaluate(f, ctx, keep), facts, ctx.asof, window_cuts,
+                                           self._fact_days, len(plan.rules))
+        if got is None:
+            return interpret.statuses(plan.rules, self.pack, plan.question, facts, ctx.asof, cuts, keep)
+        return got
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
                  problems: tuple[Diagnostic, ...]) -> Decision:

@@ -142,7 +142,7 @@ class Facts:
         self.systems = systems
         # record path of each undated date (`objections[0].received_on`) -> its bound day; empty
         # (falsy) for almost every record: the engines test it to route a record with undated
-        # dates to the interpreter (Policy, DurablePolicy). The fast path never builds one.
+        # dates away from exact-day evaluation (Policy._undated_statuses, DurablePolicy).
         self.undated: Mapping[str, str] = undated or _NO_UNDATED
 
 
@@ -690,6 +690,14 @@ def _ok_date(value: str, cache: dict[str, bool]) -> bool:
     return ok
 
 
+def _fast_undated(value: Any, cache: dict[str, bool]) -> OnOrBefore | None:
+    """The OnOrBefore a clean ``{"on_or_before": DAY}`` is; None for anything else (the checker names it)."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    day = value.get(UNDATED_KEY)
+    return OnOrBefore(day) if type(day) is str and _ok_date(day, cache) else None
+
+
 def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
     t = type(value)
     if kind == "date":
@@ -741,6 +749,7 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
     rid = role = subjects = None
     s: dict[str, Any] = {}
     own: dict[str, tuple[tuple[Any, ...], ...]] | None = None  # the event lists, once the record has one
+    und: dict[str, str] | None = None  # undated dates by record path, once the record has one
     cats: Any = ()
     systems: Any = ()
     for key, value in record.items():
@@ -756,20 +765,26 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                 return None
             if value:
                 fields, keys, required = _SPEC[key]
-                rows = []
+                rows: list[tuple[Any, ...]] = []
                 for entry in value:
                     if type(entry) is not dict or not keys.issuperset(entry):
                         return None
                     for name in required:
                         if entry.get(name) is None:
                             return None
-                    row = []
+                    row: list[Any] = []
                     for name, fkind in fields:
                         v = entry.get(name)
                         if v is not None:
                             if not _fast_value(fkind, v, cache):
-                                return None
-                            if fkind == "ids":
+                                bound = _fast_undated(v, cache) if fkind == "date" else None
+                                if bound is None:
+                                    return None
+                                if und is None:
+                                    und = {}
+                                und[f"{key}[{len(rows)}].{name}"] = bound.day
+                                v = bound
+                            elif fkind == "ids":
                                 v = tuple(v)
                         row.append(v)
                     if key == "vouchers" and row[1] is None:
@@ -784,7 +799,11 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
             for name, v in value.items():
                 if v is not None:
                     if type(v) is not str or (cache.get(v) is not True and not _ok_date(v, cache)):
-                        return None
+                        if (v := _fast_undated(v, cache)) is None:
+                            return None
+                        if und is None:
+                            und = {}
+                        und[_REL_PATH[name]] = v.day
                     s[_REL_PATH[name]] = v
         elif kind == 0:
             if (type(value) is not str or not value or len(value) > MAX_ID_LENGTH
@@ -824,7 +843,11 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                 s[key] = value
         elif kind == 3:
             if type(value) is not str or not _ok_date(value, cache):
-                return None
+                if (value := _fast_undated(value, cache)) is None:
+                    return None
+                if und is None:
+                    und = {}
+                und[key] = value.day
             s[key] = value
         elif kind == 6:
             if type(value) is not dict:
@@ -848,7 +871,8 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
     if rid is None or (ids is not None and own is not None and _unknown_in_lists(own, ids)):
         return None
     # _EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
-    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems))
+    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems),
+                 None if und is None else MappingProxyType(und))
 
 
 # --- ids of the pack's vocabulary ------------------------------------------------------------

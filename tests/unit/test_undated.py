@@ -83,11 +83,20 @@ def test_an_undated_date_is_read_with_its_bound_and_named_by_path() -> None:
                                    "objections[0].received_on": "2024-03-01"}
 
 
-def test_the_fast_path_leaves_undated_records_to_the_checker_and_costs_others_nothing() -> None:
-    # routing is decided by the form: the fast path refuses a date that is no string, so only
-    # records with an undated date take the checker and then the interpreter (Policy._decide_undated)
-    undated = {"id": "a", "objections": [{"kind": "art21_2", "received_on": _undated("2024-02-29")}]}
-    assert normalize_fast(undated, {}) is None
+def test_the_fast_path_builds_undated_dates_as_the_checker_does() -> None:
+    undated = {"id": "a", "relationship": {"first_contact_on": _undated("2023-01-01")},
+               "art14_informed_on": _undated("2023-01-02"),
+               "objections": [{"kind": "art21_2", "received_on": "2024-01-01"},
+                              {"kind": "art21_2", "received_on": _undated("2024-02-29")}]}
+    fast, slow = normalize_fast(undated, {}), normalize(undated)
+    assert fast is not None
+    for attr in slow.__slots__:
+        assert getattr(fast, attr) == getattr(slow, attr), attr
+    assert dict(fast.undated) == {"relationship.first_contact_on": "2023-01-01", "art14_informed_on": "2023-01-02",
+                                  "objections[1].received_on": "2024-02-29"}
+    # a malformed one is left to the checker, which names it (PR330-PR332)
+    for bad in ({"on_or_before": "2024-02-30"}, {"on_or_before": "2024-02-29", "x": 1}, {"on_or_before": 1}):
+        assert normalize_fast({"id": "a", "art14_informed_on": bad}, {}) is None
     plain = {"id": "a", "objections": [{"kind": "art21_2", "received_on": "2024-02-29"}]}
     facts = normalize_fast(plain, {})
     assert facts is not None and not facts.undated

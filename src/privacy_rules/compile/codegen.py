@@ -11,10 +11,10 @@ question targets: True (holds), False (does not hold) or None (unknown: a fact i
 the keep outcome for contact/share questions that ask ``keep: allowed``.
 
 Dates are exact days here: a record with an undated date (``{"on_or_before": D}``,
-records.OnOrBefore) never reaches a generated evaluator. ``Policy`` routes it to the
-interpreter (compile/interpret.py), which evaluates each rule over the days the date may be;
-the routing costs other records nothing, since only the checked slow path builds such Facts
-(``Facts.undated``), never ``records.normalize_fast``.
+records.OnOrBefore) never reaches a generated evaluator as such. ``Policy._undated_statuses``
+runs the evaluator on the record with each undated date set to one day of each stretch that
+no condition can tell apart (compile/interpret.statuses_over_days), or past a cap takes the
+interpreter; routing other records costs a test of ``Facts.undated`` (an empty mapping).
 """
 
 from __future__ import annotations

@@ -175,6 +175,87 @@ def undated_read(p: Pred, pack: Pack, facts: Facts) -> list[tuple[Loc, str, str]
     return out
 
 
+_FIELD_INDEX: Mapping[str, Mapping[str, int]] = {
+    name: {field: j for j, field in enumerate(fields)} for name, (fields, _) in LIST_FIELDS.items()}
+
+
+def undated_locations(facts: Facts) -> list[tuple[Loc, str, str]]:
+    """Every undated date of ``facts``: (location, record path, bound day), from ``facts.undated``
+    (``objections[1].received_on`` is entry 1 of objections, its field received_on)."""
+    out: list[tuple[Loc, str, str]] = []
+    for path, day in facts.undated.items():
+        if "[" not in path:  # a scalar path
+            out.append((("s", path), path, day))
+        else:
+            name, rest = path.split("[", 1)
+            index, field = rest.split("].", 1)
+            out.append((("l", name, int(index), _FIELD_INDEX[name][field]), path, day))
+    return out
+
+
+def anchor_key(loc: Loc) -> str:
+    """The path a window anchor or a `fact` condition names for the date at ``loc``
+    (``relationship.first_contact_on``, ``erasure_requests[].received_on``)."""
+    if loc[0] == "s":
+        return str(loc[1])
+    _, name, _, j = loc
+    return f"{name}[].{list(LIST_FIELDS[name][0])[j]}"
+
+
+def fact_starts(rules: tuple[Rule, ...]) -> dict[str, set[str]]:
+    """path -> the days where a `fact` date comparison on it changes value (as _starts)."""
+    out: dict[str, set[str]] = {}
+
+    def walk(p: Pred) -> None:
+        if p.kind == "fact" and p.arg["op"] in _DATE_OPS:
+            out.setdefault(p.arg["path"], set()).update(_starts(p, "1900-01-01", {})[1:])
+        for c in p.children:
+            walk(c)
+
+    for r in rules:
+        for p in r.when:
+            walk(p)
+    return out
+
+
+def statuses_over_days(evaluate: Any, facts: Facts, asof: str, window_cuts: Mapping[str, tuple[str, ...]],
+                       fact_days: Mapping[str, set[str]], n: int) -> tuple[Any, ...] | None:
+    """What :func:`statuses` gives with undated dates, from an exact-day evaluator: ``evaluate(facts)``
+    gives the ``n`` rule statuses of a record without undated dates (a generated evaluator).
+
+    Each undated date is set to one day of each stretch on which no condition of the pack can
+    change value (after as_of; the cut-off of a window anchored on that field, ``window_cuts``;
+    the days of `fact` date comparisons on it, ``fact_days``), for every combination; a rule
+    keeps its status if every combination gives it, else unknown. Exact, as :func:`statuses`:
+    a rule's value changes only at its own conditions' days, all among these. None when there
+    are more than MAX_COMBINATIONS combinations (the caller then takes :func:`statuses`).
+    """
+    read = undated_locations(facts)
+    after = _next_day(asof)
+    days = []
+    total = 1
+    for loc, _path, bound in read:
+        key = anchor_key(loc)
+        starts = {after, *fact_days.get(key, ()), *window_cuts.get(key, ())}
+        d = [MIN_ISO, *sorted(b for b in starts if MIN_ISO < b <= bound)]
+        total *= len(d)
+        days.append(d)
+    if total > MAX_COMBINATIONS:
+        return None
+    locs = [loc for loc, _, _ in read]
+    result: list[Any] | None = None
+    for combo in itertools.product(*days):
+        got = evaluate(substitute(facts, locs, combo))
+        if result is None:
+            result = list(got)
+        else:
+            for i in range(n):
+                if result[i] is not None and got[i] is not result[i]:
+                    result[i] = None
+    assert result is not None  # one combination at least
+    return tuple(result)
+
+
 def _next_day(iso: str) -> str:
     return (date.fromisoformat(iso) + timedelta(days=1)).isoformat()
 
