@@ -14,6 +14,7 @@ A retention job acts on a small, fixed vocabulary, not on prose. Each code is
                                reason names the window and its last day
 ``deny:no-basis``              no rule gives a lawful basis (Art. 6(1))
 ``undetermined:missing-fact``  a rule that could change the answer needs a fact the record lacks
+                               (or the exact day of an undated date, ``{"on_or_before": D}``)
 ``undetermined:unusable-fact`` a fact is present but in a form a rule cannot use (another kind,
                                not a date); the answer's problems name it
 ``undetermined:bad-record``    the row cannot be read, or is not a valid record (its problem
