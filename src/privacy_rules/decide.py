@@ -67,17 +67,19 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
                   undated: str = "unknown") -> date | None | bool:
     """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor.
 
-    When the anchor depends on an undated date (``{"on_or_before": D}``) the end is not known:
-    ``undated`` says what to return then: "unknown" False (as if there were no anchor),
-    "earliest" the earliest end it may have (the undated dates at 1900-01-01: a keep_until
+    When the anchor depends on an undated date (``{"on_or_before": D}``) the end may not be
+    known: ``undated`` says what to return then: "unknown" the end if every day of the undated
+    dates gives the same one (a dated list entry later than them), else False (as if there
+    were no anchor), "earliest" the earliest end it may have (the undated dates at 1900-01-01: a keep_until
     that is never too late), "latest" the latest (at their bound D, or as_of for a list
     anchor, which takes entries on or before as_of: "ended on or before" that day).
     The end is monotonic in the anchor (dates.add_months), so both are exact bounds.
     """
     if facts.undated:
         bounded = _bounded_anchor(w, facts, asof, undated)
-        if bounded is None:
-            return False
+        if bounded is None:  # "unknown", and the anchor reads an undated date
+            low = window_end_of(w, facts, asof, memo, undated="earliest")
+            return low if low == window_end_of(w, facts, asof, memo, undated="latest") else False
         facts = bounded
     anchor: str | Literal[False] | None  # an ISO date; False: a pack-defined fact that is not a date
     if w.is_list:

@@ -286,3 +286,13 @@ def test_an_undated_anchor_never_gives_a_keep_until_later_than_the_exact_day_cou
     for day in ("1900-01-01", "1950-06-30"):
         exact = long.decide({**record, "relationship": {"first_contact_on": day}}, "keep", as_of="1999-12-31")
         assert exact.outcome.value == "allow" and exact.keep_until is not None and exact.keep_until >= d.keep_until
+
+
+def test_a_deadline_an_undated_entry_cannot_move_is_kept() -> None:
+    # erasure_response runs from the latest request received by as_of: a dated one on 2024-02-20
+    # beside one received on or before 2024-02-10 ends on 2024-03-20 whatever that one's day
+    record = copy.deepcopy(FORGET)
+    record["erasure_requests"] = [{"received_on": _undated("2024-02-10"), "verified_on": _undated("2024-02-10")},
+                                  {"received_on": "2024-02-20"}]
+    keep = _decide(record, "keep", "2024-03-05")
+    assert {o.id: o.due_on for o in keep.obligations}["respond-erasure-request"] == date(2024, 3, 20)
