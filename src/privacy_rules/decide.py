@@ -70,9 +70,9 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
     When the anchor depends on an undated date (``{"on_or_before": D}``) the end may not be
     known: ``undated`` says what to return then: "unknown" the end if every day of the undated
     dates gives the same one (a dated list entry later than them), else False (as if there
-    were no anchor), "earliest" the earliest end it may have (the undated dates at 1900-01-01: a keep_until
-    that is never too late), "latest" the latest (at their bound D, or as_of for a list
-    anchor, which takes entries on or before as_of: "ended on or before" that day).
+    were no anchor); "earliest" the earliest end it may have (the undated dates on 1900-01-01:
+    a keep_until that is never too late); "latest" the latest (at their bound D, or as_of for
+    a list anchor, which takes entries on or before as_of: "ended on or before" that day).
     The end is monotonic in the anchor (dates.add_months), so both are exact bounds.
     """
     if facts.undated:
