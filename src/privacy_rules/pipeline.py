@@ -48,8 +48,11 @@ class Profile(Protocol):
     ``map_row``; ``record_id`` (the host field of the id), ``case_insensitive`` and
     ``children`` (child table name -> its ``key`` and ``parent_key``), for grouping child rows."""
 
-    record_id: str
-    case_insensitive: bool
+    @property
+    def record_id(self) -> str: ...
+
+    @property
+    def case_insensitive(self) -> bool: ...
 
     @property
     def children(self) -> Mapping[str, Any]: ...

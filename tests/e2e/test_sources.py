@@ -350,12 +350,3 @@ def test_text_output_works_for_every_input(tmp_path: Path) -> None:
     assert "p-2 (row 2), as of 2024-02-29" in out and "ALLOW until 2024-03-01" in out
     assert "8 rows, 1 bad" in err
 
-
-def test_profile_is_a_clear_seam_until_mapping_exists() -> None:
-    try:
-        import privacy_rules.mapping  # noqa: F401
-    except ImportError:
-        code, _, err = run("evaluate", MINI, str(DATA / "records.csv"), *ARGS, "--profile", "hubspot-export")
-        assert code == 2 and "--profile: mapping profiles are not part of this build yet" in err
-    else:  # pragma: no cover - once privacy_rules.mapping is merged, its own tests cover --profile
-        pytest.skip("privacy_rules.mapping exists: --profile is tested with the bundled profiles")

@@ -257,6 +257,24 @@ def test_filled_trigger_and_entry_fields(tmp_path: Path) -> None:
     assert run(p, ROW).ok  # no erasure column: optional trigger
 
 
+def test_database_values_fill_a_date_column_and_a_split_list(tmp_path: Path) -> None:
+    """A table in PostgreSQL or DuckDB has DATE columns and arrays where a CSV has text: a DATE
+    fills a `filled: true` trigger (docs/mapping.md: "any non-empty value, e.g. a date column"),
+    and a text[] is a `;`-separated cell already split."""
+    p = profile(tmp_path, extra_fields="""\
+  systems: {to: systems, as: {type: text, split: ";"}, required: false}""", extra_events="""\
+  - to: erasure_requests
+    when: {field: erasure_on, filled: true, required: false}
+    entry: {received_on: {field: erasure_on, as: date}}""")
+    m = run(p, {**ROW, "erasure_on": date(2024, 1, 31), "systems": ["hubspot", " ", None, "m365"]})
+    assert m.record is not None and m.record["erasure_requests"] == [{"received_on": "2024-01-31"}]
+    assert m.record["systems"] == ["hubspot", "m365"]
+    # the entry still checks the value: a date-time is not a date, a list item must be text
+    assert codes(run(p, {**ROW, "erasure_on": datetime(2024, 1, 31, 12)})) == ["PR650"]
+    assert codes(run(p, {**ROW, "systems": ["hubspot", 1.5]})) == ["PR650"]
+    assert "erasure_requests" not in (run(p, {**ROW, "erasure_on": None}).record or {})
+
+
 def test_an_entry_missing_a_required_field_is_a_problem(tmp_path: Path) -> None:
     p = profile(tmp_path, extra_events="""\
   - to: objections

@@ -10,11 +10,12 @@ summary and turns ``--max-bad`` and ``--fail-on`` into exit codes (docs/sources.
 from __future__ import annotations
 
 import json
+import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
 import click
 
@@ -25,9 +26,11 @@ from ..pipeline import Item, MaxBad, Result, Tally, evaluate_items, items
 from ..policy import Policy
 from ..records import RecordInvalid
 from ..sinks import CsvSink, JsonlSink, ParquetSink, Sink, TableSink, output_format
-from ..sources import FORMATS as INPUT_FORMATS, Source, SourceError, open_source
+from ..sources import DATABASE_FORMATS, FORMATS as INPUT_FORMATS, Source, SourceError, guess_format, open_source
 from ..sources._base import safe_name
 from . import _common
+if TYPE_CHECKING:
+    from ..mapping import Profile
 from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageFailure, as_of_day, atomic_writer, load_policy, output_to,
                       parse_day, questions_for, streams)
 
@@ -173,16 +176,11 @@ def _max_bad(text: str) -> MaxBad:
         raise UsageFailure(f"{exc.message}\n  help: {exc.help}") from None
 
 
-def _load_profile(spec: str, policy: Policy) -> Any:
-    # SEAM (issue 8 item 2): privacy_rules.mapping is written by another helper (branch
-    # h/mapping); this is its interface (ISSUE8.md, docs/mapping.md there): load_profile(path or
-    # bundled id, pack=...) -> Profile, raising PackError with PR6xx diagnostics (exit 2).
-    try:
-        from .. import mapping  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise UsageFailure("--profile: mapping profiles are not part of this build yet (privacy_rules.mapping)") \
-            from None
-    return mapping.load_profile(spec, pack=policy.pack)
+def _load_profile(spec: str, policy: Policy) -> Profile:
+    """A bundled profile id or a YAML file, checked against the pack (PackError with PR6xx: exit 2)."""
+    from ..mapping import load_profile
+
+    return load_profile(spec, pack=policy.pack)
 
 
 def _children(specs: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -203,6 +201,9 @@ def _open_child(spec: str, records: str, fmt: str | None, writable: bool) -> Sou
     if colon and kind in ("table", "query"):
         return open_source(records, fmt=fmt, table=rest if kind == "table" else None,
                            query=rest if kind == "query" else None, writable=writable)
+    if spec != "-" and not os.path.exists(spec) and (fmt or guess_format(records)) in DATABASE_FORMATS:
+        raise UsageFailure(f"--child: `{escape(spec)}` is not a file\n  help: for a table in the database RECORDS "
+                           f"reads, write `table:{escape(spec)}` (or `query:SELECT ...`)")
     return open_source(spec, stdin=streams().inp, limit=_common.MAX_LINE)
 
 

@@ -391,6 +391,9 @@ class _RowMapper:
         """The converted value(s) of a non-empty cell: several for a split cell; None after a problem."""
         try:
             if fmt.type == "text":
+                if fmt.split is not None and isinstance(value, (list, tuple)):
+                    # a database array (PostgreSQL text[], DuckDB VARCHAR[]) is the cell already split
+                    return [t for t in (to_text(v) for v in value if not is_empty(v)) if t]
                 text = to_text(value)
                 if fmt.split is None:
                     return [text]
@@ -456,6 +459,10 @@ class _RowMapper:
     def triggered(self, trigger: Trigger, value: Any, where: str) -> bool:
         if is_empty(value):
             return False
+        if trigger.filled and trigger.fmt.type == "text":
+            # "any non-empty value": a DATE or TIMESTAMP from a database fills a date column as its
+            # text does in a CSV; the entry's own fields convert (and check) the value.
+            return True
         values = self.convert_all(trigger.fmt, value, where)
         if values is None:
             return False
