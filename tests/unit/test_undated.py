@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 import privacy_rules
-from privacy_rules import Question
 from privacy_rules.records import OnOrBefore, RecordInvalid, normalize, normalize_fast
 
 ICONFIRM = "rules/iconfirm"
