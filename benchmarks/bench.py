@@ -313,6 +313,8 @@ def _make_record(i: int, g: _Gen) -> dict[str, Any]:
         cats.append("special_category")
     rec["data_categories"] = cats
     rec["systems"] = ["hubspot"] if r.random() < 0.7 else ["hubspot", "microsoft_365"]
+    if "newsletter_subscriber" in subj and r.random() < 0.2:  # HubSpot's "Unsubscribed from all email"
+        rec["facts"] = {"unsubscribed_from_all_email": r.random() < 0.5}
     if r.random() < 0.5:
         rec["host"] = {"hubspot_id": str(100000 + i), "owner": r.choice(("kari", "ola", "nina"))}
 
@@ -332,7 +334,7 @@ def _make_record(i: int, g: _Gen) -> dict[str, Any]:
 
 def _break(rec: dict[str, Any], r: random.Random) -> None:
     """Make the record malformed in one of the ways hosts do."""
-    how = r.randrange(9)
+    how = r.randrange(10)
     rel = rec.setdefault("relationship", {})
     if how == 0:
         rel["first_contact_on"] = r.choice(_BAD_DATES)          # impossible date
@@ -350,8 +352,10 @@ def _break(rec: dict[str, Any], r: random.Random) -> None:
         rec["role"] = "Controller"                               # enum with the wrong case
     elif how == 7:
         rec["subject_categories"] = "prospect"                   # a string, not a list
-    else:
+    elif how == 8:
         rec["erasure_requests"] = [{"received_on": r.choice(_BAD_DATES), "verified_on": None}]
+    else:
+        rec["facts"] = {"unsubscribed_from_all_emails": True}    # a fact the pack does not declare (PR340)
 
 
 def iter_records(n: int, seed: int = 1, as_of: date = AS_OF) -> Iterator[dict[str, Any]]:
@@ -394,6 +398,8 @@ _RECIPIENTS = frozenset(("appendix4_subprocessors", "datatilsynet", "econ_partne
                          "legacy_us_processor", "microsoft_365", "police", "tax_authority", "tripletex"))
 _SCOPES = frozenset(("accounting_voucher", "newsletter_subscription", "platform_data", "relationship_record",
                      "special_category_note", "suppression_entry", "web_visit_log"))
+# The facts rules/iconfirm/pack.yaml declares (vocabulary.facts): any other key is PR340.
+_FACTS = frozenset(("deletion_instructed_on", "unsubscribed_from_all_email"))
 _LISTS: tuple[tuple[str, frozenset[str], tuple[str, ...], tuple[tuple[str, Any], ...]], ...] = (
     # (list, allowed keys, required keys, (key, kind or tuple of enum values))
     ("consents", frozenset(("purpose", "recipient", "given_on", "withdrawn_on")), ("purpose", "given_on"),
@@ -497,7 +503,7 @@ def record_ok(r: Any) -> bool:
         if not _is_map(v):
             return False
         for k, x in v.items():
-            if not isinstance(k, str) or (x is not None and not isinstance(x, (str, int, float, bool))):
+            if k not in _FACTS or (x is not None and not isinstance(x, (str, int, float, bool))):
                 return False
     v = r.get("host")
     if v is not None and not _is_map(v):
@@ -620,7 +626,14 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         # verified / contact.erasure-direct-marketing (any verified erasure), contact.restriction,
         # contact.direct-marketing-objection, contact.newsletter-consent-withdrawn (only when no
         # consent is live, so it never decides anything the missing permit does not)
-        contact = ALLOW if nl and not (verified or restricted or obj2) else DENY
+        # contact.unsubscribed-from-all-email (forbid; an absent flag reads as false, another
+        # kind than boolean is unknown and blocks the permit)
+        facts = r.get("facts") or EMPTY
+        unsub = facts.get("unsubscribed_from_all_email")
+        if not nl or verified or restricted or obj2 or unsub is True:
+            contact = DENY
+        else:
+            contact = ALLOW if unsub is None or unsub is False else UND
 
         rel = r.get("relationship") or EMPTY
         subj = r.get("subject_categories")

@@ -9,7 +9,7 @@ import it: imports go one way (engines -> this module), never from one engine in
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from .errors import shown
 from .model import Basis, Diagnostic, Outcome, Question, Severity
@@ -21,7 +21,9 @@ class QuestionError(ValueError):
 
 class Answer(NamedTuple):
     """One compact batch answer: outcome, decisive rule id, keep_until (the same types as on
-    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings), and
+    ``Decision``: an ``Outcome`` and a ``date`` or None; the CLI writes them as strings; as on
+    ``Decision``, a keep denied with ``deny:window-ended`` carries the ended window's last
+    day, with or without ``reasons``), and
     ``problem``: for an UNDETERMINED answer of a readable record, the facts present but unusable
     by a rule that could change it (PR317-PR319, as ``compact`` writes them), else None.
 
@@ -119,6 +121,55 @@ def checked_questions(questions: Iterable[Question | str] | None, standard: Sequ
     return [check(q) for q in items]
 
 
+def check_records(records: Any) -> None:
+    """TypeError unless ``records`` is an iterable of records (``decide_batch``'s first
+    argument). One record at top level is refused: iterating a mapping gives its keys and a
+    JSON text its characters, one undetermined row each, which says nothing. Never iterates
+    ``records`` (a generator or a cursor is read once, by the batch). Shared by both engines."""
+    what = ("records must be an iterable of records (each a mapping or its JSON text), such as a list or a "
+            "generator")
+    if isinstance(records, Mapping):
+        raise TypeError(f"{what}, not one record ({type(records).__name__}): pass [record], or use decide_all")
+    if isinstance(records, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"{what}, not one {type(records).__name__}: pass [text] for one record's JSON text, or "
+                        "text.splitlines() for JSON Lines")
+    if not isinstance(records, Iterable) and not hasattr(records, "__getitem__"):
+        raise TypeError(f"{what}, not {type(records).__name__}")
+
+
+def question_sets_of(meta: Mapping[str, Any], check: Callable[[Question | str], Question]
+                     ) -> dict[str, tuple[Question, ...]]:
+    """``pack.question_sets`` as checked Questions per set name (``check`` raises for an unknown
+    id: `check` refuses such a pack, PR230). Shared by Policy and the durable facade."""
+    sets = meta.get("question_sets") or {}
+    return {str(name): tuple(check(Question.parse(str(t))) for t in texts) for name, texts in sets.items()}
+
+
+def select_questions(questions: Iterable[Question | str] | None, question_set: str | None,
+                     standard: Sequence[Question], sets: Mapping[str, tuple[Question, ...]],
+                     check: Callable[[Question | str], Question]) -> list[Question]:
+    """The questions to ask: ``questions`` (as ``checked_questions``), or the pack's set named
+    ``question_set``; neither gives the standard questions. Both is a TypeError; a set the
+    pack does not define is a QuestionError naming the ones it does."""
+    if question_set is None:
+        return checked_questions(questions, standard, check)
+    if questions is not None:
+        raise TypeError("pass questions or question_set, not both")
+    if not isinstance(question_set, str):
+        raise TypeError(f"question_set must be the name of one of the pack's question sets, not "
+                        f"{type(question_set).__name__}")
+    got = sets.get(question_set)
+    if got is None:
+        import difflib
+
+        close = difflib.get_close_matches(question_set, list(sets), n=1, cutoff=0.6)
+        hint = (f"; did you mean `{close[0]}`?" if close else
+                f"; the pack defines: {', '.join(f'`{n}`' for n in sets)}" if sets else
+                "; the pack defines none (pack.question_sets in pack.yaml)")
+        raise QuestionError(f"unknown question set `{shown(question_set)}`{hint}")
+    return list(got)
+
+
 def as_question(value: Any) -> Question:
     """A Question from a Question or its text; TypeError saying what to pass for anything else."""
     if isinstance(value, Question):
@@ -129,5 +180,5 @@ def as_question(value: Any) -> Question:
                     f"or 'share:hubspot:relationship_management', not {type(value).__name__}")
 
 
-__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "bad_answers", "checked_questions", "compact", "internal_error",
-           "invalid_reason", "unreadable"]
+__all__ = ["Answer", "BatchRow", "QuestionError", "as_question", "bad_answers", "check_records", "checked_questions",
+           "compact", "internal_error", "invalid_reason", "question_sets_of", "select_questions", "unreadable"]

@@ -11,7 +11,8 @@ A retention job acts on a small, fixed vocabulary, not on prose. Each code is
 ``deny:forbid``                a prohibition holds (an objection, a withdrawn consent, an erasure
                                request, a restriction ...)
 ``deny:window-ended``          no lawful basis because a permission's period has ended; the
-                               reason names the window and its last day
+                               reason names the window and its last day, and a keep answer
+                               carries that day as ``keep_until`` (``decide.ended_keep_until``)
 ``deny:no-basis``              no rule gives a lawful basis (Art. 6(1))
 ``undetermined:missing-fact``  a rule that could change the answer needs a fact the record lacks
                                (or the exact day of an undated date, ``{"on_or_before": D}``)
@@ -35,7 +36,7 @@ from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .decide import FORBID, PERMIT, Tables, ended_phrase, window_end_of
+from .decide import FORBID, PERMIT, Tables, ended_keep_until, ended_text, window_end_of
 from .model import Basis, Pack, Pred, Window
 from .records import SCALAR_PATHS, Facts, OnOrBefore
 
@@ -56,7 +57,7 @@ REASON_CODES: tuple[str, ...] = (ALLOW_PERMIT, ALLOW_OVERRIDE, DENY_FORBID, DENY
 # decide._reason's words for a no-basis deny; kept equal by tests/unit/test_reasons.py
 NO_BASIS_TEXT = "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"
 
-Detail = tuple[str, str, "Basis | None"]
+Detail = tuple[str, str, "Basis | None", "date | None"]  # code, short reason, basis, keep_until
 
 
 def _holds() -> Callable[..., Any]:
@@ -71,9 +72,9 @@ def _plain_anchor(w: Window) -> str | None:
 
 
 class Detailer:
-    """(reason code, short reason, basis) for one question's compact answers; built once per
-    batch and question. Undetermined answers of a readable record need the explained path
-    (which facts are missing); ``explain`` gives it, called only for them."""
+    """(reason code, short reason, basis, keep_until) for one question's compact answers; built
+    once per batch and question. Undetermined answers of a readable record need the explained
+    path (which facts are missing); ``explain`` gives it, called only for them."""
 
     __slots__ = ("pack", "plan", "tables", "asof", "cuts", "memo", "windowed", "explain")
 
@@ -101,11 +102,13 @@ class Detailer:
         if why == "no-basis":
             ended = self._ended(statuses, facts)
             if ended:
-                return DENY_WINDOW_ENDED, NO_BASIS_TEXT + "; " + "; ".join(ended), None
-            return DENY_NO_BASIS, NO_BASIS_TEXT, None
+                until = ended_keep_until(ended) if self.plan.question.action.value == "keep" else None
+                return (DENY_WINDOW_ENDED, NO_BASIS_TEXT + "; " + "; ".join(ended_text(*e) for e in ended), None,
+                        until)
+            return DENY_NO_BASIS, NO_BASIS_TEXT, None, None
         if idx is None:  # undetermined: which facts are missing takes the explained path
             d = self.explain(facts)
-            return (UND_UNUSABLE if getattr(d, "problems", ()) else UND_MISSING), d.reason, None
+            return (UND_UNUSABLE if getattr(d, "problems", ()) else UND_MISSING), d.reason, None, None
         head = f"{outcome} {tables.heads[idx]}"
         if why == "override" or why == "forbid":
             loser = FORBID if why == "override" else PERMIT
@@ -117,13 +120,19 @@ class Detailer:
         if keep_until is not None:
             head += f"; keep until {keep_until.isoformat()}"
         if why == "forbid":
-            return DENY_FORBID, head, None
-        return (ALLOW_OVERRIDE if why == "override" else ALLOW_PERMIT), head, tables.basis[idx]
+            return DENY_FORBID, head, None, None
+        return (ALLOW_OVERRIDE if why == "override" else ALLOW_PERMIT), head, tables.basis[idx], keep_until
 
-    def _ended(self, statuses: Sequence[Any], facts: Facts) -> list[str]:
-        """Permits that failed only because a window ended: decide._ended_permits, with the cheap
+    def ended_until(self, statuses: Sequence[Any], facts: Facts) -> date | None:
+        """For a no-basis deny of a keep question: its ``keep_until`` (the day the basis lapsed,
+        ``decide.ended_keep_until``), None when no permit's window ended. Without ``detail``'s
+        reason text: what ``decide_batch(..., reasons=False)`` fills in."""
+        return ended_keep_until(self._ended(statuses, facts)) if self.windowed else None
+
+    def _ended(self, statuses: Sequence[Any], facts: Facts) -> list[tuple[str, str, date, bool]]:
+        """Permits that failed only because a window ended: decide.ended_windows, with the cheap
         test (has a window ended?) first, so most no-basis denies never reach the interpreter."""
-        out: list[str] = []
+        out: list[tuple[str, str, date, bool]] = []
         if not self.windowed:
             return out
         asof, cuts, s = self.asof, self.cuts, facts.s
@@ -150,7 +159,7 @@ class Detailer:
             holds = _holds()  # the plain definitions: the slow path, only for a permit whose window ended
             if all(holds(p, self.pack, q, facts, asof, self.cuts, None) is True for p in others):
                 rid = self.plan.rules[i].id
-                out.extend(ended_phrase(rid, w, end, undated) for w, end, undated in ended)
+                out.extend((rid, w, end, undated) for w, end, undated in ended)
         return out
 
 

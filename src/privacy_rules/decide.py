@@ -531,9 +531,11 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     decisive = rules[idx] if idx is not None else None
     reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems, facts.undated)
     if why == "no-basis":
-        ended = _ended_permits(pack, plan, tables, statuses, facts, asof, cuts, memo)
+        ended = ended_windows(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:
-            reason += "; " + "; ".join(ended)
+            reason += "; " + "; ".join(ended_text(*e) for e in ended)
+            if plan.question.action.value == "keep":  # deny:window-ended: the day the basis lapsed, as a field
+                keep_until = ended_keep_until(ended)
     return Decision(
         outcome=_OUTCOMES[outcome], question=plan.question, as_of=as_of, record_id=facts.id,
         pack_version=pack.version, decisive_rule=decisive.id if decisive else None,
@@ -544,10 +546,18 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     )
 
 
-def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
-                   asof: str, cuts: Mapping[str, str] | None = None,
-                   memo: dict[tuple[str, int], date] | None = None) -> list[str]:
-    """For a no-basis deny: permits that failed only because their window has ended, with the end day.
+def ended_text(rule_id: str, window: str, end: date, undated: bool = False) -> str:
+    """The reason's words for one ended window (the batch's short reason uses the same): "ended
+    on DAY", or "ended on or before DAY" when its anchor is an undated date."""
+    return (f"`{rule_id}` no longer holds: its window `{window}` ended on {'or before ' if undated else ''}"
+            f"{end.isoformat()}")
+
+
+def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
+                  asof: str, cuts: Mapping[str, str] | None = None,
+                  memo: dict[tuple[str, int], date] | None = None) -> list[tuple[str, str, date, bool]]:
+    """For a no-basis deny: (rule id, window id, last day, undated) for every `within` window that ended
+    before as_of of a permit that failed only because of it (every other condition holds).
 
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
     definitions, and only on this path.
@@ -555,7 +565,7 @@ def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Seq
     from .compile.interpret import holds  # the slow path: only explanations of no-basis denies need it
     from .dates import iso_cutoff
 
-    out = []
+    out: list[tuple[str, str, date, bool]] = []
     windows = pack.vocabulary.windows
     if cuts is None:
         day = date.fromisoformat(asof)
@@ -573,15 +583,25 @@ def _ended_permits(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Seq
         for p in wins:
             end = window_end_of(windows[p.arg], facts, asof, memo, undated="latest")
             if isinstance(end, date) and end.isoformat() < asof:
-                out.append(ended_phrase(rule.id, p.arg, end,
-                                        bool(facts.undated) and window_end_of(windows[p.arg], facts, asof) != end))
+                out.append((rule.id, p.arg, end,
+                            bool(facts.undated) and window_end_of(windows[p.arg], facts, asof) != end))
     return out
 
 
-def ended_phrase(rule_id: str, window: str, end: date, undated: bool) -> str:
-    """"`rule` no longer holds: its window `w` ended on DAY" ("on or before DAY" for an undated anchor)."""
-    return (f"`{rule_id}` no longer holds: its window `{window}` ended on {'or before ' if undated else ''}"
-            f"{end.isoformat()}")
+def ended_keep_until(ended: Iterable[tuple[str, str, date, bool]]) -> date | None:
+    """``keep_until`` of a keep question denied because windows ended (``deny:window-ended``):
+    the last day some permit still gave a basis. Per permit the **earliest** of its ended
+    windows (it held only while all of them were open, as ``rule_keep_until``), and among the
+    permits the **latest** (R19: kept while at least one purpose was live). None when none ended,
+    or when an end is known only as "on or before" (an undated anchor): the day is not known."""
+    per_rule: dict[str, date] = {}
+    for rid, _, end, undated in ended:
+        if undated:
+            return None
+        got = per_rule.get(rid)
+        if got is None or end < got:
+            per_rule[rid] = end
+    return max(per_rule.values()) if per_rule else None
 
 
 def _reason(outcome: str, why: str, idx: int | None, tables: Tables, keep_until: date | None,

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .errors import PackError
 from .load import LoadedYaml, load_yaml_file
-from .model import Basis, Mechanism, Outcome, Pack, Pred, Question, Recipient, Rule, Span, Window
+from .model import Basis, FactSpec, Mechanism, Outcome, Pack, Pred, Question, Recipient, Rule, Span, Window
 from .policy import BatchRow, Policy, QuestionError
 
 MAX_EXAMPLES = 5
@@ -40,7 +40,7 @@ RULE_FIELDS = ("effect", "targets", "conditions", "basis", "obligations", "citat
 
 #: Vocabulary sections, in the order pack.yaml documents them.
 VOCABULARY_SECTIONS = ("lawful_bases", "subject_categories", "scopes", "purposes", "channels",
-                       "data_categories", "transfer_mechanisms", "recipients", "windows")
+                       "data_categories", "transfer_mechanisms", "recipients", "windows", "facts")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +50,7 @@ class FieldChange:
     field: str
     old: Any
     new: Any
+    span: Span | None = None  # pack settings only: where it stands (new pack, or old when removed)
 
     def to_json(self) -> dict[str, Any]:
         return {"field": self.field, "old": self.old, "new": self.new}
@@ -202,12 +203,12 @@ def diff_packs(old: Pack, new: Pack, *, decisions: DecisionDiff | None = None,
                old_spans: VocabularySpans | None = None, new_spans: VocabularySpans | None = None) -> PackDiff:
     """The rule, vocabulary and metadata changes from ``old`` to ``new``. Pure.
 
-    ``old_spans``/``new_spans`` (from :func:`read_vocabulary_spans`) give vocabulary changes
-    their lines; without them those changes carry no location.
+    ``old_spans``/``new_spans`` (from :func:`read_vocabulary_spans`) give vocabulary and
+    pack-setting changes their lines; without them those changes carry no location.
     """
     return PackDiff(
         old_pack=old.root, new_pack=new.root, old_version=old.version, new_version=new.version,
-        meta=tuple(_field_changes(_plain(dict(old.meta)), _plain(dict(new.meta)))),
+        meta=tuple(_setting_changes(old, new, old_spans or {}, new_spans or {})),
         rules=tuple(_rule_changes(old, new)),
         vocabulary=tuple(_vocabulary_changes(old, new, old_spans or {}, new_spans or {})),
         decisions=decisions,
@@ -221,7 +222,32 @@ def vocabulary_spans(head: LoadedYaml) -> VocabularySpans:
     for path, span in head.spans.items():
         if len(path) == 3 and path[0] == "vocabulary" and path[1] in VOCABULARY_SECTIONS and isinstance(path[2], str):
             out[(str(path[1]), path[2])] = span
+        # pack settings too: ("pack", "time_zone"), and one level down ("pack", "norms.N3")
+        elif path[:1] == ("pack",) and len(path) in (2, 3) and all(isinstance(k, str) for k in path):
+            out[("pack", ".".join(str(k) for k in path[1:]))] = span
     return MappingProxyType(out)
+
+
+def _setting_changes(old: Pack, new: Pack, old_spans: VocabularySpans,
+                     new_spans: VocabularySpans) -> Iterator[FieldChange]:
+    """The changed keys under ``pack:``, each with the line of what changed: the first changed
+    entry of a mapping (``norms.N3``, ``review.next_review``), else the key itself; in the new
+    pack.yaml, or in the old one when the entry was removed."""
+    for f in _field_changes(_plain(dict(old.meta)), _plain(dict(new.meta))):
+        where, gone = [f.field], False
+        if isinstance(f.old, dict) and isinstance(f.new, dict):
+            sub = next((k for k in list(f.new) + [k for k in f.old if k not in f.new]
+                        if _text(f.old.get(k)) != _text(f.new.get(k))), None)
+            if sub is not None:
+                where.insert(0, f"{f.field}.{sub}")
+                gone = sub not in f.new
+        span = None
+        for key in where:
+            removed = f.new is None or (key != f.field and gone)
+            span = (old_spans if removed else new_spans).get(("pack", key))
+            if span is not None:
+                break
+        yield FieldChange(field=f.field, old=f.old, new=f.new, span=span)
 
 
 def read_vocabulary_spans(pack: Pack) -> VocabularySpans:
@@ -292,8 +318,9 @@ def pred_json(p: Pred) -> Any:
 def _vocabulary_changes(old: Pack, new: Pack, old_spans: VocabularySpans,
                         new_spans: VocabularySpans) -> Iterator[VocabularyChange]:
     for section in VOCABULARY_SECTIONS:
-        before = {k: _entry_json(v) for k, v in getattr(old.vocabulary, section).items()}
-        after = {k: _entry_json(v) for k, v in getattr(new.vocabulary, section).items()}
+        # `facts` is None for a pack without vocabulary.facts (its rules' facts are the declared set)
+        before = {k: _entry_json(v) for k, v in (getattr(old.vocabulary, section) or {}).items()}
+        after = {k: _entry_json(v) for k, v in (getattr(new.vocabulary, section) or {}).items()}
         for key in sorted(set(before) | set(after)):
             a, b = before.get(key), after.get(key)
             if a == b:
@@ -325,6 +352,8 @@ def _entry_json(value: Any) -> Any:
     if isinstance(value, Window):
         return {"from": value.anchor, "months": value.months, "open_if_absent": value.open_if_absent,
                 "count_future": value.count_future}
+    if isinstance(value, FactSpec):  # a changed kind or if_absent changes what records decide
+        return {"kind": value.kind, "if_absent": value.if_absent, "label": _plain(value.label), "note": value.note}
     if isinstance(value, Basis):
         return {"article": value.article, "dpv": value.dpv, "label": _plain(value.label)}
     if isinstance(value, Mechanism):

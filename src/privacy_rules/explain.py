@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._escape import escape
-from .model import Decision, RuleStatus
+from .model import Decision, Outcome, RuleStatus
 
 _MARK = {"allow": "ALLOW", "deny": "DENY", "undetermined": "UNDETERMINED"}
 
@@ -14,6 +14,12 @@ def explain(decision: Decision, *, lang: str = "en") -> str:
     Record ids, rule text and problem messages are untrusted: each line is escaped on its own
     (``_escape.escape``), so no value can start a line or send terminal control sequences.
     """
+    if not isinstance(decision, Decision):
+        raise TypeError("explain takes a Decision (from Policy.decide or decide_all), not "
+                        f"{type(decision).__name__}" + (": decide_batch's Answers are compact; call "
+                                                        "policy.decide(record, question, as_of=...) for the "
+                                                        "explained decision" if type(decision).__name__ == "Answer"
+                                                        else ""))
     d = decision
     nb = lang == "nb"
     lines = [f"{d.record_id or '(no id)'}  {d.question}  as of {d.as_of.isoformat()}: {_MARK[d.outcome.value]}"]
@@ -21,7 +27,10 @@ def explain(decision: Decision, *, lang: str = "en") -> str:
     if d.basis:
         lines.append(f"  {'rettslig grunnlag' if nb else 'lawful basis'}: {d.basis.article} ({d.basis.id}"
                      + (f", {d.basis.dpv})" if d.basis.dpv else ")"))
-    if d.keep_until:
+    if d.keep_until and d.outcome is Outcome.DENY:  # deny:window-ended: the day the basis lapsed
+        lines.append(f"  {'lagres til og med' if nb else 'keep until'}: {d.keep_until.isoformat()} "
+                     f"({'fristen er ute' if nb else 'passed: the window has ended'})")
+    elif d.keep_until:
         lines.append(f"  {'lagres til og med' if nb else 'keep until'}: {d.keep_until.isoformat()} "
                      f"({'siste dag' if nb else 'last day, inclusive'})")
     for o in d.obligations:

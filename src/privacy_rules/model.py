@@ -142,7 +142,11 @@ class Question:
 
     @classmethod
     def parse(cls, text: str) -> "Question":
-        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``, ``share:recipient:purpose``."""
+        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``, ``share:recipient:purpose``.
+        ValueError for malformed text; TypeError for anything but a str."""
+        if not isinstance(text, str):
+            raise TypeError("Question.parse takes the question's text, such as 'keep', 'contact:newsletter:email' or "
+                            f"'share:hubspot:relationship_management', not {type(text).__name__}")
         parts = text.split(":")
         head = parts[0]
         if head == "keep" and len(parts) <= 2:
@@ -350,6 +354,24 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FactSpec:
+    """A pack-defined fact a record may carry as ``facts.<id>`` (vocabulary.facts, docs/rule-language.md).
+
+    ``kind``: date, boolean, number or string; None for a fact derived from rules that compare it
+    with no one kind (a pack without ``vocabulary.facts``). ``if_absent``: the value an absent
+    fact is read as (None: absent stays absent, so a condition on it is unknown). ``declared``:
+    False when the pack has no ``vocabulary.facts`` and the fact was derived from what its rules read.
+    """
+
+    id: str
+    kind: str | None
+    label: Mapping[str, str] = field(default_factory=dict, compare=False)
+    note: str | None = None
+    if_absent: bool | int | float | str | None = None
+    declared: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Transfer:
     mechanism: str
     from_on: str | None
@@ -391,6 +413,9 @@ class Vocabulary:
     recipients: Mapping[str, Recipient]
     windows: Mapping[str, Window]
     data_categories: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: vocabulary.facts; None when pack.yaml has none (then the facts the rules read are the
+    #: declared set: declared.declared_facts)
+    facts: Mapping[str, FactSpec] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

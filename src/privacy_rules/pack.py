@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping
 
 from .errors import PackError
 from .load import LoadedYaml, inside, load_yaml_file
-from .model import (Action, Basis, Citation, Diagnostic, Effect, Mechanism, ObligationSpec, Pack, Pred,
+from .model import (Action, Basis, Citation, Diagnostic, Effect, FactSpec, Mechanism, ObligationSpec, Pack, Pred,
                     Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
 from .validate.schema import iter_schema_errors
 from .validate.lint import iter_lint_problems
@@ -97,6 +97,12 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
         months = int(w["months"]) if "months" in w else 12 * int(w["years"])
         windows[k] = Window(id=k, anchor=w["from"], months=months, open_if_absent=bool(w.get("open_if_absent")),
                             count_future=bool(w.get("count_future")))
+    facts = None
+    if v.get("facts") is not None:  # absent: the facts the rules read (declared.declared_facts)
+        facts = MappingProxyType({
+            k: FactSpec(id=k, kind=f["kind"], label=MappingProxyType(dict(f.get("label") or {})),
+                        note=f.get("note"), if_absent=f.get("if_absent"))
+            for k, f in v["facts"].items()})
     return Vocabulary(
         lawful_bases=MappingProxyType(bases),
         subject_categories=_label_map(v.get("subject_categories")),
@@ -107,6 +113,7 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
         recipients=MappingProxyType(recipients),
         windows=MappingProxyType(windows),
         data_categories=_label_map(v.get("data_categories")),
+        facts=facts,
     )
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import difflib
 import os
 from datetime import date
-from typing import Any, Generator, Iterable, Iterator, Mapping
+from typing import Any, Generator, Iterable, Mapping
 
-from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers, checked_questions,
-                       compact as _compact, internal_error, invalid_reason as _invalid_reason, unreadable)
+from ._answers import check_records
+from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers,
+                       compact as _compact, internal_error, invalid_reason as _invalid_reason, question_sets_of,
+                       select_questions, unreadable)
 from ._reasons import Detailer
 from .compile import interpret
 from .compile.codegen import Combined, QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
+from .declared import declared_facts
 from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, fact_problems,
                      keep_until_for, tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
@@ -57,7 +60,8 @@ class Policy:
         self._checked: dict[Question, Question] = {}
         self._ctx: dict[str, _Ctx] = {}
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
-        self._ids = RecordIds(pack.vocabulary)  # the ids a record may name (records.id_problems)
+        # the ids a record may name (records.id_problems) and the facts it may hold (PR340)
+        self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
         # for records with undated dates (_undated_statuses): windows by anchor, `fact` date days by path
         anchors: dict[str, list[str]] = {}
@@ -68,6 +72,8 @@ class Policy:
         self._window_cuts: dict[str, dict[str, tuple[str, ...]]] = {}  # as_of -> anchor -> cut-offs
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        #: the pack's named question sets (pack.question_sets), e.g. ``sweep``: every keep scope
+        self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         # INVARIANT: every question in the standard set compiles; checked here, once
         self.plan(self._keep_q)
 
@@ -146,15 +152,17 @@ class Policy:
 
     def facts(self, record: Record) -> Facts:
         """The checked, normalised record; raises RecordInvalid naming its problems (never
-        anything else, whatever ``record`` is). Checks the record's form (records.py) and then
-        that every vocabulary id it names is one this pack defines (PR321)."""
+        anything else, whatever ``record`` is). Checks the record's form (records.py), that its
+        ``facts`` hold only facts this pack declares (PR340; declared.py), and then that every
+        vocabulary id it names is one this pack defines (PR321). A declared fact's ``if_absent``
+        value fills an absent one."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record)
             facts = normalize_fast(record, self._dates, self._ids)  # proves the ids known too
             if facts is not None:
                 return facts
-            facts = normalize(record)
+            facts = normalize(record, self._ids)
         except RecordInvalid:
             raise
         except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
@@ -165,24 +173,29 @@ class Policy:
         return facts
 
     def decide_all(self, record: Record, questions: Iterable[Question | str] | None = None, *,
-                   as_of: date | str) -> tuple[Decision, ...]:
+                   as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
         """Decisions for several questions about one record, the record checked once.
 
         Without ``questions`` (None): the pack's standard questions (``pack.questions`` in
-        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management), so
-        one call answers keep, contact and share the way a nightly CRM sweep asks them. An empty
-        list asks nothing. Arguments and errors as for ``decide``.
+        pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management).
+        Those answer keep of the default scope only: a retention job deciding what to delete
+        asks ``question_set="sweep"`` instead (every keep scope: newsletter subscriptions,
+        vouchers, suppression entries ..., READINGS.md #10), or another set the pack names in
+        ``pack.question_sets``; ``question_set`` and ``questions`` together are a TypeError, an
+        unknown set a QuestionError. An empty list asks nothing. Arguments and errors as for
+        ``decide``.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions)
+        qs = self._questions(questions, question_set)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
             return tuple(self._invalid(q, day, exc.record_id, exc.problems) for q in qs)
         return tuple(self._decide_facts(facts, q, day) for q in qs)
 
-    def _questions(self, questions: Iterable[Question | str] | None) -> list[Question]:
-        return checked_questions(questions, self.standard_questions, self.check_question)
+    def _questions(self, questions: Iterable[Question | str] | None, question_set: str | None = None) -> list[Question]:
+        return select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                                self.check_question)
 
     def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
         ctx, asof = self._context(as_of)
@@ -248,12 +261,14 @@ class Policy:
 
     # -- many records ----------------------------------------------------------------------
     def decide_batch(self, records: Iterable[Record], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False,
+                     question_set: str | None = None) -> Generator[BatchRow, None, None]:
         """Compact answers for every record, streaming, in input order: one row per record.
 
         Never stops on a bad record, whatever it is (a mapping, JSON text, anything else): it
         yields UNDETERMINED answers with the problem instead. ``questions`` as for
-        ``decide_all`` (None: the pack's standard questions); the arguments are checked before
+        ``decide_all`` (None: the pack's standard questions; ``question_set="sweep"``: the pack's
+        sweep set, as for ``decide_all``); the arguments are checked before
         the first record is read, and raise as for ``decide``. Pure per record.
 
         ``reasons=True`` fills each Answer's ``basis``, ``reason_code`` and short ``reason``
@@ -262,7 +277,8 @@ class Policy:
         they are asked for, not the default.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions)
+        qs = self._questions(questions, question_set)
+        check_records(records)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date,
@@ -280,7 +296,9 @@ class Policy:
         keep_tables = self._tables[keep_q]
         need_keep = need_keep or keep_q in qs
         steps = [(plan, effects, q == keep_q, q.action is Action.KEEP, self._tables[q], any(self._tables[q].reads_values),
-                  self._detailer(q, plan, as_of, ctx).detail if reasons else None)
+                  self._detailer(q, plan, as_of, ctx).detail if reasons else None,
+                  # deny:window-ended keeps its keep_until without reasons too (the window-ended test only)
+                  self._detailer(q, plan, as_of, ctx).ended_until if not reasons and q.action is Action.KEEP else None)
                  for (plan, effects), q in zip(plans, qs)]
         outcomes = _OUTCOME
         pack = self.pack
@@ -291,7 +309,7 @@ class Policy:
                 facts = fast(record, cache, ids)  # form and vocabulary ids at once
                 unknown = None
                 if facts is None:
-                    facts = normalize(record)
+                    facts = normalize(record, ids)
                     unknown = id_problems(facts, ids)  # what the fast path proved: ids the pack defines
             except RecordInvalid as exc:
                 yield BatchRow(index, exc.record_id, bad_answers(nq, exc.problems, reasons), _compact(exc.problems))
@@ -305,13 +323,13 @@ class Policy:
                 yield BatchRow(index, facts.id, bad_answers(nq, unknown, reasons), _compact(unknown))
                 continue
             try:
-                slow = facts.undated  # undated dates: the interpreter decides (_decide_undated)
+                slow = facts.undated  # undated dates: decided over their days (_decide_undated)
                 keep_result = (None if not need_keep else keep_decide(facts, ctx, None) if not slow
                                else self._decide_undated(keep_plan, keep_tables.effects, facts, ctx, None))
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
                 keep_problems: tuple[Diagnostic, ...] | None = None
-                for plan, effects, is_keep_q, is_keep, tables, reads, detail in steps:
+                for plan, effects, is_keep_q, is_keep, tables, reads, detail, ended in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
                                                    else plan.decide(facts, ctx, keep_code) if not slow
                                                    else self._decide_undated(plan, effects, facts, ctx, keep_code))
@@ -333,11 +351,13 @@ class Policy:
                     elif is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT
                         until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
+                    elif ended is not None and why == "no-basis":
+                        until = ended(statuses, facts)
                     rule_id = plan.rules[idx].id if idx is not None else None
                     if detail is None:
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem))
                     else:
-                        code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                        code, reason, basis, until = detail(outcome, idx, why, statuses, facts, until)
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem, basis=basis,
                                               reason_code=code, reason=reason))
             except Exception as exc:  # noqa: BLE001 - a bug must not end a sweep either: say so on this row

@@ -3,7 +3,8 @@
 A record is untrusted host data. Every object in it is closed: an unknown key is a problem,
 not something to skip, so a typo in a fact name (`consent` for `consents`) can never pass
 silently (docs/rule-language.md, section 4). Host-only data goes under ``host`` (ignored);
-pack-defined facts under ``facts``.
+pack-defined facts under ``facts``, whose keys are closed by the pack (the facts it declares,
+declared.py): checked where a pack decides the record (``normalize(record, ids)``, PR340).
 
 Normalisation turns each date into its validated ISO string: ISO dates order like the dates
 they name, so the hot path compares strings and never parses (research/peerbench.md).
@@ -18,6 +19,7 @@ import json
 import math
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
@@ -26,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .dates import MAX_DAY, MAX_ISO, MIN_DAY, MIN_ISO, SUPPORTED_RANGE, in_supported_range, parse_date
 from .errors import shown
-from .model import Diagnostic, Severity, Vocabulary
+from .model import Diagnostic, FactSpec, Severity, Vocabulary
 
 # field -> kind; kinds: date, str, ids (a list of ids of the pack's vocabulary: [a-z][a-z0-9_]*),
 # names (a list of non-empty strings), enum:<a|b>, bool, int. Which `str` fields hold one id of
@@ -347,18 +349,27 @@ def record_id_of(record: Any) -> str | None:
     return None
 
 
-def normalize(record: Any) -> Facts:
+def normalize(record: Any, ids: RecordIds | None = None) -> Facts:
     """Facts for one record; raises RecordInvalid with the problems found (the first MAX_PROBLEMS, then
     a PR322 counting the rest). Pure; never mutates.
 
-    ``record`` is a mapping, or JSON text (str or bytes), parsed by :func:`parse_record`.
+    ``record`` is a mapping, or JSON text (str or bytes), parsed by :func:`parse_record`. With
+    ``ids`` (the pack's, as a Policy decides), a ``facts`` key the pack does not declare is a
+    problem too (PR340), and a declared fact's ``if_absent`` value fills an absent one; the
+    vocabulary ids are checked apart (:func:`id_problems`).
     """
     if isinstance(record, (str, bytes, bytearray)):
         record = parse_record(record)
-    problems = capped(_check(record), lambda: record_id_of(record))
+    problems = capped(_check(record, ids), lambda: record_id_of(record))
     if problems:
         raise RecordInvalid(record_id_of(record), problems)
-    return _build(record)
+    facts = _build(record)
+    if ids is not None and ids.fact_defaults:
+        s = facts.s
+        for path, value in ids.fact_defaults:
+            if s.get(path) is None:
+                s[path] = value
+    return facts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -508,7 +519,7 @@ def _type_name(value: Any) -> str:
             dict: "an object"}.get(type(value), type(value).__name__)
 
 
-def _check(record: Any) -> Iterator[Diagnostic]:
+def _check(record: Any, ids: RecordIds | None = None) -> Iterator[Diagnostic]:
     if not isinstance(record, Mapping):
         yield _problem(None, "PR305", f"a record must be a JSON object, not {_type_name(record)}")
         return
@@ -552,9 +563,13 @@ def _check(record: Any) -> Iterator[Diagnostic]:
             for key, value in facts.items():
                 if not isinstance(key, str):
                     yield _problem(rid, "PR302", "`facts` keys must be strings")
-                elif _lone(key):
+                    continue
+                if _lone(key):
                     yield _surrogate(rid, "facts", f" key `{shown(key)}`")
-                elif value is not None and not isinstance(value, (str, int, float, bool)):
+                    continue
+                if ids is not None and ids.facts is not None and key not in ids.facts:
+                    yield _unknown_fact(rid, key, ids.facts)  # and the value's own problem, if any
+                if value is not None and not isinstance(value, (str, int, float, bool)):
                     yield _problem(rid, "PR302", f"`facts.{shown(key)}` must be a string, number, boolean or null")
                 elif isinstance(value, float) and not math.isfinite(value):
                     yield _problem(rid, "PR302", f"`facts.{shown(key)}` must be a finite number, not `{value}`")
@@ -852,9 +867,12 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
         elif kind == 6:
             if type(value) is not dict:
                 return None
+            declared = None if ids is None else ids.facts
             for name, v in value.items():
                 if type(name) is not str or (not name.isascii() and _SURROGATE.search(name)):
                     return None
+                if declared is not None and name not in declared:
+                    return None  # PR340: the plain path names it
                 if v is not None:
                     t = type(v)
                     if t is str:
@@ -870,6 +888,10 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
             return None
     if rid is None or (ids is not None and own is not None and _unknown_in_lists(own, ids)):
         return None
+    if ids is not None and ids.fact_defaults:
+        for path, v in ids.fact_defaults:
+            if s.get(path) is None:
+                s[path] = v
     # _EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
     return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems),
                  None if und is None else MappingProxyType(und))
@@ -895,16 +917,24 @@ class RecordIds:
     ``data_categories`` is None when the pack defines none: its rules may then name any
     category (validate/semantic.py), so the record's are not checked either. ``systems`` has
     no vocabulary in a pack and is never checked.
+
+    ``facts``: the keys a record's ``facts`` may hold (declared.declared_facts: the pack's
+    ``vocabulary.facts``, else the facts its rules read); None (no ``facts`` argument) leaves
+    them unchecked. ``fact_defaults``: (path, value) of each declared ``if_absent``.
     """
 
-    __slots__ = ("subjects", "data_categories", "purposes", "recipients", "scopes")
+    __slots__ = ("subjects", "data_categories", "purposes", "recipients", "scopes", "facts", "fact_defaults")
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, facts: Mapping[str, FactSpec] | None = None) -> None:
         self.subjects = frozenset(vocabulary.subject_categories)
         self.data_categories = frozenset(vocabulary.data_categories) if vocabulary.data_categories else None
         self.purposes = frozenset(vocabulary.purposes)
         self.recipients = frozenset(vocabulary.recipients)
         self.scopes = frozenset(vocabulary.scopes)
+        self.facts = None if facts is None else frozenset(facts)
+        self.fact_defaults: tuple[tuple[str, Any], ...] = tuple(
+            (f"facts.{name}", spec.if_absent) for name, spec in sorted((facts or {}).items())
+            if spec.if_absent is not None)
 
 
 def id_problems(facts: Facts, ids: RecordIds) -> tuple[Diagnostic, ...]:
@@ -975,3 +1005,46 @@ def _unknown_id(rid: str, what: str, value: str, path: str, known: frozenset[str
     else:
         hint = f"the pack defines no {_PLURAL[what]}: leave the value out"
     return _problem(rid, "PR321", f"unknown {what} `{shown(value)}` in `{path}`", hint)
+
+
+# --- keys of `facts` the pack does not declare (PR340) --------------------------------------
+# `facts` is the one open object of a record: its keys are the pack's. A key the pack does not
+# declare is a misspelling or data the rules never read; read as "absent", a misspelt date
+# that a `happened:` condition reads would turn a deny into an allow. So it is a record
+# problem, with the declared key it most resembles.
+
+_FACT_HELP = "Data the pack's rules do not read goes under `host`, the record's open object, not under `facts`."
+
+
+def _looks(text: str) -> str:
+    """``text`` as a reader compares it: compatibility forms folded, case folded, outer spaces dropped."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _oddities(key: str) -> str:
+    """What makes ``key`` hard to tell from a declared name: outer spaces, a non-ASCII character."""
+    notes = []
+    if key != key.strip():
+        notes.append("note the space before or after it")
+    odd = next((ch for ch in key if not ch.isascii()), None)
+    if odd is not None:
+        notes.append(f"it contains U+{ord(odd):04X} {unicodedata.name(odd, '').lower()}".rstrip())
+    if key.strip().isascii() and key != key.lower():
+        notes.append("fact names are lowercase")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _unknown_fact(rid: str | None, key: str, known: frozenset[str]) -> Diagnostic:
+    names = sorted(known)
+    close: list[str] = []
+    if len(key) < 100:
+        close = [n for n in names if _looks(n) == _looks(key)][:1] or \
+            difflib.get_close_matches(_looks(key), names, n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean `facts.{close[0]}`?"
+    elif names:
+        hint = "the pack declares: " + ", ".join(names[:12]) + (", ..." if len(names) > 12 else ".")
+    else:
+        hint = "the pack declares no facts."
+    return _problem(rid, "PR340", f"unknown fact `facts.{shown(key)}`{_oddities(key)}: the pack declares no such fact",
+                    f"{hint} {_FACT_HELP}")

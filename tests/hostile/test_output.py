@@ -43,7 +43,8 @@ _BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
 
 def unsafe(c: str) -> bool:
     cp = ord(c)
-    return (unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or cp in _BIDI or cp in (0xFFFE, 0xFFFF))
+    return (unicodedata.category(c) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp") or cp in _BIDI
+            or cp in (0xFFFE, 0xFFFF))
 
 
 def raw_unsafe(text: str) -> list[str]:
@@ -80,12 +81,16 @@ def test_escape_shows_every_unsafe_character_and_nothing_else() -> None:
         c = chr(cp)
         shown = escape(c)
         if unsafe(c):
-            assert shown == (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}"), hex(cp)
+            assert shown == (f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000
+                             else f"\\U{cp:08x}"), hex(cp)
         else:
             assert shown == c, hex(cp)
     assert escape("a\nb", keep_newlines=True) == "a\nb" and escape("a\nb") == "a\\x0ab"
     assert escape("a\r\nb\x85", keep_newlines=True) == "a\\x0d\nb\\x85"
     assert escape("Søknad — 年 🙂 C:\\x") == "Søknad — 年 🙂 C:\\x"  # backslashes and letters stay
+    # invisible text: a zero-width space, a word joiner, a BOM and tag characters spelling "ALLOW"
+    hidden = "p-1\u200b\u2060\ufeff" + "".join(chr(0xE0000 + ord(c)) for c in "ALLOW") + "\ue000"
+    assert escape(hidden) == "p-1\\u200b\\u2060\\ufeff\\U000e0041\\U000e004c\\U000e004c\\U000e004f\\U000e0057\\ue000"
 
 
 # --- decide, evaluate, explain --------------------------------------------------------------
@@ -224,6 +229,50 @@ def test_render_markdown_escapes_pack_text_and_scenario_names() -> None:
     assert raw_unsafe(out) == []
     assert "\\\\x1b\\[2K" in out or "\\x1b[2K" in out  # shown, in a code span or escaped Markdown
     assert "\\\\u202e" in out or "\\u202e" in out
+
+
+@pytest.mark.parametrize("lang", ["en", "nb"])
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_render_shows_no_raw_control_format_or_private_characters(fmt: str, lang: str, tmp_path: Path) -> None:
+    # The review document goes to stdout (a terminal) and to a reviewer's browser: an ESC in a
+    # recipient name clears the screen, a bidi override reorders an explanation, tag characters
+    # and zero-width spaces hide text. Every printed value, in both formats, is escaped.
+    pack = tmp_path / "pack"
+    shutil.copytree(HERE / "pack", pack)
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "ALLOW")
+    text = (pack / "pack.yaml").read_text()
+    (pack / "pack.yaml").write_text(text.replace("name: CRM Inc.", 'name: "CRM\\e[2J Inc.\\u200b\\ue000' + hidden + '"'))
+    text = (pack / "rules.yaml").read_text()
+    (pack / "rules.yaml").write_text(text.replace('nb: "kunder"', 'nb: "kunder \\u202eevil\\u202c\\u2060\\ufeff"'))
+    code, out, err = run("render", str(pack), "--format", fmt, "--lang", lang)
+    assert code == 0, err
+    assert raw_unsafe(out) == []
+    assert "CRM\\x1b[2J Inc.\\u200b\\ue000\\U000e0041" in out.replace("\\\\", "\\").replace("\\[", "[")
+    if lang == "nb":
+        assert "\\u202eevil\\u202c\\u2060\\ufeff" in out.replace("\\\\", "\\")
+    if fmt == "html":  # still HTML-escaped: an escape is ASCII, a tag in the text stays text
+        assert "<script" not in out.lower()
+
+
+def test_text_output_escapes_invisible_characters_in_record_ids() -> None:
+    # zero-width space, word joiner and tag characters (U+E0000-U+E007F) in a record id: the
+    # text outputs show them; JSON keeps them exact
+    rid = "p-9\u200b\u2060" + "".join(chr(0xE0000 + ord(c)) for c in " ALLOW")
+    record = {"id": rid, "subject_categories": ["prospect"], "relationship": {"first_contact_on": "2023-01-01"}}
+    line = json.dumps(record) + "\n"
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["evaluate", MINI, "-", "--format", "text", "--as-of", "2023-08-31"], stdout=out, stderr=err,
+                stdin=io.BytesIO(line.encode()))
+    assert code == 0, err.getvalue()
+    assert raw_unsafe(out.getvalue()) == [] and "p-9\\u200b\\u2060\\U000e0020\\U000e0041" in out.getvalue()
+    out = io.StringIO()
+    assert main(["decide", MINI, "-", "--as-of", "2023-08-31"], stdout=out, stderr=io.StringIO(),
+                stdin=io.BytesIO(line.encode())) == 0
+    assert raw_unsafe(out.getvalue()) == [] and "p-9\\u200b" in out.getvalue()
+    out = io.StringIO()
+    assert main(["evaluate", MINI, "-", "--as-of", "2023-08-31"], stdout=out, stderr=io.StringIO(),
+                stdin=io.BytesIO(line.encode())) == 0
+    assert json.loads(out.getvalue())["record_id"] == rid
 
 
 def test_an_internal_error_traceback_is_escaped_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,6 +73,9 @@ EXPECTED: dict[str, list[str]] = {
     "norm-id-5000-digits": ["PR100"],
     "scenario-parent-path": ["PR009"],
     "too-many-files": ["PR010"],
+    "fact-undeclared": ["PR223"],
+    "fact-kind-mismatch": ["PR224", "PR224"],
+    "fact-if-absent-wrong": ["PR225", "PR225"],
 }
 CASES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name != "seed")
 

@@ -190,7 +190,8 @@ def test_dict_records_with_unwritable_or_unprintable_values(rec: dict[str, Any],
                                                             mini: privacy_rules.Policy) -> None:
     assert normalize_fast(rec, {}) is None
     d = mini.decide(rec, "keep", as_of=AS_OF)
-    assert d.outcome is Outcome.UNDETERMINED and [p.code for p in d.problems] == [code]
+    # the mini pack declares no facts: a `facts` key is also PR340 (tests/hostile/test_fact_keys.py)
+    assert d.outcome is Outcome.UNDETERMINED and [p.code for p in d.problems if p.code != "PR340"] == [code]
     text = json.dumps(d.to_json(), ensure_ascii=False)
     text.encode("utf-8")  # no lone surrogate reaches the output
     assert len(text) < 5_000  # no value is echoed whole

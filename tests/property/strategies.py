@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -63,7 +64,23 @@ def fact_conditions(paths: list[str] | None = None) -> st.SearchStrategy[tuple[s
         lambda po: fact_operands(po[1]).map(lambda v: (po[0], po[1], v)))
 
 
-def records(subjects: list[str], purposes: list[str], recipients: list[str]) -> st.SearchStrategy[dict]:
+def declaring_fact_names(pack: Any) -> Any:
+    """``pack`` declaring FACT_NAMES as its facts (vocabulary.facts), so that generated records may
+    carry them whatever the generated rules read (a record's other keys are PR340)."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from privacy_rules.model import FactSpec
+
+    facts = dict(pack.vocabulary.facts or {})
+    facts.update({n: FactSpec(id=n, kind=None) for n in FACT_NAMES})
+    return dataclasses.replace(pack, vocabulary=dataclasses.replace(pack.vocabulary, facts=MappingProxyType(facts)))
+
+
+def records(subjects: list[str], purposes: list[str], recipients: list[str],
+            facts: list[str] = FACT_NAMES) -> st.SearchStrategy[dict]:
+    """Records naming only the given ids and carrying only the pack-declared ``facts`` (a pack's
+    own list: declared.declared_facts; another key makes the record PR340)."""
     rel = st.fixed_dictionaries({}, optional={
         "first_contact_on": iso(), "downloaded_on": iso(), "customer_since": iso(),
         "customer_ended_on": maybe(iso()), "cooperation_ended_on": maybe(iso()), "role_ended_on": maybe(iso()),
@@ -92,7 +109,7 @@ def records(subjects: list[str], purposes: list[str], recipients: list[str]) -> 
             "contact_address_kind": st.sampled_from(["personal", "impersonal"]),
             "source": st.sampled_from(["self", "website", "linkedin", "public_register", "private_register"]),
             "art14_informed_on": iso(),
-            "facts": st.dictionaries(st.sampled_from(FACT_NAMES), maybe(fact_values()), max_size=3),
+            "facts": st.dictionaries(st.sampled_from(facts or ["-"]), maybe(fact_values()), max_size=3 if facts else 0),
             "consents": st.lists(consent, **small),
             "objections": st.lists(objection, max_size=1),
             "restrictions": st.lists(restriction, max_size=1),

@@ -33,13 +33,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import privacy_rules
-from privacy_rules import PrivacyRulesError, Question
+from privacy_rules import Outcome, PrivacyRulesError, Question
 from privacy_rules.dates import add_months
 from privacy_rules.decide import ALLOW_S, UND_S, combine
 from privacy_rules.model import Action, Effect, Mechanism, Pred, Recipient, Rule, Transfer, Window
-from privacy_rules.records import normalize
+from privacy_rules.declared import declared_facts
+from privacy_rules.records import RecordInvalid
 
-from .strategies import FACT_NAMES, FACT_SCALARS, fact_conditions, fact_values
+from .strategies import FACT_NAMES, FACT_SCALARS, declaring_fact_names, fact_conditions, fact_values
 
 try:
     with warnings.catch_warnings():
@@ -179,13 +180,22 @@ def records(draw: Any, pack: Any, as_of: date) -> dict[str, Any]:
     put("vouchers", st.lists(st.fixed_dictionaries(
         {"fiscal_year": st.integers(as_of.year - 7, as_of.year + 1)}, optional={"fiscal_year_end": d}), max_size=3))
     put("data_categories", st.lists(st.sampled_from(data_cats), max_size=2, unique=True))
-    # every kind on every fact (docs/rule-language.md, "Fact comparisons"), dates near as_of too
-    put("facts", st.fixed_dictionaries({}, optional={
+    # every kind on every fact (docs/rule-language.md, "Fact comparisons"), dates near as_of too;
+    # only the facts the pack declares (declared.declared_facts), and now and then a key it does
+    # not declare (PR340: both engines refuse the record alike)
+    kinds = {
         "flag": st.one_of(st.booleans(), st.integers(0, 2), fact_values()),
         "n": st.one_of(st.integers(-2, 3), st.sampled_from([1.0, 2.5, -0.0]), fact_values()),
         "label": st.one_of(st.sampled_from(["a", "b", "1", "2024-02-29", "true"]), fact_values()),
         "day": st.one_of(d.map(str), st.just("not a date"), st.just(7), fact_values()),
-    }))
+        "deletion_instructed_on": st.one_of(d.map(str), st.just("not a date"), fact_values()),
+        "unsubscribed_from_all_email": st.one_of(st.booleans(), st.none(), fact_values()),
+    }
+    declared = declared_facts(pack)
+    put("facts", st.fixed_dictionaries({}, optional={k: v for k, v in kinds.items() if k in declared}))
+    if draw(st.integers(0, 11)) == 0:
+        rec.setdefault("facts", {})[draw(st.sampled_from(["flagg", "Day", "label ", "deletion_instructed",
+                                                          "unsubscribed_from_all_emails", "d\u0430y"]))] = True
     return rec
 
 
@@ -207,7 +217,17 @@ def _compiled_statuses(policy: Any, facts: Any, q: Question, as_of: date) -> tup
 def _agree(policy: Any, durable_policy: Any, record: dict[str, Any], questions: list[Question],
            as_of: date) -> None:
     before = copy.deepcopy(record)
-    facts = normalize(record)
+    try:
+        facts = policy.facts(record)  # the pack's view: its declared facts, if_absent values filled in
+    except RecordInvalid as exc:  # a fact key the pack does not declare (PR340): refused alike
+        with pytest.raises(RecordInvalid) as other:
+            durable_policy.facts(record)
+        assert other.value.problems == exc.problems
+        for question in questions:
+            a, b = policy.decide(record, question, as_of=as_of), durable_policy.decide(record, question, as_of=as_of)
+            assert a.outcome is Outcome.UNDETERMINED and a.to_json() == b.to_json()
+        assert record == before, "an engine modified the caller's record"
+        return
     for question in questions:
         q = policy.check_question(question)
         plan, _ = policy.plan(q)
@@ -367,7 +387,7 @@ def _generated_base() -> Any:
     windows["answers"] = Window(id="answers", anchor="erasure_requests[].answered_on", months=1)
     vocab = dataclasses.replace(v, transfer_mechanisms=MappingProxyType(mechanisms),
                                 recipients=MappingProxyType(recipients), windows=MappingProxyType(windows))
-    return dataclasses.replace(pack, vocabulary=vocab, rules=())
+    return declaring_fact_names(dataclasses.replace(pack, vocabulary=vocab, rules=()))
 
 
 GENERATED_QUESTIONS = [Question.keep("record"), Question.contact("newsletter", "email"),

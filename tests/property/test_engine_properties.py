@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import privacy_rules
+from privacy_rules.declared import declared_facts
 from privacy_rules import Outcome, Question
 
 from ..conftest import ICONFIRM, MINI
@@ -55,7 +56,8 @@ def all_questions(policy: privacy_rules.Policy) -> list[Question]:
 
 def strategy(policy: privacy_rules.Policy):
     v = policy.pack.vocabulary
-    return records(sorted(v.subject_categories), sorted(v.purposes), sorted(v.recipients))
+    return records(sorted(v.subject_categories), sorted(v.purposes), sorted(v.recipients),
+                   sorted(declared_facts(policy.pack)))
 
 
 def _check(path, data, check):

@@ -29,7 +29,7 @@ STAGES = {"subscriber": ["newsletter_subscriber"], "lead": ["prospect"], "market
           "evangelist": ["customer"], "other": []}
 LEAD_STATUSES = ["NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED",
                  "BAD_TIMING"]
-BASES = {  # fact -> the value as HubSpot stores it
+BASES = {  # HubSpot's legal-basis options (hs_legal_basis), kept under `host` (HS4)
     "legal_basis_consent": "Freely given consent from contact",
     "legal_basis_li_prospect": "Legitimate interest \u2013 prospect/lead",
     "legal_basis_li_customer": "Legitimate interest \u2013 existing customer",
@@ -121,10 +121,11 @@ def hubspot_contacts(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any], d
     if opt_out or any(subscriptions.values()):
         record["objections"] = [{"kind": "art21_2", "received_on": {"on_or_before": oslo_day(modified)}}]
     record["systems"] = ["hubspot"]
-    facts: dict[str, Any] = {f: f in bases for f in BASES} if bases else {}
-    facts["unsubscribed_from_all_email"] = opt_out
-    record["facts"] = facts
-    record["host"] = {"hs_object_id": rid, "email": f"p{rid}@example.no", "archived": False}
+    # the only fact the Iconfirm pack declares that HubSpot gives (contact.unsubscribed-from-all-email)
+    record["facts"] = {"unsubscribed_from_all_email": opt_out}
+    # HubSpot's legal-basis label is no fact a rule reads (HS4): it stays under `host` as sent
+    record["host"] = {"hs_object_id": rid, "email": f"p{rid}@example.no", "archived": False,
+                      **({"hs_legal_basis": props["hs_legal_basis"]} if props["hs_legal_basis"] else {})}
     return row, record, known_on
 
 

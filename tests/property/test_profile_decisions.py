@@ -225,13 +225,13 @@ def hubspot_record(row: dict[str, str]) -> dict[str, Any]:
         bound = row["Last Modified Date"][:10] or KNOWN_ON.isoformat()
         rec["objections"] = [{"kind": "art21_2", "received_on": {"on_or_before": bound}}]
     rec["systems"] = ["hubspot"]
-    facts: dict[str, Any] = {"crm_created_on": row["Create Date"][:10]}
-    chosen = row["Legal basis for processing contact's data"].split(";")
+    # the pack declares only this fact (PR340); the creation day and HubSpot's legal-basis label
+    # are no rule's input and stay under `host` as the host wrote them (reading HS4)
+    rec["facts"] = {"unsubscribed_from_all_email": row["Unsubscribed from all email"] == "true"}
+    host = {"Email": row["Email"], "Create Date": row["Create Date"]}
     if row["Legal basis for processing contact's data"]:
-        facts.update({fact: label in chosen for fact, label in BASES.items()})
-    facts["unsubscribed_from_all_email"] = row["Unsubscribed from all email"] == "true"
-    rec["facts"] = facts
-    rec["host"] = {"Email": row["Email"]}
+        host["Legal basis for processing contact's data"] = row["Legal basis for processing contact's data"]
+    rec["host"] = host
     return rec
 
 

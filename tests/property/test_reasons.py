@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import privacy_rules
+from privacy_rules.declared import declared_facts
 from privacy_rules import Outcome, Question
 from privacy_rules._reasons import NO_BASIS_TEXT, REASON_CODES
 from privacy_rules.model import Effect
@@ -37,7 +38,8 @@ def _questions(policy: privacy_rules.Policy) -> list[Question]:
 
 def _strategy(policy: privacy_rules.Policy) -> st.SearchStrategy[dict[str, Any]]:
     v = policy.pack.vocabulary
-    return records(sorted(v.subject_categories), sorted(v.purposes), sorted(v.recipients))
+    return records(sorted(v.subject_categories), sorted(v.purposes), sorted(v.recipients),
+                   sorted(declared_facts(policy.pack)))
 
 
 def _check(policy: privacy_rules.Policy, record: dict[str, Any], as_of: date) -> None:
@@ -56,10 +58,18 @@ def _check(policy: privacy_rules.Policy, record: dict[str, Any], as_of: date) ->
         if a.outcome is Outcome.DENY and a.rule_id is None:
             assert a.reason.startswith(NO_BASIS_TEXT)
             assert (a.reason_code == "deny:window-ended") == ("no longer holds: its window" in d.reason)
+            # issue 8 item 5: a keep denied because a window ended names the day as a field, in the past
+            ended_keep = a.reason_code == "deny:window-ended" and q.action.value == "keep"
+            assert (a.keep_until is not None) == ended_keep, (q, a)
+            if ended_keep:
+                assert a.keep_until is not None and a.keep_until < as_of
+                assert f"ended on {a.keep_until.isoformat()}" in d.reason
         elif a.rule_id is not None:
             effect = next(r.effect for r in policy.plan(q)[0].rules if r.id == a.rule_id)
             want = {Effect.PERMIT: "allow:permit", Effect.OVERRIDE: "allow:override", Effect.FORBID: "deny:forbid"}
             assert a.reason_code == want[effect]
+            if a.outcome is Outcome.DENY:
+                assert a.keep_until is None  # a prohibition: no day to keep until
         else:
             assert a.reason_code in ("undetermined:missing-fact", "undetermined:unusable-fact",
                                      "undetermined:bad-record")

@@ -174,3 +174,62 @@ def test_records_as_json_text_in_every_call(mini_pack):
         for d in policy.decide_all(dup, as_of=as_of):
             assert d.outcome is privacy_rules.Outcome.UNDETERMINED and d.problems[0].code == "PR307"
         assert next(policy.decide_batch([dup], as_of=as_of)).problem.startswith("PR307 duplicate key")
+
+
+def test_decide_batch_refuses_one_record_at_top_level(mini_pack):
+    # Iterating a dict gives its keys and a JSON text its characters: before, each became one
+    # undetermined row ("5 rows" for one record). One record, as a mapping or as text, is a
+    # TypeError saying to pass an iterable of records; the same in both engines.
+    import json
+    from collections import OrderedDict
+    from datetime import date
+    from types import MappingProxyType
+
+    import pytest
+
+    text = json.dumps(REC)
+    for policy in _engines(mini_pack):
+        for one in (REC, OrderedDict(REC), MappingProxyType(REC), text, text.encode(), bytearray(text.encode())):
+            for qs in (None, ["keep"]):
+                with pytest.raises(TypeError, match="records must be an iterable of records .*pass \\["):
+                    policy.decide_batch(one, qs, as_of=date(2023, 8, 31))
+        with pytest.raises(TypeError, match="records must be an iterable of records .*not int"):
+            policy.decide_batch(5, None, as_of=date(2023, 8, 31))
+        with pytest.raises(TypeError, match="not NoneType"):
+            policy.decide_batch(None, None, as_of=date(2023, 8, 31))
+        # what is an iterable of records still works: a list, a generator, a tuple of JSON texts,
+        # JSON Lines split into lines; the iterable is read once, by the batch
+        gen = (r for r in [REC, REC])
+        assert len(list(policy.decide_batch(gen, None, as_of=date(2023, 8, 31)))) == 2
+        rows = list(policy.decide_batch((text, text.encode()), ["keep"], as_of=date(2023, 8, 31)))
+        assert [r.answers[0].outcome.value for r in rows] == ["allow", "allow"]
+        assert len(list(policy.decide_batch(f"{text}\n{text}\n".splitlines(), None, as_of="2023-08-31"))) == 2
+        # decide / decide_all take one record: a mapping or its JSON text, as before
+        assert policy.decide_all(text, ["keep"], as_of="2023-08-31")[0].outcome.value == "allow"
+        assert policy.decide(REC, "keep", as_of="2023-08-31").outcome.value == "allow"
+
+
+def test_explain_takes_a_decision_and_says_so(mini_pack):
+    from datetime import date
+
+    import pytest
+
+    policy = privacy_rules.compile_pack(mini_pack)
+    answer = next(policy.decide_batch([REC], ["keep"], as_of=date(2023, 8, 31))).answers[0]
+    with pytest.raises(TypeError, match="explain takes a Decision .*not Answer: .*call policy.decide"):
+        privacy_rules.explain(answer)
+    for wrong in (None, REC, "keep", policy.decide_all(REC, ["keep"], as_of=date(2023, 8, 31))):
+        with pytest.raises(TypeError, match="explain takes a Decision"):
+            privacy_rules.explain(wrong)
+    assert "ALLOW" in privacy_rules.explain(policy.decide(REC, "keep", as_of=date(2023, 8, 31)))
+
+
+def test_question_parse_takes_text_and_says_so():
+    import pytest
+
+    for wrong in (None, 5, b"keep", ["keep"], privacy_rules.Question.keep()):
+        with pytest.raises(TypeError, match="Question.parse takes the question's text"):
+            privacy_rules.Question.parse(wrong)
+    with pytest.raises(ValueError, match="cannot read question"):
+        privacy_rules.Question.parse("contact:newsletter")
+    assert privacy_rules.Question.parse("keep") == privacy_rules.Question.keep()

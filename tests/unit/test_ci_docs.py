@@ -135,3 +135,22 @@ def test_workflow_example_runs_check_test_and_diff() -> None:
     assert "privacy-rules test" in runs and "--min-coverage 100" in runs
     assert "privacy-rules diff" in runs and "--records" in runs and "--fail-on-change" in runs
     assert any(u.startswith("github/codeql-action/upload-sarif") for u in uses)
+
+
+def test_readme_and_docs_point_only_inside_the_repository():
+    # A user's clone has the repository and nothing beside it: the README once cited
+    # `../shared/research/durable_rules.md`, a path outside it. Every relative link in the README
+    # and docs/ resolves to a file in the repository, and the README names no `../` path.
+    bad = []
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = doc.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z][a-z0-9+.-]*:|#", target):
+                continue  # a URL or an anchor in the same page
+            path = (doc.parent / target.split("#", 1)[0]).resolve()
+            if ROOT.resolve() not in path.parents or not path.exists():
+                bad.append(f"{doc.relative_to(ROOT)}: ({target})")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    bad += [f"README.md: `{p}`" for p in re.findall(r"`(\.\./[^`]*)`", readme)]
+    assert bad == []
+    assert "docs/durable-rules.md" in readme and (ROOT / "docs" / "durable-rules.md").exists()

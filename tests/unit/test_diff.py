@@ -136,7 +136,8 @@ def test_decision_flips_with_counts_and_examples(new_pack: Path) -> None:
     keep, share, followup, nobody = d.questions
     # p-1, p-2: the 12-month window ended; c-1: the customer rule is gone. p-4 was already denied.
     assert [(f.old, f.new, f.count, f.examples) for f in keep.flips] == [("allow", "deny", 3, ("p-1", "p-2", "c-1"))]
-    assert (keep.other_changes, keep.other_examples, keep.unchanged) == (1, ("p-3",), 2)
+    # p-4 stays denied, but its window now ended a year earlier: keep_until (deny:window-ended) moved
+    assert (keep.other_changes, keep.other_examples, keep.unchanged) == (2, ("p-3", "p-4"), 1)
     # SCCs make the transfer lawful again; only p-3 is still kept under the new pack.
     assert [(f.old, f.new, f.count, f.examples) for f in share.flips] == [("deny", "allow", 1, ("p-3",))]
     # The new rule permits following up whoever is kept: p-3 only.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -227,12 +228,30 @@ def test_render_is_deterministic_and_rejects_unknown_options(packs):
 
 # Written out by hand from the packs' windows and rules, so that the test does not trust the
 # derivation it checks: windows with open_if_absent (customer_tail, cooperation_tail, role_tail)
-# and every `happened:` path of the rule files, negated or not.
-ABSENT = {
+# and every `happened:` path of the rule files, negated or not ...
+ABSENT_DECLARED = {
     "iconfirm": {"relationship.customer_ended_on", "relationship.cooperation_ended_on", "relationship.role_ended_on",
                  "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on"},
     "mini": {"relationship.customer_ended_on"},
 }
+# ... and the end dates of list entries that the condition kinds the rules use read as "has not
+# happened" (every kind in Iconfirm; consent, objection and erasure in mini). The record schema
+# says "Null: not withdrawn" (and so on) for each of these fields.
+ENTRY_DATES = {"consents[].withdrawn_on", "objections[].withdrawn_on", "objections[].compelling_grounds_on",
+               "restrictions[].lifted_on", "erasure_requests[].verified_on", "erasure_requests[].answered_on",
+               "erasure_requests[].compelling_grounds_on", "rights_requests[].verified_on",
+               "rights_requests[].answered_on", "legal_holds[].released_on"}
+ABSENT = {
+    "iconfirm": ABSENT_DECLARED["iconfirm"] | ENTRY_DATES,
+    "mini": ABSENT_DECLARED["mini"] | {"consents[].withdrawn_on", "objections[].withdrawn_on",
+                                       "objections[].compelling_grounds_on", "erasure_requests[].verified_on",
+                                       "erasure_requests[].compelling_grounds_on"},
+}
+
+
+# The declared facts with `if_absent`, listed in the same table (vocabulary.facts:
+# unsubscribed_from_all_email reads as false when absent, READINGS.md #25).
+ABSENT_VALUES = {"iconfirm": {"facts.unsubscribed_from_all_email"}, "mini": set()}
 
 
 def _markdown_absent_rows(text: str) -> set[str]:
@@ -245,9 +264,10 @@ def _markdown_absent_rows(text: str) -> set[str]:
 def test_absent_dates_that_mean_not_happened_are_listed_exactly(packs, name, lang):
     pack, report = packs[name]
     doc = _parse(render_pack(pack, lang=lang, report=report))
-    assert set(doc.rows["absent_dates"]) == ABSENT[name]
-    assert len(doc.rows["absent_dates"]) == len(ABSENT[name])
-    assert _markdown_absent_rows(render_pack(pack, lang=lang, fmt="markdown", report=report)) == ABSENT[name]
+    rows = ABSENT[name] | ABSENT_VALUES[name]
+    assert set(doc.rows["absent_dates"]) == rows
+    assert len(doc.rows["absent_dates"]) == len(rows)
+    assert _markdown_absent_rows(render_pack(pack, lang=lang, fmt="markdown", report=report)) == rows
 
 
 def test_absent_dates_name_their_windows_and_rules(packs):
@@ -284,12 +304,12 @@ def test_absent_dates_are_derived_from_any_pack(tmp_path):
     pack = privacy_rules.load_pack(folder)
     from privacy_rules.render._view import absent_dates
 
-    got = {a.path: a for a in absent_dates(pack)}
+    got = {a.path: a for a in absent_dates(pack) if not a.kinds}
     assert set(got) == {"facts.contract_signed_on", "relationship.role_ended_on"}
     assert got["facts.contract_signed_on"].windows == ("unused_open",) and got["facts.contract_signed_on"].rules == ()
     assert got["relationship.role_ended_on"].happened and got["relationship.role_ended_on"].rules == ("contact.objection",)
     doc = _parse(render_pack(pack))
-    assert set(doc.rows["absent_dates"]) == set(got)
+    assert set(doc.rows["absent_dates"]) == set(got) | (ABSENT["mini"] - ABSENT_DECLARED["mini"])
 
 
 def test_pack_without_absent_dates_says_so(tmp_path):
@@ -297,7 +317,16 @@ def test_pack_without_absent_dates_says_so(tmp_path):
     shutil.copytree(PACKS["mini"], folder)
     head = (folder / "pack.yaml").read_text(encoding="utf-8").replace(", open_if_absent: true}", "}")
     (folder / "pack.yaml").write_text(head, encoding="utf-8")
-    text = render_pack(privacy_rules.load_pack(folder), lang="en")
+    from dataclasses import replace
+
+    from privacy_rules.compile.runtime import ABSENT_ENTRY_DATES
+    from privacy_rules.render._view import _walk
+
+    pack = privacy_rules.load_pack(folder)
+    # and no rule with a condition that reads a list entry's end date (consent, objection ...)
+    pack = replace(pack, rules=tuple(r for r in pack.rules if not any(p.kind in ABSENT_ENTRY_DATES
+                                                                       for p in _walk(r.when))))
+    text = render_pack(pack, lang="en")
     assert "None: in this pack every missing fact makes the rules that need it unknown." in text
     assert 'data-table="absent_dates"' not in text
 
@@ -306,15 +335,98 @@ def test_readme_and_rule_language_name_exactly_the_iconfirm_dates(packs):
     """The docs state the rule with the Iconfirm list; it must match what the pack says (and the document shows)."""
     from privacy_rules.render._view import absent_dates
 
-    derived = {a.path for a in absent_dates(packs["iconfirm"][0])}
-    assert derived == ABSENT["iconfirm"]
+    from privacy_rules.compile.runtime import ABSENT_ENTRY_DATES
+
+    every = {a.path: a for a in absent_dates(packs["iconfirm"][0])}
+    assert set(every) == ABSENT["iconfirm"]
+    derived = {path for path, a in every.items() if not a.kinds}  # the pack's own (windows, happened)
+    entries = {e for dates in ABSENT_ENTRY_DATES.values() for e in dates}  # the engine's, in every pack
+    assert entries == ENTRY_DATES
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     bullet = readme[readme.index("* an absent **event date**"):]
-    bullet = bullet[:bullet.index("\n\n")]
+    bullet = bullet[:bullet.index("\n* ")]
     assert set(re.findall(r"`((?:relationship|facts)\.[a-z_]+|art14_informed_on)`", bullet)) == derived
+    bullet = readme[readme.index("* an absent **end date of a list entry**"):]
+    bullet = bullet[:bullet.index("\n\n")]
+    assert set(re.findall(r"`([a-z_]+\[\]\.[a-z_]+)`", bullet)) == entries | {"vouchers[].fiscal_year_end"}
     language = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
     section = language[language.index("### Absent facts"):language.index("## 3. Combining")]
     assert set(re.findall(r"^\| `([a-z0-9_.]+)` \|", section, flags=re.MULTILINE)) == derived
+    item = section[section.index("3. **An end date of a list entry**"):section.index("4. **Everything else**")]
+    assert set(re.findall(r"`([a-z_]+\[\]\.[a-z_]+)`", item)) == entries | {"vouchers[].fiscal_year_end"}
+    values = readme[readme.index("* a pack-defined fact the pack declares with `if_absent`"):]
+    values = values[:values.index("\n\n")]
+    assert set(re.findall(r"`(facts\.[a-z_]+)`", values)) == ABSENT_VALUES["iconfirm"]
+    assert set(re.findall(r"^\| `([a-z0-9_.]+)` \(`if_absent: [a-z0-9]+`\) \|", section, flags=re.MULTILINE)) \
+        == ABSENT_VALUES["iconfirm"]
+    # each condition kind is named with the dates it reads
+    for kind, dates in ABSENT_ENTRY_DATES.items():
+        assert f"`{kind}`" in item, kind
+
+
+def test_entry_dates_are_every_optional_date_of_a_list_entry():
+    # the engine's table against the record format: every optional date of a list entry is read
+    # as "has not happened" when absent, but a voucher's fiscal_year_end (a default: 31 December)
+    from privacy_rules.compile.runtime import ABSENT_ENTRY_DATES
+    from privacy_rules.records import LIST_FIELDS
+
+    optional = {f"{name}[].{field}" for name, (fields, required) in LIST_FIELDS.items()
+                for field, kind in fields.items() if kind == "date" and field not in required}
+    assert {e for dates in ABSENT_ENTRY_DATES.values() for e in dates} == optional - {"vouchers[].fiscal_year_end"}
+    schema = json.loads((ROOT / "src" / "privacy_rules" / "schemas" / "record.schema.json").read_text())
+    for entry in ENTRY_DATES:
+        name, field = entry.split("[].")
+        text = schema["properties"][name]["items"]["properties"][field]["description"]
+        assert re.search(r"Null: (not|still|none)|until then", text, flags=re.IGNORECASE), entry
+
+
+def _every_question(policy):
+    v = policy.pack.vocabulary
+    qs = [privacy_rules.Question.keep(s) for s in v.scopes]
+    qs += [privacy_rules.Question.contact(p, c) for p in v.purposes for c in v.channels]
+    qs += [privacy_rules.Question.share(r, p) for r in v.recipients for p in v.purposes]
+    return qs
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_DATES))
+def test_an_absent_entry_date_decides_as_one_after_as_of_and_the_date_matters(entry):
+    # The engine's reading, measured: for every question of the Iconfirm pack, a record whose
+    # entry lacks the date is decided exactly as one whose date is the day after as_of (has not
+    # happened yet); with the day before as_of (has happened), some decision changes, so the
+    # docs do not list a date the engine ignores.
+    name, field = entry.split("[].")
+    as_of = "2026-06-15"
+    base = {
+        "id": "p-1", "role": "controller", "subject_categories": ["customer_contact", "newsletter_subscriber"],
+        "relationship": {"first_contact_on": "2024-01-10", "customer_since": "2024-03-01"},
+        "source": "self",
+        "consents": [{"purpose": "newsletter", "given_on": "2024-01-10"}],
+        "objections": [{"kind": "art21_1", "received_on": "2026-05-01"}],
+        "restrictions": [{"requested_on": "2026-05-01", "ground": "art18_1_d"}],
+        "erasure_requests": [{"received_on": "2026-05-01", "verified_on": "2026-05-02"}],
+        "rights_requests": [{"kind": "access", "received_on": "2026-05-01"}],
+        "legal_holds": [{"placed_on": "2026-05-01", "matter": "case 1"}],
+    }
+    lists = [k for k in base if isinstance(base[k], list)]
+    policy = privacy_rules.compile_pack(PACKS["iconfirm"].relative_to(ROOT))
+    questions = _every_question(policy)
+
+    def decisions(day, only):
+        rec = json.loads(json.dumps(base))
+        for other in lists:  # one list at a time: other entries would hide this one's effect
+            if only is not None and other != only:
+                rec.pop(other)
+        rec[name][0].pop(field, None)
+        if day is not None:
+            rec[name][0][field] = day
+        return [d.to_json() for d in policy.decide_all(rec, questions, as_of=as_of)]
+
+    # the entry's own list only, and the entry's list with every other list (as a host sends them)
+    for only in (name, None):
+        absent = decisions(None, only)
+        assert absent == decisions("2026-06-16", only)
+    changed = any(decisions(None, only) != decisions("2026-06-14", only) for only in (name, None))
+    assert changed, f"{entry}: a past date changes no decision"
 
 
 # --- the policy text and the norms' sentences ----------------------------------------------------

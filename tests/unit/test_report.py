@@ -31,7 +31,7 @@ FAILING_SCENARIOS = (
     "    as_of: '2023-09-01'\n"
     "    record: {id: p, subject_categories: [prospect], relationship: {first_contact_on: '2021-08-31'}}\n"
     "    question: keep\n"
-    "    expect: {outcome: allow, keep_until: '2023-08-31'}\n"
+    "    expect: {outcome: allow, keep_until: '2023-09-30'}\n"
     "  - name: kept on the last day\n"
     "    as_of: '2023-08-31'\n"
     "    record: {id: p, subject_categories: [prospect], relationship: {first_contact_on: '2021-08-31'}}\n"
@@ -196,7 +196,7 @@ def test_test_junit_suite_per_file_and_case_per_scenario(scenarios: Path):
     failed = cases["wrong on purpose"]
     assert (failed.get("file"), failed.get("line")) == (str(scenarios), "2")
     failure = failed.find("failure")
-    assert failure.get("message") == "outcome: expected allow, got deny; keep_until: expected 2023-08-31, got null"
+    assert failure.get("message") == "outcome: expected allow, got deny; keep_until: expected 2023-09-30, got 2023-08-31"
     assert failure.text.splitlines()[:3] == [f"{scenarios}:2:5: FAIL wrong on purpose",
                                             "  - expected outcome: allow", "  + actual   outcome: deny"]
     assert list(cases["kept on the last day"]) == []
@@ -240,7 +240,7 @@ def test_test_github_lines_are_exact(scenarios: Path):
     assert out.splitlines() == [
         f"::error file={scenarios},line=2,col=5,title=scenario failed::wrong on purpose"
         "%0A- expected outcome: allow%0A+ actual   outcome: deny"
-        "%0A- expected keep_until: 2023-08-31%0A+ actual   keep_until: null"
+        "%0A- expected keep_until: 2023-09-30%0A+ actual   keep_until: 2023-08-31"
         "%0Areason: no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny; "
         "`keep.prospect` no longer holds: its window `prospect` ended on 2023-08-31",
         f"::error file={scenarios},line=12,col=5,title=scenario error::unknown scope"
@@ -420,3 +420,56 @@ def test_diff_sarif_and_junit_vocabulary_changes_carry_lines(vocab_change: tuple
     removed = [v for v in data["vocabulary"] if v["kind"] == "removed"][0]
     assert removed["old_location"] == {"file": f"{MINI}/pack.yaml", "line": 32, "col": 5}
     assert removed["new_location"] is None
+
+
+# --- diff: pack-setting changes carry the line too ----------------------------------------------
+
+
+@pytest.fixture
+def setting_change(tmp_path: Path) -> tuple[str, str]:
+    """The Iconfirm pack with its time zone, one norm's title and the reviewer changed, and its
+    standard questions removed (a setting only the old pack.yaml has a line for)."""
+    folder = tmp_path / "iconfirm-v2"
+    shutil.copytree(ROOT / "rules" / "iconfirm", folder)
+    pack = folder / "pack.yaml"
+    text = pack.read_text()
+    for old, new in (("time_zone: Europe/Oslo", "time_zone: Europe/Berlin"),
+                     ('title: "DPA with each platform customer"', 'title: "DPA with every platform customer"'),
+                     ('reviewer: "(to be assigned)"', 'reviewer: "Kari Nordmann"')):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    lines = text.splitlines(keepends=True)
+    lines = [line for line in lines if not line.startswith("  questions:")]
+    pack.write_text("".join(lines))
+    return "rules/iconfirm", os.path.relpath(pack)
+
+
+def _line_of(path: str, start: str) -> int:
+    return next(n for n, line in enumerate(Path(path).read_text().splitlines(), 1) if line.startswith(start))
+
+
+def test_diff_pack_setting_changes_point_at_their_line(setting_change: tuple[str, str]):
+    old, new_file = setting_change
+    new = str(Path(new_file).parent)
+    old_file = f"{old}/pack.yaml"
+    expected = {  # the changed entry of a mapping (norms.N3, review.reviewer), else the key
+        "time_zone": (new_file, _line_of(new_file, "  time_zone:"), 3),
+        "norms": (new_file, _line_of(new_file, "    N3:"), 5),
+        "review": (new_file, _line_of(new_file, "    reviewer:"), 5),
+        "questions": (old_file, _line_of(old_file, "  questions:"), 3),  # removed: the old pack's line
+    }
+    code, out, _ = run("diff", old, new, "--format", "github")
+    found = {}
+    for line in out.splitlines():
+        if "title=pack changed" in line:
+            props, _, message = line.partition("::")[2].partition("::")
+            attrs = dict(p.split("=", 1) for p in props.split(" ", 1)[1].split(","))
+            found[message.split()[1].rstrip(":")] = (attrs["file"], int(attrs["line"]), int(attrs["col"]))
+    assert code == 0 and found == expected
+    results = sarif_valid(run("diff", old, new, "--format", "sarif")[1])["runs"][0]["results"]
+    regions = sorted(r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results
+                     if r["ruleId"] == "pack-changed")
+    assert regions == sorted(line for _, line, _ in expected.values())
+    cases = {c.get("name"): c for c in ET.fromstring(run("diff", old, new, "--format", "junit")[1]).iter("testcase")}
+    assert {k: (cases[f"pack {k}"].get("file"), int(cases[f"pack {k}"].get("line"))) for k in expected} == \
+        {k: (f, line) for k, (f, line, _) in expected.items()}

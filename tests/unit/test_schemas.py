@@ -37,7 +37,7 @@ from privacy_rules.model import (
 SCHEMA_DIR = Path(privacy_rules.__file__).parent / "schemas"
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "rule-language.md"
-NAMES = ["pack", "rules", "record", "question", "decision", "scenarios", "profile", "summary"]
+NAMES = ["pack", "rules", "record", "question", "decision", "scenarios", "profile", "summary", "plan"]
 
 
 def _schema(name: str) -> dict[str, Any]:

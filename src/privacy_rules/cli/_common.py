@@ -45,11 +45,83 @@ class OutputFailure(UsageFailure):
 
 
 class OutputCutShort(UsageFailure):
-    """The reader closed stdout early (``| head``): the run did not finish; exit 2, not 0 or 1."""
+    """The reader closed stdout early (``| head``), or it was closed before the command started
+    (``>&-``): the run did not finish; exit 2, not 0 or 1."""
+
+    def __init__(self, name: str, *, closed_at_start: bool = False) -> None:
+        if closed_at_start:
+            super().__init__(f"output cut short: `{name}` was closed when the command started (e.g. `>&-`), so "
+                             "nothing could be written; the run did not finish. Send stdout to a file or a pipe, or "
+                             "use -o FILE where the command has one")
+        else:
+            super().__init__(f"output cut short: `{name}` was closed before everything was written (broken pipe); "
+                             "the run did not finish")
+
+
+class StreamClosed(OSError):
+    """Reading or writing a standard stream that was closed when the process started."""
+
+
+class ClosedOutput:
+    """Stands for stdout when the process started with it closed (Python then sets
+    ``sys.stdout`` to None): writing raises StreamClosed, which GuardedText turns into
+    OutputCutShort (exit 2); flushing is fine, since nothing was written. A command whose
+    output goes to ``-o FILE`` never writes here and runs as usual."""
+
+    encoding = "utf-8"
+    errors = "strict"
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"output cut short: `{name}` was closed before everything was written (broken pipe); "
-                         "the run did not finish")
+        self.name = name
+
+    def write(self, text: str) -> int:
+        raise StreamClosed(errno.EBADF, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class DiscardOutput:
+    """Stands for stderr when the process started with it closed: messages are dropped (the exit
+    code still tells), so a closed stderr never changes what a command does or writes."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class ClosedInput:
+    """Stands for stdin (bytes) when the process started with it closed: every read raises
+    StreamClosed, an OSError, which the readers of ``-`` report as "cannot read ... `<stdin>`:
+    stdin is closed" (exit 2). Commands that do not read ``-`` never touch it."""
+
+    def _closed(self, *args: Any) -> Any:
+        raise StreamClosed(errno.EBADF, "stdin is closed")
+
+    read = readline = read1 = readinto = peek = readlines = _closed
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._closed()  # type: ignore[no-any-return]
+
+    def fileno(self) -> int:
+        return self._closed()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 @dataclass
@@ -110,6 +182,28 @@ def questions_for(values: Sequence[str], policy: Policy) -> list[Question]:
         except (ValueError, QuestionError) as exc:
             raise UsageFailure(f"--question: {exc}") from None
     return out
+
+
+QUESTION_SET_HELP = ("Ask the pack's question set NAME (pack.question_sets in pack.yaml) instead of the standard "
+                     "questions, e.g. sweep: keep of every scope a retention job must ask. Not with -q.")
+
+
+def questions_or_set(values: Sequence[str], set_name: str | None, policy: Policy) -> list[Question]:
+    """``-q`` values, or the questions of ``--question-set NAME``; neither: the standard questions."""
+    if set_name is None:
+        return questions_for(values, policy)
+    if values:
+        raise UsageFailure("--question-set and -q/--question ask different questions: give one of them")
+    sets = policy.question_sets
+    if set_name not in sets:
+        import difflib
+
+        close = difflib.get_close_matches(set_name, list(sets), n=1, cutoff=0.6)
+        hint = (f"did you mean `{close[0]}`?" if close else
+                "the pack defines " + ", ".join(f"`{n}`" for n in sets) if sets else
+                "the pack defines none: add pack.question_sets to pack.yaml, or ask with -q")
+        raise UsageFailure(f"--question-set: unknown question set `{set_name}`\n  help: {hint}")
+    return list(sets[set_name])
 
 
 # --- input -------------------------------------------------------------------------------------
@@ -225,6 +319,8 @@ class GuardedText:
             raise self._failure(exc) from None
 
     def _failure(self, exc: OSError) -> UsageFailure:
+        if isinstance(exc, StreamClosed):
+            return OutputCutShort(self.name, closed_at_start=True)
         if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
             return OutputCutShort(self.name)
         return OutputFailure(self.name, exc)

@@ -21,7 +21,7 @@ import click
 
 from .._answers import Answer
 from .._escape import escape
-from ..model import Question
+from ..model import Outcome, Question
 from ..pipeline import Item, MaxBad, Result, Tally, evaluate_items, items
 from ..policy import Policy
 from ..records import RecordInvalid
@@ -31,8 +31,8 @@ from ..sources._base import safe_name
 from . import _common
 if TYPE_CHECKING:
     from ..mapping import Profile
-from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageFailure, as_of_day, atomic_writer, load_policy, output_to,
-                      parse_day, questions_for, streams)
+from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, QUESTION_SET_HELP, UsageFailure, as_of_day,
+                      load_policy, output_to, parse_day, questions_or_set, streams)
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "text")
 DEFAULT_MAX_BAD = "1%"
@@ -59,6 +59,12 @@ def _fail_on(text: str) -> set[str]:
 @click.argument("records")
 @click.option("-q", "--question", "questions", multiple=True, metavar="Q",
               help="As for decide; repeatable. Default: the pack's standard questions.")
+@click.option("--question-set", "question_set", metavar="NAME", help=QUESTION_SET_HELP)
+@click.option("--plan", "plan", is_flag=True,
+              help="Write a retention plan instead of answers: per record and scope keep until D, delete or "
+                   "review (with the missing facts), and whether to keep a suppression entry (docs/retention.md). "
+                   "Asks the pack's sweep question set (every scope when it has none); keep questions only. "
+                   "Output jsonl (schemas/plan.schema.json) or text.")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Default: today in the pack's time zone.")
 @click.option("--input-format", "input_format", type=click.Choice(INPUT_FORMATS), default=None,
               help="Format of RECORDS. Default: from the extension (.jsonl .json .csv .parquet .sqlite .duckdb), "
@@ -98,7 +104,8 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
              table: str | None, query: str | None, delimiter: str | None, profile: str | None, child: tuple[str, ...],
              known_on: str | None,
              output: str | None, fmt: str | None, output_table: str | None, summary: str | None, max_bad: str,
-             progress: bool | None, fail_on: str, lang: str) -> None:
+             progress: bool | None, fail_on: str, lang: str, question_set: str | None = None,
+             plan: bool = False) -> None:
     """Evaluate every record in RECORDS and write the answers, one per record and question.
 
     RECORDS is a file (JSON Lines, a JSON array, CSV, Parquet, a SQLite or DuckDB database),
@@ -114,16 +121,23 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     "row", "locator"}; an answer's own "problem" names a present fact a rule could not use
     (PR317-PR319) when that left it undetermined. A summary goes to stderr (and --summary FILE).
 
+    --plan writes a retention plan instead: one line per record with, per keep scope of the
+    pack's sweep set, the action keep (until keep_until), delete or review (missing_facts), and
+    keep_suppression_entry (docs/retention.md, schemas/plan.schema.json).
+
     Exit 0 ok; 1 --fail-on matched; 2 unreadable input, too many bad rows (--max-bad: then no
     output is written), or output that cannot be written.
     """
     io = streams()
     policy = load_policy(pack, lang)
     day = as_of_day(as_of, policy)
-    qs = questions_for(questions, policy)
+    qs = _plan_questions(questions, question_set, policy) if plan else questions_or_set(questions, question_set, policy)
     gate = _fail_on(fail_on)
     limit_bad = _max_bad(max_bad)
     kind = output_format(output, fmt)
+    if plan and (output_table is not None or kind not in ("jsonl", "text")):
+        raise UsageFailure("--plan writes JSON Lines or text: leave out --output-table, give -o FILE.jsonl or "
+                           "--format text")
     if output_table is not None:
         if output is not None or fmt not in (None, "jsonl"):
             raise UsageFailure("--output-table writes a table; leave out -o / --output-format")
@@ -146,7 +160,10 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
         its = items(source, profile=prof, known_on=known, time_zone=tz, children=kids or None)
         show = progress if progress is not None else io.err.isatty()
         try:
-            if kind == "text":
+            if plan:
+                with output_to(output, io.out) as out:
+                    run.plan(its, out, kind, show, source)
+            elif kind == "text":
                 with output_to(output, io.out) as out:
                     run.text(its, out, lang, show, source)
             elif kind == "table":
@@ -167,6 +184,18 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     code = EXIT_FAIL if run.matched else EXIT_OK
     run.finish(started, summary, records, source, kind, output, output_table, exit_code=code)
     raise SystemExit(code)
+
+
+def _plan_questions(questions: tuple[str, ...], question_set: str | None, policy: Policy) -> list[Question]:
+    """--plan's questions: -q or --question-set when given, else the pack's sweep set (every
+    scope when it has none); keep questions with a scope only."""
+    from ..retention import keep_only, plan_questions
+
+    qs = questions_or_set(questions, question_set, policy) if questions or question_set else plan_questions(policy)
+    try:
+        return keep_only(qs)
+    except ValueError as exc:
+        raise UsageFailure(f"--plan: {exc}") from None
 
 
 def _max_bad(text: str) -> MaxBad:
@@ -224,6 +253,7 @@ class _Run:
     max_bad: MaxBad
     io_err: TextIO
     matched: bool = False
+    plans: Any = None  # --plan: the retention.PlanTally of the run
 
     def __post_init__(self) -> None:
         self.qtext = [str(q) for q in self.qs]
@@ -266,6 +296,19 @@ class _Run:
                           f"The first:\n{first}\n  help: is this the right --input-format? A file read as the "
                           "wrong format has every row bad; to accept bad rows, raise --max-bad")
 
+    # -- a retention plan (--plan) ---------------------------------------------------------------
+    def plan(self, its: Iterator[Item], out: TextIO, kind: str, show: bool, source: Source) -> None:
+        from ..retention import PlanTally, plan_results, plan_text
+
+        self.plans = PlanTally([q.scope or "" for q in self.qs])
+        with _common.progress_bar(show, source.progress, self.io_err) as tick:
+            for r, p in plan_results(self.policy, its, self.qs, as_of=self.day):
+                self._count(r)
+                self.plans.add(p)
+                out.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n" if kind == "jsonl" else plan_text(p) + "\n")
+                tick()
+        self._check_end()
+
     # -- text, for people --------------------------------------------------------------------
     def text(self, its: Iterator[Item], out: TextIO, lang: str, show: bool, source: Source) -> None:
         day, policy, qs = self.day, self.policy, self.qs
@@ -289,6 +332,8 @@ class _Run:
                 for dcs in decisions:
                     mark = dcs.outcome.value.upper()
                     until = f" until {dcs.keep_until.isoformat()}" if dcs.keep_until else ""
+                    if dcs.keep_until and dcs.outcome is Outcome.DENY:  # deny:window-ended
+                        until = f" (kept until {dcs.keep_until.isoformat()}, passed)"
                     out.write(f"  {escape(str(dcs.question)):<44} {mark}{until}\n      {escape(dcs.reason)}\n")
                     for p in dcs.problems:  # PR317-PR319 of this answer (the record itself was readable)
                         out.write(f"      problem: {p.code} {escape(p.message)}"
@@ -315,11 +360,17 @@ class _Run:
             print(f"warning: `{escape(_display(records))}` holds no records (empty, or only blank lines)", file=err)
         for (q, outcome) in sorted(t.outcomes):
             print(f"{escape(q)} {outcome}: {t.outcomes[(q, outcome)]}", file=err)
+        plans = self.plans
+        if plans is not None:
+            for row in plans.to_json()["scopes"]:
+                print(f"plan {row['scope']}: keep {row['keep']}, delete {row['delete']}, review {row['review']}", file=err)
+            print(f"plan: {plans.delete_all:,} records to delete entirely, {plans.keep_suppression_entry:,} to keep "
+                  f"as a suppression entry, {plans.review:,} to review", file=err)
         rate = t.rows / elapsed
         print(f"{t.rows:,} rows, {t.bad:,} bad, in {elapsed:.2f} s ({rate:,.0f} records/s)", file=err)
         if summary is not None:
             data = self.summary_json(elapsed, records, source, kind, output, output_table, exit_code)
-            with atomic_writer(summary) as fh:
+            with output_to(summary, err) as fh:  # as -o: a device or FIFO is written in place
                 fh.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def summary_json(self, elapsed: float, records: str, source: Source, kind: str, output: str | None,
@@ -347,6 +398,7 @@ class _Run:
             "elapsed_seconds": round(elapsed, 3),
             "records_per_second": round(t.rows / elapsed, 1),
             "exit_code": exit_code,
+            **({"plan": self.plans.to_json()} if self.plans is not None else {}),
         }
 
 

@@ -4,7 +4,7 @@ Exit codes (also in --help and the README):
   0  ok
   1  check found errors, a scenario failed, or --fail-on matched
   2  usage error, input that cannot be read (missing file, bad JSON record file, bad pack path),
-     or output that cannot be written (full disk, no permission, stdout closed early)
+     or output that cannot be written (full disk, no permission, stdout closed early or at start)
   3  internal error: a bug; the traceback is printed, please report it
 """
 
@@ -36,7 +36,11 @@ from ._common import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_USAGE,
+    QUESTION_SET_HELP,
     BadLine,
+    ClosedInput,
+    ClosedOutput,
+    DiscardOutput,
     GuardedText,
     IOs,
     LineReader,
@@ -48,7 +52,7 @@ from ._common import (
     open_records,
     output_to,
     parse_day,
-    questions_for,
+    questions_or_set,
     read_record_bytes,
     streams,
 )
@@ -66,7 +70,7 @@ def cli() -> None:
 
     \b
     Exit codes: 0 ok; 1 check errors, failed scenarios or --fail-on matched;
-    2 usage, unreadable input or unwritable output (also stdout closed early);
+    2 usage, unreadable input or unwritable output (also stdout closed early or at start);
     3 internal error (a bug: please report it).
     """
 
@@ -119,13 +123,14 @@ def _read_record(path: str) -> bytes:
 @click.option("-q", "--question", "questions", multiple=True, metavar="Q",
               help="keep, keep:SCOPE, contact:PURPOSE:CHANNEL or share:RECIPIENT:PURPOSE; repeatable. "
                    "Default: the pack's standard questions.")
+@click.option("--question-set", "question_set", metavar="NAME", help=QUESTION_SET_HELP)
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="The day to decide for. Default: today in the pack's time zone.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True)
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES",
               help="Exit 1 if any decision has one of these outcomes, e.g. deny,undetermined.")
 def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None, fmt: str, lang: str,
-           fail_on: str) -> None:
+           fail_on: str, question_set: str | None = None) -> None:
     """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why.
 
     A record that is JSON but not a usable one (unknown field, bad date, duplicate key ...)
@@ -134,7 +139,7 @@ def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None
     io = streams()
     policy = load_policy(pack, lang)
     day = as_of_day(as_of, policy)
-    qs = questions_for(questions, policy)
+    qs = questions_or_set(questions, question_set, policy)
     gate = _fail_on(fail_on)
     data = _read_record(record)
     decisions = policy.decide_all(data, qs, as_of=day)
@@ -203,8 +208,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     """Run the CLI with ``argv``; returns the exit code. Tests call this with StringIO streams
     (and BytesIO for ``stdin``, read when a RECORD or RECORDS argument is ``-``)."""
     real_stdout = stdout is None
-    out = GuardedText(stdout or sys.stdout, "<stdout>")
-    ios = IOs(out=out, err=stderr or sys.stderr, inp=stdin)  # type: ignore[arg-type]
+    out = GuardedText(stdout or _std("stdout"), "<stdout>")
+    ios = IOs(out=out, err=stderr or _std("stderr"),  # type: ignore[arg-type]
+              inp=stdin if stdin is not None else _std("stdin"))
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         try:
@@ -248,6 +254,39 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         return EXIT_BUG
 
 
+def _std(name: str) -> Any:
+    """The process's standard stream ``name``, or a stand-in when it was closed at start (``>&-``,
+    ``<&-``, ``2>&-``: Python sets ``sys.stdout`` and friends to None). Writing to a closed
+    stdout is "output cut short" (exit 2); a closed stderr drops the messages; reading a closed
+    stdin is "stdin is closed" (exit 2). Each of them is handled here, once, for every command.
+
+    The closed descriptor is also taken by /dev/null, so that no file the command opens later
+    (an -o temp file, a database) gets descriptor 0, 1 or 2, where a library that prints would
+    write into it.
+    """
+    fd = {"stdin": 0, "stdout": 1, "stderr": 2}[name]
+    stream = getattr(sys, name)
+    if stream is not None:
+        return None if name == "stdin" else stream  # stdin: read through sys.stdin.buffer when needed
+    _occupy(fd)
+    return {"stdin": ClosedInput, "stdout": lambda: ClosedOutput("<stdout>"), "stderr": DiscardOutput}[name]()
+
+
+def _occupy(fd: int) -> None:
+    try:
+        os.fstat(fd)
+        return  # open after all (only the Python object is missing)
+    except OSError:
+        pass
+    try:
+        got = os.open(os.devnull, os.O_RDWR)
+        if got != fd:
+            os.dup2(got, fd, inheritable=False)
+            os.close(got)
+    except OSError:
+        pass
+
+
 def _report(err: TextIO, text: str) -> None:
     try:
         print(text, file=err)
@@ -259,6 +298,8 @@ def _silence_stdout() -> None:
     # After a broken pipe, Python flushes sys.stdout again at exit and prints a second error;
     # point the descriptor at /dev/null so that flush succeeds quietly (Python docs, "Note on
     # SIGPIPE"). Only for the process's real stdout: the CLI owns it then.
+    if sys.stdout is None:  # closed at start: nothing will flush it
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -565,8 +565,8 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         level = "error" if fail_on_change else "notice"
         lines = []
         for f in diff.meta:
-            lines.append(github_line(level, escape(f"pack {_field_line(f)}"), file=_pack_file(diff.new_pack),
-                                     title="pack changed"))
+            lines.append(github_line(level, escape(f"pack {_field_line(f)}"), span=f.span,
+                                     file=None if f.span else _pack_file(diff.new_pack), title="pack changed"))
         for r in diff.rules:
             what = f"rule `{r.rule_id}` {r.kind}"
             if r.fields:
@@ -592,7 +592,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
         level = "error" if fail_on_change else "note"
         for f in diff.meta:
             findings.append(_Finding(rule_id="pack-changed", level=level, message=f"pack {_field_line(f)}",
-                                     file=_pack_file(diff.new_pack)))
+                                     span=f.span, file=None if f.span else _pack_file(diff.new_pack)))
         for r in diff.rules:
             msg = f"rule `{r.rule_id}` {r.kind}" + (": " + ", ".join(f.field for f in r.fields) if r.fields else "")
             findings.append(_Finding(rule_id=f"rule-{r.kind}", level=level, message=msg, span=r.span))
@@ -610,7 +610,7 @@ def diff_report(fmt: str, diff: PackDiff, *, fail_on_change: bool = False, color
     if fmt == "junit":
         kind = "failure" if fail_on_change else None
         suites: list[tuple[str, list[_Case]]] = []
-        pack_cases = [_Case(name=f"pack {f.field}", classname="privacy-rules.diff.pack", kind=kind,
+        pack_cases = [_Case(name=f"pack {f.field}", classname="privacy-rules.diff.pack", kind=kind, span=f.span,
                             message=_field_line(f), type="pack-changed", text=_field_line(f),
                             out="" if kind else _field_line(f)) for f in diff.meta]
         rule_cases = []

@@ -110,6 +110,23 @@ def happened(value: object, asof: str) -> bool:
     return isinstance(value, str) and value <= asof
 
 
+#: The optional dates of list entries that a condition kind reads as "has not happened by
+#: as_of" when absent (null or missing), in every pack: condition kind -> the entry dates the
+#: functions below test with ``is None or ... > asof``. A date after as_of reads the same way.
+#: docs/rule-language.md ("Absent facts"), the README and the review document list these; a
+#: test checks the lists against this table and this table against the decisions.
+ABSENT_ENTRY_DATES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "consent": ("consents[].withdrawn_on",),  # not withdrawn: the consent is in force (R20)
+    "consent_withdrawn": ("consents[].withdrawn_on",),
+    "objection": ("objections[].withdrawn_on", "objections[].compelling_grounds_on"),  # it stands (N44)
+    "restriction": ("restrictions[].lifted_on",),  # still active
+    "erasure": ("erasure_requests[].verified_on", "erasure_requests[].compelling_grounds_on"),  # R16
+    "rights_request": ("erasure_requests[].verified_on", "erasure_requests[].answered_on",
+                       "rights_requests[].verified_on", "rights_requests[].answered_on"),  # N43
+    "legal_hold": ("legal_holds[].released_on",),  # still in place (R21)
+})
+
+
 def _live(given: str | None, withdrawn: str | None, asof: str) -> bool:
     # R20: a consent counts from its given date; the withdrawal day itself counts as withdrawn
     return given is not None and given <= asof and (withdrawn is None or withdrawn > asof)

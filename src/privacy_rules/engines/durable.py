@@ -131,12 +131,14 @@ from datetime import date
 from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, NamedTuple, TypeAlias
 
 # bad records never reach an engine; word them exactly as the compiled Policy does
-from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, checked_questions,
-                       compact as _problem_text, invalid_reason as _invalid_reason, unreadable)
+from .._answers import check_records
+from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, question_sets_of,
+                       compact as _problem_text, invalid_reason as _invalid_reason, select_questions, unreadable)
 from .._reasons import Detailer
 from ..compile import interpret
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
+from ..declared import declared_facts
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
@@ -1112,10 +1114,12 @@ class DurablePolicy:
         self._box: list[Any] = [None]  # the current evaluation's fired set; actions append to it
         self._leaked = 0
         self._months = {w: pack.vocabulary.windows[w].months for w in pack.vocabulary.windows}
-        self._ids = RecordIds(pack.vocabulary)  # the ids a record may name, as Policy checks them
+        # the ids a record may name and the facts it may hold, as Policy checks them
+        self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
+        self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         self._ruleset(self._keep_q)  # fail fast: the keep question always exists
 
     def __repr__(self) -> str:
@@ -1330,12 +1334,12 @@ class DurablePolicy:
     # -- public API (mirrors Policy: the same argument forms, errors and answers) ----------
     def facts(self, record: Any, scan: Any = None) -> Facts:
         """The checked, normalised record (a mapping or JSON text); raises RecordInvalid naming
-        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form,
-        then the vocabulary ids, PR321)."""
+        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form and
+        the declared facts, PR340, then the vocabulary ids, PR321)."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record, scan)
-            facts = normalize(record)
+            facts = normalize(record, self._ids)
         except RecordInvalid:
             raise
         except Exception as exc:  # noqa: BLE001 - a host object that breaks on access is a record problem
@@ -1384,10 +1388,12 @@ class DurablePolicy:
         return self._decide_facts(facts, q, day)
 
     def decide_all(self, record: Any, questions: Iterable[Question | str] | None = None, *,
-                   as_of: date | str) -> tuple[Decision, ...]:
-        """As ``Policy.decide_all``: None means the pack's standard questions."""
+                   as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
+        """As ``Policy.decide_all``: None means the pack's standard questions; ``question_set``
+        one of the pack's named sets."""
         day = parse_as_of(as_of)
-        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                              self.check_question)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1400,11 +1406,14 @@ class DurablePolicy:
         return row.answers[0]
 
     def decide_batch(self, records: Iterable[Any], questions: Iterable[Question | str] | None = None, *,
-                     as_of: date | str, reasons: bool = False) -> Generator[BatchRow, None, None]:
+                     as_of: date | str, reasons: bool = False,
+                     question_set: str | None = None) -> Generator[BatchRow, None, None]:
         """Compact answers per record, as ``Policy.decide_batch``; never stops on a bad record.
         The arguments are checked before the first record is read."""
         day = parse_as_of(as_of)
-        qs = checked_questions(questions, self.standard_questions, self.check_question)
+        qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
+                              self.check_question)
+        check_records(records)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date,
@@ -1415,9 +1424,10 @@ class DurablePolicy:
         windows = self.pack.vocabulary.windows
         asof = as_of.isoformat()
         cuts = {w: iso_cutoff(as_of, win.months) for w, win in windows.items()}
-        details = [None if not reasons else Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
-                            lambda facts, q=q: self._decide_facts(facts, q, as_of)).detail  # type: ignore[misc]
-                   for rs, q in zip(sets, qs)]
+        detailers = [Detailer(self.pack, rs.plan, rs.tables, asof, cuts, None,
+                              lambda facts, q=q: self._decide_facts(facts, q, as_of))  # type: ignore[misc]
+                     for rs, q in zip(sets, qs)]
+        details = [d.detail if reasons else None for d in detailers]
         scan = new_scanner()
         for index, record in enumerate(records):
             try:
@@ -1435,7 +1445,7 @@ class DurablePolicy:
                     keep_problems = fact_problems(pack=self.pack, plan=keep_rs.plan, tables=keep_rs.tables,
                                                   statuses=keep_statuses, facts=facts, asof=asof)
             answers = []
-            for rs, q, detail in zip(sets, qs, details):
+            for rs, q, detail, detailer in zip(sets, qs, details, detailers):
                 statuses = self._evaluate(rs, facts, as_of, keep_code)
                 outcome, idx, why = combine(rs.effects, statuses)
                 until = None
@@ -1443,6 +1453,8 @@ class DurablePolicy:
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
                     until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
+                elif detail is None and why == "no-basis" and q.action is Action.KEEP:  # deny:window-ended: the day
+                    until = detailer.ended_until(statuses, facts)
                 elif outcome == UND_S:  # the present facts that keep it open, as Policy.decide_batch names them
                     found = fact_problems(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses,
                                           facts=facts, asof=asof, keep=keep_code,
@@ -1452,7 +1464,7 @@ class DurablePolicy:
                 if detail is None:
                     answers.append(Answer(Outcome(outcome), rule_id, until, problem))
                 else:
-                    code, reason, basis = detail(outcome, idx, why, statuses, facts, until)
+                    code, reason, basis, until = detail(outcome, idx, why, statuses, facts, until)
                     answers.append(Answer(Outcome(outcome), rule_id, until, problem, basis=basis, reason_code=code,
                                           reason=reason))
             yield BatchRow(index, facts.id, tuple(answers), None)

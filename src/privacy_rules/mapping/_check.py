@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..declared import declared_facts
 from ..errors import shown
 from ..load import LoadedYaml
 from ..model import Diagnostic, Pack, Severity, Span
@@ -287,10 +288,24 @@ def _check_constants(ctx: _Ctx) -> Iterator[Diagnostic]:
                                  "write lowercase letters, digits and `_`, starting with a letter")
                 yield from _value_problems(ctx, fact, "fact", None, ("constants", "facts", name),
                                            f"constant `facts.{_q(name)}`")
+                yield from _undeclared_fact(ctx, name, ctx.span("constants", "facts", name))
             continue
         kind = target_kind(key) or "str"
         yield from _value_problems(ctx, value, kind, VOCABULARY_OF.get((key, None)), ("constants", key),
                                    f"constant `{key}`")
+
+
+def _undeclared_fact(ctx: _Ctx, name: str, span: Span) -> Iterator[Diagnostic]:
+    """PR605 (with a pack) for a fact the pack does not declare: every record it writes would be
+    refused (PR340), so the data belongs under `host` (left unmapped) or in the pack's vocabulary."""
+    if ctx.pack is None:
+        return
+    declared = declared_facts(ctx.pack)
+    if name not in declared:
+        yield _error("PR605", f"`facts.{_q(name)}` is not a fact the pack declares", span,
+                     _mean(f"facts.{name}", [f"facts.{n}" for n in sorted(declared)], "leave the host field unmapped (it is kept under `host`), or declare "
+                           "the fact under the pack's vocabulary.facts if a rule reads it")
+                     + "; every record carrying it would be undetermined (PR340)")
 
 
 def _check_fields(ctx: _Ctx) -> Iterator[Diagnostic]:
@@ -316,6 +331,8 @@ def _check_fields(ctx: _Ctx) -> Iterator[Diagnostic]:
         if kind == "fact" and not ID.fullmatch(target[len("facts."):]):
             yield _error("PR604", f"fact name `{_q(target[len('facts.'):])}` is not an id", ctx.span(*path, "to"),
                          "write lowercase letters, digits and `_`, starting with a letter")
+        elif kind == "fact":
+            yield from _undeclared_fact(ctx, target[len("facts."):], ctx.span(*path, "to"))
         if fmt is not None:
             yield from _fit(ctx, fmt, kind, spec, (*path, "as"), f"`{target}`")
         if "map" in spec and fmt is not None:
@@ -363,6 +380,8 @@ def _check_flags(ctx: _Ctx, spec: Mapping[str, Any], fmt: Mapping[str, Any] | No
         if not fact.startswith("facts.") or not ID.fullmatch(fact[len("facts."):]):
             yield _error("PR602", f"a flag must be a fact `facts.<name>`, not `{_q(fact)}`", ctx.span(*path, "flags", fact),
                          "flags are boolean facts a pack's rules can read with `fact:`")
+        else:
+            yield from _undeclared_fact(ctx, fact[len("facts."):], ctx.span(*path, "flags", fact))
         for value in values:
             norm = match_key(value, case_sensitive=case_sensitive)
             if norm in seen:

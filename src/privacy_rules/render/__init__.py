@@ -6,8 +6,10 @@ and returns one self-contained document. It never reads the clock, the network o
 system beyond its own templates (package data). Thread-safe: each call builds its own Jinja
 environment.
 
-HTML output is autoescaped (rule text is untrusted input: a pack may come from anyone), uses
-inline CSS only and references no external URL; Markdown output escapes HTML and Markdown
+HTML output is autoescaped (rule text is untrusted input: a pack may come from anyone), shows
+control characters, bidi overrides and other invisible characters as visible escapes (every
+printed value passes the environment's ``finalize``, ``_escape.escape``), uses inline CSS only
+and references no external URL; Markdown output escapes HTML and Markdown
 syntax in rule text, and shows control characters, bidi overrides and line separators as
 visible escapes (``\\x1b``, ``\\u202e``: ``_escape.escape``), since a Markdown file is read in
 terminals and editors that obey them. Both come from Jinja2 templates under ``templates/``.
@@ -65,10 +67,26 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible,
     )
     env.filters["md"] = _md_text
     env.filters["mdcode"] = _md_code
     return env
+
+
+def _visible(value: Any) -> Any:
+    """Every value a template prints, before HTML escaping: control, format (bidi, zero-width,
+    tag), private-use and separator characters become visible escapes (``\\x1b``, ``\\u202e``),
+    as in text output. An ESC in a recipient name would otherwise reach the terminal that shows
+    the document (``render`` writes to stdout), and a bidi override reorders what a reviewer
+    reads in the browser. Line feeds stay: the templates' own markup has them. The result of a
+    macro (Markup) stays Markup: the escapes are plain ASCII, so nothing needs HTML-escaping."""
+    if isinstance(value, str):
+        shown = escape(value, keep_newlines=True)
+        if shown is value:
+            return value
+        return Markup(shown) if isinstance(value, Markup) else shown
+    return value
 
 
 def _one_line(text: Any) -> str:

@@ -81,6 +81,8 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "v_subject_categories": "Subject categories",
         "v_scopes": "Scopes (what a keep question asks about)",
         "v_data_categories": "Data categories",
+        "v_facts": "Pack-defined facts (the only keys a record's facts may hold)",
+        "c_if_absent": "Read as, when absent",
         "c_id": "Id",
         "c_label": "Label",
         "c_article": "Article",
@@ -118,13 +120,20 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
                         "for one of them, the event has not happened (yet). A window anchored on the date is then "
                         "open (open_if_absent), and a happened condition on it is false. An absent date of this "
                         "list can therefore lead to allow, so a host must record these dates when the event "
-                        "happens. A value that is present but not a date never counts as \"has not happened\".",
+                        "happens. A value that is present but not a date never counts as \"has not happened\". "
+                        "The end dates of list entries (a consent's withdrawn_on, a legal hold's released_on ...) "
+                        "are read this way by the conditions on those lists in every pack; they are listed with "
+                        "the conditions of this pack that read them. "
+                        "A pack-defined fact with an if_absent value (vocabulary.facts) is listed here too: when "
+                        "the record lacks it, it is read as that value.",
         "absent_none": "None: in this pack every missing fact makes the rules that need it unknown.",
         "c_date": "Date in the record",
         "c_absent_by": "Read as not happened by",
         "c_absent_rules": "Rules that read it",
         "absent_window": "window {w} stays open",
         "absent_happened": "the condition {h} is false",
+        "absent_value": "read as {v} (if_absent)",
+        "absent_entry": "the condition {k}: the entry's event has not happened (the engine's reading, in every pack)",
         "yes": "yes",
         "no": "no",
         "none": "none",
@@ -241,6 +250,8 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "v_subject_categories": "Kategorier av registrerte",
         "v_scopes": "Omfang (hva et lagringsspørsmål gjelder)",
         "v_data_categories": "Kategorier av opplysninger",
+        "v_facts": "Opplysninger pakken definerer (de eneste nøklene facts i en post kan ha)",
+        "c_if_absent": "Leses som, når den mangler",
         "c_id": "Id",
         "c_label": "Betegnelse",
         "c_article": "Artikkel",
@@ -278,13 +289,20 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
                         "skjedd (ennå). En frist som løper fra datoen, er da åpen (open_if_absent), og et "
                         "happened-vilkår om den er ikke oppfylt. En manglende dato i denne listen kan altså gi "
                         "tillatt, så systemet må registrere disse datoene når hendelsen skjer. En verdi som finnes, "
-                        "men ikke er en dato, teller aldri som «har ikke skjedd».",
+                        "men ikke er en dato, teller aldri som «har ikke skjedd». "
+                        "Sluttdatoer i listeoppføringer (et samtykkes withdrawn_on, en bevaringsplikts "
+                        "released_on ...) leses slik av vilkårene om disse listene i alle pakker; de står med "
+                        "vilkårene i denne pakken som leser dem. En opplysning pakken definerer "
+                        "med en if_absent-verdi (vocabulary.facts), står også her: mangler den, leses den som "
+                        "den verdien.",
         "absent_none": "Ingen: i denne pakken gjør enhver manglende opplysning reglene som trenger den, ukjente.",
         "c_date": "Dato i opplysningene",
         "c_absent_by": "Leses som ikke skjedd av",
         "c_absent_rules": "Regler som leser den",
         "absent_window": "fristen {w} forblir åpen",
         "absent_happened": "vilkåret {h} er ikke oppfylt",
+        "absent_value": "leses som {v} (if_absent)",
+        "absent_entry": "vilkåret {k}: hendelsen i oppføringen har ikke skjedd (motorens lesemåte, i alle pakker)",
         "yes": "ja",
         "no": "nei",
         "none": "ingen",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from ..declared import declared_facts, fact_reads
 from ..model import Action, Effect, Pack, Pred, Rule, RuleStatus, Window
 from ._text import COMBINING, COMBINING_NOTES, FACT_NEGATION, FACT_OPS, LANG_NAME, PHRASES, UI, WINDOW
 
@@ -24,7 +25,8 @@ QUESTION_ORDER = (Action.KEEP, Action.CONTACT, Action.SHARE)
 # anchor prefix of each vocabulary table's rows, so rules and other tables can link to an entry
 ROW_PREFIX = {"lawful_bases": "basis", "purposes": "purpose", "recipients": "recipient",
               "transfer_mechanisms": "mechanism", "windows": "window", "channels": "channel",
-              "subject_categories": "subject", "scopes": "scope", "data_categories": "data-category"}
+              "subject_categories": "subject", "scopes": "scope", "data_categories": "data-category",
+              "facts": "fact"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,7 @@ class AbsentDate:
     windows: tuple[str, ...]
     happened: bool
     rules: tuple[str, ...]
+    kinds: tuple[str, ...] = ()  # list-entry dates: the condition kinds that read it (runtime.ABSENT_ENTRY_DATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,11 @@ def _fill(template: str, fields: Mapping[str, Segs]) -> Segs:
 def _label(entry: Mapping[str, Any] | None, lang: str) -> str | None:
     labels = (entry or {}).get("label") or {}
     return _pick(labels, lang)[0] or None
+
+
+def _json(value: Any) -> str:
+    """A fact value as YAML and JSON write it (`false`, `0`, `"no"`)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _pick(texts: Mapping[str, str], lang: str) -> tuple[str, str | None]:
@@ -297,14 +305,19 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
 
     Derived from the pack alone: the anchors of windows with ``open_if_absent`` (scalar anchors
     only: a list anchor with no entries is no window whatever the flag says) and the paths of
-    every ``happened`` condition, negated or not, at any depth. Pure.
+    every ``happened`` condition, negated or not, at any depth; and the end dates of list
+    entries (``consents[].withdrawn_on`` ...) that the condition kinds the pack's rules use read
+    as "has not happened" (compile.runtime.ABSENT_ENTRY_DATES). Pure.
     """
+    from ..compile.runtime import ABSENT_ENTRY_DATES
+
     windows: dict[str, list[str]] = {}
     for wid, w in pack.vocabulary.windows.items():
         if w.open_if_absent and not w.is_list:
             windows.setdefault(w.anchor, []).append(wid)
     happened: set[str] = set()
     rules: dict[str, list[str]] = {}
+    kinds: dict[str, list[str]] = {}
     for r in sorted(pack.rules, key=lambda r: r.order):
         for p in _walk(r.when):
             path: str | None = None
@@ -317,9 +330,14 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
                     path = used.anchor
             if path is not None and r.id not in rules.setdefault(path, []):
                 rules[path].append(r.id)
+            for entry in ABSENT_ENTRY_DATES.get(p.kind, ()):
+                if p.kind not in kinds.setdefault(entry, []):
+                    kinds[entry].append(p.kind)
+                if r.id not in rules.setdefault(entry, []):
+                    rules[entry].append(r.id)
     return tuple(AbsentDate(path=path, windows=tuple(windows.get(path, ())), happened=path in happened,
-                            rules=tuple(rules.get(path, ())))
-                 for path in sorted(set(windows) | happened))
+                            rules=tuple(rules.get(path, ())), kinds=tuple(kinds.get(path, ())))
+                 for path in sorted(set(windows) | happened | set(kinds)))
 
 
 # --- the builder ---------------------------------------------------------------------------
@@ -539,6 +557,11 @@ class _Builder:
             for k, c in v.scopes.items()))
         table("data_categories", ("c_id", "c_label"), (
             Row(key=k, cells=((_code(k),), (_text(_label(c, lang) or ""),))) for k, c in v.data_categories.items()))
+        table("facts", ("c_id", "c_label", "c_kind", "c_if_absent", "c_note"), (
+            Row(key=k, cells=((_code(f"facts.{k}"),), (_text(_pick(f.label, lang)[0]),), (_text(f.kind or "—"),),
+                              (_code(_json(f.if_absent)),) if f.if_absent is not None else (_text("—"),),
+                              (_text(f.note or ""),)))
+            for k, f in declared_facts(self.pack).items()))
         return tuple(tables)
 
     def basis_cell(self, basis_id: str | None) -> Segs:
@@ -646,9 +669,23 @@ class _Builder:
                               for w in a.windows]
             if a.happened:
                 by.append(_fill(self.L["absent_happened"], {"h": _code("happened")}))
+            by += [_fill(self.L["absent_entry"], {"k": _code(k)}) for k in a.kinds]
             rows.append(Row(key=a.path, anchor=anchor("absent", a.path), cells=(
                 (_code(a.path),), tuple(by),
                 (_join(_code(rid, anchor("rule", rid)) for rid in a.rules),) if a.rules else (_text("—"),),
+            )))
+        reads: dict[str, list[str]] = {}
+        for read in fact_reads(self.pack):
+            if read.rule is not None and read.rule.id not in reads.setdefault(read.name, []):
+                reads[read.name].append(read.rule.id)
+        for name, f in declared_facts(self.pack).items():
+            if f.if_absent is None:
+                continue
+            path = f"facts.{name}"
+            rules = reads.get(name, [])
+            rows.append(Row(key=path, anchor=anchor("absent", path), cells=(
+                (_code(path),), (_fill(self.L["absent_value"], {"v": _code(_json(f.if_absent))}),),
+                (_join(_code(rid, anchor("rule", rid)) for rid in rules),) if rules else (_text("—"),),
             )))
         if not rows:
             return None

@@ -33,6 +33,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from ..declared import fact_reads
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Recipient, Rule, Severity
 from ..targets import targets
@@ -506,6 +507,25 @@ def check_unused_vocabulary(pack: Pack, head: LoadedYaml, index: _Index) -> Iter
                     help=f"{use}, or remove it from vocabulary.{section} if the policy does not need it")
 
 
+def check_unused_facts(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR511: a fact vocabulary.facts declares that no rule or window reads.
+
+    Records may carry it (it is declared), but it changes no answer: often a rule that was
+    never written, or data that belongs under the record's `host`.
+    """
+    declared = pack.vocabulary.facts
+    if not declared:
+        return
+    read = {r.name for r in fact_reads(pack)}
+    for name in declared:
+        if name not in read:
+            yield Diagnostic(
+                code="PR511", severity=Severity.WARNING, span=head.span_for(("vocabulary", "facts", name)),
+                message=f"declared fact `{name}` is read by no rule or window, so it changes no answer",
+                help=f"write the rule that reads `facts.{name}`, or remove it from vocabulary.facts and let hosts "
+                     "carry the data under the record's `host`")
+
+
 def _parse_question(text: str) -> Question | None:
     try:
         return Question.parse(text)
@@ -796,6 +816,7 @@ def _iter_lint(pack: Pack, head: LoadedYaml, as_of: date | None, make_index: Cal
     yield from check_duplicate_rules(pack, index)
     yield from check_unreachable_rules(pack, index)
     yield from check_unused_vocabulary(pack, head, index)
+    yield from check_unused_facts(pack, head)
     yield from check_processor_dpa(pack, head)
     yield from check_transfer_mechanism(pack, head)
     yield from check_transfer_periods(pack, head)
@@ -809,7 +830,7 @@ def _iter_lint(pack: Pack, head: LoadedYaml, as_of: date | None, make_index: Cal
 # Every code this module emits, with its severity; docs/codes.md documents each (a test checks).
 CODES: Mapping[str, Severity] = MappingProxyType({
     "PR501": Severity.WARNING, "PR502": Severity.WARNING, "PR503": Severity.WARNING,
-    "PR510": Severity.INFO,
+    "PR510": Severity.INFO, "PR511": Severity.WARNING,
     "PR520": Severity.WARNING, "PR521": Severity.WARNING, "PR522": Severity.WARNING,
     "PR523": Severity.WARNING, "PR524": Severity.WARNING,
     "PR530": Severity.WARNING,

@@ -11,11 +11,12 @@ import difflib
 import json
 import math
 from datetime import date
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Rule, Severity, Span
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
+from .facts import check_declared_facts
 from .source import iter_source_problems
 from ._chars import describe, first_refused, skeleton, visible
 
@@ -297,6 +298,81 @@ def check_questions(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                     f"did you mean `{close[0]}`?" if close else f"define it under vocabulary.{what}s, or remove the question")
 
 
+#: the name of the question set a retention sweep asks (``evaluate --plan``; PR234)
+SWEEP_SET = "sweep"
+
+
+def _set_question_problem(pack: Pack, text: str) -> tuple[str, str] | None:
+    """(message, help) when question ``text`` names an id the vocabulary lacks, else None."""
+    v = pack.vocabulary
+    try:
+        q = Question.parse(text)
+    except ValueError as exc:  # the schema pattern keeps this out; a Pack built in Python may not
+        return str(exc), "write keep, keep:SCOPE, contact:PURPOSE:CHANNEL or share:RECIPIENT:PURPOSE"
+    if q.action is Action.KEEP:
+        named: list[tuple[str, str | None, Any]] = [("scope", q.scope, v.scopes)] if q.scope else []
+    elif q.action is Action.CONTACT:
+        named = [("purpose", q.purpose, v.purposes), ("channel", q.channel, v.channels)]
+    else:
+        named = [("recipient", q.recipient, v.recipients), ("purpose", q.purpose, v.purposes)]
+    for what, value, known in named:
+        if value not in known:
+            close = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.6)
+            return (f"question `{text}`: unknown {what} `{value}`",
+                    f"did you mean `{close[0]}`?" if close else f"define it under vocabulary.{what}s, or remove the question")
+    return None
+
+
+def check_question_sets(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR230-PR234 for ``pack.question_sets`` (docs/codes.md, docs/rule-language.md §1).
+
+    PR230 a question naming an unknown id; PR231 an empty set; PR232 a set named like a
+    question (``keep``, ``contact``, ``share``: `--question-set keep` and `-q keep` would read
+    alike); PR233 (warning) a question listed twice; PR234 (warning) a ``sweep`` set that leaves
+    out a keep scope, so a retention job following it would delete data it never asked about
+    (READINGS.md #10: live newsletter subscriptions).
+    """
+    sets = pack.meta.get("question_sets")
+    if not isinstance(sets, Mapping):
+        return
+    for name, texts in sets.items():
+        where = ("pack", "question_sets", name)
+        if name in (a.value for a in Action):
+            yield _head_error(head, where, "PR232", f"question set `{name}` is named like a question",
+                              f"rename it (e.g. `{name}_set`): `--question-set {name}` and `-q {name}` would read alike")
+        if not isinstance(texts, (list, tuple)):
+            continue  # the schema says so (PR100)
+        if not texts:
+            yield _head_error(head, where, "PR231", f"question set `{name}` is empty",
+                              "list the questions it asks, or remove the set")
+            continue
+        seen: dict[Question, str] = {}
+        for i, text in enumerate(texts):
+            bad = _set_question_problem(pack, str(text))
+            if bad is not None:
+                yield _head_error(head, (*where, i), "PR230", f"question set `{name}`: {bad[0]}", bad[1])
+                continue
+            q = Question.parse(str(text))
+            if q.action is Action.KEEP and not q.scope:
+                q = Question.keep(pack.default_scope)
+            if q in seen:
+                yield Diagnostic(code="PR233", severity=Severity.WARNING, span=head.span_for((*where, i)),
+                                 message=f"question set `{name}` asks `{q}` twice (`{seen[q]}` and `{text}`)",
+                                 help="remove one: each question is asked once and written once per record")
+            else:
+                seen[q] = str(text)
+        if name == SWEEP_SET:
+            asked = {q.scope for q in seen if q.action is Action.KEEP}
+            left = [s for s in pack.vocabulary.scopes if s not in asked]
+            if left:
+                yield Diagnostic(
+                    code="PR234", severity=Severity.WARNING, span=head.span_for(where),
+                    message=f"question set `sweep` does not ask keep of scope{'s' if len(left) > 1 else ''} "
+                            + ", ".join(f"`{s}`" for s in left),
+                    help="a retention job following the set would delete that data without asking; add "
+                         + ", ".join(f"`keep:{s}`" for s in left))
+
+
 def check_time_zone(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     """PR209 for a ``time_zone`` the IANA database (as pendulum reads it) does not know.
 
@@ -460,12 +536,18 @@ def _identifiers(pack: Pack, head: LoadedYaml) -> Iterator[tuple[str, str, Rule 
     yield "default scope", pack.default_scope, None, head.span_for(("pack", "default_scope"))
     for i, text in enumerate(meta.get("questions") or ()):
         yield "question", text, None, head.span_for(("pack", "questions", i))
+    sets = meta.get("question_sets")
+    for name, texts in (sets.items() if isinstance(sets, Mapping) else ()):
+        yield "question set", name, None, head.span_for(("pack", "question_sets", name))
+        for i, text in enumerate(texts if isinstance(texts, (list, tuple)) else ()):
+            yield "question", text, None, head.span_for(("pack", "question_sets", name, i))
     for norm in meta.get("norms") or {}:
         yield "norm id", norm, None, head.span_for(("pack", "norms", norm))
     v = pack.vocabulary
     sections = {"lawful_bases": v.lawful_bases, "subject_categories": v.subject_categories, "scopes": v.scopes,
                 "purposes": v.purposes, "channels": v.channels, "transfer_mechanisms": v.transfer_mechanisms,
-                "recipients": v.recipients, "windows": v.windows, "data_categories": v.data_categories}
+                "recipients": v.recipients, "windows": v.windows, "data_categories": v.data_categories,
+                "facts": v.facts or {}}
     for section, entries in sections.items():
         for key in entries:
             yield f"vocabulary key in `{section}`", key, None, head.span_for(("vocabulary", section, key))
@@ -526,6 +608,7 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_identifiers(pack, head)
     yield from check_duplicate_ids(pack)
     yield from check_questions(pack, head)
+    yield from check_question_sets(pack, head)
     yield from check_time_zone(pack, head)
     yield from check_window_lengths(pack, head)
     yield from check_pack_dates(pack, head)
@@ -534,4 +617,5 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_targets(pack)
     yield from check_never_holds(pack)
     yield from check_fact_kinds(pack)
+    yield from check_declared_facts(pack, head)  # PR223-PR225: vocabulary.facts (validate/facts.py)
     yield from iter_source_problems(pack, head)  # PR220-PR222: the policy text (validate/source.py)
