@@ -249,8 +249,15 @@ def test_a_window_from_an_undated_end_has_ended_only_after_its_latest_end(bound:
     d = _decide(_ended_customer(bound), "keep", after)
     assert d.outcome.value == "deny" and d.decisive_rule is None
     assert f"its window `customer_tail` ended on or before {end}" in d.reason
+    # the day the basis lapsed is not known (only "on or before end(D)"): no keep_until on the deny,
+    # where an exact end gives it (deny:window-ended, docs/retention.md)
+    assert d.keep_until is None
     a = _answer(_ended_customer(bound), "keep", after)
     assert a.reason_code == "deny:window-ended" and f"ended on or before {end}" in a.reason
+    assert a.keep_until is None
+    exact = copy.deepcopy(_ended_customer(bound))
+    exact["relationship"]["customer_ended_on"] = bound
+    assert _decide(exact, "keep", after).keep_until == date.fromisoformat(end)
 
 
 def test_a_former_customer_call_needs_the_exact_end_and_an_email_does_not() -> None:
