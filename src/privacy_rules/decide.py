@@ -588,15 +588,16 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
     return out
 
 
-def ended_keep_until(ended: Iterable[tuple[str, str, date, bool]]) -> date | None:
+def ended_keep_until(ended: Iterable[tuple[Any, ...]]) -> date | None:
     """``keep_until`` of a keep question denied because windows ended (``deny:window-ended``):
     the last day some permit still gave a basis. Per permit the **earliest** of its ended
     windows (it held only while all of them were open, as ``rule_keep_until``), and among the
     permits the **latest** (R19: kept while at least one purpose was live). None when none ended,
-    or when an end is known only as "on or before" (an undated anchor): the day is not known."""
+    or when an end is known only as "on or before" (an undated anchor): the day is not known.
+    ``ended``: ended_windows' (rule id, window id, last day, undated) tuples; a 3-tuple is exact."""
     per_rule: dict[str, date] = {}
-    for rid, _, end, undated in ended:
-        if undated:
+    for rid, _, end, *undated in ended:
+        if undated and undated[0]:
             return None
         got = per_rule.get(rid)
         if got is None or end < got:
