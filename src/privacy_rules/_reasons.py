@@ -15,6 +15,7 @@ A retention job acts on a small, fixed vocabulary, not on prose. Each code is
                                carries that day as ``keep_until`` (``decide.ended_keep_until``)
 ``deny:no-basis``              no rule gives a lawful basis (Art. 6(1))
 ``undetermined:missing-fact``  a rule that could change the answer needs a fact the record lacks
+                               (or the exact day of an undated date, ``{"on_or_before": D}``)
 ``undetermined:unusable-fact`` a fact is present but in a form a rule cannot use (another kind,
                                not a date); the answer's problems name it
 ``undetermined:bad-record``    the row cannot be read, or is not a valid record (its problem
@@ -37,7 +38,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .compile.codegen import QuestionPlan
 from .decide import FORBID, PERMIT, Tables, ended_keep_until, ended_text, window_end_of
 from .model import Basis, Pack, Pred, Window
-from .records import SCALAR_PATHS, Facts
+from .records import SCALAR_PATHS, Facts, OnOrBefore
 
 ALLOW_PERMIT = "allow:permit"
 ALLOW_OVERRIDE = "allow:override"
@@ -128,10 +129,10 @@ class Detailer:
         reason text: what ``decide_batch(..., reasons=False)`` fills in."""
         return ended_keep_until(self._ended(statuses, facts)) if self.windowed else None
 
-    def _ended(self, statuses: Sequence[Any], facts: Facts) -> list[tuple[str, str, date]]:
+    def _ended(self, statuses: Sequence[Any], facts: Facts) -> list[tuple[str, str, date, bool]]:
         """Permits that failed only because a window ended: decide.ended_windows, with the cheap
         test (has a window ended?) first, so most no-basis denies never reach the interpreter."""
-        out: list[tuple[str, str, date]] = []
+        out: list[tuple[str, str, date, bool]] = []
         if not self.windowed:
             return out
         asof, cuts, s = self.asof, self.cuts, facts.s
@@ -145,18 +146,20 @@ class Detailer:
                     # INVARIANT: cuts[w] is the smallest anchor still inside w on as_of (exact,
                     # Reg. 1182/71), so an anchor at or after it has not ended: skip the date maths
                     anchor = s.get(path)
+                    if type(anchor) is OnOrBefore:  # undated: ended for sure only if on its bound
+                        anchor = anchor.day
                     if anchor is None or anchor >= cuts[wid]:
                         continue
-                end = window_end_of(windows[wid], facts, asof, self.memo)
+                end = window_end_of(windows[wid], facts, asof, self.memo, undated="latest")
                 if isinstance(end, date) and end.isoformat() < asof:
-                    ended.append((wid, end))
+                    ended.append((wid, end, bool(facts.undated) and window_end_of(windows[wid], facts, asof) != end))
             if not ended:
                 continue
             q = self.plan.question
             holds = _holds()  # the plain definitions: the slow path, only for a permit whose window ended
             if all(holds(p, self.pack, q, facts, asof, self.cuts, None) is True for p in others):
                 rid = self.plan.rules[i].id
-                out.extend((rid, w, end) for w, end in ended)
+                out.extend((rid, w, end, undated) for w, end, undated in ended)
         return out
 
 

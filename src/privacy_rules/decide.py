@@ -14,11 +14,11 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
 from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
-from .dates import SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
+from .dates import MIN_ISO, SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
 from .model import (AppliedRule, Basis, Citation, Decision, Diagnostic, Effect, Obligation, ObligationSpec, Outcome,
                     Pack, Pred, Question, RuleStatus, Severity, Window)
-from .records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, Facts
+from .records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, Facts, OnOrBefore
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
 EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
@@ -63,8 +63,24 @@ def combine(effects: Sequence[int], statuses: Sequence[Any]) -> tuple[str, int |
     return DENY_S, None, "no-basis"
 
 
-def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int], date] | None = None) -> date | None | bool:
-    """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor."""
+def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int], date] | None = None, *,
+                  undated: str = "unknown") -> date | None | bool:
+    """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor.
+
+    When the anchor depends on an undated date (``{"on_or_before": D}``) the end may not be
+    known: ``undated`` says what to return then: "unknown" the end if every day of the undated
+    dates gives the same one (a dated list entry later than them), else False (as if there
+    were no anchor); "earliest" the earliest end it may have (the undated dates on 1900-01-01:
+    a keep_until that is never too late); "latest" the latest (at their bound D, or as_of for
+    a list anchor, which takes entries on or before as_of: "ended on or before" that day).
+    The end is monotonic in the anchor (dates.add_months), so both are exact bounds.
+    """
+    if facts.undated:
+        bounded = _bounded_anchor(w, facts, asof, undated)
+        if bounded is None:  # "unknown", and the anchor reads an undated date
+            low = window_end_of(w, facts, asof, memo, undated="earliest")
+            return low if low == window_end_of(w, facts, asof, memo, undated="latest") else False
+        facts = bounded
     anchor: str | Literal[False] | None  # an ISO date; False: a pack-defined fact that is not a date
     if w.is_list:
         name, idx = LIST_DATE_PATHS[w.anchor]
@@ -90,13 +106,39 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
     return end
 
 
+def _bounded_anchor(w: Window, facts: Facts, asof: str, side: str) -> Facts | None:
+    """``facts`` with the undated dates ``w``'s anchor reads set to ``side``'s day (window_end_of),
+    None for side "unknown" when there is one; ``facts`` itself when there is none."""
+    from .compile.interpret import substitute  # only records with undated dates come here
+
+    locs: list[tuple[tuple[Any, ...], str]]
+    if w.is_list:
+        name, idx = LIST_DATE_PATHS[w.anchor]
+        locs = [(("l", name, i, idx), row[idx].day) for i, row in enumerate(facts.lists[name])
+                if type(row[idx]) is OnOrBefore]
+    else:
+        value = facts.s.get(w.anchor)
+        locs = [(("s", w.anchor), value.day)] if type(value) is OnOrBefore else []
+    if not locs:
+        return facts
+    if side == "unknown":
+        return None
+    if side == "earliest":
+        days = [MIN_ISO] * len(locs)
+    else:
+        days = [day if not w.is_list or w.count_future else min(day, asof) for _, day in locs]
+    return substitute(facts, [loc for loc, _ in locs], days)
+
+
 def rule_keep_until(when: Iterable[Pred], windows: Mapping[str, Window], facts: Facts, asof: str,
                     memo: dict[tuple[str, int], date] | None = None) -> date | None:
-    """The earliest end among a holding rule's top-level ``within`` windows; None = open-ended."""
+    """The earliest end among a holding rule's top-level ``within`` windows; None = open-ended.
+
+    An undated anchor counts with the earliest end it may have: never a keep_until too late."""
     end: date | None = None
     for p in when:
         if p.kind == "within":
-            e = window_end_of(windows[p.arg], facts, asof, memo)
+            e = window_end_of(windows[p.arg], facts, asof, memo, undated="earliest")
             if isinstance(e, date) and (end is None or e < end):
                 end = e
     return end
@@ -135,6 +177,44 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
         elif k == "keep":
             out.extend(keep_missing)
         out.extend(missing_facts(p.children, pack, facts, keep_missing))
+    return out
+
+
+def undated_phrase(path: str, day: str) -> str:
+    """How an answer names an undated date it needs (docs/rule-language.md)."""
+    return f"the exact date of `{path}` is not known (only on or before {day})"
+
+
+def undated_missing(*, pack: Pack, plan: QuestionPlan, statuses: Sequence[Any], effects: Sequence[int], facts: Facts,
+                    asof: str, cuts: Mapping[str, str] | None, keep: bool | None) -> list[str]:
+    """For an UNDETERMINED answer: the record paths of the undated dates that leave unknown a
+    condition of a rule that could change it (``can_change``), where that condition decides
+    the rule (as fact_problems: a false sibling under `all`, a true one under `any`, makes it
+    irrelevant). Pure; only records with undated dates come here."""
+    from .compile.interpret import holds, undated_read  # the slow path, as for fact_problems
+
+    if cuts is None:
+        day = date.fromisoformat(asof)
+        cuts = {w: iso_cutoff(day, win.months) for w, win in pack.vocabulary.windows.items()}
+    q = plan.question
+    out: list[str] = []
+
+    def walk(p: Pred) -> Any:
+        if p.kind in ("all", "any", "not"):
+            mark = len(out)
+            subs = [walk(c) for c in p.children]
+            status = k_and(subs) if p.kind == "all" else k_or(subs) if p.kind == "any" else k_not(subs[0])
+            if status is not None:
+                del out[mark:]
+            return status
+        status = holds(p, pack, q, facts, asof, cuts, keep)
+        if status is None:
+            out.extend(path for _, path, _ in undated_read(p, pack, facts))
+        return status
+
+    for i in can_change(effects, statuses):
+        for p in plan.rules[i].when:
+            walk(p)
     return out
 
 
@@ -265,8 +345,8 @@ def _leaf_problem(p: Pred, pack: Pack, facts: Facts, rule_id: str) -> Diagnostic
     if k == "fact":
         path, op, operand = a["path"], a["op"], a["value"]
         value = facts.s.get(path)
-        if value is None:
-            return None  # absent: missing_facts names it
+        if value is None or type(value) is OnOrBefore:
+            return None  # absent, or undated: missing_facts names it
         if op in _DATE_OPS:
             return _date_problem(path, value, rule_id, f"`{op}: {shown(operand)}`", facts.id)
         return Diagnostic(code="PR317", severity=Severity.ERROR, record_id=facts.id, rule_id=rule_id,
@@ -276,13 +356,15 @@ def _leaf_problem(p: Pred, pack: Pack, facts: Facts, rule_id: str) -> Diagnostic
                                "`\"1\"`), or make the rule compare with the kind the host sends")
     if k == "happened":
         value = facts.s.get(a)
-        return None if value is None else _date_problem(a, value, rule_id, f"`happened: {a}`", facts.id)
+        if value is None or type(value) is OnOrBefore:
+            return None
+        return _date_problem(a, value, rule_id, f"`happened: {a}`", facts.id)
     if k in ("within", "expired"):
         w = pack.vocabulary.windows[a]
         if w.is_list:
             return None
         value = facts.s.get(w.anchor)
-        if value is None or fdate(value) is not False:
+        if value is None or type(value) is OnOrBefore or fdate(value) is not False:
             return None
         return _date_problem(w.anchor, value, rule_id, f"window `{a}`", facts.id)
     return None
@@ -426,7 +508,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         if tables.obligations[i] and (allow or e != PERMIT) and (on is None or outcome in on):
             for o, text in tables.obligations[i]:
                 due = None
-                if o.due is not None:
+                if o.due is not None:  # an end that depends on an undated date is not known: no due day
                     end = window_end_of(windows[o.due], facts, asof)
                     due = end if isinstance(end, date) else None
                 obligations.append(Obligation(id=o.id, rule_id=rules[i].id, article=o.article, text=text, due_on=due))
@@ -440,11 +522,14 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     if outcome == UND_S:
         for i in can_change(effects, statuses):  # only facts that can change the answer are named
             missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
+        if facts.undated:
+            missing.extend(undated_missing(pack=pack, plan=plan, statuses=statuses, effects=effects, facts=facts,
+                                           asof=asof, cuts=cuts, keep=keep))
         problems = fact_problems(pack=pack, plan=plan, tables=tables, statuses=statuses, facts=facts, asof=asof,
                                  cuts=cuts, keep=keep, keep_problems=keep_problems)
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
-    reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems)
+    reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems, facts.undated)
     if why == "no-basis":
         ended = ended_windows(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:
@@ -461,15 +546,17 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     )
 
 
-def ended_text(rule_id: str, window: str, end: date) -> str:
-    """The reason's words for one ended window (the batch's short reason uses the same)."""
-    return f"`{rule_id}` no longer holds: its window `{window}` ended on {end.isoformat()}"
+def ended_text(rule_id: str, window: str, end: date, undated: bool = False) -> str:
+    """The reason's words for one ended window (the batch's short reason uses the same): "ended
+    on DAY", or "ended on or before DAY" when its anchor is an undated date."""
+    return (f"`{rule_id}` no longer holds: its window `{window}` ended on {'or before ' if undated else ''}"
+            f"{end.isoformat()}")
 
 
 def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
                   asof: str, cuts: Mapping[str, str] | None = None,
-                  memo: dict[tuple[str, int], date] | None = None) -> list[tuple[str, str, date]]:
-    """For a no-basis deny: (rule id, window id, last day) for every `within` window that ended
+                  memo: dict[tuple[str, int], date] | None = None) -> list[tuple[str, str, date, bool]]:
+    """For a no-basis deny: (rule id, window id, last day, undated) for every `within` window that ended
     before as_of of a permit that failed only because of it (every other condition holds).
 
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
@@ -478,7 +565,7 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
     from .compile.interpret import holds  # the slow path: only explanations of no-basis denies need it
     from .dates import iso_cutoff
 
-    out: list[tuple[str, str, date]] = []
+    out: list[tuple[str, str, date, bool]] = []
     windows = pack.vocabulary.windows
     if cuts is None:
         day = date.fromisoformat(asof)
@@ -494,19 +581,24 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
         if any(o is not True for o in others if o is not None) or None in others:
             continue
         for p in wins:
-            end = window_end_of(windows[p.arg], facts, asof, memo)
+            end = window_end_of(windows[p.arg], facts, asof, memo, undated="latest")
             if isinstance(end, date) and end.isoformat() < asof:
-                out.append((rule.id, p.arg, end))
+                out.append((rule.id, p.arg, end,
+                            bool(facts.undated) and window_end_of(windows[p.arg], facts, asof) != end))
     return out
 
 
-def ended_keep_until(ended: Iterable[tuple[str, str, date]]) -> date | None:
+def ended_keep_until(ended: Iterable[tuple[Any, ...]]) -> date | None:
     """``keep_until`` of a keep question denied because windows ended (``deny:window-ended``):
     the last day some permit still gave a basis. Per permit the **earliest** of its ended
     windows (it held only while all of them were open, as ``rule_keep_until``), and among the
-    permits the **latest** (R19: kept while at least one purpose was live). None when none ended."""
+    permits the **latest** (R19: kept while at least one purpose was live). None when none ended,
+    or when an end is known only as "on or before" (an undated anchor): the day is not known.
+    ``ended``: ended_windows' (rule id, window id, last day, undated) tuples; a 3-tuple is exact."""
     per_rule: dict[str, date] = {}
-    for rid, _, end in ended:
+    for rid, _, end, *undated in ended:
+        if undated and undated[0]:
+            return None
         got = per_rule.get(rid)
         if got is None or end < got:
             per_rule[rid] = end
@@ -514,11 +606,14 @@ def ended_keep_until(ended: Iterable[tuple[str, str, date]]) -> date | None:
 
 
 def _reason(outcome: str, why: str, idx: int | None, tables: Tables, keep_until: date | None,
-            overridden: list[str], missing: tuple[str, ...], problems: tuple[Diagnostic, ...] = ()) -> str:
+            overridden: list[str], missing: tuple[str, ...], problems: tuple[Diagnostic, ...] = (),
+            undated: Mapping[str, str] | None = None) -> str:
     if why == "no-basis":
         return "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"
     if outcome == UND_S or idx is None:
-        parts = ["missing " + ", ".join(f"`{m}`" for m in missing)] if missing else []
+        absent = [m for m in missing if not undated or m not in undated]
+        parts = ["missing " + ", ".join(f"`{m}`" for m in absent)] if absent else []
+        parts.extend(undated_phrase(m, undated[m]) for m in missing if undated and m in undated)
         if problems:  # a present value the rule cannot use: say which and why (the first; all are in problems)
             more = len(problems) - 1
             parts.append(problems[0].message + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))

@@ -17,11 +17,12 @@ from ._answers import (Answer, BatchRow, QuestionError, as_question as _question
                        compact as _compact, internal_error, invalid_reason as _invalid_reason, question_sets_of,
                        select_questions, unreadable)
 from ._reasons import Detailer
-from .compile.codegen import QuestionPlan, compile_question, window_indices
+from .compile import interpret
+from .compile.codegen import Combined, QuestionPlan, compile_question, window_indices
 from .dates import iso_cutoff, parse_as_of
 from .declared import declared_facts
-from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, fact_problems, keep_until_for,
-                     tables_for)
+from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, fact_problems,
+                     keep_until_for, tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
 from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
                       parse_record, record_id_of)
@@ -62,6 +63,13 @@ class Policy:
         # the ids a record may name (records.id_problems) and the facts it may hold (PR340)
         self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
+        # for records with undated dates (_undated_statuses): windows by anchor, `fact` date days by path
+        anchors: dict[str, list[str]] = {}
+        for wid in self._wnames:
+            anchors.setdefault(pack.vocabulary.windows[wid].anchor, []).append(wid)
+        self._anchors = {anchor: tuple(wids) for anchor, wids in anchors.items()}
+        self._fact_days = interpret.fact_starts(pack.rules)
+        self._window_cuts: dict[str, dict[str, tuple[str, ...]]] = {}  # as_of -> anchor -> cut-offs
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
         #: the pack's named question sets (pack.question_sets), e.g. ``sweep``: every keep scope
@@ -200,14 +208,48 @@ class Policy:
             if keep_code is None:  # only then does anyone need to know what keep is missing
                 kd = self._decide_facts(facts, self._keep_q, as_of)
                 keep_missing, keep_problems = kd.missing_facts, kd.problems
-        statuses = plan.evaluate(facts, ctx, keep_code)
+        if facts.undated:
+            statuses = self._undated_statuses(plan, facts, ctx, keep_code)
+        else:
+            statuses = plan.evaluate(facts, ctx, keep_code)
         return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
                               as_of=as_of, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends,
                               keep=keep_code, keep_problems=keep_problems)
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
-        return _STATUS[self.plan(self._keep_q)[0].decide(facts, ctx, None)[0]]
+        plan, effects = self.plan(self._keep_q)
+        if facts.undated:
+            return _STATUS[self._decide_undated(plan, effects, facts, ctx, None)[0]]
+        return _STATUS[plan.decide(facts, ctx, None)[0]]
+
+    def _decide_undated(self, plan: QuestionPlan, effects: tuple[int, ...], facts: Facts, ctx: _Ctx,
+                        keep: bool | None) -> Combined:
+        """``plan.decide`` for a record with undated dates (docs/rule-language.md, "Dates known
+        only as on or before"). Routing costs records without one a test of ``facts.undated``
+        (an empty mapping), nothing more."""
+        statuses = self._undated_statuses(plan, facts, ctx, keep)
+        outcome, idx, why = combine(effects, statuses)
+        return outcome, idx, why, statuses
+
+    def _undated_statuses(self, plan: QuestionPlan, facts: Facts, ctx: _Ctx, keep: bool | None) -> tuple[Any, ...]:
+        """Rule statuses over the days the record's undated dates may be. The generated code knows
+        exact days only, so it is run on one day of each stretch that no condition can tell apart
+        (interpret.statuses_over_days: usually one or two runs); past the cap on combinations,
+        the interpreter decides (interpret.statuses, the plain definition; tests/property
+        checks that both agree)."""
+        cuts = ctx.cuts
+        window_cuts = self._window_cuts.get(ctx.asof)
+        if window_cuts is None:  # pure in as_of; bounded as the as_of contexts are
+            if len(self._window_cuts) >= _MAX_CTX:
+                self._window_cuts.clear()
+            window_cuts = {anchor: tuple(cuts[w] for w in wids) for anchor, wids in self._anchors.items()}
+            self._window_cuts[ctx.asof] = window_cuts
+        got = interpret.statuses_over_days(lambda f: plan.evaluate(f, ctx, keep), facts, ctx.asof, window_cuts,
+                                           self._fact_days, len(plan.rules))
+        if got is None:
+            return interpret.statuses(plan.rules, self.pack, plan.question, facts, ctx.asof, cuts, keep)
+        return got
 
     def _invalid(self, q: Question, as_of: date, record_id: str | None,
                  problems: tuple[Diagnostic, ...]) -> Decision:
@@ -281,13 +323,16 @@ class Policy:
                 yield BatchRow(index, facts.id, bad_answers(nq, unknown, reasons), _compact(unknown))
                 continue
             try:
-                keep_result = keep_decide(facts, ctx, None) if need_keep else None
+                slow = facts.undated  # undated dates: decided over their days (_decide_undated)
+                keep_result = (None if not need_keep else keep_decide(facts, ctx, None) if not slow
+                               else self._decide_undated(keep_plan, keep_tables.effects, facts, ctx, None))
                 keep_code = None if keep_result is None else _STATUS[keep_result[0]]
                 answers = []
                 keep_problems: tuple[Diagnostic, ...] | None = None
                 for plan, effects, is_keep_q, is_keep, tables, reads, detail, ended in steps:
                     outcome, idx, why, statuses = (keep_result if is_keep_q and keep_result is not None
-                                                   else plan.decide(facts, ctx, keep_code))
+                                                   else plan.decide(facts, ctx, keep_code) if not slow
+                                                   else self._decide_undated(plan, effects, facts, ctx, keep_code))
                     until = None
                     problem = None
                     if outcome == UND_S:  # no decisive rule; say which present fact keeps it open (PR317-PR319)

@@ -106,6 +106,23 @@ LIST_DATE_PATHS: Mapping[str, tuple[str, int]] = {
 
 MAX_LIST = 10_000  # entries per list; a register this long is a host bug, not a person
 
+#: The one key of an undated date (docs/rule-language.md, "Dates known only as on or before").
+UNDATED_KEY = "on_or_before"
+
+
+@dataclass(frozen=True, slots=True)
+class OnOrBefore:
+    """A date the host knows only as "on or before ``day``" (``{"on_or_before": "YYYY-MM-DD"}``):
+    the set of days MIN_ISO..``day``. ``day`` is a checked ISO day in range.
+
+    Hosts keep opt-outs and "forget me" as booleans without a date (HubSpot ``hs_email_optout``,
+    Salesforce ``ShouldForget``); the mapping profiles bound them by the export or last-modified
+    day instead of inventing a date. A condition that reads one is evaluated over every day of
+    the set (compile/interpret.py): true or false only if it is so for each of them.
+    """
+
+    day: str
+
 
 class Facts:
     """A checked, normalised record. Internal to the engine; treat as immutable.
@@ -113,11 +130,11 @@ class Facts:
     A plain ``__slots__`` class, not a frozen dataclass: attribute reads are the hot path.
     """
 
-    __slots__ = ("id", "role", "subjects", "s", "lists", "data_categories", "systems")
+    __slots__ = ("id", "role", "subjects", "s", "lists", "data_categories", "systems", "undated")
 
     def __init__(self, id: str, role: str | None, subjects: frozenset[str] | None, s: dict[str, Any],
                  lists: Mapping[str, tuple[tuple[Any, ...], ...]], data_categories: frozenset[str],
-                 systems: tuple[str, ...]) -> None:
+                 systems: tuple[str, ...], undated: Mapping[str, str] | None = None) -> None:
         self.id = id
         self.role = role
         self.subjects = subjects
@@ -125,6 +142,13 @@ class Facts:
         self.lists = lists  # list field -> tuple of entry tuples in LIST_FIELDS order
         self.data_categories = data_categories
         self.systems = systems
+        # record path of each undated date (`objections[0].received_on`) -> its bound day; empty
+        # (falsy) for almost every record: the engines test it to route a record with undated
+        # dates away from exact-day evaluation (Policy._undated_statuses, DurablePolicy).
+        self.undated: Mapping[str, str] = undated or _NO_UNDATED
+
+
+_NO_UNDATED: Mapping[str, str] = MappingProxyType({})
 
 
 class RecordInvalid(Exception):
@@ -405,6 +429,9 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
     if value is None:
         return
     if kind == "date":
+        if isinstance(value, Mapping):
+            yield from _check_undated(rid, path, value)
+            return
         try:
             day = parse_date(value)
         except ValueError as exc:
@@ -450,6 +477,32 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
         choices = kind[5:].split("|")
         if value not in choices:
             yield _problem(rid, "PR306", f"`{path}` is `{shown(value)}`; expected one of {', '.join(choices)}")
+
+
+_UNDATED_HELP = ("a date known only as \"on or before\" a day is written {\"on_or_before\": \"YYYY-MM-DD\"}, the day "
+                 "being the export, sync or last-modified day; send the exact day instead when the host has it")
+
+
+def _check_undated(rid: str | None, path: str, value: Mapping[Any, Any]) -> Iterator[Diagnostic]:
+    """PR330-PR332 for an undated date ``{"on_or_before": DAY}`` at ``path``."""
+    keys = list(value)
+    if keys != [UNDATED_KEY]:
+        extra = [k for k in keys if k != UNDATED_KEY]
+        what = (f"has no `{UNDATED_KEY}`" if UNDATED_KEY not in value else
+                f"has `{shown(extra[0])}` besides `{UNDATED_KEY}`")
+        yield _problem(rid, "PR330", f"`{path}` is an object that {what}; a date is a day `YYYY-MM-DD` or "
+                       f"`{{\"{UNDATED_KEY}\": \"YYYY-MM-DD\"}}`", _UNDATED_HELP)
+        return
+    bound = value[UNDATED_KEY]
+    try:
+        day = parse_date(bound)
+    except ValueError as exc:
+        yield _problem(rid, "PR331", f"`{path}.{UNDATED_KEY}`: {exc}",
+                       "the bound is a day, written YYYY-MM-DD (the export or last-modified day)")
+    else:
+        if not in_supported_range(day):
+            yield _problem(rid, "PR332", f"`{path}.{UNDATED_KEY}` `{day.isoformat()}` is outside the supported "
+                           f"range {SUPPORTED_RANGE}", "send the real export or last-modified day as the bound")
 
 
 _ID_FULL = re.compile(r"[a-z][a-z0-9_]*").fullmatch  # record.schema.json $defs/id, the whole string
@@ -552,15 +605,34 @@ def _check(record: Any, ids: RecordIds | None = None) -> Iterator[Diagnostic]:
                     yield from _check_value(rid, f"{where}.{key}", kind, entry[key])
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: Any) -> Any:
+    """The checked date ``value`` as an ISO string, an OnOrBefore, or None."""
     if value is None:
         return None
+    if isinstance(value, Mapping):
+        return OnOrBefore(_iso(value[UNDATED_KEY]))
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
     return str(value)  # already checked to be a valid YYYY-MM-DD string (str subclasses become str)
 
 
 def _build(record: Mapping[str, Any]) -> Facts:
+    facts = _build_facts(record)
+    undated = {}
+    for path, value in facts.s.items():
+        if type(value) is OnOrBefore:
+            undated[path] = value.day
+    for name, (fields, _) in LIST_FIELDS.items():
+        for i, row in enumerate(facts.lists[name]):
+            for field, value in zip(fields, row):
+                if type(value) is OnOrBefore:
+                    undated[f"{name}[{i}].{field}"] = value.day
+    if undated:
+        facts.undated = MappingProxyType(undated)
+    return facts
+
+
+def _build_facts(record: Mapping[str, Any]) -> Facts:
     s: dict[str, Any] = {}
     rel = record.get("relationship") or {}
     for key in RELATIONSHIP_FIELDS:
@@ -633,6 +705,14 @@ def _ok_date(value: str, cache: dict[str, bool]) -> bool:
     return ok
 
 
+def _fast_undated(value: Any, cache: dict[str, bool]) -> OnOrBefore | None:
+    """The OnOrBefore a clean ``{"on_or_before": DAY}`` is; None for anything else (the checker names it)."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    day = value.get(UNDATED_KEY)
+    return OnOrBefore(day) if type(day) is str and _ok_date(day, cache) else None
+
+
 def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
     t = type(value)
     if kind == "date":
@@ -684,6 +764,7 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
     rid = role = subjects = None
     s: dict[str, Any] = {}
     own: dict[str, tuple[tuple[Any, ...], ...]] | None = None  # the event lists, once the record has one
+    und: dict[str, str] | None = None  # undated dates by record path, once the record has one
     cats: Any = ()
     systems: Any = ()
     for key, value in record.items():
@@ -699,20 +780,26 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                 return None
             if value:
                 fields, keys, required = _SPEC[key]
-                rows = []
+                rows: list[tuple[Any, ...]] = []
                 for entry in value:
                     if type(entry) is not dict or not keys.issuperset(entry):
                         return None
                     for name in required:
                         if entry.get(name) is None:
                             return None
-                    row = []
+                    row: list[Any] = []
                     for name, fkind in fields:
                         v = entry.get(name)
                         if v is not None:
                             if not _fast_value(fkind, v, cache):
-                                return None
-                            if fkind == "ids":
+                                bound = _fast_undated(v, cache) if fkind == "date" else None
+                                if bound is None:
+                                    return None
+                                if und is None:
+                                    und = {}
+                                und[f"{key}[{len(rows)}].{name}"] = bound.day
+                                v = bound
+                            elif fkind == "ids":
                                 v = tuple(v)
                         row.append(v)
                     if key == "vouchers" and row[1] is None:
@@ -727,7 +814,11 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
             for name, v in value.items():
                 if v is not None:
                     if type(v) is not str or (cache.get(v) is not True and not _ok_date(v, cache)):
-                        return None
+                        if (v := _fast_undated(v, cache)) is None:
+                            return None
+                        if und is None:
+                            und = {}
+                        und[_REL_PATH[name]] = v.day
                     s[_REL_PATH[name]] = v
         elif kind == 0:
             if (type(value) is not str or not value or len(value) > MAX_ID_LENGTH
@@ -767,7 +858,11 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                 s[key] = value
         elif kind == 3:
             if type(value) is not str or not _ok_date(value, cache):
-                return None
+                if (value := _fast_undated(value, cache)) is None:
+                    return None
+                if und is None:
+                    und = {}
+                und[key] = value.day
             s[key] = value
         elif kind == 6:
             if type(value) is not dict:
@@ -798,7 +893,8 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
             if s.get(path) is None:
                 s[path] = v
     # _EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
-    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems))
+    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems),
+                 None if und is None else MappingProxyType(und))
 
 
 # --- ids of the pack's vocabulary ------------------------------------------------------------

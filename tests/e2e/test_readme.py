@@ -3,9 +3,8 @@ written from the repository root) exits 0 with no bad rows, and the "What an ans
 block is that command's real output.
 
 Rows whose opt-out HubSpot keeps without a date are mapped to objections received
-``{"on_or_before": D}`` (docs/mapping.md, "Facts without a date"). Until the engine decides such
-dates (issue 8 item 2), it refuses them as a record problem (PR303); only while that is so, and
-only for those rows, a bad row is tolerated here. Once the engine takes them, no bad row is.
+``{"on_or_before": D}`` (docs/mapping.md, "Facts without a date"), which the engine decides
+(docs/rule-language.md, "Dates known only as on or before"): no bad row is tolerated.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-import privacy_rules
 from privacy_rules.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,14 +44,6 @@ def _run(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, st
     return code, out.getvalue(), err.getvalue()
 
 
-def _undated_dates_are_decided() -> bool:
-    """True once the engine decides a date known only as "on or before D" (issue 8 item 2)."""
-    policy = privacy_rules.compile_pack(str(ROOT / "rules" / "iconfirm"))
-    record = {"id": "probe", "objections": [{"kind": "art21_2", "received_on": {"on_or_before": "2024-01-01"}}]}
-    row = next(policy.decide_batch([record], None, as_of="2024-03-05"))
-    return row.problem is None
-
-
 def test_the_first_command_is_the_bundled_hubspot_sweep() -> None:
     args = _first_command()
     assert "examples/hubspot-contacts.csv" in args and args[args.index("--profile") + 1] == "hubspot-export"
@@ -68,18 +58,13 @@ def test_the_first_command_exits_0_with_no_bad_rows(monkeypatch: pytest.MonkeyPa
     assert found is not None, err
     rows, bad = int(found[1]), int(found[2])
     assert rows >= 10 and out.count(", as of ") == rows
-    if bad == 0:
-        return
-    assert not _undated_dates_are_decided(), f"{bad} bad rows in the README's sweep:\n{err}"
-    # the engine does not take "on or before" dates yet: every bad row is one of those, and only that
+    assert bad == 0, f"{bad} bad rows in the README's sweep:\n{err}"
+    # the undated opt-outs are decided: each such row's answers say why, none is a record problem
     code, out, err = _run([*args, "--format", "jsonl"], monkeypatch)
     assert code == 0, err
-    problems = [json.loads(line)["problem"] for line in out.splitlines()]
-    refused = [p for p in problems if p]
-    assert len(refused) == bad
-    for p in refused:
-        codes = set(re.findall(r"(?:: |; )(PR\d{3}) ", p))
-        assert codes == {"PR303"} and "on_or_before" in p, p
+    rows_out = [json.loads(line) for line in out.splitlines()]
+    assert all(r["problem"] is None for r in rows_out)
+    assert any(a["reason_code"] == "deny:forbid" for r in rows_out for a in r["answers"])
 
 
 def test_what_an_answer_looks_like_is_real_output(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ import pytest
 import privacy_rules
 from privacy_rules import Question
 from privacy_rules.mapping import Mapped, load_profile
-from privacy_rules.records import RecordInvalid, normalize
+from privacy_rules.records import normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS = ROOT / "tests" / "profiles" / "hosts"
@@ -126,22 +126,36 @@ def _exact(value: Any) -> Any:
 
 @pytest.mark.parametrize("record", [r for _, r in EXPECTED], ids=[i for i, _ in EXPECTED])
 def test_expected_records_are_canonical(record: dict[str, Any]) -> None:
-    # The hand-written records must be records the engine takes. `{"on_or_before": DAY}` dates
-    # are checked with DAY in their place: the record checker learns that form with ISSUE8.md
-    # item 1 (another helper's work); everything around them must already be canonical.
-    normalize(_exact(record))
+    # The hand-written records must be records the engine takes, `{"on_or_before": DAY}` dates
+    # included (issue 8 item 2), and read the same as with DAY in their place but for those dates.
+    facts = normalize(record)
+    exact = normalize(_exact(record))
+    assert set(facts.undated) == {p for p in _undated_paths(record)}
+    assert facts.id == exact.id and facts.role == exact.role and facts.subjects == exact.subjects
 
 
-def test_undated_records_are_refused_until_the_engine_knows_on_or_before() -> None:
-    # Documents today's behaviour so the merge of ISSUE8.md item 1 flips this test on purpose:
-    # a record with an undated objection is refused (undetermined), never read as "no objection".
+def _undated_paths(record: dict[str, Any]) -> Iterator[str]:
+    for key, value in record.items():
+        if key == "relationship":
+            yield from (f"relationship.{k}" for k, v in value.items() if _has_undated(v))
+        elif isinstance(value, list):
+            for i, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    yield from (f"{key}[{i}].{k}" for k, v in entry.items() if _has_undated(v))
+        elif _has_undated(value):
+            yield key
+
+
+def test_undated_records_are_decided_with_the_dates_they_have() -> None:
+    # The positive contract of issue 8 item 2: a record with an undated objection is read, the
+    # date as the days up to its bound, never refused and never read as "no objection".
     record = dict(next(r for _, r in EXPECTED if _has_undated(r)))
-    try:
-        normalize(record)
-    except RecordInvalid:
-        return
-    pytest.skip("the record checker accepts `on_or_before` dates now (ISSUE8.md item 1 merged); "
-                "the decide-level tests below cover them")
+    facts = normalize(record)
+    assert facts.undated and all(len(day) == 10 for day in facts.undated.values())
+    policy = privacy_rules.compile_pack(privacy_rules.load_pack(ICONFIRM))
+    latest = max(facts.undated.values())
+    for d in policy.decide_all(record, as_of=latest):
+        assert d.problems == (), [str(p) for p in d.problems]
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +185,6 @@ def test_hubspot_prospect_without_opt_out_decides(iconfirm: privacy_rules.Policy
     assert keep.outcome.value == "allow" and keep.keep_until == date(2025, 3, 1)  # N28, R1: first contact + 24 months
 
 
-@pytest.mark.skip(reason="needs ISSUE8.md item 1 (undated facts in the engine): an `on_or_before` objection "
-                         "must deny newsletter and sales contact once the bound has passed")
 def test_hubspot_unsubscribed_customer_is_never_contacted_for_marketing(iconfirm: privacy_rules.Policy) -> None:
     record = _mapped_record("hubspot-export", "1002")
     for question in (Question.contact("newsletter", "email"), Question.contact("relationship_management", "email"),
@@ -180,8 +192,6 @@ def test_hubspot_unsubscribed_customer_is_never_contacted_for_marketing(iconfirm
         assert iconfirm.decide(record, question, as_of=date(2024, 3, 5)).outcome.value == "deny"
 
 
-@pytest.mark.skip(reason="needs ISSUE8.md item 1 (undated facts in the engine): a Salesforce `ShouldForget` "
-                         "erasure request dated on or before the Individual's last change denies keep")
 def test_salesforce_forget_this_individual_denies_keep(iconfirm: privacy_rules.Policy) -> None:
     record = _mapped_record("salesforce", "003F000006")
     assert iconfirm.decide(record, Question.keep(), as_of=date(2024, 3, 5)).outcome.value != "allow"

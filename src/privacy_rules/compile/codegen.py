@@ -9,6 +9,12 @@ The generated function ``_eval(R, C, K)`` returns a tuple with one status per ru
 question targets: True (holds), False (does not hold) or None (unknown: a fact is missing).
 ``R`` is a records.Facts, ``C`` the as_of context (ISO as_of and per-window cut-offs), ``K``
 the keep outcome for contact/share questions that ask ``keep: allowed``.
+
+Dates are exact days here: a record with an undated date (``{"on_or_before": D}``,
+records.OnOrBefore) never reaches a generated evaluator as such. ``Policy._undated_statuses``
+runs the evaluator on the record with each undated date set to one day of each stretch that
+no condition can tell apart (compile/interpret.statuses_over_days), or past a cap takes the
+interpreter; routing other records costs a test of ``Facts.undated`` (an empty mapping).
 """
 
 from __future__ import annotations

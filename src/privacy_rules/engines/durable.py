@@ -74,6 +74,10 @@ Facts asserted per evaluation (all primitives):
   error 311 when a join test reads one.
 * ``k``: the keep outcome for ``keep: allowed`` (1 allow, 0 deny, absent when undetermined).
 
+Day numbers are exact days. A record with an undated date (``{"on_or_before": D}``) is not
+translated: its statuses come from the interpreter (compile/interpret.py), as ``Policy``
+routes it, so both engines give it the same answers by construction.
+
 Three-valued logic: each predicate p is translated into three conditions in disjunctive
 normal form: T(p) (p holds), F(p) (p does not hold) and U(p) (p is unknown), where a
 conjunction is a set of literals: a fact pattern that must match (``alias``), a pattern that
@@ -133,6 +137,7 @@ from .._answers import check_records
 from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_question, bad_answers, question_sets_of,
                        compact as _problem_text, invalid_reason as _invalid_reason, select_questions, unreadable)
 from .._reasons import Detailer
+from ..compile import interpret
 from ..compile.codegen import QuestionPlan, targets
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
 from ..declared import declared_facts
@@ -1338,7 +1343,16 @@ class DurablePolicy:
         return out
 
     def _evaluate(self, rs: _Ruleset, facts: Facts, as_of: date, keep_code: bool | None) -> tuple[Any, ...]:
-        """Rule statuses (True / False / None) for one question, computed by durable."""
+        """Rule statuses (True / False / None) for one question, computed by durable.
+
+        A record with undated dates (``{"on_or_before": D}``) is routed as ``Policy`` routes it:
+        to the interpreter, which evaluates each condition over the days a date may be. Day
+        numbers in durable facts are exact days; intervals are not translated.
+        """
+        if facts.undated:
+            cuts = {w: iso_cutoff(as_of, m) for w, m in self._months.items()}
+            return interpret.statuses(rs.plan.rules, self.pack, rs.plan.question, facts, as_of.isoformat(), cuts,
+                                      keep_code)
         pending = self._facts_for(rs, facts, keep_code)
         ctx_fact = self._context(as_of, sorted(rs.needs.windows))
         fired: set[tuple[Any, ...]] = set()
