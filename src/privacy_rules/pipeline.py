@@ -34,7 +34,7 @@ from .sources import FlatLayout, Source, SourceError, Unreadable
 
 
 class Mapped(Protocol):
-    """What a mapping profile's ``map_row`` returns (privacy_rules.mapping, ISSUE8 item 2)."""
+    """What a mapping profile's ``map_row`` returns (privacy_rules.mapping)."""
 
     @property
     def record(self) -> dict[str, Any] | None: ...

@@ -11,7 +11,7 @@ Public API:
   raises for user errors. With ``pack``, ids the profile writes are checked against it.
 * ``Profile.map_row(row, *, known_on, time_zone, children=None, locator="") -> Mapped``: pure.
 * ``Mapped(record, problems, locator, record_id)``: ``record`` is None when the row has
-  problems (the row is undetermined, ISSUE8 item 3).
+  problems (the row is undetermined).
 * ``bundled_profiles()``: ``hubspot-export``, ``hubspot-api``, ``salesforce``, ``generic-csv``.
 
 Modules, one job each: ``convert`` (host values -> canonical values), ``loader`` (YAML ->

@@ -168,7 +168,7 @@ class Mapped:
 
     ``record`` is the canonical record (a new dict the caller owns), or None when the row has
     problems: then ``problems`` name the host fields and values that could not be read, and the
-    row is *undetermined* for every question (ISSUE8 item 3), never decided on a guess.
+    row is *undetermined* for every question, never decided on a guess.
     ``record_id`` is the row's id when it could be read, also for a row with problems.
     ``locator`` is where the row came from ("line 12", "row 12"), as the caller gave it.
     """
