@@ -305,7 +305,8 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str],
         default = defaults[i] if defaults else None
         for s in ("t", "n", "b"):
             cols.append(_fact_value(i, s, default))
-        y, m, d = x.date_parts(x.iso_text(_fact_value(i, "t", default).unalias()))
+        t = _fact_value(i, "t", default)
+        y, m, d = x.date_parts(x.iso_text(t.this if isinstance(t, exp.Alias) else t))
         cols += [x.alias(y, f"f{i}_y"), x.alias(m, f"f{i}_m"), x.alias(d, f"f{i}_d")]
     p = exp.select(*cols, copy=False).from_(exp.Table(this=x.ident(src)), copy=False).join(
         exp.Table(this=x.ident("facts_a")), on=x.eq(x.col("id", src), x.col("record_id", "facts_a")), join_type="LEFT", copy=False)
