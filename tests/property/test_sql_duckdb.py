@@ -3,7 +3,9 @@
 Hypothesis generates batches of Iconfirm records around the window boundaries of a drawn
 as_of (the day before, on and after each window end and cut-off; 29 February, 31 August),
 with missing facts, malformed values (impossible days, date-times, placeholders, unknown enum
-values and vocabulary ids), every subject category and both roles. Each batch is loaded into
+values and vocabulary ids), every subject category and both roles; the pack-declared facts
+present, null, absent (``unsubscribed_from_all_email`` reads as false: if_absent) or of the
+wrong kind, and now and then a ``facts`` key the pack does not declare (PR340). Each batch is loaded into
 DuckDB in the SQL layout and decided by one query; every answer must equal
 ``Policy.decide_batch(..., reasons=True)`` on outcome, decisive rule, keep_until, lawful basis
 and reason code (N42, R1, R2: calendar months, clamped, end inclusive), and name one of the
@@ -145,12 +147,25 @@ class _Gen:
                                 **({"fiscal_year_end": self.day()} if self.often(4) else {})} for _ in range(self.n(2))]
         if self.often(2):
             rec["data_categories"] = self.some(sorted(V.data_categories), 3)
+        facts: dict[str, Any] = {}
         fact = r.randrange(10)
         if fact < 3:
-            rec["facts"] = {"deletion_instructed_on": self.day()}
+            facts["deletion_instructed_on"] = self.day()
         elif fact == 3:  # present but unusable as a day: PR318/PR319 when it decides
-            rec["facts"] = {"deletion_instructed_on": self.pick([1, True, 2.5, "soon", "2023-02-30", "9999-12-31",
-                                                                 "1899-01-01"])}
+            facts["deletion_instructed_on"] = self.pick([1, True, 2.5, "soon", "2023-02-30", "9999-12-31",
+                                                         "1899-01-01"])
+        elif fact == 4:  # present and null: absent
+            facts["deletion_instructed_on"] = None
+        unsub = r.randrange(10)  # absent (if_absent: false, READINGS #25) in half the records
+        if unsub < 3:
+            facts["unsubscribed_from_all_email"] = r.random() < 0.5
+        elif unsub == 3:  # null: absent, read as false; or a value of another kind: unusable
+            facts["unsubscribed_from_all_email"] = self.pick([None, "true", 1, 0, "yes"])
+        if self.often(25):  # a key the pack does not declare: PR340, undetermined for every question
+            facts[self.pick(["deletion_instructed", "Unsubscribed_from_all_email", "hs_email_optout",
+                             "unsubscribed_from_all_email "])] = self.pick([True, None, "2020-01-01", 3])
+        if facts or self.often(10):
+            rec["facts"] = facts
         if self.often(20):  # one record in twenty carries a malformed value
             self.spoil(rec)
         return rec

@@ -127,3 +127,74 @@ def test_cli_sql_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 def test_cli_sql_help() -> None:
     code, out, _err = _cli("sql", "--help")
     assert code == 0 and "--dialect" in out and "Exit 0" in out
+
+
+_FORMER_CUSTOMER = {"id": "c", "role": "controller", "subject_categories": ["customer"], "source": "self",
+                    "relationship": {"customer_since": "2018-01-01", "customer_ended_on": "2021-04-30"}}
+
+
+@pytest.mark.parametrize(("patch", "as_of", "until"), [
+    ({}, "2024-04-30", "2024-04-30"),                                   # N29, R3: allow, the tail's last day
+    ({}, "2024-05-01", "2024-04-30"),                                   # the day after: the basis lapsed then
+    ({}, "2026-07-01", "2024-04-30"),                                   # the day stays the window's, not as_of's
+    # two permits ended (prospect 24 months from 2021-08-31; customer tail): the latest (R19)
+    ({"subject_categories": ["customer", "prospect"], "first_contact_on": "2021-08-31"}, "2024-06-01", "2024-04-30"),
+    # one permit with two ended windows (R5: role end + 3 years, never past the customer's tail): the earliest
+    ({"role_ended_on": "2020-01-15"}, "2023-01-16", "2023-01-15"),
+    ({"role_ended_on": "2020-01-15"}, "2024-05-01", "2023-01-15"),
+])
+def test_keep_until_of_a_deny_whose_window_ended_is_the_day_the_basis_lapsed(
+        patch: dict[str, object], as_of: str, until: str) -> None:
+    # docs/rule-language.md section 3 item 4, decide.ended_keep_until: per permit the earliest
+    # ended window, across permits the latest; the SQL answer equals the row engine's
+    rec: dict[str, object] = {**_FORMER_CUSTOMER, "relationship": dict(_FORMER_CUSTOMER["relationship"])}  # type: ignore[call-overload]
+    for k, v in patch.items():
+        if k == "subject_categories":
+            rec[k] = v
+        else:
+            rec["relationship"][k] = v  # type: ignore[index]
+    got = decide_duckdb(PACK, [rec], ["keep", "contact:relationship_management:email"], as_of)
+    want = next(Policy(PACK).decide_batch([rec], ["keep", "contact:relationship_management:email"], as_of=as_of,
+                                          reasons=True)).answers
+    keep = next(a for a in got if a.question.startswith("keep"))
+    assert keep.keep_until is not None and keep.keep_until.isoformat() == until
+    assert (keep.outcome, keep.reason_code, keep.keep_until) == (want[0].outcome.value, want[0].reason_code,
+                                                                 want[0].keep_until)
+    if as_of > until:
+        assert keep.reason_code == "deny:window-ended"
+    contact = next(a for a in got if a.question.startswith("contact"))
+    assert contact.keep_until is None  # contact and share answers never carry one
+
+
+_PROSPECT = {"id": "p", "role": "controller", "subject_categories": ["prospect"], "source": "linkedin",
+             "contact_address_kind": "impersonal", "relationship": {"first_contact_on": "2023-11-01"}}
+
+
+@pytest.mark.parametrize(("facts", "outcome", "reason"), [
+    (None, "allow", "allow:permit"),                                   # absent reads as false (if_absent)
+    ({}, "allow", "allow:permit"),
+    ({"unsubscribed_from_all_email": None}, "allow", "allow:permit"),  # null is absent
+    ({"unsubscribed_from_all_email": False}, "allow", "allow:permit"),
+    ({"unsubscribed_from_all_email": True}, "deny", "deny:forbid"),    # READINGS #25
+    ({"unsubscribed_from_all_email": "yes"}, "undetermined", "undetermined:unusable-fact"),
+    ({"hs_email_optout": True}, "undetermined", "undetermined:bad-record"),       # PR340
+    ({"unsubscribed_from_all_email ": True}, "undetermined", "undetermined:bad-record"),
+    ({"deletion_instructed": None}, "undetermined", "undetermined:bad-record"),   # a null undeclared key too
+])
+def test_declared_facts_in_sql_as_the_row_engine(facts: dict[str, object] | None, outcome: str, reason: str) -> None:
+    rec: dict[str, object] = dict(_PROSPECT)
+    if facts is not None:
+        rec["facts"] = facts
+    qs = ["contact:relationship_management:email", "keep"]
+    answers = decide_duckdb(PACK, [rec], qs, "2024-02-29")
+    got = [next(a for a in answers if a.question.startswith(q)) for q in qs]  # UNION ALL: no order
+    row = next(Policy(PACK).decide_batch([rec], qs, as_of="2024-02-29", reasons=True))
+    assert len(answers) == 2
+    for have, want in zip(got, row.answers):
+        assert (have.outcome, have.decisive_rule, have.reason_code, have.keep_until) == (
+            want.outcome.value, want.rule_id, want.reason_code, want.keep_until)
+    first = got[0]
+    assert (first.outcome, first.reason_code) == (outcome, reason)
+    if reason == "undetermined:bad-record":
+        assert {a.problem_code for a in got} == {"PR340"}  # every question, the record's problem
+        assert row.problem is not None and "PR340" in row.problem

@@ -247,18 +247,22 @@ class FactCols:
         return x.case([(x.and_([x.not_null(self.ref("t")), x.real_day(y, m, d)]), x.text("PR319"))], x.text("PR318"))
 
 
-def facts_cte(names: list[str]) -> Cte:
+def facts_cte(names: list[str], declared: frozenset[str]) -> Cte:
     """facts pivoted per record: for each fact a rule reads, its text, number and boolean (0/1)
-    value; and the record's form problem: a name twice (PR307), a row with two values (PR302)."""
+    value; and the record's form problem: a name twice (PR307), a row with two values (PR302),
+    a name the pack does not declare (PR340, declared.declared_facts; a row with no value too:
+    a record's ``{"name": null}`` is still a key the pack must know)."""
     src = FACTS.name
     name = x.col("name", src)
+    unknown = x.not_(x.in_(name.copy(), [x.text(n) for n in sorted(declared)])) if declared else x.true()
     cols: list[exp.Expression] = [x.col("record_id", src)]
     values = [x.col("value_text", src), x.col("value_number", src), x.col("value_boolean", src)]
     nonnull = [x.case([(x.not_null(v), x.num(1))], x.num(0)) for v in values]
     many = x.gt(x.add(x.add(nonnull[0], nonnull[1]), nonnull[2]), x.num(1))
     dup = x.gt(exp.Count(this=exp.Star()), exp.Count(this=exp.Distinct(expressions=[name.copy()])))
     cols.append(x.alias(x.case([(dup, x.text("PR307")),
-                                   (x.eq(x.max_(x.case([(many, x.num(1))], x.num(0))), x.num(1)), x.text("PR302"))]),
+                                   (x.eq(x.max_(x.case([(many, x.num(1))], x.num(0))), x.num(1)), x.text("PR302")),
+                                   (x.eq(x.max_(x.case([(unknown, x.num(1))], x.num(0))), x.num(1)), x.text("PR340"))]),
                            "form"))
     for i, fact in enumerate(names):
         is_it = x.eq(name.copy(), x.text(fact))
@@ -271,8 +275,26 @@ def facts_cte(names: list[str]) -> Cte:
     return ("facts_a", q)
 
 
-def records_ctes(n_facts: int, subjects_vocab: frozenset[str]) -> list[Cte]:
-    """records_p and records_v: the record's scalars checked, its facts pivoted in."""
+def _fact_value(i: int, suffix: str, default: bool | int | float | str | None) -> exp.Expression:
+    """Column ``f{i}_{suffix}`` of facts_a, or the declared ``if_absent`` value when the fact has
+    no value (no row, or a record without facts rows: records.normalize fills it the same way)."""
+    got = x.col(f"f{i}_{suffix}", "facts_a")
+    if default is None:
+        return got
+    if isinstance(default, bool):
+        value = x.num(int(default)) if suffix == "b" else None
+    elif isinstance(default, (int, float)):
+        value = x.num(float(default)) if suffix == "n" else None
+    else:
+        value = x.text(default) if suffix == "t" else None
+    absent = x.and_([x.is_null(x.col(f"f{i}_{s}", "facts_a")) for s in ("t", "n", "b")])
+    return x.alias(x.case([(absent, value if value is not None else x.null())], got), f"f{i}_{suffix}")
+
+
+def records_ctes(n_facts: int, subjects_vocab: frozenset[str],
+                 defaults: list[bool | int | float | str | None] | None = None) -> list[Cte]:
+    """records_p and records_v: the record's scalars checked, its facts pivoted in (with each
+    declared ``if_absent`` value, ``defaults[i]``, where fact i has none)."""
     src = RECORDS.name
     cols: list[exp.Expression] = [x.col(c.name, src) for c in RECORDS.columns]
     for c in RECORDS.columns:
@@ -280,9 +302,11 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str]) -> list[Cte]:
             cols += _parts_cols(c, src)
     cols.append(x.alias(x.col("form", "facts_a"), "facts_form"))
     for i in range(n_facts):
+        default = defaults[i] if defaults else None
         for s in ("t", "n", "b"):
-            cols.append(x.col(f"f{i}_{s}", "facts_a"))
-        y, m, d = x.date_parts(x.iso_text(x.col(f"f{i}_t", "facts_a")))
+            cols.append(_fact_value(i, s, default))
+        t = _fact_value(i, "t", default)
+        y, m, d = x.date_parts(x.iso_text(t.this if isinstance(t, exp.Alias) else t))
         cols += [x.alias(y, f"f{i}_y"), x.alias(m, f"f{i}_m"), x.alias(d, f"f{i}_d")]
     p = exp.select(*cols, copy=False).from_(exp.Table(this=x.ident(src)), copy=False).join(
         exp.Table(this=x.ident("facts_a")), on=x.eq(x.col("id", src), x.col("record_id", "facts_a")), join_type="LEFT", copy=False)

@@ -29,6 +29,7 @@ from sqlglot import exp
 
 from ..compile.runtime import BOOLEAN, NUMBER, STRING, fact_operand, in_force, transfer_lawful
 from ..dates import iso_cutoff, parse_as_of
+from ..declared import declared_facts
 from ..model import Action, Effect, Pack, Pred, Question, Rule
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS
 from ..targets import targets
@@ -491,10 +492,12 @@ class _Question:
         return x.text(value)
 
     # -- rules -------------------------------------------------------------------------------
-    def compile_rules(self) -> list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None,
-                                          exp.Expression | None]]:
-        """Per rule: (rule, status, problem code, keep_until end, window-ended flag)."""
-        out: list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None, exp.Expression | None]] = []
+    def compile_rules(self) -> list[_RuleCols]:
+        """Per rule: (rule, status, problem code, keep_until end, window-ended flag, lapse day).
+
+        The lapse day (keep questions only) is the earliest end among the rule's ended windows
+        (decide.ended_keep_until, per permit); read only where the window-ended flag is true."""
+        out: list[_RuleCols] = []
         for rule in self.rules:
             self.rule = rule
             conds = [self.cond(p) for p in rule.when]
@@ -503,6 +506,7 @@ class _Question:
             prob = None if not probs else probs[0] if len(probs) == 1 else x.coalesce(*probs)
             end: exp.Expression | None = None
             ended: exp.Expression | None = None
+            lapse: exp.Expression | None = None
             withins = [p for p in rule.when if p.kind == "within"]
             if self.q.action is Action.KEEP and rule.effect in (Effect.PERMIT, Effect.OVERRIDE) and withins:
                 end = x.least_of([self.window_end(p.arg) for p in withins])
@@ -515,9 +519,16 @@ class _Question:
                 else:
                     ended = x.and_([x.eq(o.copy(), x.st(x.T)) for o in others] +
                                    [x.or_([self.window_ended(p.arg) for p in withins])])
-            out.append((rule, status, prob, end, ended))
+                    if self.q.action is Action.KEEP:
+                        lapse = x.least_of([x.case([(self.window_ended(p.arg), self.window_end(p.arg))])
+                                            for p in withins])
+            out.append((rule, status, prob, end, ended, lapse))
         self.rule = None
         return out
+
+
+_RuleCols = tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None, exp.Expression | None,
+                  exp.Expression | None]
 
 
 def _check_questions(pack: Pack, questions: Sequence[Question | str]) -> tuple[Question, ...]:
@@ -590,8 +601,10 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
                     x.alias(_question_prob(tag, rules), f"{tag}_prob")]
 
     # the tables: facts pivot, hold scopes, child aggregates, records; then one join, `j`
-    check: list[tuple[str, exp.Select]] = [facts_cte(ctx.facts)]
-    check += records_ctes(len(ctx.facts), frozenset(v.subject_categories))
+    known = declared_facts(pack)  # a facts key outside it: PR340, as Policy's RecordIds
+    check: list[tuple[str, exp.Select]] = [facts_cte(ctx.facts, frozenset(known))]
+    check += records_ctes(len(ctx.facts), frozenset(v.subject_categories),
+                          [known[f].if_absent if f in known else None for f in ctx.facts])
     check.append(hold_scopes_cte(scopes, frozenset(v.scopes)))
     ctes: list[tuple[str, exp.Select]] = []
     for ch in children.values():
@@ -649,10 +662,9 @@ def _pack_facts(pack: Pack) -> list[str]:
     return sorted(names)
 
 
-def _status_columns(tag: str, rules: list[tuple[Rule, exp.Expression, exp.Expression | None, exp.Expression | None,
-                                                 exp.Expression | None]]) -> list[exp.Expression]:
+def _status_columns(tag: str, rules: list[_RuleCols]) -> list[exp.Expression]:
     cols: list[exp.Expression] = []
-    for i, (_rule, status, prob, end, ended) in enumerate(rules):
+    for i, (_rule, status, prob, end, ended, lapse) in enumerate(rules):
         cols.append(x.alias(status, f"{tag}_s{i}"))
         if prob is not None:
             cols.append(x.alias(prob, f"{tag}_p{i}"))
@@ -660,6 +672,8 @@ def _status_columns(tag: str, rules: list[tuple[Rule, exp.Expression, exp.Expres
             cols.append(x.alias(end, f"{tag}_e{i}"))
         if ended is not None:
             cols.append(x.alias(ended, f"{tag}_w{i}"))
+        if lapse is not None:
+            cols.append(x.alias(lapse, f"{tag}_l{i}"))
     return cols
 
 
@@ -697,7 +711,7 @@ def _question_prob(tag: str, rules: list[Any]) -> exp.Expression:
     held_f = x.or_([x.eq(_s(tag, i), x.st(x.T)) for i, e in enumerate(effects) if e is Effect.FORBID])
     held_p = x.or_([x.eq(_s(tag, i), x.st(x.T)) for i, e in enumerate(effects) if e is Effect.PERMIT])
     items = []
-    for i, (rule, _status, prob, _end, _ended) in enumerate(rules):
+    for i, (rule, _status, prob, _end, _ended, _lapse) in enumerate(rules):
         if prob is None or rule.effect is Effect.OBLIGATION:
             continue
         can = [x.eq(_s(tag, i), x.st(x.U))]
@@ -733,7 +747,7 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
     basis = x.case([(x.and_([x.not_(has_bad.copy()), allow.copy()]), x.case(bases))]) if bases else x.null()
     keep_until = x.key_to_date(x.col(f"{tag}_ku")) if q.action is Action.KEEP else x.null()
     ended = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())])
-                   for i, (_r, _s1, _p, _e, w) in enumerate(rules) if w is not None])
+                   for i, (_r, _s1, _p, _e, w, _l) in enumerate(rules) if w is not None])
     prob = x.col(f"{tag}_prob") if tag != "k" else x.col("k_prob")
     reason = x.case([
         (has_bad.copy(), x.text("undetermined:bad-record")),
@@ -759,14 +773,22 @@ def _keep_until_key(tag: str, rules: list[Any]) -> exp.Expression:
     why, has_bad = x.col(f"{tag}_why"), x.not_null(x.col("bad"))
 
     def tier(effect: Effect) -> exp.Expression:
-        holding = [(i, end) for i, (r, _s1, _p, end, _w) in enumerate(rules) if r.effect is effect]
+        holding = [(i, end) for i, (r, _s1, _p, end, _w, _l) in enumerate(rules) if r.effect is effect]
         open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
                        else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
         ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
         return x.case([(open_, x.null())], x.greatest_of(ends))
 
-    return x.case([(has_bad, x.null()), (x.eq(why.copy(), x.text("override")), tier(Effect.OVERRIDE)),
-                   (x.eq(why.copy(), x.text("permit")), tier(Effect.PERMIT))])
+    # deny:window-ended: the day the basis lapsed, the latest among the permits that failed only
+    # because a window ended (decide.ended_keep_until; the flag is the reason code's, _answer)
+    lapsed = x.greatest_of([x.case([(x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())]),
+                                     x.col(f"{tag}_l{i}"))])
+                            for i, (_r, _s1, _p, _e, _w, lapse) in enumerate(rules) if lapse is not None])
+    branches = [(has_bad, x.null()), (x.eq(why.copy(), x.text("override")), tier(Effect.OVERRIDE)),
+                (x.eq(why.copy(), x.text("permit")), tier(Effect.PERMIT))]
+    if not isinstance(lapsed, exp.Null):
+        branches.append((x.eq(why.copy(), x.text("no-basis")), lapsed))
+    return x.case(branches)
 
 
 __all__ = ["OUTPUT_COLUMNS", "SqlQuery", "SqlUnsupported", "compile_sql"]

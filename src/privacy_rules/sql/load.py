@@ -101,9 +101,9 @@ def add_record(rows: Rows, record: Mapping[str, Any]) -> None:
     for key, v in facts.items():
         if not isinstance(key, str):
             raise LayoutError("fact names are text")
-        if v is None:
-            continue  # null: absent
-        if isinstance(v, bool):
+        if v is None:  # null: absent, but the key is still the pack's to know (PR340)
+            own[FACTS.name].append((rid, key, None, None, None))
+        elif isinstance(v, bool):
             own[FACTS.name].append((rid, key, None, None, v))
         elif isinstance(v, (int, float)):
             if not math.isfinite(v) or abs(v) > 2**53:
