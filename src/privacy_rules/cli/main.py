@@ -14,19 +14,16 @@ import json
 import os
 import sys
 import traceback
-from collections import deque
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from datetime import date
-from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Any, BinaryIO, Sequence, TextIO
 
 import click
 
 from .._escape import escape
 from ..errors import PackError
 from ..explain import explain
-from ..model import Diagnostic, Outcome, Question, Severity
+from ..model import Outcome, Severity
 from ..pack import read_pack
-from ..policy import Policy
 from ..records import RecordInvalid, parse_record
 from ..sinks import SinkError
 from ..sources import SourceError
@@ -37,20 +34,16 @@ from ._common import (
     EXIT_OK,
     EXIT_USAGE,
     QUESTION_SET_HELP,
-    BadLine,
     ClosedInput,
     ClosedOutput,
     DiscardOutput,
     GuardedText,
     IOs,
-    LineReader,
     OutputCutShort,
     UsageFailure,
     as_of_day,
     display_name,
     load_policy,
-    open_records,
-    output_to,
     parse_day,
     questions_or_set,
     read_record_bytes,

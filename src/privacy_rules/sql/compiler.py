@@ -31,7 +31,7 @@ from ..compile.runtime import BOOLEAN, NUMBER, STRING, fact_operand, in_force, t
 from ..dates import iso_cutoff, parse_as_of
 from ..declared import declared_facts
 from ..model import Action, Effect, Pack, Pred, Question, Rule
-from ..records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS
+from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS
 from ..targets import targets
 from . import _x as x
 from ._tables import (Child, FactCols, child_tables, facts_cte, hold_scopes_cte, record_day, record_day_parts,
