@@ -47,7 +47,7 @@ def value_kind(value: Any) -> str | None:
     """The kind of a `fact` condition's value (compile/runtime.py); None: matches no record value."""
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int):
+    if isinstance(value, int):  # never math.isfinite(): an int past 1e308 has no float (OverflowError)
         return "number"
     if isinstance(value, float):
         return "number" if math.isfinite(value) else None

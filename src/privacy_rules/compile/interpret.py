@@ -20,12 +20,12 @@ one day of each stretch stands for the whole stretch (:func:`_over_days`).
 
 from __future__ import annotations
 
-import math
 import itertools
 from datetime import date, timedelta
 from typing import Any, Iterator, Mapping
 
 from ..dates import MIN_ISO, in_supported_range, parse_date
+from ..declared import value_kind
 from ..model import Action, Pack, Pred, Question, Recipient, Rule, Vocabulary
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, OnOrBefore
 from . import runtime as rt
@@ -321,18 +321,9 @@ def substitute(facts: Facts, locs: list[Loc], days: Iterator[str] | tuple[str, .
     return Facts(facts.id, facts.role, facts.subjects, s, lists, facts.data_categories, facts.systems)
 
 
-def kind_of(value: object) -> str | None:
-    """The kind a `fact` condition compares: "boolean", "number" (int or float, not bool, finite),
-    "string"; None for anything else (null, NaN, infinity, a list)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):  # never math.isfinite(): an int past 1e308 has no float (OverflowError)
-        return "number"
-    if isinstance(value, float):
-        return "number" if math.isfinite(value) else None
-    if isinstance(value, str):
-        return "string"
-    return None
+# The kind a `fact` condition compares ("boolean", "number", "string"; None for null, NaN, a list):
+# one definition, in declared.py, shared with `check` (validate/semantic.py, validate/facts.py).
+kind_of = value_kind
 
 
 def fact(value: object, op: str, operand: Any) -> bool | None:

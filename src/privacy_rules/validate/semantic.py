@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from ..load import LoadedYaml
 from ..model import Action, Diagnostic, Effect, Pack, Pred, Question, Rule, Severity, Span
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, SCALAR_PATHS
+from ..declared import value_kind
 from .facts import check_declared_facts
 from .source import iter_source_problems
 from ._chars import describe, first_refused, skeleton, visible
@@ -275,27 +276,32 @@ def check_questions(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
 
     Every sweep asks these; an unknown id would stop each one before its first record.
     """
-    v = pack.vocabulary
     for i, text in enumerate(pack.meta.get("questions") or ()):
         try:
             q = Question.parse(text)
         except ValueError as exc:  # the schema pattern keeps this out; say so if it ever lets one in
             yield _head_error(head, ("pack", "questions", i), "PR202", str(exc), "fix the question")
             continue
-        named: list[tuple[str, str | None, Any]]
-        if q.action is Action.KEEP:  # no scope: the default scope, checked with the vocabulary
-            named = [("scope", q.scope, v.scopes)] if q.scope else []
-        elif q.action is Action.CONTACT:
-            named = [("purpose", q.purpose, v.purposes), ("channel", q.channel, v.channels)]
-        else:
-            named = [("recipient", q.recipient, v.recipients), ("purpose", q.purpose, v.purposes)]
-        for what, value, known in named:
-            if value not in known:
-                close = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.6)
-                yield _head_error(
-                    head, ("pack", "questions", i), "PR202",
-                    f"question `{text}`: unknown {what} `{value}`",
-                    f"did you mean `{close[0]}`?" if close else f"define it under vocabulary.{what}s, or remove the question")
+        for message, help_ in _unknown_ids(pack, q, text):
+            yield _head_error(head, ("pack", "questions", i), "PR202", message, help_)
+
+
+def _unknown_ids(pack: Pack, q: Question, text: str) -> Iterator[tuple[str, str]]:
+    """(message, help) for each id question ``q`` (written ``text``) names that the vocabulary
+    lacks, with a did-you-mean: the `questions` list (PR202) and question sets (PR230) alike."""
+    v = pack.vocabulary
+    named: list[tuple[str, str | None, Any]]
+    if q.action is Action.KEEP:  # no scope: the default scope, checked with the vocabulary
+        named = [("scope", q.scope, v.scopes)] if q.scope else []
+    elif q.action is Action.CONTACT:
+        named = [("purpose", q.purpose, v.purposes), ("channel", q.channel, v.channels)]
+    else:
+        named = [("recipient", q.recipient, v.recipients), ("purpose", q.purpose, v.purposes)]
+    for what, value, known in named:
+        if value not in known:
+            close = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.6)
+            yield (f"question `{text}`: unknown {what} `{value}`",
+                   f"did you mean `{close[0]}`?" if close else f"define it under vocabulary.{what}s, or remove the question")
 
 
 #: the name of the question set a retention sweep asks (``evaluate --plan``; PR234)
@@ -304,23 +310,11 @@ SWEEP_SET = "sweep"
 
 def _set_question_problem(pack: Pack, text: str) -> tuple[str, str] | None:
     """(message, help) when question ``text`` names an id the vocabulary lacks, else None."""
-    v = pack.vocabulary
     try:
         q = Question.parse(text)
     except ValueError as exc:  # the schema pattern keeps this out; a Pack built in Python may not
         return str(exc), "write keep, keep:SCOPE, contact:PURPOSE:CHANNEL or share:RECIPIENT:PURPOSE"
-    if q.action is Action.KEEP:
-        named: list[tuple[str, str | None, Any]] = [("scope", q.scope, v.scopes)] if q.scope else []
-    elif q.action is Action.CONTACT:
-        named = [("purpose", q.purpose, v.purposes), ("channel", q.channel, v.channels)]
-    else:
-        named = [("recipient", q.recipient, v.recipients), ("purpose", q.purpose, v.purposes)]
-    for what, value, known in named:
-        if value not in known:
-            close = difflib.get_close_matches(str(value), sorted(known), n=1, cutoff=0.6)
-            return (f"question `{text}`: unknown {what} `{value}`",
-                    f"did you mean `{close[0]}`?" if close else f"define it under vocabulary.{what}s, or remove the question")
-    return None
+    return next(_unknown_ids(pack, q, text), None)
 
 
 def check_question_sets(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
@@ -448,17 +442,8 @@ def check_pack_dates(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                            "outside the supported days", _RANGE_HELP)
 
 
-def _fact_kind(value: Any) -> str | None:
-    # the kinds a `fact` condition compares (compile/runtime.py); None: matches no present value
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):  # never math.isfinite(): an int past 1e308 has no float (OverflowError)
-        return "number"
-    if isinstance(value, float):
-        return "number" if math.isfinite(value) else None
-    if isinstance(value, str):
-        return "string"
-    return None
+# the kinds a `fact` condition compares: one definition (declared.value_kind), as the engine reads them
+_fact_kind = value_kind
 
 
 def _shown(value: Any) -> str:
