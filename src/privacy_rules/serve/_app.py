@@ -123,6 +123,8 @@ class Service:
         self._reloading = False
         self._reload_again: str | None = None
         self._watcher: asyncio.Task[None] | None = None
+        #: (policy, question text) -> the checked Question: pure in its key, bounded
+        self._checked_questions: dict[tuple[Policy, str], Question] = {}
         routes = [
             Route("/v1/decide", self.decide, methods=["POST"]),
             Route("/v1/evaluate", self.evaluate, methods=["POST"]),
@@ -169,7 +171,10 @@ class Service:
                                         path)
                     return
                 try:
-                    await self.app(scope, receive, sending)
+                    if path == "/v1/decide" and scope["method"] == "POST":
+                        await self._decide_fast(scope, receive, sending)
+                    else:
+                        await self.app(scope, receive, sending)
                 finally:
                     self._in_flight.give()
             else:
@@ -198,9 +203,48 @@ class Service:
 
     # -- endpoints ---------------------------------------------------------------------------------
     async def decide(self, request: Request) -> Response:
+        """POST /v1/decide through Starlette; the service answers it on the fast path
+        (:meth:`_decide_fast`) first, so this runs only when that is bypassed."""
         snap = self.holder.current  # INVARIANT: the whole request decides on this one snapshot
-        _media_type(request, _JSON_TYPES)
+        _media_type(request.headers.get("content-type"), _JSON_TYPES)
         body = await self._body(request, min(DECIDE_BODY_LIMIT, self.config.max_body))
+        return Response(self._decide_payload(snap, body, request.scope["state"]["request_id"]),
+                        media_type="application/json", headers={"x-pack-hash": snap.ref["hash"]})
+
+    async def _decide_fast(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /v1/decide as plain ASGI: the same answer as :meth:`decide` without Starlette's
+        routing, request and response objects (~60 us a request, a third of a decision)."""
+        snap = self.holder.current  # INVARIANT: the whole request decides on this one snapshot
+        state = scope["state"]
+        try:
+            ctype = length = None
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    ctype = value.decode("latin-1")
+                elif name == b"content-length":
+                    length = value
+            _media_type(ctype, _JSON_TYPES)
+            limit = min(DECIDE_BODY_LIMIT, self.config.max_body)
+            if length is not None:
+                _check_length(length, limit)
+            body = await self._receive_body(receive, limit, state["deadline"])
+            payload = self._decide_payload(snap, body, state["request_id"])
+        except ApiError as err:
+            await _send_problem(send, err, "/v1/decide")
+            return
+        except _Disconnected:
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug: answer 500 and log it, as Starlette's handler does
+            log.exception("internal error on /v1/decide", exc_info=exc)
+            await _send_problem(send, _bug(), "/v1/decide")
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode("ascii")),
+            (b"x-pack-hash", snap.ref["hash"].encode("ascii", "replace"))]})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _decide_payload(self, snap: Snapshot, body: bytes, request_id: str) -> bytes:
+        """The /v1/decide answer for ``body``, decided on ``snap``; raises ApiError."""
         env = _json_body(body)
         if not isinstance(env, dict):
             raise ApiError("PR801", f"the body is a JSON {_kind(env)}; send an object with `record` and `as_of`",
@@ -223,15 +267,15 @@ class Service:
         for text, d in zip(texts, out):
             self.metrics.decided(text, d["outcome"])
         if self.decision_log is not None:
-            now, rid = utc_now(), request.scope["state"]["request_id"]
+            now = utc_now()
             self.decision_log.write(
-                self.decision_log.entry(now=now, request_id=rid, endpoint="decide", pack=snap.ref, as_of=d["as_of"],
-                                        question=text, outcome=d["outcome"], rule_id=d["decisive_rule"],
-                                        keep_until=d["keep_until"], record_id=d["record_id"], record=record)
+                self.decision_log.entry(now=now, request_id=request_id, endpoint="decide", pack=snap.ref,
+                                        as_of=d["as_of"], question=text, outcome=d["outcome"],
+                                        rule_id=d["decisive_rule"], keep_until=d["keep_until"],
+                                        record_id=d["record_id"], record=record)
                 for text, d in zip(texts, out))
-        payload = json.dumps({"pack": dict(snap.ref), "decisions": out}, ensure_ascii=False)
-        return Response(payload.encode("utf-8", "backslashreplace"), media_type="application/json",
-                        headers={"x-pack-hash": snap.ref["hash"]})
+        # ASCII with \u escapes: valid JSON for any text, and ~25% faster to write than UTF-8
+        return json.dumps({"pack": dict(snap.ref), "decisions": out}).encode("ascii")
 
     async def evaluate(self, request: Request) -> Response:
         snap = self.holder.current  # INVARIANT: the whole batch decides on this one snapshot
@@ -257,7 +301,7 @@ class Service:
         known = _day(params["known_on"], "known_on") if "known_on" in params else None
         if known is not None and profile is None:
             raise ApiError("PR801", "`known_on` goes with `profile` (it dates the facts a profile maps)")
-        kind = _media_type(request, _JSON_TYPES + _NDJSON_TYPES)
+        kind = _media_type(request.headers.get("content-type"), _JSON_TYPES + _NDJSON_TYPES)
         if not self._batches.take():
             raise _busy(f"more than {self.config.max_batches} batches at once")
         try:
@@ -350,26 +394,30 @@ class Service:
     async def _body(self, request: Request, limit: int) -> bytes:
         length = request.headers.get("content-length")
         if length is not None:
-            try:
-                declared = int(length)
-            except ValueError:
-                raise ApiError("PR801", "Content-Length is not a number") from None
-            if declared > limit:
-                raise _too_large(limit)
-        remaining = request.scope["state"]["deadline"] - time.monotonic()
+            _check_length(length.encode("latin-1"), limit)
+        return await self._receive_body(request.receive, limit, request.scope["state"]["deadline"])
+
+    async def _receive_body(self, receive: Receive, limit: int, deadline: float) -> bytes:
+        """The whole request body, at most ``limit`` bytes (PR800), by ``deadline`` (PR807)."""
         chunks: list[bytes] = []
         size = 0
         try:
-            async with asyncio.timeout(max(remaining, 0.001)):
-                async for chunk in request.stream():
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _Disconnected
+                    chunk = message.get("body", b"")
                     size += len(chunk)
                     if size > limit:
                         raise _too_large(limit)
                     chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
         except TimeoutError:
             raise ApiError("PR807", f"the request body did not arrive within {self.config.timeout:g} s",
                            "send the body at once, or raise --timeout") from None
-        return b"".join(chunks)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _questions(self, policy: Policy, questions: Any, question_set: Any) -> list[Question]:
         if question_set is not None:
@@ -391,7 +439,13 @@ class Service:
             raise ApiError("PR802", f"more than {self.config.max_questions} questions in one request",
                            "ask fewer questions per request")
         out = []
+        cache = self._checked_questions
         for i, q in enumerate(questions):
+            if isinstance(q, str):
+                got = cache.get((policy, q))
+                if got is not None:
+                    out.append(got)
+                    continue
             try:
                 if isinstance(q, str):
                     parsed = Question.parse(q)
@@ -399,7 +453,12 @@ class Service:
                     parsed = Question.from_json(q)
                 else:
                     raise ValueError(f"a question is text or an object with `action`, not a JSON {_kind(q)}")
-                out.append(policy.check_question(parsed))
+                checked = policy.check_question(parsed)
+                out.append(checked)
+                if isinstance(q, str):
+                    if len(cache) >= 4096:
+                        cache.clear()
+                    cache[(policy, q)] = checked
             except (ValueError, TypeError, QuestionError) as exc:
                 raise ApiError("PR802", f"question {i + 1}: {exc}",
                                "GET /v1/pack lists the pack's questions and vocabulary") from None
@@ -425,8 +484,7 @@ class Service:
 
     async def _bug(self, request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s", request.url.path, exc_info=exc)
-        return _problem(ApiError("PR812", "internal error: this is a bug in privacy-rules",
-                                 "please report it with the server's log"), request.url.path)
+        return _problem(_bug(), request.url.path)
 
     # -- lifespan: reload on SIGHUP and on changed files ---------------------------------------------
     @contextlib.asynccontextmanager
@@ -513,6 +571,23 @@ async def _send_problem(send: Send, err: ApiError, instance: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class _Disconnected(Exception):
+    """The client went away before its body arrived: nothing to answer."""
+
+
+def _bug() -> ApiError:
+    return ApiError("PR812", "internal error: this is a bug in privacy-rules", "please report it with the server's log")
+
+
+def _check_length(value: bytes, limit: int) -> None:
+    try:
+        declared = int(value)
+    except ValueError:
+        raise ApiError("PR801", "Content-Length is not a number") from None
+    if declared > limit:
+        raise _too_large(limit)
+
+
 def _busy(why: str) -> ApiError:
     return ApiError("PR808", f"server busy: {why}", "retry after a second", headers={"retry-after": "1"})
 
@@ -522,8 +597,7 @@ def _too_large(limit: int) -> ApiError:
                     "send fewer records per request (a record is at most 1,000,000 bytes)")
 
 
-def _media_type(request: Request, allowed: tuple[str, ...]) -> str:
-    raw = request.headers.get("content-type")
+def _media_type(raw: str | None, allowed: tuple[str, ...]) -> str:
     kind = (raw or "application/json").split(";", 1)[0].strip().lower()
     if kind not in allowed:
         raise ApiError("PR811", f"Content-Type `{_short(raw or '')}` is not one this endpoint reads",
