@@ -614,7 +614,8 @@ def _json_body(body: bytes) -> Any:
         return parse_record(body)
     except RecordInvalid as exc:
         p = exc.problems[0]  # the message names the key path (a duplicate key) or the line and column
-        raise ApiError(p.code, f"request body: {p.message}", p.help, status=400) from None
+        raise ApiError(p.code, f"request body: {p.message}", p.help, status=400,
+                       title="the body is not usable JSON") from None
 
 
 def _day(value: Any, name: str) -> date:

@@ -45,6 +45,7 @@ class ApiError(Exception):
     status: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    title: str | None = None  # default: CODES' title
 
     @property
     def http_status(self) -> int:
@@ -55,7 +56,7 @@ class ApiError(Exception):
     def body(self, instance: str | None = None) -> dict[str, Any]:
         """The problem document (RFC 9457 section 3): type, title, status, detail, instance,
         plus the extension members ``code`` and ``help``."""
-        title = CODES.get(self.code, (0, "invalid input"))[1]
+        title = self.title or CODES.get(self.code, (0, "invalid input"))[1]
         out: dict[str, Any] = {"type": DOCS + self.code.lower(), "title": title, "status": self.http_status,
                                "detail": self.detail, "code": self.code}
         if self.help:
