@@ -9,6 +9,7 @@ a probe on a connection still open.
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 from typing import Any
 
@@ -97,6 +98,11 @@ class _Server(uvicorn.Server):
             log.info("draining: finishing the requests in flight, then stopping")
         self.service.draining = True
         super().handle_exit(sig, frame)
+        # uvicorn raises a captured signal again once it has shut down, so the process ends
+        # "killed by SIGTERM" (143); a stop that drained every request is a success: exit 0.
+        captured = getattr(self, "_captured_signals", None)
+        if sig == signal.SIGTERM and isinstance(captured, list) and sig in captured:
+            captured.remove(sig)
 
 
 __all__ = ["bind", "build_service", "serve"]
