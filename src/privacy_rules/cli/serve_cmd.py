@@ -12,7 +12,7 @@ import stat
 
 import click
 
-from ._common import UsageFailure, streams
+from ._common import EXIT_FAIL, EXIT_OK, UsageFailure, parse_day, streams
 
 MIN_KEY_BYTES = 16
 
@@ -119,3 +119,47 @@ def serve(pack: str, host: str, port: int, lang: str, profiles: tuple[str, ...],
         run(config)
     except OSError as exc:
         raise UsageFailure(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@click.group(name="decision-log")
+def decision_log() -> None:
+    """Read the decision log `serve --decision-log` writes (docs/serve.md, "Decision log")."""
+
+
+@decision_log.command(name="find")
+@click.argument("logs", nargs=-1, required=True)
+@click.option("--key-file", "key_file", required=True, metavar="FILE", help="The key the server was given "
+              "(--decision-log-key).")
+@click.option("--record-id", "record_id", required=True, metavar="ID", help="The record's id in the host system.")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="Only decisions for this day.")
+@click.option("-q", "--question", "question", metavar="Q", help="Only this question, as the log writes it "
+              "(keep:relationship_record, contact:newsletter:email ...).")
+@click.option("--outcome", type=click.Choice(["allow", "deny", "undetermined"]), help="Only this outcome.")
+def find_cmd(logs: tuple[str, ...], key_file: str, record_id: str, as_of: str | None, question: str | None,
+             outcome: str | None) -> None:
+    """Print the lines of LOGS (FILE, FILE.1 ...) about one record: which pack (id, version,
+    hash) decided what about it, on which day. The record id is never in the log; its HMAC
+    under the key is, and this command computes it. Exit 0 when a line matched, 1 when none did.
+    """
+    import json
+
+    from ..decision_log import find
+
+    io = streams()
+    key = _secret(key_file, "decision log key")
+    day = parse_day(as_of).isoformat() if as_of is not None else None
+    handles = []
+    try:
+        for path in logs:
+            try:
+                handles.append(open(path, encoding="utf-8", errors="replace"))
+            except OSError as exc:
+                raise UsageFailure(f"cannot read decision log `{path}`: {exc.strerror or exc}") from None
+        found = 0
+        for entry in find(handles, key, record_id, as_of=day, question=question, outcome=outcome):
+            io.out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            found += 1
+    finally:
+        for fh in handles:
+            fh.close()
+    raise SystemExit(EXIT_OK if found else EXIT_FAIL)

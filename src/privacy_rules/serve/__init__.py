@@ -12,7 +12,7 @@ reload), ``_app`` (the ASGI app), ``_problems`` (RFC 9457 errors), ``_openapi`` 
 
 from ._app import Service
 from ._config import ServeConfig, is_loopback
-from ._decision_log import pseudonym
+from ..decision_log import pseudonym
 from ._openapi import build_openapi
 from ._server import build_service, serve
 

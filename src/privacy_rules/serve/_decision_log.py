@@ -1,4 +1,5 @@
-"""The decision log: one JSON line per answer, for auditors, with no personal data by default.
+"""Writing the decision log: one JSON line per answer, for auditors, with no personal data by
+default (the format and the auditor's query: privacy_rules.decision_log).
 
 Each line: ``time`` (UTC), ``request_id``, ``endpoint``, the pack (``pack_id``,
 ``pack_version``, ``pack_hash``), ``as_of``, ``question``, ``outcome``, ``decisive_rule``,
@@ -13,19 +14,12 @@ Lines are written whole and flushed per request; written from the event loop onl
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from datetime import datetime, timezone
 from typing import IO, Any, Iterable, Mapping
 
-
-def pseudonym(key: bytes, record_id: str | None) -> str | None:
-    """HMAC-SHA256 of the record id under ``key``, as hex; None when there is no id."""
-    if record_id is None:
-        return None
-    return hmac.new(key, record_id.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+from ..decision_log import pseudonym
 
 
 class DecisionLog:
@@ -84,4 +78,4 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-__all__ = ["DecisionLog", "pseudonym", "utc_now"]
+__all__ = ["DecisionLog", "utc_now"]
