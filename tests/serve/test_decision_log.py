@@ -82,6 +82,8 @@ def test_the_log_holds_no_record_value_but_the_hashed_id(tmp_path: Path) -> None
         for value in _leaves(r):
             if value in vocabulary or value in ("controller", "processor", "personal", "work", "self", "website"):
                 continue
+            if value.isdigit() and len(value) <= 4:
+                continue  # a year or a count: the log's own times and dates hold years
             if any(value == e["keep_until"] for e in entries):
                 continue  # a keep_until the pack computed may fall on a day the record names
             assert value not in text, value
