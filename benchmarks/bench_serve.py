@@ -100,6 +100,16 @@ def start_server(extra: Sequence[str] = ()) -> tuple[subprocess.Popen[bytes], in
     raise SystemExit("the server did not start: " + (proc.stderr.read() or b"").decode("utf-8", "replace"))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -225,27 +235,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     bodies = [json.dumps({"record": r, "as_of": AS_OF.isoformat(), "questions": ["keep"]}).encode() for r in records]
     nd = "".join(json.dumps(r) + "\n" for r in records[:args.batch]).encode()
     proc, port = start_server(["--max-batch", str(max(args.batch, 10_000))])
+    levels: list[dict[str, Any]] = []
+    batches: list[dict[str, Any]] = []
     try:
-        levels = [asyncio.run(load(port, bodies, n, args.seconds, warmup=min(1.0, args.seconds))) for n in (1, 16, 64)]
-        batches = [asyncio.run(batch(port, nd, min(args.batch, len(records)), reasons, 3)) for reasons in (False, True)]
+        for n in (1, 16, 64):
+            c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            levels.append(asyncio.run(load(port, bodies, n, args.seconds, warmup=min(1.0, args.seconds))))
+            levels[-1]["server_cpu"] = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
+        for reasons in (False, True):
+            c0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+            batches.append(asyncio.run(batch(port, nd, min(args.batch, len(records)), reasons, 3)))
+            batches[-1]["server_cpu"] = (cpu_seconds(proc.pid) - c0) / (time.perf_counter() - t0)
     finally:
         stop_server(proc)
     print()
     print(f"in process: decide (keep, to_json + json.dumps) {base['decide']:,.0f}/s; decide_batch (3 questions) "
           f"{base['batch_reasons_False']:,.0f} decisions/s, with reasons {base['batch_reasons_True']:,.0f}/s")
     print()
-    print("| /v1/decide, 1 question | requests/s | p50 ms | p99 ms | errors | vs in-process decide |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| /v1/decide, 1 question | requests/s | p50 ms | p99 ms | errors | vs in-process decide | server CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for lv in levels:
         print(f"| {lv['clients']} clients | {lv['rps']:,.0f} | {lv['p50']:.2f} | {lv['p99']:.2f} | {lv['errors']} "
-              f"| {lv['rps'] / base['decide']:.3f}x |")
+              f"| {lv['rps'] / base['decide']:.3f}x | {lv['server_cpu']:.0%} |")
     print()
-    print("| /v1/evaluate, 3 questions | decisions/s | in-process decide_batch | ratio |")
-    print("|---|---:|---:|---:|")
+    print("| /v1/evaluate, 3 questions | decisions/s | in-process decide_batch | ratio | server CPU |")
+    print("|---|---:|---:|---:|---:|")
     for b in batches:
         ref = base[f"batch_reasons_{b['reasons']}"]
         print(f"| batches of {min(args.batch, len(records)):,}, reasons={str(b['reasons']).lower()} | "
-              f"{b['decisions_per_s']:,.0f} | {ref:,.0f} | {b['decisions_per_s'] / ref:.3f}x |")
+              f"{b['decisions_per_s']:,.0f} | {ref:,.0f} | {b['decisions_per_s'] / ref:.3f}x | {b['server_cpu']:.0%} |")
+    print()
+    print("server CPU: the server process's CPU time over wall time (100% = one core, all it can use for")
+    print("Python code); well below 100% means other processes (the client, other jobs) took the core.")
+    try:
+        print("load average after the run: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    except OSError:
+        pass
     l16 = levels[1]
     ratio = min(b["decisions_per_s"] / base[f"batch_reasons_{b['reasons']}"] for b in batches)
     print()
