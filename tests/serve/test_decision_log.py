@@ -111,9 +111,13 @@ def test_full_inputs_only_when_asked_and_with_a_warning(tmp_path: Path) -> None:
     with Server(args=["--watch-seconds", "0", "--decision-log", str(log), "--decision-log-key",
                       str(_key_file(tmp_path)), "--decision-log-inputs"]) as server:
         assert server.post_json("/v1/decide", {"record": record, "as_of": AS_OF, "questions": ["keep"]})[0] == 200
+        status, _, _ = server.request("POST", f"/v1/evaluate?as_of={AS_OF}&q=keep", json.dumps(record) + "\n",
+                                      {"Content-Type": "application/x-ndjson"})
+        assert status == 200
         assert "WARNING" in server.log() and "personal data" in server.log()
-    (entry,) = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    assert entry["input"] == record
+    decided, evaluated = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert decided["input"] == evaluated["input"] == record
+    assert set(decided) == ENTRY_KEYS | {"input"}
 
 
 def test_the_auditor_query(tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ class Service:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode("ascii")))
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode("ascii"))]
             await send(message)
 
         self.metrics.in_flight += 1
@@ -310,7 +310,7 @@ class Service:
             src = (JsonArraySource if kind in _JSON_TYPES else JsonlSource)(fh, "request body", limit=MAX_LINE)
             tz = str(policy.pack.meta.get("time_zone") or "UTC")
             try:
-                its = list(islice(items(src, profile=profile, known_on=known, time_zone=tz), self.config.max_batch + 1))
+                its = await _collect(items(src, profile=profile, known_on=known, time_zone=tz), self.config.max_batch + 1)
             except SourceError as exc:
                 raise ApiError("PR801", f"the body is not a batch of records: {exc.message}",
                                exc.help or "send a JSON array of records, {\"records\": [...]}, or JSON Lines") from None
@@ -534,9 +534,30 @@ class Service:
                 self.request_reload("the pack's files changed")
 
 
+async def _collect(rows: Iterable[Any], limit: int) -> list[Any]:
+    """At most ``limit`` items of ``rows`` (reading and mapping them is CPU work too), with the
+    event loop free every CHUNK items."""
+    out: list[Any] = []
+    for row in islice(rows, limit):
+        out.append(row)
+        if len(out) % CHUNK == 0:
+            await asyncio.sleep(0)
+    return out
+
+
+def _logged_input(record: Any) -> Any:
+    """A record as the decision log shows it (``--decision-log-inputs``): JSON text parsed."""
+    if isinstance(record, (bytes, bytearray, str)):
+        try:
+            return json.loads(record)
+        except ValueError:
+            return bytes(record).decode("utf-8", "replace") if not isinstance(record, str) else record
+    return record
+
+
 def _log_entries(dlog: DecisionLog, r: Result, texts: list[str], now: str, rid: str, snap: Snapshot, asof: str,
                  its: list[Any]) -> Iterable[dict[str, Any]]:
-    record = its[r.row - 1].record if dlog.inputs else None
+    record = _logged_input(its[r.row - 1].record) if dlog.inputs else None
     for text, a in zip(texts, r.answers):
         yield dlog.entry(now=now, request_id=rid, endpoint="evaluate", pack=snap.ref, as_of=asof, question=text,
                          outcome=a.outcome._value_, rule_id=a.rule_id,
