@@ -123,8 +123,10 @@ class Service:
         self._reloading = False
         self._reload_again: str | None = None
         self._watcher: asyncio.Task[None] | None = None
-        #: (policy, question text) -> the checked Question: pure in its key, bounded
-        self._checked_questions: dict[tuple[Policy, str], Question] = {}
+        #: question text -> the checked Question, for the policy ``_checked_for`` only (so a
+        #: reload lets the old policy go); pure in its key, bounded
+        self._checked_questions: dict[str, Question] = {}
+        self._checked_for: Policy | None = None
         routes = [
             Route("/v1/decide", self.decide, methods=["POST"]),
             Route("/v1/evaluate", self.evaluate, methods=["POST"]),
@@ -439,10 +441,13 @@ class Service:
             raise ApiError("PR802", f"more than {self.config.max_questions} questions in one request",
                            "ask fewer questions per request")
         out = []
+        if policy is not self._checked_for:
+            self._checked_questions = {}
+            self._checked_for = policy
         cache = self._checked_questions
         for i, q in enumerate(questions):
             if isinstance(q, str):
-                got = cache.get((policy, q))
+                got = cache.get(q)
                 if got is not None:
                     out.append(got)
                     continue
@@ -458,7 +463,7 @@ class Service:
                 if isinstance(q, str):
                     if len(cache) >= 4096:
                         cache.clear()
-                    cache[(policy, q)] = checked
+                    cache[q] = checked
             except (ValueError, TypeError, QuestionError) as exc:
                 raise ApiError("PR802", f"question {i + 1}: {exc}",
                                "GET /v1/pack lists the pack's questions and vocabulary") from None
