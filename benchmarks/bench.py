@@ -747,6 +747,14 @@ def _processor_keep(r: Mapping[str, Any], A: str) -> str:
     return DENY if d <= A else ALLOW
 
 
+def _undate(rec: Any) -> Any:
+    """``rec`` with each relationship day written as known only on or before that day."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("relationship"), dict):
+        return rec
+    rel = {k: ({"on_or_before": v} if isinstance(v, str) else v) for k, v in rec["relationship"].items()}
+    return {**rec, "relationship": rel}
+
+
 def hand_outcomes(records: Iterable[Mapping[str, Any]], as_of: date = AS_OF, *,
                   validate: bool = True) -> list[tuple[str, str, str]]:
     f = make_hand(as_of, validate=validate)
@@ -1102,6 +1110,25 @@ def main(argv: Sequence[str] | None = None) -> int:
          f"records with a problem: {problems:,}")
     for k, q in enumerate(QUESTION_TEXTS):
         _say(f"    {q:40s} " + ", ".join(f"{o} {per_q[k][o]:,}" for o in (ALLOW, DENY, UND)))
+
+    # ---- a2. the same records with undated days ({"on_or_before": D}, docs/rule-language.md), and
+    # a3. the retention plan (`evaluate --plan`: keep of every scope of the `sweep` set per record)
+    undated = [_undate(r) for r in records]
+    med, _, _ = _timed(lambda: collections.deque(policy.decide_batch(undated, QUESTIONS, as_of=AS_OF), maxlen=0), repeats)
+    results["batch_undated"] = _rate(n * nq, med)
+    _say(f"\n[a2] decide_batch with every relationship day undated ({{\"on_or_before\": D}}): "
+         f"{results['batch_undated']:,.0f} decisions/s = {_fmt_ratio(results['batch_undated'], results['batch'])} "
+         "of the exact-date rate (interval semantics: each window decided at both ends of [1900-01-01, D])")
+    from privacy_rules.retention import plan_questions, plan_results
+    from privacy_rules.pipeline import Item
+    sweep = plan_questions(policy)
+    items = [Item(i + 1, "bench", None, r) for i, r in enumerate(records)]
+    med, _, _ = _timed(lambda: collections.deque(plan_results(policy, items, sweep, as_of=AS_OF), maxlen=0), repeats)
+    results["plan"] = _rate(n, med)
+    med_k, _, _ = _timed(lambda: collections.deque(policy.decide_batch(records, sweep, as_of=AS_OF), maxlen=0), repeats)
+    _say(f"[a3] retention plan ({len(sweep)} keep scopes of the sweep set): {results['plan']:,.0f} records/s; "
+         f"decide_batch of the same {len(sweep)} questions: {_rate(n, med_k):,.0f} records/s "
+         f"(plan / batch = {_fmt_ratio(results['plan'], _rate(n, med_k))})")
 
     # ---- b. per record, explained
     decide = policy.decide
