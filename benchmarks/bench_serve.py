@@ -252,11 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"in process: decide (keep, to_json + json.dumps) {base['decide']:,.0f}/s; decide_batch (3 questions) "
           f"{base['batch_reasons_False']:,.0f} decisions/s, with reasons {base['batch_reasons_True']:,.0f}/s")
     print()
-    print("| /v1/decide, 1 question | requests/s | p50 ms | p99 ms | errors | vs in-process decide | server CPU |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| /v1/decide, 1 question | requests/s | p50 ms | p99 ms | errors | vs in-process decide | server CPU "
+          "| requests per server CPU-second |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for lv in levels:
+        per_cpu = lv["rps"] / lv["server_cpu"] if lv["server_cpu"] else float("nan")
         print(f"| {lv['clients']} clients | {lv['rps']:,.0f} | {lv['p50']:.2f} | {lv['p99']:.2f} | {lv['errors']} "
-              f"| {lv['rps'] / base['decide']:.3f}x | {lv['server_cpu']:.0%} |")
+              f"| {lv['rps'] / base['decide']:.3f}x | {lv['server_cpu']:.0%} | {per_cpu:,.0f} |")
     print()
     print("| /v1/evaluate, 3 questions | decisions/s | in-process decide_batch | ratio | server CPU |")
     print("|---|---:|---:|---:|---:|")
@@ -267,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("server CPU: the server process's CPU time over wall time (100% = one core, all it can use for")
     print("Python code); well below 100% means other processes (the client, other jobs) took the core.")
+    print("requests per server CPU-second: what one core given wholly to the server would answer.")
     try:
         print("load average after the run: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     except OSError:
