@@ -243,3 +243,22 @@ def test_a_pack_that_does_not_check_at_start_exits_2(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main(["serve", str(pack), "--port", "0"], stdout=io.StringIO(), stderr=err) == 2
     assert "keep.yaml" in err.getvalue()
+
+
+def test_a_client_that_goes_away_mid_batch_frees_its_batch_slot() -> None:
+    body = "".join(json.dumps(dict(RECORD, id=f"r-{i}")) + "\n" for i in range(10_000)).encode()
+    with Server(args=["--watch-seconds", "0", "--max-batches", "1", "--timeout", "60"]) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        conn.request("POST", f"/v1/evaluate?as_of={AS_OF}", body=body, headers={"Content-Type": "application/x-ndjson"})
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.readline())["record_id"] == "r-0"
+        conn.sock.shutdown(socket.SHUT_RDWR)  # gone, with ~16 MB of answers unread
+        conn.close()
+
+        def slot_free() -> bool:
+            status, _, _ = server.request("POST", f"/v1/evaluate?as_of={AS_OF}&q=keep", [RECORD])
+            assert status in (200, 503)
+            return status == 200
+
+        server.wait_until(slot_free, "the batch slot is free again", timeout=30)
+        assert server.get("/health")[0] == 200
