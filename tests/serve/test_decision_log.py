@@ -139,3 +139,19 @@ def test_the_auditor_query(tmp_path: Path) -> None:
     assert main(["decision-log", "find", str(log), "--key-file", str(key), "--record-id", "nobody",
                  "--as-of", AS_OF], stdout=out, stderr=io.StringIO()) == 1
     assert out.getvalue() == ""
+
+
+def test_a_log_that_cannot_be_written_withholds_the_answers(tmp_path: Path) -> None:
+    """Fail closed: no answer leaves unlogged (PR814); /dev/full refuses every write (ENOSPC)."""
+    if not Path("/dev/full").exists():
+        import pytest
+
+        pytest.skip("needs /dev/full (Linux)")
+    record = _records()[0]
+    with Server(args=["--watch-seconds", "0", "--decision-log", "/dev/full", "--decision-log-key",
+                      str(_key_file(tmp_path))]) as server:
+        status, doc = server.post_json("/v1/decide", {"record": record, "as_of": AS_OF})
+        assert (status, doc["code"]) == (503, "PR814")
+        status, _, data = server.request("POST", f"/v1/evaluate?as_of={AS_OF}", [record, record])
+        (line,) = [json.loads(x) for x in data.decode().splitlines()]
+        assert status == 200 and line["problem"]["code"] == "PR814" and line["problem"]["answered"] == 0

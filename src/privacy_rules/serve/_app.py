@@ -43,7 +43,7 @@ from ..sources import SourceError
 from ..sources._base import MAX_LINE
 from ..sources._text import JsonArraySource, JsonlSource
 from ._config import DECIDE_BODY_LIMIT, ServeConfig
-from ._decision_log import DecisionLog, utc_now
+from ._decision_log import DecisionLog, DecisionLogError, utc_now
 from ._metrics import CONTENT_TYPE as METRICS_TYPE, Metrics
 from ._openapi import build_openapi
 from ._problems import MEDIA_TYPE as PROBLEM_TYPE, ApiError
@@ -270,12 +270,15 @@ class Service:
             self.metrics.decided(text, d["outcome"])
         if self.decision_log is not None:
             now = utc_now()
-            self.decision_log.write(
-                self.decision_log.entry(now=now, request_id=request_id, endpoint="decide", pack=snap.ref,
-                                        as_of=d["as_of"], question=text, outcome=d["outcome"],
-                                        rule_id=d["decisive_rule"], keep_until=d["keep_until"],
-                                        record_id=d["record_id"], record=record)
-                for text, d in zip(texts, out))
+            try:
+                self.decision_log.write(
+                    self.decision_log.entry(now=now, request_id=request_id, endpoint="decide", pack=snap.ref,
+                                            as_of=d["as_of"], question=text, outcome=d["outcome"],
+                                            rule_id=d["decisive_rule"], keep_until=d["keep_until"],
+                                            record_id=d["record_id"], record=record)
+                    for text, d in zip(texts, out))
+            except DecisionLogError as exc:
+                raise _log_failed(exc) from None
         # ASCII with \u escapes: valid JSON for any text, and ~25% faster to write than UTF-8
         return json.dumps({"pack": dict(snap.ref), "decisions": out}).encode("ascii")
 
@@ -348,21 +351,29 @@ class Service:
                     entries.extend(_log_entries(dlog, r, texts, now, state["request_id"], snap, asof, its))
                 done += 1
                 if len(buf) >= CHUNK:
+                    if dlog is not None:  # logged before sent: no answer leaves unlogged
+                        try:
+                            dlog.write(entries)
+                        except DecisionLogError as exc:
+                            yield _problem_line(_log_failed(exc), done - len(buf), len(its))
+                            return
+                        entries.clear()
                     yield "".join(buf).encode("utf-8", "backslashreplace")
                     buf.clear()
-                    if dlog is not None:
-                        dlog.write(entries)
-                        entries.clear()
                     if time.monotonic() > state["deadline"] and done < len(its):
                         err = ApiError("PR807", f"the batch took longer than {self.config.timeout:g} s; answered "
                                                 f"{done:,} of {len(its):,} records",
                                        "send smaller batches, or ask again from the next record")
-                        yield json.dumps({"problem": err.body()}, ensure_ascii=False).encode("utf-8") + b"\n"
+                        yield _problem_line(err, done, len(its))
                         return
+            if dlog is not None:
+                try:
+                    dlog.write(entries)
+                except DecisionLogError as exc:
+                    yield _problem_line(_log_failed(exc), done - len(buf), len(its))
+                    return
             if buf:
                 yield "".join(buf).encode("utf-8", "backslashreplace")
-            if dlog is not None:
-                dlog.write(entries)
         finally:
             for (text, outcome), n in counts.items():
                 self.metrics.decided(text, outcome, n)
@@ -595,6 +606,19 @@ async def _send_problem(send: Send, err: ApiError, instance: str) -> None:
     headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in err.headers.items()]
     await send({"type": "http.response.start", "status": err.http_status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _log_failed(exc: DecisionLogError) -> ApiError:
+    return ApiError("PR814", f"{exc.strerror}; the answer is withheld, since it could not be logged",
+                    "free disk space or fix the log's permissions; the server answers again once it can write")
+
+
+def _problem_line(err: ApiError, answered: int, total: int) -> bytes:
+    """The last line of a batch cut short: the problem, and how many records were answered."""
+    body = err.body()
+    body["answered"] = answered
+    body["records"] = total
+    return json.dumps({"problem": body}, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 class _Disconnected(Exception):

@@ -22,6 +22,10 @@ from typing import IO, Any, Iterable, Mapping
 from ..decision_log import pseudonym
 
 
+class DecisionLogError(OSError):
+    """The decision log could not be written (disk full, permissions ...)."""
+
+
 class DecisionLog:
     """Append-only JSONL with size rotation. ``write`` takes the entries of one request."""
 
@@ -50,10 +54,14 @@ class DecisionLog:
                                                                                                       "surrogatepass")
         if not data:
             return
-        if self._size and self._size + len(data) > self.max_bytes:
-            self._rotate()
-        self._fh.write(data)
-        self._fh.flush()
+        try:
+            if self._size and self._size + len(data) > self.max_bytes:
+                self._rotate()
+            self._fh.write(data)
+            self._fh.flush()
+        except OSError as exc:
+            raise DecisionLogError(exc.errno, f"cannot write the decision log `{self.path}`: "
+                                              f"{exc.strerror or exc}") from None
         self._size += len(data)
 
     def _rotate(self) -> None:
@@ -78,4 +86,4 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-__all__ = ["DecisionLog", "utc_now"]
+__all__ = ["DecisionLog", "DecisionLogError", "utc_now"]

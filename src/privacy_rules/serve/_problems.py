@@ -31,6 +31,7 @@ CODES: Mapping[str, tuple[int, str]] = {
     "PR811": (415, "unsupported media type"),
     "PR812": (500, "internal error"),
     "PR813": (405, "method not allowed"),
+    "PR814": (503, "decision log cannot be written"),
 }
 
 
