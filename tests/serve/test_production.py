@@ -262,3 +262,22 @@ def test_a_client_that_goes_away_mid_batch_frees_its_batch_slot() -> None:
 
         server.wait_until(slot_free, "the batch slot is free again", timeout=30)
         assert server.get("/health")[0] == 200
+
+
+def test_a_batch_past_the_time_limit_ends_with_a_problem_line() -> None:
+    """The time limit covers deciding a batch: a reader too slow to take ~16 MB of answers in
+    time gets the answers so far and a last line naming PR807 and how many were answered."""
+    body = "".join(json.dumps(dict(RECORD, id=f"r-{i}")) + "\n" for i in range(10_000)).encode()
+    with Server(args=["--watch-seconds", "0", "--timeout", "3"]) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        conn.request("POST", f"/v1/evaluate?as_of={AS_OF}", body=body, headers={"Content-Type": "application/x-ndjson"})
+        resp = conn.getresponse()
+        first = json.loads(resp.readline())
+        time.sleep(3.5)  # the server is blocked on the full socket buffers meanwhile
+        lines = [first, *(json.loads(x) for x in resp.read().splitlines())]
+        conn.close()
+    last = lines[-1]["problem"]
+    assert isinstance(last, dict) and last["code"] == "PR807", lines[-1]
+    answered = lines[:-1]
+    assert 0 < len(answered) == last["answered"] < 10_000 == last["records"]
+    assert [x["record_id"] for x in answered] == [f"r-{i}" for i in range(len(answered))]
