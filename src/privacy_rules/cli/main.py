@@ -196,6 +196,9 @@ cli.add_command(sql)
 cli.add_command(diff)
 from .profile_cmd import check_profile_cmd  # noqa: E402 - kept next to its registration (one hunk to merge)
 cli.add_command(check_profile_cmd)
+from .serve_cmd import decision_log, serve  # noqa: E402 - kept next to its registration (one hunk to merge)
+cli.add_command(serve)
+cli.add_command(decision_log)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None,

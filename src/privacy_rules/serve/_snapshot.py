@@ -1,0 +1,176 @@
+"""The pack being served: a compiled Policy with its mapping profiles, swapped whole on reload.
+
+A :class:`Snapshot` is immutable: a request takes the current one when it starts and decides
+on it to the end, so a reload never changes a request half way (every decision names the pack
+hash that made it). :class:`PackHolder` builds a new snapshot from disk, and swaps it in only
+when the pack (and every profile) checked clean; otherwise the old one keeps serving and
+``status`` says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..errors import PackError
+from ..model import Severity
+from ..pack import read_pack
+from ..policy import Policy, compile_pack
+
+log = logging.getLogger("privacy_rules.serve")
+
+#: files the fingerprint looks at, at most; a pack folder is a handful of YAML files
+_MAX_FILES = 2000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """One loaded pack: the policy, its profiles by name, and what /v1/pack shows."""
+
+    policy: Policy
+    profiles: Mapping[str, Any]
+    info: Mapping[str, Any]
+    ref: Mapping[str, str]  # id, version, hash: named on every answer
+    fingerprint: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Status:
+    """The last reload: ``ok`` and, when it failed, why (diagnostics as CI lines)."""
+
+    ok: bool
+    reason: str | None = None
+    diagnostics: tuple[str, ...] = ()
+    at: float = field(default_factory=time.time)
+
+
+def fingerprint(root: str) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of every file under the pack folder (hidden ones left out): a
+    change to any of them, or a new or removed file, changes the fingerprint."""
+    folder = root if os.path.isdir(root) else os.path.dirname(root) or "."
+    out: list[tuple[str, int, int]] = []
+    for dirpath, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or len(out) >= _MAX_FILES:
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((path, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def build_snapshot(pack_path: str, profile_specs: tuple[str, ...], lang: str) -> Snapshot:
+    """The pack at ``pack_path`` loaded, checked and compiled, with its profiles checked
+    against it. Raises PackError with every error (the pack's, then a profile's)."""
+    fp = fingerprint(pack_path)
+    pack, diags = read_pack(pack_path, lint=False)
+    if pack is None:
+        raise PackError(tuple(d for d in diags if d.severity is Severity.ERROR) or diags)
+    policy = compile_pack(pack, lang=lang)
+    profiles = _profiles(policy, profile_specs)
+    meta = pack.meta
+    ref = {"id": pack.id, "version": str(meta.get("version") or ""), "hash": pack.version}
+    v = pack.vocabulary
+    info = {
+        **ref,
+        "name": pack.name,
+        "time_zone": str(meta.get("time_zone") or "UTC"),
+        "default_scope": pack.default_scope,
+        "standard_questions": [str(q) for q in policy.standard_questions],
+        "question_sets": {name: [str(q) for q in qs] for name, qs in policy.question_sets.items()},
+        "vocabulary": {
+            "scopes": sorted(v.scopes), "purposes": sorted(v.purposes), "channels": sorted(v.channels),
+            "recipients": sorted(v.recipients), "lawful_bases": sorted(v.lawful_bases),
+            "windows": sorted(v.windows), "subject_categories": sorted(v.subject_categories),
+            "data_categories": sorted(v.data_categories), "facts": sorted(v.facts or ()),
+        },
+        "profiles": sorted(profiles),
+        "rules": len(pack.rules),
+    }
+    return Snapshot(policy=policy, profiles=MappingProxyType(profiles), info=MappingProxyType(info),
+                    ref=MappingProxyType(ref), fingerprint=fp)
+
+
+def _profiles(policy: Policy, specs: tuple[str, ...]) -> dict[str, Any]:
+    """Profile name -> Profile: the bundled ones that fit the pack, and each one given (a
+    bundled id, or a file named by its stem). A given profile that does not check is an error;
+    a bundled one that does not fit this pack is left out (and logged)."""
+    from ..mapping import bundled_profiles, load_profile
+
+    out: dict[str, Any] = {}
+    for pid in bundled_profiles():
+        if pid in specs:
+            continue
+        try:
+            out[pid] = load_profile(pid, pack=policy.pack)
+        except PackError as exc:
+            log.info("bundled profile `%s` does not fit the pack, left out: %s", pid, exc.diagnostics[0])
+    for spec in specs:
+        name = spec if spec in bundled_profiles() else os.path.splitext(os.path.basename(spec))[0]
+        out[name] = load_profile(spec, pack=policy.pack)
+    return out
+
+
+class PackHolder:
+    """The current Snapshot and the last reload's Status. ``reload`` may run in a worker
+    thread while requests read ``current``: one reference swap, so readers see the old or the
+    new snapshot, never a mix. Reloads themselves are serialised by a lock."""
+
+    def __init__(self, pack_path: str, profile_specs: tuple[str, ...] = (), lang: str = "en") -> None:
+        self.pack_path = pack_path
+        self.profile_specs = profile_specs
+        self.lang = lang
+        self.current = build_snapshot(pack_path, profile_specs, lang)  # raises PackError: nothing to serve
+        self.status = Status(ok=True)
+        self.reloads = {"ok": 0, "failed": 0}
+        self._tried = self.current.fingerprint  # the files the last attempt saw
+        self._lock = threading.Lock()
+
+    def changed(self) -> bool:
+        """True when the pack's files differ from what the last reload attempt read."""
+        return fingerprint(self.pack_path) != self._tried
+
+    def reload(self, why: str) -> bool:
+        """Build a new snapshot and swap it in; on any error keep the old one. Returns True when
+        the new one is serving. Blocking (load, check, compile): call it from a worker thread."""
+        with self._lock:
+            self._tried = fingerprint(self.pack_path)
+            old = self.current.ref
+            try:
+                snap = build_snapshot(self.pack_path, self.profile_specs, self.lang)
+            except PackError as exc:
+                lines = tuple(str(d) for d in exc.diagnostics)
+                self._failed(why, f"the pack on disk does not check ({len(lines)} error(s)); still serving "
+                                  f"{old['id']} {old['version']} ({old['hash']})", lines)
+                return False
+            except Exception as exc:  # noqa: BLE001 - an unreadable folder, a bug: the old pack keeps serving
+                self._failed(why, f"the pack on disk could not be loaded ({type(exc).__name__}: {exc}); still "
+                                  f"serving {old['id']} {old['version']} ({old['hash']})", ())
+                log.exception("reload failed")
+                return False
+            self.current = snap
+            self.status = Status(ok=True)
+            self.reloads["ok"] += 1
+            new = snap.ref
+            log.info("reloaded the pack (%s): %s %s (%s), was %s", why, new["id"], new["version"], new["hash"],
+                     old["hash"])
+            return True
+
+    def _failed(self, why: str, reason: str, lines: tuple[str, ...]) -> None:
+        self.status = Status(ok=False, reason=reason, diagnostics=lines)
+        self.reloads["failed"] += 1
+        log.error("reload failed (%s): %s", why, reason)
+        for line in lines:
+            log.error("  %s", line)
+
+
+__all__ = ["PackHolder", "Snapshot", "Status", "build_snapshot", "fingerprint"]
