@@ -38,6 +38,7 @@ CHUNK = 65_536
 class DuckOptions:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int | None = None
+    query: Any = None  # the compiled sql.sweep.SweepQuery (compiled once, by fallback_reason)
 
 
 def check_memory_limit(text: str) -> str:
@@ -50,8 +51,8 @@ def notice(err: TextIO, code: str, text: str) -> None:
     print(f"notice {code}: --engine duckdb: {text}; the row engine writes this run", file=err)
 
 
-def fallback_reason(policy: Policy, qs: list[Question], day: Any, *, plan: bool, kind: str) -> tuple[str, str] | None:
-    """(code, why) when this run cannot take the SQL path; None when it can."""
+def fallback_reason(policy: Policy, qs: list[Question], day: Any, *, plan: bool, kind: str) -> tuple[str, str] | Any:
+    """(code, why) when this run cannot take the SQL path; else the compiled SweepQuery."""
     if plan:
         return "PR720", "--plan writes a retention plan from the row engine's decisions"
     if kind == "text":
@@ -64,10 +65,9 @@ def fallback_reason(policy: Policy, qs: list[Question], day: Any, *, plan: bool,
     from ..sql.sweep import SweepUnsupported, sweep_query
 
     try:
-        sweep_query(policy, qs, day)
+        return sweep_query(policy, qs, day)
     except (SqlUnsupported, SweepUnsupported) as exc:
         return "PR722", f"the pack cannot be decided in SQL: {escape(str(exc))}"
-    return None
 
 
 class _Out:
@@ -104,7 +104,7 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
 
     policy: Policy = run.policy
     qs: list[Question] = run.qs
-    sq = sweep_query(policy, qs, run.day)
+    sq = opts.query if opts.query is not None else sweep_query(policy, qs, run.day)
     out = _Out(sink, stream, len(qs))
     ok = False
     with tempfile.TemporaryDirectory(prefix=".privacy-rules-duckdb-") as tmp:

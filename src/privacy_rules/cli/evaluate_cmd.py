@@ -9,6 +9,7 @@ summary and turns ``--max-bad`` and ``--fail-on`` into exit codes (docs/sources.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -164,9 +165,11 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     if engine == "duckdb":
         duck = _duck.DuckOptions(_duck.check_memory_limit(memory_limit), threads)
         why = _duck.fallback_reason(policy, qs, day, plan=plan, kind=kind)
-        if why is not None:
+        if isinstance(why, tuple):
             _duck.notice(io.err, *why)
             duck = None
+        else:
+            duck = dataclasses.replace(duck, query=why)
     run = _Run(policy=policy, qs=qs, day=day, gate=gate, max_bad=limit_bad, io_err=io.err, duck=duck)
     started = time.monotonic()  # the sweep's time: reading, deciding, writing (not loading the pack)
     with ExitStack() as stack:

@@ -211,8 +211,7 @@ class SweepQuery:
         return _cat(*parts)
 
     def _long(self) -> exp.Expression:
-        ku = x.col
-        head = [x.cast(x.col("row", "m"), "VARCHAR"), ",", csv_field(x.col("locator", "m")), ",",
+        head: list[exp.Expression | str] = [x.cast(x.col("row", "m"), "VARCHAR"), ",", csv_field(x.col("locator", "m")), ",",
                 csv_field(x.col("rid", "m")), ","]
         tail = "," + _csv_const(self.as_of.isoformat()) + "," + _csv_const(self.pack_version) + "\n"
         parts: list[exp.Expression | str] = []
@@ -221,7 +220,7 @@ class SweepQuery:
             parts += [_csv_const(q.text) + ",", x.col(f"o{j}", "w"), ",", self._rule_text(j, q, _csv_const, ""), ",",
                       self._by_rule(j, q, lambda r: r.basis, _csv_const, ""), ",",
                       self._by_rule(j, q, lambda r: r.article, _csv_const, ""), ",",
-                      x.coalesce(x.cast(ku(f"ku{j}", "w"), "VARCHAR"), _lit("")), ",", x.col(f"rc{j}", "w"), ",",
+                      x.coalesce(x.cast(x.col(f"ku{j}", "w"), "VARCHAR"), _lit("")), ",", x.col(f"rc{j}", "w"), ",",
                       csv_field(self._reason(j, q)), "," + tail]  # the empty problem, as_of, pack_version
         return _cat(*parts)
 
@@ -256,7 +255,7 @@ class SweepQuery:
         return q.sql(dialect="duckdb")
 
 
-def _members(q: exp.Expression) -> list[exp.Select]:
+def _members(q: exp.Expression | exp.Query) -> list[exp.Select]:
     if isinstance(q, exp.Union):
         return _members(q.this) + _members(q.expression)
     assert isinstance(q, exp.Select)
