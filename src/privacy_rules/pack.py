@@ -20,7 +20,6 @@ from .load import LoadedYaml, inside, load_yaml_file
 from .model import (Action, Basis, Citation, Diagnostic, Effect, FactSpec, Mechanism, ObligationSpec, Pack, Pred,
                     Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
 from .validate.schema import iter_schema_errors
-from .validate.lint import iter_lint_problems
 from .validate._chars import first_refused, visible
 from .validate.semantic import iter_pack_file_problems, iter_semantic_problems
 
@@ -229,7 +228,9 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None,
     )
     diags.extend(iter_semantic_problems(pack, head))
     if lint and not any(d.severity is Severity.ERROR for d in diags):
-        # lint on a pack with unknown ids would restate the PR2xx errors in other words
+        # lint on a pack with unknown ids would restate the PR2xx errors in other words. Imported
+        # here: only `check` lints, and deciding hosts should not pay for importing it (issue 12).
+        from .validate.lint import iter_lint_problems
         diags.extend(iter_lint_problems(pack, head, as_of))
     errors = [d for d in diags if d.severity is Severity.ERROR]
     return (None if errors else pack), tuple(sorted(diags, key=_sort_key))
