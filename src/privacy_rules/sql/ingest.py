@@ -23,11 +23,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-from typing import Any, Iterable, Iterator
+import re
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..pipeline import Item
 from ..policy import Policy
-from ..records import RecordInvalid, parse_record
+from ..dates import MAX_DAY, MIN_DAY
+from ..records import (ID_LISTS, LIST_FIELDS, MAX_ID_LENGTH, MAX_LIST, RELATIONSHIP_FIELDS, TOP_FIELDS, TOP_SCALARS,
+                       RecordInvalid, parse_record)
 from .layout import RECORDS, TABLES, ddl
 from .load import LayoutError, add_record, empty_rows
 
@@ -127,3 +130,207 @@ class ItemLoader:
 
 
 __all__ = ["ItemLoader", "META", "META_COLUMNS", "RECORDS", "create_tables"]
+
+
+# --- JSON Lines read by DuckDB itself ----------------------------------------------------------------
+
+_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t]*\n")  # a blank line, ended by its newline
+_BLANK_END = re.compile(rb"(?:\A|\n)[ \t]+\Z")  # a last line of blanks, without a newline
+_ID_RE = "[a-z][a-z0-9_]*"  # records._ID_FULL
+_FACT_KEY = "[a-z][a-z0-9_]*"  # a fact name the SQL path reads from a JSON path without quoting
+_LINES = "pr_lines"
+_J = "pr_jsonl"
+
+
+def _q(text: str) -> str:
+    """A SQL string literal of a layout name or a fixed pattern (never of input text)."""
+    assert "'" not in text
+    return f"'{text}'"
+
+
+def _type_in(expr: str, types: tuple[str, ...], absent_ok: bool = True) -> str:
+    t = ", ".join(_q(x) for x in types)
+    return f"(json_type({expr}) IS NULL OR json_type({expr}) IN ({t}))" if absent_ok else f"json_type({expr}) IN ({t})"
+
+
+def _keys_ok(obj: str, allowed: Iterable[str] | None, pattern: str | None = None) -> str:
+    """The object ``obj`` (JSON) has distinct keys, each one of ``allowed`` (or matching ``pattern``)."""
+    keys = f"json_keys({obj})"
+    out = [f"len({keys}) = len(list_distinct({keys}))"]
+    if allowed is not None:
+        out.append(f"list_has_all([{', '.join(_q(k) for k in sorted(allowed))}]::VARCHAR[], {keys})")
+    if pattern is not None:
+        out.append(f"coalesce(list_bool_and(list_transform({keys}, lambda k: regexp_full_match(k, {_q(pattern)}))), true)")
+    return "(" + " AND ".join(out) + ")"
+
+
+def _all(items: str, cond: str, var: str = "e") -> str:
+    """Every element ``var`` of the list ``items`` meets ``cond`` (true for an empty list)."""
+    return f"coalesce(list_bool_and(list_transform({items}, lambda {var}: {cond})), true)"
+
+
+def _number_ok(e: str, bound: str) -> str:
+    # CASE, not OR: DuckDB evaluates both sides of an OR (a cast of text would fail)
+    return (f"(CASE WHEN json_type({e}) IN ('DOUBLE', 'BIGINT', 'UBIGINT') THEN "
+            f"coalesce(isfinite(TRY_CAST({e} AS DOUBLE)) AND abs(TRY_CAST({e} AS DOUBLE)) <= {bound}, false) ELSE true END)")
+
+
+def _entry_ok(fields: Mapping[str, str]) -> str:
+    """One list entry ``e`` (JSON): an object of the entry's fields, each of its kind or null."""
+    conds = ["json_type(e) = 'OBJECT'", _keys_ok("e", fields)]
+    for f, kind in fields.items():
+        path = f"e, {_q('$.' + f)}"
+        if kind in ("date", "str") or kind.startswith("enum:"):
+            conds.append(_type_in(path, ("VARCHAR", "NULL")))
+        elif kind == "bool":
+            conds.append(_type_in(path, ("BOOLEAN", "NULL")))
+        elif kind == "int":
+            v = f"json_extract({path})"
+            conds.append(f"({_type_in(path, ('NULL',))} OR (json_type({path}) IN ('BIGINT', 'UBIGINT') AND "
+                         f"coalesce(TRY_CAST({v} AS DOUBLE) BETWEEN {MIN_DAY.year} AND {MAX_DAY.year}, false)))")
+        elif kind == "ids":
+            items = f"json_extract({path[:-1]}[*]')"
+            elem = f"json_type(s) = 'VARCHAR' AND regexp_full_match(json_extract_string(s, '$'), {_q(_ID_RE)})"
+            conds.append(f"({_type_in(path, ('NULL',))} OR (json_type({path}) = 'ARRAY' AND {_all(items, elem, 's')}))")
+        else:
+            return "false"
+    return "(" + " AND ".join(conds) + ")"
+
+
+def vouch_sql(policy: Policy) -> str:
+    """A boolean SQL expression over ``raw`` (one JSON line): true only when the row engine reads
+    the line as a record whose every value the layout holds as the loader would (load.add_record),
+    so that the query's answer is the row engine's. Conservative: a line it refuses is decided by
+    the row engine, so refusing too much costs time, never exactness. It refuses backslashes
+    (escapes), control characters, trailing commas and NaN (which DuckDB's JSON reader accepts and
+    Python's does not), duplicate keys, unknown fields, a value of the wrong JSON type, numbers a
+    DOUBLE cannot hold exactly, nested values under ``host`` and fact names that are not ids."""
+    conds = ["json_valid(raw)", "json_type(raw) = 'OBJECT'", "NOT contains(raw, '\\')",
+             "NOT regexp_matches(raw, '[\\x00-\\x1f]')", "NOT regexp_matches(raw, ',[ ]*[]}]')",
+             _keys_ok("raw", TOP_FIELDS),
+             "json_type(raw, '$.id') = 'VARCHAR'",
+             f"strlen(json_extract_string(raw, '$.id')) BETWEEN 1 AND {MAX_ID_LENGTH}"]
+    for k in TOP_SCALARS:
+        if k != "id":
+            conds.append(_type_in(f"raw, {_q('$.' + k)}", ("VARCHAR", "NULL")))
+    rel = "json_extract(raw, '$.relationship')"
+    rel_values = _all("json_extract(raw, '$.relationship.*')", "json_type(e) IN ('VARCHAR', 'NULL')")
+    conds.append(f"(json_type(raw, '$.relationship') IS NULL OR (json_type(raw, '$.relationship') = 'OBJECT' AND "
+                 f"{_keys_ok(rel, RELATIONSHIP_FIELDS)} AND {rel_values}))")
+    no_data_categories = not policy.pack.vocabulary.data_categories
+    for name, kind in ID_LISTS.items():
+        items = f"json_extract(raw, {_q('$.' + name + '[*]')})"
+        elem = "json_type(e) = 'VARCHAR'"
+        if kind == "ids":
+            elem += f" AND regexp_full_match(json_extract_string(e, '$'), {_q(_ID_RE)})"
+        else:
+            elem += " AND json_extract_string(e, '$') <> ''"
+        ok = f"(json_type(raw, {_q('$.' + name)}) = 'ARRAY' AND len({items}) <= {MAX_LIST} AND {_all(items, elem)})"
+        if name == "data_categories" and no_data_categories:  # the row engine's PR320, which the query skips
+            ok = f"(json_type(raw, {_q('$.' + name)}) = 'ARRAY' AND len({items}) = 0)"
+        conds.append(f"(json_type(raw, {_q('$.' + name)}) IS NULL OR {ok})")
+    for name, (fields, _req) in LIST_FIELDS.items():
+        items = f"json_extract(raw, {_q('$.' + name + '[*]')})"
+        conds.append(f"(json_type(raw, {_q('$.' + name)}) IS NULL OR (json_type(raw, {_q('$.' + name)}) = 'ARRAY' "
+                     f"AND len({items}) <= {MAX_LIST} AND {_all(items, _entry_ok(fields))}))")
+    scalar = "json_type(e) IN ('VARCHAR', 'BOOLEAN', 'NULL', 'BIGINT', 'UBIGINT', 'DOUBLE') AND "
+    for name, pattern, bound in (("facts", _FACT_KEY, "9007199254740992"), ("host", None, "1e300")):
+        obj, path = f"json_extract(raw, '$.{name}')", f"'$.{name}'"
+        values = _all(f"json_extract(raw, '$.{name}.*')", scalar + _number_ok("e", bound))
+        conds.append(f"(json_type(raw, {path}) IS NULL OR (json_type(raw, {path}) = 'OBJECT' AND "
+                     f"{_keys_ok(obj, None, pattern)} AND {values}))")
+    return "(" + "\n AND ".join(conds) + ")"
+
+
+class NotNative(Exception):
+    """The file is not one the native reader takes as is (the caller uses ItemLoader)."""
+
+
+def prescan(path: str, limit: int) -> int:
+    """The file's size if DuckDB may read it line by line as the row engine's LineReader does:
+    no blank line (the row engine skips them, DuckDB's reader too, but their numbers count), no
+    carriage return, no byte-order mark, no U+0001 (the reader's column separator), no line
+    longer than ``limit``. Raises NotNative otherwise."""
+    import mmap
+
+    size = os.path.getsize(path)
+    if size == 0:
+        raise NotNative("empty")
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if mm[:3] == b"\xef\xbb\xbf" or mm.find(b"\r") >= 0 or mm.find(b"\x01") >= 0:
+            raise NotNative("BOM, CR or U+0001")
+        if _BLANK_LINE.search(mm) is not None or _BLANK_END.search(mm) is not None:
+            raise NotNative("blank lines")
+    return size
+
+
+def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
+    """Read the JSON Lines file at ``path`` into the layout tables and ``pr_meta``; returns the
+    number of lines. Lines the SQL may decide (:func:`vouch_sql`) go into the layout; the others
+    only into ``pr_meta`` (``raw``) with ``vouched`` false, for the row engine."""
+    prescan(path, limit)
+    con.execute("SET preserve_insertion_order = true")  # rowid is then the line's position
+    try:
+        con.execute(f"CREATE TABLE {_LINES} AS SELECT raw FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, "
+                    "header = false, delim = '\x01', quote = '', escape = '', auto_detect = false, "
+                    "strict_mode = false, max_line_size = 20000000)", [path])
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: invalid UTF-8 and the like
+        raise NotNative(str(exc)) from None
+    n, longest = con.execute(f"SELECT count(*), coalesce(max(strlen(raw)), 0) FROM {_LINES}").fetchone()
+    if longest > limit:
+        con.execute(f"DROP TABLE {_LINES}")
+        raise NotNative("a line over the limit")
+    con.execute(f"CREATE TABLE {_J} AS SELECT rowid + 1 AS row, raw, {vouch_sql(policy)} AS ok FROM {_LINES}")
+    con.execute(f"DROP TABLE {_LINES}")
+    con.execute("SET preserve_insertion_order = false")
+    _insert_layout(con)
+    # every line, vouched or not, in pr_meta (a view: the text is stored once); the sweep gives
+    # the lines outside the layout to the row engine, in their place
+    con.execute(f"DROP TABLE {META}")
+    con.execute(f"CREATE VIEW {META} AS SELECT row, 'line ' || row AS locator, row AS line, "
+                f"CASE WHEN ok THEN json_extract_string(raw, '$.id') END AS rid, raw FROM {_J}")
+    return int(n)
+
+
+def _insert_layout(con: Any) -> None:
+    src = f"(SELECT row, raw FROM {_J} WHERE ok)"
+    cols = ["CAST(row AS VARCHAR)"]
+    for k in TOP_SCALARS:
+        if k != "id":
+            cols.append(f"json_extract_string(raw, {_q('$.' + k)})")
+    cols += [f"json_extract_string(raw, {_q('$.relationship.' + k)})" for k in RELATIONSHIP_FIELDS]
+    cols.append("json_type(raw, '$.subject_categories') IS NOT NULL")
+    con.execute(f"INSERT INTO records SELECT {', '.join(cols)} FROM {src}")
+    for name in ID_LISTS:
+        if name == "systems":
+            continue
+        con.execute(f"INSERT INTO {name} SELECT CAST(row AS VARCHAR), unnest(json_extract_string(raw, "
+                    f"{_q('$.' + name + '[*]')})) FROM {src} WHERE json_type(raw, {_q('$.' + name)}) = 'ARRAY'")
+    for name, (fields, _req) in LIST_FIELDS.items():
+        entries = (f"(SELECT row, unnest(l) AS e, unnest(range(len(l))) AS entry_no FROM (SELECT row, "
+                   f"json_extract(raw, {_q('$.' + name + '[*]')}) AS l FROM {src} WHERE json_type(raw, "
+                   f"{_q('$.' + name)}) = 'ARRAY'))")
+        out = ["CAST(row AS VARCHAR)", "entry_no"]
+        for f, kind in fields.items():
+            p = _q("$." + f)
+            if kind == "ids":
+                out.append(f"json_type(e, {p}) IS NOT NULL AND json_type(e, {p}) <> 'NULL'")
+            elif kind == "bool":
+                out.append(f"TRY_CAST(json_extract(e, {p}) AS BOOLEAN)")  # vouched: a boolean or null
+            elif kind == "int":
+                out.append(f"TRY_CAST(json_extract(e, {p}) AS INTEGER)")  # vouched: a year or null
+            else:
+                out.append(f"json_extract_string(e, {p})")
+        con.execute(f"INSERT INTO {name} SELECT {', '.join(out)} FROM {entries}")
+        for f, kind in fields.items():
+            if kind == "ids":
+                con.execute(f"INSERT INTO legal_hold_scopes SELECT CAST(row AS VARCHAR), entry_no, unnest("
+                            f"json_extract_string(e, {_q('$.' + f + '[*]')})) FROM {entries} "
+                            f"WHERE json_type(e, {_q('$.' + f)}) = 'ARRAY'")
+    con.execute("INSERT INTO facts SELECT CAST(row AS VARCHAR), k, "
+                "CASE WHEN t = 'VARCHAR' THEN json_extract_string(v, '$') END, "
+                "CASE WHEN t IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v AS DOUBLE) END, "
+                "CASE WHEN t = 'BOOLEAN' THEN TRY_CAST(v AS BOOLEAN) END "
+                "FROM (SELECT row, k, json_extract(raw, '$.facts.' || k) AS v, json_type(raw, '$.facts.' || k) AS t "
+                f"FROM (SELECT row, raw, unnest(json_keys(raw, '$.facts')) AS k FROM {src} "
+                "WHERE json_type(raw, '$.facts') = 'OBJECT'))")
