@@ -197,49 +197,72 @@ def _entry_ok(fields: Mapping[str, str]) -> str:
     return "(" + " AND ".join(conds) + ")"
 
 
+def _json_struct() -> str:
+    """from_json's structure with every top-level field as JSON text: one parse of the line, then
+    checks on the (small) parts."""
+    return "{" + ", ".join(f'"{k}": "JSON"' for k in sorted(TOP_FIELDS)) + "}"
+
+
+def _typed_struct() -> str:
+    """from_json's structure for a vouched line: the layout's types (facts stay JSON)."""
+    kinds = {"date": "VARCHAR", "str": "VARCHAR", "bool": "BOOLEAN", "int": "INTEGER", "ids": ["VARCHAR"]}
+    st: dict[str, Any] = {k: "VARCHAR" for k in TOP_SCALARS}
+    st["relationship"] = {k: "VARCHAR" for k in RELATIONSHIP_FIELDS}
+    for name in ID_LISTS:
+        st[name] = ["VARCHAR"]
+    for name, (fields, _req) in LIST_FIELDS.items():
+        st[name] = [{f: kinds.get(kind, "VARCHAR") for f, kind in fields.items()}]
+    st["facts"] = "JSON"
+    return json.dumps(st)
+
+
 def vouch_sql(policy: Policy) -> str:
-    """A boolean SQL expression over ``raw`` (one JSON line): true only when the row engine reads
-    the line as a record whose every value the layout holds as the loader would (load.add_record),
-    so that the query's answer is the row engine's. Conservative: a line it refuses is decided by
-    the row engine, so refusing too much costs time, never exactness. It refuses backslashes
-    (escapes), control characters, trailing commas and NaN (which DuckDB's JSON reader accepts and
-    Python's does not), duplicate keys, unknown fields, a value of the wrong JSON type, numbers a
-    DOUBLE cannot hold exactly, nested values under ``host`` and fact names that are not ids."""
-    conds = ["json_valid(raw)", "json_type(raw) = 'OBJECT'", "NOT contains(raw, '\\')",
-             "NOT regexp_matches(raw, '[\\x00-\\x1f]')", "NOT regexp_matches(raw, ',[ ]*[]}]')",
-             _keys_ok("raw", TOP_FIELDS),
-             "json_type(raw, '$.id') = 'VARCHAR'",
-             f"strlen(json_extract_string(raw, '$.id')) BETWEEN 1 AND {MAX_ID_LENGTH}"]
+    """A boolean SQL expression over ``raw`` (one JSON line) and ``s`` (its top-level fields as
+    JSON text, :func:`_json_struct`): true only when the row engine reads the line as a record
+    whose every value the layout holds as the loader would (load.add_record), so that the
+    query's answer is the row engine's. Conservative: a line it refuses is decided by the row
+    engine, so refusing too much costs time, never exactness. It refuses backslashes (escapes),
+    control characters, trailing commas and NaN (which DuckDB's JSON reader accepts and Python's
+    does not), duplicate keys, unknown fields, a top-level null, a value of the wrong JSON type,
+    numbers a DOUBLE cannot hold exactly, nested values under ``host`` and fact names that are
+    not ids."""
+    conds = ["s IS NOT NULL", _keys_ok("raw", TOP_FIELDS),
+             _all("json_extract(raw, '$.*')", "json_type(e) <> 'NULL'"),
+             "json_type(s.id) = 'VARCHAR'",
+             f"strlen(json_extract_string(s.id, '$')) BETWEEN 1 AND {MAX_ID_LENGTH}"]
     for k in TOP_SCALARS:
         if k != "id":
-            conds.append(_type_in(f"raw, {_q('$.' + k)}", ("VARCHAR", "NULL")))
-    rel = "json_extract(raw, '$.relationship')"
-    rel_values = _all("json_extract(raw, '$.relationship.*')", "json_type(e) IN ('VARCHAR', 'NULL')")
-    conds.append(f"(json_type(raw, '$.relationship') IS NULL OR (json_type(raw, '$.relationship') = 'OBJECT' AND "
-                 f"{_keys_ok(rel, RELATIONSHIP_FIELDS)} AND {rel_values}))")
+            conds.append(f"(s.{k} IS NULL OR json_type(s.{k}) = 'VARCHAR')")
+    rel_values = _all("json_extract(s.relationship, '$.*')", "json_type(e) IN ('VARCHAR', 'NULL')")
+    conds.append(f"(s.relationship IS NULL OR (json_type(s.relationship) = 'OBJECT' AND "
+                 f"{_keys_ok('s.relationship', RELATIONSHIP_FIELDS)} AND {rel_values}))")
     no_data_categories = not policy.pack.vocabulary.data_categories
     for name, kind in ID_LISTS.items():
-        items = f"json_extract(raw, {_q('$.' + name + '[*]')})"
+        items = f"json_extract(s.{name}, '$[*]')"
         elem = "json_type(e) = 'VARCHAR'"
         if kind == "ids":
             elem += f" AND regexp_full_match(json_extract_string(e, '$'), {_q(_ID_RE)})"
         else:
             elem += " AND json_extract_string(e, '$') <> ''"
-        ok = f"(json_type(raw, {_q('$.' + name)}) = 'ARRAY' AND len({items}) <= {MAX_LIST} AND {_all(items, elem)})"
+        ok = f"(json_type(s.{name}) = 'ARRAY' AND len({items}) <= {MAX_LIST} AND {_all(items, elem)})"
         if name == "data_categories" and no_data_categories:  # the row engine's PR320, which the query skips
-            ok = f"(json_type(raw, {_q('$.' + name)}) = 'ARRAY' AND len({items}) = 0)"
-        conds.append(f"(json_type(raw, {_q('$.' + name)}) IS NULL OR {ok})")
+            ok = f"(json_type(s.{name}) = 'ARRAY' AND len({items}) = 0)"
+        conds.append(f"(s.{name} IS NULL OR {ok})")
     for name, (fields, _req) in LIST_FIELDS.items():
-        items = f"json_extract(raw, {_q('$.' + name + '[*]')})"
-        conds.append(f"(json_type(raw, {_q('$.' + name)}) IS NULL OR (json_type(raw, {_q('$.' + name)}) = 'ARRAY' "
+        items = f"json_extract(s.{name}, '$[*]')"
+        conds.append(f"(s.{name} IS NULL OR (json_type(s.{name}) = 'ARRAY' "
                      f"AND len({items}) <= {MAX_LIST} AND {_all(items, _entry_ok(fields))}))")
     scalar = "json_type(e) IN ('VARCHAR', 'BOOLEAN', 'NULL', 'BIGINT', 'UBIGINT', 'DOUBLE') AND "
     for name, pattern, bound in (("facts", _FACT_KEY, "9007199254740992"), ("host", None, "1e300")):
-        obj, path = f"json_extract(raw, '$.{name}')", f"'$.{name}'"
-        values = _all(f"json_extract(raw, '$.{name}.*')", scalar + _number_ok("e", bound))
-        conds.append(f"(json_type(raw, {path}) IS NULL OR (json_type(raw, {path}) = 'OBJECT' AND "
-                     f"{_keys_ok(obj, None, pattern)} AND {values}))")
-    return "(" + "\n AND ".join(conds) + ")"
+        values = _all(f"json_extract(s.{name}, '$.*')", scalar + _number_ok("e", bound))
+        conds.append(f"(s.{name} IS NULL OR (json_type(s.{name}) = 'OBJECT' AND "
+                     f"{_keys_ok('s.' + name, None, pattern)} AND {values}))")
+    return "coalesce(" + "\n AND ".join(conds) + ", false)"
+
+
+# the cheap tests first: only a line that passes them is parsed into ``s``
+_PRE = ("json_valid(raw) AND NOT contains(raw, '\\') AND NOT regexp_matches(raw, '[\\x00-\\x1f]') AND "
+        "NOT regexp_matches(raw, ',[ ]*[]}]') AND json_type(raw) = 'OBJECT'")
 
 
 class NotNative(Exception):
@@ -280,7 +303,11 @@ def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
     if longest > limit:
         con.execute(f"DROP TABLE {_LINES}")
         raise NotNative("a line over the limit")
-    con.execute(f"CREATE TABLE {_J} AS SELECT rowid + 1 AS row, raw, {vouch_sql(policy)} AS ok FROM {_LINES}")
+    parsed = (f"(SELECT rowid + 1 AS row, raw, CASE WHEN {_PRE} THEN from_json(raw, {_q(_json_struct())}) END AS s "
+              f"FROM {_LINES})")
+    checked = f"(SELECT row, raw, {vouch_sql(policy)} AS ok FROM {parsed})"
+    con.execute(f"CREATE TABLE {_J} AS SELECT row, raw, ok, CASE WHEN ok THEN from_json(raw, {_q(_typed_struct())}) "
+                f"END AS t FROM {checked}")
     con.execute(f"DROP TABLE {_LINES}")
     con.execute("SET preserve_insertion_order = false")
     _insert_layout(con)
@@ -293,44 +320,33 @@ def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
 
 
 def _insert_layout(con: Any) -> None:
-    src = f"(SELECT row, raw FROM {_J} WHERE ok)"
+    """The vouched lines' typed struct ``t`` into the layout tables (as load.add_record fills them)."""
+    src = f"(SELECT row, t FROM {_J} WHERE ok)"
     cols = ["CAST(row AS VARCHAR)"]
-    for k in TOP_SCALARS:
-        if k != "id":
-            cols.append(f"json_extract_string(raw, {_q('$.' + k)})")
-    cols += [f"json_extract_string(raw, {_q('$.relationship.' + k)})" for k in RELATIONSHIP_FIELDS]
-    cols.append("json_type(raw, '$.subject_categories') IS NOT NULL")
+    cols += [f"t.{k}" for k in TOP_SCALARS if k != "id"]
+    cols += [f"t.relationship.{k}" for k in RELATIONSHIP_FIELDS]
+    cols.append("t.subject_categories IS NOT NULL")  # vouched: a list when present, never null
     con.execute(f"INSERT INTO records SELECT {', '.join(cols)} FROM {src}")
     for name in ID_LISTS:
         if name == "systems":
             continue
-        con.execute(f"INSERT INTO {name} SELECT CAST(row AS VARCHAR), unnest(json_extract_string(raw, "
-                    f"{_q('$.' + name + '[*]')})) FROM {src} WHERE json_type(raw, {_q('$.' + name)}) = 'ARRAY'")
+        con.execute(f"INSERT INTO {name} SELECT CAST(row AS VARCHAR), unnest(t.{name}) FROM {src} "
+                    f"WHERE t.{name} IS NOT NULL")
     for name, (fields, _req) in LIST_FIELDS.items():
-        entries = (f"(SELECT row, unnest(l) AS e, unnest(range(len(l))) AS entry_no FROM (SELECT row, "
-                   f"json_extract(raw, {_q('$.' + name + '[*]')}) AS l FROM {src} WHERE json_type(raw, "
-                   f"{_q('$.' + name)}) = 'ARRAY'))")
+        entries = (f"(SELECT row, unnest(t.{name}) AS e, unnest(range(len(t.{name}))) AS entry_no FROM {src} "
+                   f"WHERE t.{name} IS NOT NULL)")
         out = ["CAST(row AS VARCHAR)", "entry_no"]
         for f, kind in fields.items():
-            p = _q("$." + f)
-            if kind == "ids":
-                out.append(f"json_type(e, {p}) IS NOT NULL AND json_type(e, {p}) <> 'NULL'")
-            elif kind == "bool":
-                out.append(f"TRY_CAST(json_extract(e, {p}) AS BOOLEAN)")  # vouched: a boolean or null
-            elif kind == "int":
-                out.append(f"TRY_CAST(json_extract(e, {p}) AS INTEGER)")  # vouched: a year or null
-            else:
-                out.append(f"json_extract_string(e, {p})")
+            out.append(f"e.{f} IS NOT NULL" if kind == "ids" else f"e.{f}")
         con.execute(f"INSERT INTO {name} SELECT {', '.join(out)} FROM {entries}")
         for f, kind in fields.items():
             if kind == "ids":
-                con.execute(f"INSERT INTO legal_hold_scopes SELECT CAST(row AS VARCHAR), entry_no, unnest("
-                            f"json_extract_string(e, {_q('$.' + f + '[*]')})) FROM {entries} "
-                            f"WHERE json_type(e, {_q('$.' + f)}) = 'ARRAY'")
+                con.execute(f"INSERT INTO legal_hold_scopes SELECT CAST(row AS VARCHAR), entry_no, unnest(e.{f}) "
+                            f"FROM {entries} WHERE e.{f} IS NOT NULL")
     con.execute("INSERT INTO facts SELECT CAST(row AS VARCHAR), k, "
-                "CASE WHEN t = 'VARCHAR' THEN json_extract_string(v, '$') END, "
-                "CASE WHEN t IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v AS DOUBLE) END, "
-                "CASE WHEN t = 'BOOLEAN' THEN TRY_CAST(v AS BOOLEAN) END "
-                "FROM (SELECT row, k, json_extract(raw, '$.facts.' || k) AS v, json_type(raw, '$.facts.' || k) AS t "
-                f"FROM (SELECT row, raw, unnest(json_keys(raw, '$.facts')) AS k FROM {src} "
-                "WHERE json_type(raw, '$.facts') = 'OBJECT'))")
+                "CASE WHEN ty = 'VARCHAR' THEN json_extract_string(v, '$') END, "
+                "CASE WHEN ty IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v AS DOUBLE) END, "
+                "CASE WHEN ty = 'BOOLEAN' THEN TRY_CAST(v AS BOOLEAN) END "
+                "FROM (SELECT row, k, json_extract(f, '$.' || k) AS v, json_type(f, '$.' || k) AS ty "
+                f"FROM (SELECT row, t.facts AS f, unnest(json_keys(t.facts)) AS k FROM {src} "
+                "WHERE t.facts IS NOT NULL))")
