@@ -168,6 +168,24 @@ class _Clock:
         self.t = t
 
 
+def scenarios_sql(policy: Policy, paths: list[str] | None, err: TextIO) -> tuple[Any, tuple[str, str] | None]:
+    """``test --engine duckdb``: (the report, None), or (None, (code, why)) to fall back."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return None, ("PR723", "the duckdb package is not installed (pip install duckdb)")
+    from ..sql.compiler import SqlUnsupported
+    from ..sql.scenarios import run_pack_scenarios_sql
+
+    try:
+        run = run_pack_scenarios_sql(policy, paths)
+    except SqlUnsupported as exc:
+        return None, ("PR722", f"the pack cannot be decided in SQL: {escape(str(exc))}")
+    print(f"engine duckdb: {run.sql:,} scenarios decided in SQL ({run.days:,} as_of days), {run.row_only:,} by the "
+          "row engine alone (records the SQL layout cannot hold)", file=err)
+    return run.report, None
+
+
 def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind: str, clock: _Clock) -> dict[str, Any]:
     from ..sql.ingest import META  # noqa: F401 - the text query joins it
 
