@@ -106,6 +106,12 @@ class Policy:
             check_share_question(self.pack, q)  # a listed recipient, or one described (issue 11 item 2)
         return q
 
+    def for_questions(self, qs: Iterable[Question | str]) -> "Policy":
+        """This policy, or one whose pack also holds the recipients the (checked) questions
+        describe (``recipient_facts``, issue 11): what the SQL path compiles from. Raises as
+        ``check_question``, or QuestionError (PR347) for one id described two ways."""
+        return self._for([self.check_question(q) for q in qs])
+
     def _for(self, qs: Iterable[Question]) -> "Policy":
         """This policy, or one whose vocabulary also holds the recipients ``qs`` describe
         (recipient_facts; recipients.py): every engine then reads them as pack recipients."""
