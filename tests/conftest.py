@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -17,6 +20,14 @@ import privacy_rules
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
     settings.load_profile("ci")
+
+# The cache of checked pack files (src/privacy_rules/_yaml_cache.py) goes to a directory of this
+# run, not the user's ~/.cache; subprocesses (the CLI tests) inherit it. Set it to `off` to run
+# every load from the bytes.
+if "PRIVACY_RULES_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="privacy-rules-test-cache-")
+    os.environ["PRIVACY_RULES_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "packs" / "mini"

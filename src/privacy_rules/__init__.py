@@ -31,7 +31,10 @@ from .explain import explain
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question
 from .pack import load_pack, read_pack as check_pack
 from .policy import Answer, BatchRow, Policy, QuestionError, compile_pack
-from .render import render_pack
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .render import render_pack
 
 __all__ = [
     "Action",
@@ -56,3 +59,12 @@ __all__ = [
 
 def __dir__() -> list[str]:
     return list(__all__)
+
+
+def __getattr__(name: str) -> object:
+    # PEP 562: the review document (jinja2 and its views, ~50 ms to import) is loaded when it is
+    # first asked for, not by every host that only decides (issue 12: a fresh interpreter).
+    if name == "render_pack":
+        from .render import render_pack
+        return render_pack
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

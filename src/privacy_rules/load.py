@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover - pure-Python PyYAML
 from privacy_rules.errors import PackError
 from privacy_rules.model import Diagnostic, Severity, Span
 
-__all__ = ["LoadedYaml", "load_yaml_text", "load_yaml_file", "inside"]
+__all__ = ["LoadedYaml", "load_yaml_text", "load_yaml_file", "load_yaml_bytes", "read_yaml_bytes", "inside"]
 
 DEFAULT_MAX_BYTES = 2_000_000
 DEFAULT_MAX_ALIASES = 100
@@ -153,7 +153,21 @@ def load_yaml_file(
     ``max_bytes`` bytes) or any code of :func:`load_yaml_text`.
     """
     name = os.fspath(path)
-    raw = _read_bytes(name, max_bytes)
+    return load_yaml_bytes(read_yaml_bytes(name, max_bytes=max_bytes), path=name, **limits)
+
+
+def read_yaml_bytes(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of the file at ``path``, as :func:`load_yaml_file` reads them (PR001, PR002)."""
+    return _read_bytes(os.fspath(path), max_bytes)
+
+
+def load_yaml_bytes(raw: bytes, *, path: str, **limits: int) -> LoadedYaml:
+    """LoadedYaml for a file's bytes (UTF-8, a BOM dropped); ``path`` names it in every Span.
+
+    Raises PackError: PR001 when the bytes are not UTF-8, or any code of :func:`load_yaml_text`.
+    ``sha256`` of the result is the hash of ``raw``.
+    """
+    name = path
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

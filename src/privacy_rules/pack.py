@@ -16,11 +16,10 @@ from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
 from .errors import PackError
-from .load import LoadedYaml, inside, load_yaml_file
+from . import _yaml_cache
+from .load import LoadedYaml, inside
 from .model import (Action, Basis, Citation, Diagnostic, Effect, FactSpec, Mechanism, ObligationSpec, Pack, Pred,
                     Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
-from .validate.schema import iter_schema_errors
-from .validate.lint import iter_lint_problems
 from .validate._chars import first_refused, visible
 from .validate.semantic import iter_pack_file_problems, iter_semantic_problems
 
@@ -157,23 +156,26 @@ def _display(path: Path) -> str:
 
 
 def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None,
-              lint: bool = True) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
+              lint: bool = True, cache: bool = True) -> tuple[Pack | None, tuple[Diagnostic, ...]]:
     """(pack or None, every diagnostic) for the pack folder or pack.yaml at ``root``. Never raises for user errors.
 
     Diagnostics include lint findings (PR5xx, validate/lint.py); ``as_of`` enables the
     date-dependent ones (a review that is overdue). ``lint=False`` leaves lint out: every lint
     finding is a warning or an info and lint never changes what a pack decides, so loading a
     pack to use it (load_pack, the CLI's commands other than `check`) does not pay for it.
+    ``cache=False`` reads every file from its bytes and checks it, never answering from the
+    cache of checked files (_yaml_cache.py: keyed by content; ``PRIVACY_RULES_CACHE_DIR=off``
+    turns it off for the process).
     """
     root_path = Path(root)
     pack_file = root_path if root_path.is_file() else root_path / "pack.yaml"
     folder = pack_file.parent
     diags: list[Diagnostic] = []
     try:
-        head = load_yaml_file(_display(pack_file))
+        head, head_diags = _load_checked(_display(pack_file), "pack.schema.json", cache)
     except PackError as exc:
         return None, exc.diagnostics
-    diags.extend(iter_schema_errors(head, "pack.schema.json"))
+    diags.extend(head_diags)
     if diags:
         return None, tuple(sorted(diags, key=_sort_key))
     meta = head.data["pack"]
@@ -207,11 +209,10 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None,
             diags.append(_outside(head, ("files", i), "rule file", rel))
             continue
         try:
-            lf = load_yaml_file(_display(target))
+            lf, schema_diags = _load_checked(_display(target), "rules.schema.json", cache)
         except PackError as exc:
             diags.extend(exc.diagnostics)
             continue
-        schema_diags = list(iter_schema_errors(lf, "rules.schema.json"))
         diags.extend(schema_diags)
         if not schema_diags:
             loaded_files.append(lf)
@@ -229,10 +230,25 @@ def read_pack(root: str | os.PathLike[str], *, as_of: date | None = None,
     )
     diags.extend(iter_semantic_problems(pack, head))
     if lint and not any(d.severity is Severity.ERROR for d in diags):
-        # lint on a pack with unknown ids would restate the PR2xx errors in other words
+        # lint on a pack with unknown ids would restate the PR2xx errors in other words. Imported
+        # here: only `check` lints, and deciding hosts should not pay for importing it (issue 12).
+        from .validate.lint import iter_lint_problems
         diags.extend(iter_lint_problems(pack, head, as_of))
     errors = [d for d in diags if d.severity is Severity.ERROR]
     return (None if errors else pack), tuple(sorted(diags, key=_sort_key))
+
+
+def _load_checked(path: str, schema_name: str, cache: bool) -> tuple[LoadedYaml, list[Diagnostic]]:
+    """(the YAML file, its schema problems); a clean file is remembered by content, and the next
+    load of the same bytes skips both the YAML composition and the schema check (issue 12)."""
+    loaded, vouched = _yaml_cache.load_checked(path, schema_name, use_cache=cache)
+    if vouched is not None:
+        return loaded, list(vouched)
+    from .validate.schema import iter_schema_errors  # jsonschema: imported only when a file is checked
+    problems = list(iter_schema_errors(loaded, schema_name))
+    if cache and not problems:
+        _yaml_cache.remember(loaded, schema_name)
+    return loaded, problems
 
 
 def content_hash(head: LoadedYaml, files: list[str], loaded: list[LoadedYaml]) -> str:

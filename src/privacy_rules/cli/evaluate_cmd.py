@@ -9,6 +9,7 @@ summary and turns ``--max-bad`` and ``--fail-on`` into exit codes (docs/sources.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -28,7 +29,7 @@ from ..records import RecordInvalid
 from ..sinks import CsvSink, JsonlSink, ParquetSink, Sink, TableSink, output_format
 from ..sources import DATABASE_FORMATS, FORMATS as INPUT_FORMATS, Source, SourceError, guess_format, open_source
 from ..sources._base import safe_name
-from . import _common
+from . import _common, _duck
 if TYPE_CHECKING:
     from ..mapping import Profile
 from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, QUESTION_SET_HELP, UsageFailure, as_of_day,
@@ -100,12 +101,22 @@ def _fail_on(text: str) -> set[str]:
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr. Default: when stderr is a terminal.")
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES", help="Exit 1 if any answer has one of these outcomes.")
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True, help="Language of reasons (text).")
+@click.option("--engine", "engine", type=click.Choice(_duck.ENGINES), default="row", show_default=True,
+              help="row: the compiled Python rules, one record at a time. duckdb: the pack compiled to one SQL "
+                   "query run in an embedded DuckDB over all records at once (docs/engines.md); the output is "
+                   "the row engine's, byte for byte. --plan, text output and packs the SQL compiler refuses fall "
+                   "back to the row engine with a notice (PR720-PR723).")
+@click.option("--memory-limit", "memory_limit", default=_duck.DEFAULT_MEMORY_LIMIT, show_default=True,
+              metavar="SIZE", help="--engine duckdb: DuckDB's memory limit (it spills to a temp folder beyond it).")
+@click.option("--threads", "threads", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="--engine duckdb: DuckDB's worker threads. Default: one per core.")
 def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | None, input_format: str | None,
              table: str | None, query: str | None, delimiter: str | None, profile: str | None, child: tuple[str, ...],
              known_on: str | None,
              output: str | None, fmt: str | None, output_table: str | None, summary: str | None, max_bad: str,
              progress: bool | None, fail_on: str, lang: str, question_set: str | None = None,
-             plan: bool = False) -> None:
+             plan: bool = False, engine: str = "row", memory_limit: str = _duck.DEFAULT_MEMORY_LIMIT,
+             threads: int | None = None) -> None:
     """Evaluate every record in RECORDS and write the answers, one per record and question.
 
     RECORDS is a file (JSON Lines, a JSON array, CSV, Parquet, a SQLite or DuckDB database),
@@ -150,7 +161,16 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
         raise UsageFailure("--known-on goes with --profile (it dates the facts a profile maps)")
     if child and prof is None:
         raise UsageFailure("--child goes with --profile (child tables are a profile's)")
-    run = _Run(policy=policy, qs=qs, day=day, gate=gate, max_bad=limit_bad, io_err=io.err)
+    duck = None
+    if engine == "duckdb":
+        duck = _duck.DuckOptions(_duck.check_memory_limit(memory_limit), threads)
+        why = _duck.fallback_reason(policy, qs, day, plan=plan, kind=kind)
+        if isinstance(why, tuple):
+            _duck.notice(io.err, *why)
+            duck = None
+        else:
+            duck = dataclasses.replace(duck, query=why)
+    run = _Run(policy=policy, qs=qs, day=day, gate=gate, max_bad=limit_bad, io_err=io.err, duck=duck)
     started = time.monotonic()  # the sweep's time: reading, deciding, writing (not loading the pack)
     with ExitStack() as stack:
         source = stack.enter_context(_open(records, input_format, table, query, delimiter, output_table is not None))
@@ -169,15 +189,15 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
             elif kind == "table":
                 assert output_table is not None
                 sink: Sink = TableSink(source, output_table, run.qtext, day, policy.pack.version)
-                run.answers(its, sink, show, source)
+                run.answers(its, sink, show, source, None, kind)
             elif kind == "parquet":
                 assert output is not None
-                run.answers(its, ParquetSink(output, run.qtext, day, policy.pack.version), show, source)
+                run.answers(its, ParquetSink(output, run.qtext, day, policy.pack.version), show, source, None, kind)
             else:
                 with output_to(output, io.out) as out:
                     sink = JsonlSink(out, run.qtext) if kind == "jsonl" else CsvSink(out, run.qtext, day,
                                                                                      policy.pack.version)
-                    run.answers(its, sink, show, source)
+                    run.answers(its, sink, show, source, out, kind)
         except TooManyBad as exc:
             run.finish(started, summary, records, source, kind, output, output_table, exit_code=EXIT_USAGE)
             raise exc
@@ -254,13 +274,20 @@ class _Run:
     io_err: TextIO
     matched: bool = False
     plans: Any = None  # --plan: the retention.PlanTally of the run
+    duck: _duck.DuckOptions | None = None  # --engine duckdb (None: the row engine)
 
     def __post_init__(self) -> None:
         self.qtext = [str(q) for q in self.qs]
         self.tally = Tally(self.qtext)
 
     # -- answers (jsonl, csv, parquet, table) ----------------------------------------------------
-    def answers(self, its: Iterator[Item], sink: Sink, show: bool, source: Source) -> None:
+    def answers(self, its: Iterator[Item], sink: Sink, show: bool, source: Source, stream: TextIO | None = None,
+                kind: str = "jsonl") -> None:
+        if self.duck is not None:
+            counts = _duck.sweep(self, its, sink, stream, show, source, self.duck, kind)
+            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine",
+                  file=self.io_err)
+            return
         ok = False
         try:
             with _common.progress_bar(show, source.progress, self.io_err) as tick:

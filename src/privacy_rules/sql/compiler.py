@@ -73,6 +73,10 @@ class SqlQuery:
     questions: tuple[Question, ...]
     as_of: date
     pack_id: str
+    #: per question (in order): the tag of its columns in layer ``u`` and its rules' ids in the
+    #: order of their status columns (``<tag>_s<i>``), for callers that build their own final
+    #: select over ``u`` (sql/sweep.py writes answer text from the statuses)
+    tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def query(self) -> exp.Query:
@@ -638,7 +642,9 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     query: exp.Query = selects[0]
     for sel in selects[1:]:
         query = exp.union(query, sel, distinct=False, copy=False)
-    return SqlQuery(check=tuple(check), decide=tuple(ctes), final=query, questions=qs, as_of=day, pack_id=pack.id)
+    tags = tuple((tag, tuple(r.id for r, *_rest in rules)) for tag, _plan, rules in plans)
+    return SqlQuery(check=tuple(check), decide=tuple(ctes), final=query, questions=qs, as_of=day, pack_id=pack.id,
+                    tags=tags)
 
 
 def _pack_facts(pack: Pack) -> list[str]:

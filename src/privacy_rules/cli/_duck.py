@@ -1,0 +1,232 @@
+"""``evaluate --engine duckdb``: the sweep decided by the compiled SQL query in an embedded
+DuckDB (sql/ingest.py loads, sql/sweep.py writes), with the row engine as the oracle for every
+row the SQL cannot vouch for, so the output is the row engine's, byte for byte.
+
+What the SQL path does not do falls back to the row engine, with a notice on stderr naming a
+code (docs/codes.md, docs/engines.md), never silently:
+
+* PR720 ``--plan`` (a retention plan reads the row engine's decisions);
+* PR721 ``--format text`` (the text names missing facts and obligations: the row engine's words);
+* PR722 the pack uses a construct the SQL compiler refuses (its reason, naming the rule);
+* PR723 the duckdb package is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, TextIO
+
+from .._escape import escape
+from ..model import Question
+from ..pipeline import Item, Result, evaluate_items
+from ..policy import Policy
+from ..sinks import CsvSink, JsonlSink, Sink, jsonl_line
+from . import _common
+
+ENGINES = ("row", "duckdb")
+DEFAULT_MEMORY_LIMIT = "1GB"
+_MEMORY = re.compile(r"\d{1,6}(\.\d{1,3})?\s?(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+#: rows fetched from DuckDB at a time (and decided by the row engine where needed)
+CHUNK = 65_536
+
+
+@dataclass(frozen=True, slots=True)
+class DuckOptions:
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    threads: int | None = None
+    query: Any = None  # the compiled sql.sweep.SweepQuery (compiled once, by fallback_reason)
+
+
+def check_memory_limit(text: str) -> str:
+    if not _MEMORY.fullmatch(text.strip()):
+        raise _common.UsageFailure(f"--memory-limit: `{escape(text)}` is not a size such as 512MB or 2GB")
+    return text.strip()
+
+
+def notice(err: TextIO, code: str, text: str) -> None:
+    print(f"notice {code}: --engine duckdb: {text}; the row engine writes this run", file=err)
+
+
+def fallback_reason(policy: Policy, qs: list[Question], day: Any, *, plan: bool, kind: str) -> tuple[str, str] | Any:
+    """(code, why) when this run cannot take the SQL path; else the compiled SweepQuery."""
+    if plan:
+        return "PR720", "--plan writes a retention plan from the row engine's decisions"
+    if kind == "text":
+        return "PR721", "text output gives the row engine's full reasons (missing facts, obligations)"
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return "PR723", "the duckdb package is not installed (pip install duckdb)"
+    from ..sql.compiler import SqlUnsupported
+    from ..sql.sweep import SweepUnsupported, sweep_query
+
+    try:
+        return sweep_query(policy, qs, day)
+    except (SqlUnsupported, SweepUnsupported) as exc:
+        return "PR722", f"the pack cannot be decided in SQL: {escape(str(exc))}"
+
+
+class _Out:
+    """Where the answers go: the SQL's text as is, the row engine's Results through the sink."""
+
+    def __init__(self, sink: Sink, stream: TextIO | None, nq: int) -> None:
+        self.sink = sink
+        self.nq = nq
+        if isinstance(sink, (JsonlSink, CsvSink)):
+            assert stream is not None
+            self.stream = stream
+            self.staged = False
+        else:
+            self.stream = sink.fh  # type: ignore[attr-defined]  # _Staged: the CSV staging file
+            self.staged = True
+
+    def text(self, chunk: list[str]) -> None:
+        self.stream.write("".join(chunk))
+        if self.staged:
+            self.sink.count += len(chunk) * self.nq  # type: ignore[attr-defined]
+
+    def result(self, r: Result) -> None:
+        self.sink.write(r)
+
+
+def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show: bool, source: Any,
+          opts: DuckOptions, kind: str) -> dict[str, int]:
+    """Decide ``its`` through DuckDB into ``sink`` (as _Run.answers does with the row engine);
+    returns counts (sql, row) of the rows each engine decided. ``kind``: jsonl, csv, parquet, table."""
+    import duckdb
+
+    from ..sql.ingest import ItemLoader, create_tables
+    from ..sql.sweep import sweep_query
+
+    policy: Policy = run.policy
+    qs: list[Question] = run.qs
+    sq = opts.query if opts.query is not None else sweep_query(policy, qs, run.day)
+    out = _Out(sink, stream, len(qs))
+    ok = False
+    with tempfile.TemporaryDirectory(prefix=".privacy-rules-duckdb-") as tmp:
+        con = duckdb.connect(os.path.join(tmp, "sweep.duckdb"))
+        try:
+            con.execute(f"SET memory_limit = '{opts.memory_limit}'")  # checked by check_memory_limit
+            con.execute("SET preserve_insertion_order = false")
+            if opts.threads is not None:
+                con.execute(f"SET threads = {int(opts.threads)}")
+            create_tables(con)
+            loader = ItemLoader(con, policy, tmp)
+            held: deque[Item] = deque()
+            with _common.progress_bar(show, source.progress, run.io_err) as tick:
+                for it in its:
+                    if not loader.vouch(it):
+                        held.append(it)
+                    tick()
+            loader.load()
+            for stmt in sq.check_sql():
+                con.execute(stmt)
+            con.execute(sq.wide_sql())
+            counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv")
+            _add_sql_tally(run, con, sq, None)
+            run._check_end()
+            sink.commit()
+            ok = True
+            return counts
+        finally:
+            if not ok:
+                sink.abort()
+            con.close()
+
+
+def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind: str) -> dict[str, int]:
+    from ..sql.ingest import META  # noqa: F401 - the text query joins it
+
+    cur = con.cursor()  # closed below; the connection stays open
+    cur.execute(sq.text_sql(text_kind))
+    n_sql = n_row = 0
+    try:
+        while True:
+            rows = cur.fetchmany(CHUNK)
+            if not rows:
+                break
+            last = rows[-1][0]
+            todo: list[Item] = []
+            for row, text, raw, loc, line, rid in rows:
+                if text is None:
+                    todo.append(Item(row, loc, line, raw, (), rid))
+            mine = []
+            while held and held[0].row <= last:
+                mine.append(held.popleft())
+            if not todo and not mine:
+                out.text([r[1] for r in rows])
+                n_sql += len(rows)
+                continue
+            results = _decide(run, sorted(todo + mine, key=lambda i: i.row))
+            buf: list[str] = []
+            h = 0
+            mine_rows = [i.row for i in mine]
+            for row, text, *_ in rows:
+                while h < len(mine_rows) and mine_rows[h] < row:
+                    _flush(out, buf)
+                    _emit(run, out, results[mine_rows[h]], con, sq)
+                    h += 1
+                if text is not None:
+                    buf.append(text)
+                    n_sql += 1
+                else:
+                    _flush(out, buf)
+                    _emit(run, out, results[row], con, sq)
+                    n_row += 1
+            _flush(out, buf)
+            while h < len(mine_rows):
+                _emit(run, out, results[mine_rows[h]], con, sq)
+                h += 1
+            n_row += len(mine)
+        if held:
+            results = _decide(run, list(held))
+            for it in held:
+                _emit(run, out, results[it.row], con, sq)
+            n_row += len(held)
+    finally:
+        cur.close()
+    return {"sql": n_sql, "row": n_row}
+
+
+def _flush(out: _Out, buf: list[str]) -> None:
+    if buf:
+        out.text(buf)
+        buf.clear()
+
+
+def _decide(run: Any, todo: Iterable[Item]) -> dict[int, Result]:
+    return {r.row: r for r in evaluate_items(run.policy, todo, run.qs, as_of=run.day)}
+
+
+def _emit(run: Any, out: _Out, r: Result, con: Any, sq: Any) -> None:
+    from .evaluate_cmd import TooManyBad
+
+    try:
+        run._count(r)
+    except TooManyBad:
+        _add_sql_tally(run, con, sq, r.row)
+        raise
+    out.result(r)
+
+
+def _add_sql_tally(run: Any, con: Any, sq: Any, last_row: int | None) -> None:
+    """Add the rows the SQL wrote (up to ``last_row``) to the run's tally and --fail-on gate."""
+    t = run.tally
+    rows = 0
+    for j, outcome, code, n in con.execute(sq.tally_sql(last_row)).fetchall():
+        q = run.qtext[j]
+        t.outcomes[(q, outcome)] = t.outcomes.get((q, outcome), 0) + n
+        t.reason_codes[(q, code)] = t.reason_codes.get((q, code), 0) + n
+        if j == 0:
+            rows += n
+        if outcome in run.gate and n:
+            run.matched = True
+    t.rows += rows
+
+
+__all__ = ["DEFAULT_MEMORY_LIMIT", "DuckOptions", "ENGINES", "check_memory_limit", "fallback_reason", "notice",
+           "sweep", "jsonl_line"]
