@@ -1,8 +1,9 @@
 """The SQL the compiler writes for each dialect (issue 9): golden files, parsed back by sqlglot.
 
-DuckDB's query is executed by tests/property/test_sql_duckdb.py; PostgreSQL, Spark, BigQuery and
-Snowflake are not executed here (docs/sql.md): their text is pinned by these golden files and
-must parse back, in its own dialect, to the same tree. Regenerate after a deliberate change with
+DuckDB, PostgreSQL and Spark SQL execute the query in tests/property/test_sql_{duckdb,postgres,
+spark}.py; BigQuery and Snowflake are not executed here (docs/sql.md): for them these golden
+files are the check. Every dialect's text is pinned and must parse back, in its own dialect, to
+the same tree. Regenerate after a deliberate change with
 ``PRIVACY_RULES_UPDATE_GOLDEN=1`` and review the diff.
 """
 

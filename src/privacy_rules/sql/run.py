@@ -63,12 +63,19 @@ def answer(row: Sequence[Any]) -> SqlAnswer:
 
 
 class StagedRunner:
-    """Records loaded into ``engine`` and checked once; then decided for any as_of and questions."""
+    """Records loaded into ``engine`` and checked once; then decided for any as_of and questions.
 
-    def __init__(self, engine: Engine, pack: Pack, rows: Rows) -> None:
+    The check layers become tables on the first ``decide`` and serve every later one: checking
+    the data is the costly part, and it does not depend on as_of or the questions.
+    """
+
+    def __init__(self, engine: Engine, pack: Pack, rows: Rows | None) -> None:
+        """``rows``: put into the engine's fresh tables; None: the layout's tables are already
+        there (a warehouse's own tables, created with ``privacy-rules sql --ddl``)."""
         self.engine = engine
         self.pack = pack
-        engine.load(rows)
+        if rows is not None:
+            engine.load(rows)
         self._checked = False
 
     def compiled(self, questions: Sequence[Question | str], as_of: date | str) -> SqlQuery:
