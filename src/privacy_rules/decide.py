@@ -176,8 +176,60 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
             out.append(p.arg["path"])
         elif k == "keep":
             out.extend(keep_missing)
+        elif k in _CONSENT_KINDS and pack.vocabulary.consent_mechanisms is not None:
+            # N53: a consent without a recorded mechanism, in a pack that says which count
+            purpose = None if k == "consent_for_question" or p.arg == "any" else p.arg
+            out.extend(f"consents[{i}].mechanism" for i, row in enumerate(facts.lists["consents"])
+                       if row[4] is None and (purpose is None or row[0] == purpose))
         out.extend(missing_facts(p.children, pack, facts, keep_missing))
     return out
+
+
+_CONSENT_KINDS = frozenset({"consent", "consent_for_question", "consent_withdrawn"})
+_MECH_WHY = {
+    "pre_ticked_box": "a pre-ticked box is no consent (Art. 4(11), Recital 32, CJEU C-673/17 Planet49)",
+    "silence": "silence is no consent (Art. 4(11), Recital 32)",
+    "inactivity": "inactivity is no consent (Art. 4(11), Recital 32)",
+    "browser_setting": "a browser setting is not a specific, informed act of consent (Art. 4(11), N49)",
+    "purchased_list": "a bought list proves no consent given to this controller (Art. 7(1))",
+    "imported_list": "an imported list proves no consent given to this controller (Art. 7(1))",
+    "bundled_with_terms": "consent bundled with terms is not freely given (Art. 7(2), 7(4))",
+    "unknown": "how it was obtained cannot be shown (Art. 7(1))",
+}
+
+
+def invalid_consents(plan: QuestionPlan, pack: Pack, facts: Facts, asof: str) -> list[str]:
+    """Why each live consent a consent condition of this question reads does not count (N53):
+    one phrase per consent whose mechanism the pack does not let count for its purpose on as_of.
+    Pure; only answers that are not allow come here, and only records with consents."""
+    from .compile.runtime import _live, mech_table, mechanism_counts
+
+    q = plan.question
+    purposes: set[str | None] = set()
+    for rule in plan.rules:
+        for p in _walk(rule.when):
+            if p.kind == "consent_for_question":
+                purposes.add(q.purpose)
+            elif p.kind in ("consent", "consent_withdrawn"):
+                purposes.add(None if p.arg == "any" else p.arg)
+    if not purposes:
+        return []
+    table = mech_table(pack.vocabulary)
+    out = []
+    for i, (purpose, _r, given, withdrawn, mech) in enumerate(facts.lists["consents"]):
+        if (None in purposes or purpose in purposes) and mech is not None and _live(given, withdrawn, asof) \
+                and mechanism_counts(table, mech, purpose, asof) is False:
+            why = _MECH_WHY.get(mech, "the pack does not let it count")
+            if mechanism_counts(table, mech, purpose, "0000-01-01") or mechanism_counts(table, mech, purpose, "9999-12-31"):
+                why = "the pack lets it count only on other days (N49)"
+            out.append(f"consent `consents[{i}]` for `{purpose}` does not count: it was obtained by `{mech}`; {why}")
+    return out
+
+
+def _walk(preds: Iterable[Pred]) -> Iterable[Pred]:
+    for p in preds:
+        yield p
+        yield from _walk(p.children)
 
 
 def undated_phrase(path: str, day: str) -> str:
@@ -530,6 +582,9 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
     reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems, facts.undated)
+    if outcome != ALLOW_S and facts.lists["consents"]:
+        for text in invalid_consents(plan, pack, facts, asof):  # N53: say why a consent did not count
+            reason += "; " + text
     if why == "no-basis":
         ended = ended_windows(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:

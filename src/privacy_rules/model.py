@@ -416,6 +416,36 @@ class Vocabulary:
     #: vocabulary.facts; None when pack.yaml has none (then the facts the rules read are the
     #: declared set: declared.declared_facts)
     facts: Mapping[str, FactSpec] | None = None
+    #: vocabulary.consent_mechanisms; None when pack.yaml has none (then the engine's default:
+    #: DEFAULT_CONSENT_MECHANISMS count, an absent mechanism counts, every other one does not)
+    consent_mechanisms: tuple[ConsentMechanism, ...] | None = None
+
+
+#: How a consent may have been obtained (``consents[].mechanism``; N53, Art. 4(11), 7, Recital 32,
+#: CJEU C-673/17 Planet49). A closed list: a host value outside it is a record problem (PR306).
+CONSENT_MECHANISMS = ("double_opt_in", "ticked_box", "written", "pre_ticked_box", "silence", "inactivity",
+                      "browser_setting", "purchased_list", "imported_list", "bundled_with_terms", "unknown")
+#: The mechanisms that give a freely given, specific, informed and unambiguous indication by a
+#: clear affirmative act (Art. 4(11), Recital 32) in a pack without ``vocabulary.consent_mechanisms``.
+#: Pre-ticked boxes, silence and inactivity are no consent (Recital 32, Planet49); a bought or
+#: imported list proves no consent given to this controller (Art. 7(1)); consent bundled with
+#: terms is not freely given (Art. 7(2), 7(4)); a browser setting is not a specific act (N49
+#: from 2025); `unknown` says the controller cannot show how it was obtained (Art. 7(1)).
+DEFAULT_CONSENT_MECHANISMS = frozenset({"double_opt_in", "ticked_box", "written"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsentMechanism:
+    """One entry of vocabulary.consent_mechanisms: ``mechanism`` counts as valid consent for
+    ``purposes`` (None: every purpose) on the days ``valid_from``..``valid_until`` (as_of,
+    inclusive; None: unbounded). The period is about the day asked, not the day given: a
+    browser-setting cookie consent stops counting on 1 January 2025 (N49), it does not carry over."""
+
+    mechanism: str
+    purposes: frozenset[str] | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

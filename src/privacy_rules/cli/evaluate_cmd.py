@@ -179,6 +179,8 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
                 for name, spec in _children(child)}
         its = items(source, profile=prof, known_on=known, time_zone=tz, children=kids or None)
         show = progress if progress is not None else io.err.isatty()
+        if duck is not None and prof is None and source.format == "jsonl" and records != "-" and os.path.isfile(records):
+            run.native = records  # --engine duckdb reads the file itself (sql/ingest.load_jsonl)
         try:
             if plan:
                 with output_to(output, io.out) as out:
@@ -275,6 +277,7 @@ class _Run:
     matched: bool = False
     plans: Any = None  # --plan: the retention.PlanTally of the run
     duck: _duck.DuckOptions | None = None  # --engine duckdb (None: the row engine)
+    native: str | None = None  # --engine duckdb: a JSON Lines file DuckDB may read itself
 
     def __post_init__(self) -> None:
         self.qtext = [str(q) for q in self.qs]
@@ -285,7 +288,8 @@ class _Run:
                 kind: str = "jsonl") -> None:
         if self.duck is not None:
             counts = _duck.sweep(self, its, sink, stream, show, source, self.duck, kind)
-            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine",
+            laps = ", ".join(f"{k} {v:.2f} s" for k, v in counts.items() if k not in ("sql", "row"))
+            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine ({laps})",
                   file=self.io_err)
             return
         ok = False

@@ -164,9 +164,13 @@ def _fail_on(text: str) -> set[Outcome]:
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Fail when fewer than PERCENT of the rules are exercised by some scenario.")
+@click.option("--engine", "engine", type=click.Choice(["row", "duckdb"]), default="row", show_default=True,
+              help="duckdb: run the scenarios through the pack compiled to SQL (one query per as_of day, in an "
+                   "embedded DuckDB); each must meet its expectations and equal the row engine's answer "
+                   "(docs/engines.md). Slow: a query takes about a second to plan.")
 @reporters.HELP_URI_OPTION
 def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None,
-             help_uri: str | None) -> None:
+             help_uri: str | None, engine: str = "row") -> None:
     """Run PACK's scenario tests; report failures with file:line and a diff, then coverage.
 
     Exit 0 when every scenario passes (and coverage meets --min-coverage), 1 otherwise,
@@ -176,7 +180,15 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
 
     io = streams()
     policy = load_policy(pack)
-    report = run_pack_scenarios(policy, list(paths) if paths else None)
+    report = None
+    if engine == "duckdb":
+        from ._duck import notice, scenarios_sql
+
+        report, why = scenarios_sql(policy, list(paths) if paths else None, io.err)
+        if why is not None:
+            notice(io.err, *why)
+    if report is None:
+        report = run_pack_scenarios(policy, list(paths) if paths else None)
     cov = report.coverage
     low = min_coverage is not None and cov.percent < min_coverage
     io.out.write(reporters.scenarios_report(fmt, pack=pack, pack_version=policy.pack.version, report=report,

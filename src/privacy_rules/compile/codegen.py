@@ -96,6 +96,7 @@ class _Gen:
         self._t = 0
         self.lists: set[str] = set()
         self.cuts: set[int] = set()
+        self._mechs: str | None = None
 
     def const(self, value: Any) -> str:
         name = f"_k{self._n}"
@@ -117,6 +118,12 @@ class _Gen:
         """``_rt.<call>`` on an event list, short-circuited to False when the list is empty."""
         lst = self.lst(name)
         return f"(_rt.{call(lst)} if {lst} else False)"
+
+    def mechs(self) -> str:
+        """The pack's consent-mechanism table (runtime.mech_table), bound once per evaluator."""
+        if self._mechs is None:
+            self._mechs = self.const(runtime.mech_table(self.pack.vocabulary))
+        return self._mechs
 
     def cut(self, wi: int) -> str:
         self.cuts.add(wi)
@@ -173,12 +180,14 @@ class _Gen:
             t = self.tmp()
             return f"(({t} := S.get({_lit(a)})) is not None and {t} <= A)"
         if k == "consent":
-            return self.on_list("consents", lambda L: f"consent({L}, {_lit(a)}, None, A)")
+            return self.on_list("consents", lambda L: f"consent({L}, {_lit(a)}, None, A, {self.mechs()})")
         if k == "consent_for_question":
             rec = self.q.recipient if self.q.action is Action.SHARE else None
-            return self.on_list("consents", lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A)")
+            return self.on_list("consents",
+                                lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A, {self.mechs()})")
         if k == "consent_withdrawn":
-            return self.on_list("consents", lambda L: f"consent_withdrawn({L}, {_lit(None if a == 'any' else a)}, A)")
+            return self.on_list("consents", lambda L: f"consent_withdrawn({L}, {_lit(None if a == 'any' else a)}, A, "
+                                                      f"{self.mechs()})")
         if k == "objection":
             return self.on_list("objections", lambda L: f"objection({L}, {_lit(None if a == 'any' else a)}, A)")
         if k == "restriction":

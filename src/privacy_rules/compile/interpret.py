@@ -87,11 +87,12 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
     if k == "happened":
         return rt.fhappened(facts.s.get(a), asof)
     if k == "consent":
-        return rt.consent(facts.lists["consents"], a, None, asof)
+        return rt.consent(facts.lists["consents"], a, None, asof, rt.mech_table(v))
     if k == "consent_for_question":
-        return rt.consent(facts.lists["consents"], q.purpose, q.recipient if q.action is Action.SHARE else None, asof)
+        return rt.consent(facts.lists["consents"], q.purpose, q.recipient if q.action is Action.SHARE else None, asof,
+                          rt.mech_table(v))
     if k == "consent_withdrawn":
-        return rt.consent_withdrawn(facts.lists["consents"], None if a == "any" else a, asof)
+        return rt.consent_withdrawn(facts.lists["consents"], None if a == "any" else a, asof, rt.mech_table(v))
     if k == "objection":
         return rt.objection(facts.lists["objections"], None if a == "any" else a, asof)
     if k == "restriction":

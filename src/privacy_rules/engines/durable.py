@@ -106,13 +106,16 @@ comparisons against as_of, except where noted):
   ``recipient_serves``, ``recipient_listed``, ``channel_electronic``, the recipient's DPA
   interval and the intersections of its transfer periods with the mechanisms' validity
   (durable compares ``asof`` with the resulting constant days), the keep question's scope
-  for ``legal_hold``;
+  for ``legal_hold``; whether a consent's mechanism counts for its purpose on as_of (fact field
+  ``mv``: 1 counts, 0 no consent, 2 not recorded in a pack declaring mechanisms; N53), from
+  the pack's ``vocabulary.consent_mechanisms`` (runtime.mechanism_counts);
 * ``keep: allowed``: the keep question's outcome, from durable statuses and the shared
   ``combine``, asserted as fact ``k``;
 * ``consent_withdrawn: any`` needs "some purpose has a withdrawn consent and no live one",
   whose negation durable cannot express in one rule (a ``$not`` inside a ``$not``). It is
   evaluated by durable in stratum 1 (a rule over the consent facts); Python only carries the
-  result into the next call as a derived fact ``dv``;
+  result into the next call as a derived fact ``dv`` (``cw_any_u`` for its unknown case: the
+  only live consents of a withdrawn purpose have no recorded mechanism);
 * likewise the conclusions of materialised conditions (``nd``): durable computes them, the
   facade carries them from one stratum's call to the next (and checks exactly one of t/u/f).
 """
@@ -139,6 +142,7 @@ from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_ques
 from .._reasons import Detailer
 from ..compile import interpret
 from ..compile.codegen import QuestionPlan, targets
+from ..compile.runtime import mech_table, mechanism_counts
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
 from ..declared import declared_facts
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
@@ -579,12 +583,15 @@ def _day(value: Any) -> int:
     return NEVER if value is None else parse_date(value).toordinal()
 
 
-def _list_facts(facts: Facts, name: str) -> list[dict[str, Any]]:
+def _list_facts(facts: Facts, name: str, mechs: Any = None, asof: str = "") -> list[dict[str, Any]]:
     t, mapping = _LISTS[name]
     fields = list(LIST_FIELDS[name][0])
     out = []
     for i, row in enumerate(facts.lists.get(name, ())):
         f: dict[str, Any] = {"t": t, "i": i}
+        if name == "consents":  # row: (purpose, recipient, given_on, withdrawn_on, mechanism)
+            ok = mechanism_counts(mechs, row[4], row[0], asof)
+            f["mv"] = _MV_YES if ok else _MV_UNKNOWN if ok is None else _MV_NO
         for field, value in zip(fields, row):
             target = mapping.get(field)
             if target is None:
@@ -823,30 +830,42 @@ class _Translator:
         self.needs.types.add(t)
         return pos(t, *conds)
 
-    def _live_consent(self, purpose: str, recipient: str | None) -> _Lit:
+    def _live_consent(self, purpose: str, recipient: str | None, mv: int | None = None) -> _Lit:
         conds = [{"purpose": purpose}, _cmp("$lte", "given", ASOF), _cmp("$gt", "wd", ASOF)]
         if recipient is not None:
             conds.append({"rcp": recipient})
+        if mv is not None:  # the mechanism's status, folded in Python per as_of (_MV_*; runtime.mechanism_counts)
+            conds.append({"mv": mv})
         return self._list("con", *conds)
 
+    def _consent(self, purpose: str, recipient: str | None) -> _Node:
+        # N53: only a consent whose mechanism counts (mv 1) gives consent; an absent mechanism
+        # in a pack declaring mechanisms (mv 2) is unknown; an invalid one (mv 0) is no consent
+        valid = self._live_consent(purpose, recipient, _MV_YES)
+        unsure = self._live_consent(purpose, recipient, _MV_UNKNOWN)
+        return _node(one(valid), one(_flip(valid), _flip(unsure)), one(_flip(valid), unsure))
+
     def p_consent(self, a: str) -> _Node:
-        return _two_valued(one(self._live_consent(a, None)))
+        return self._consent(a, None)
 
     def p_consent_for_question(self, a: Any) -> _Node:
         if self.q.purpose is None:
             return _const(False)
         rec = self.q.recipient if self.q.action is Action.SHARE else None
-        return _two_valued(one(self._live_consent(self.q.purpose, rec)))
+        return self._consent(self.q.purpose, rec)
 
     def p_consent_withdrawn(self, a: str) -> _Node:
         if a == "any":
-            # stratified: durable derives `dv cw_any` in a first call (see _STRATA)
+            # stratified: durable derives `dv cw_any` (and `dv cw_any_u`) in a first call (see _STRATA)
             self.needs.types.update({"con", "dv"})
-            self.needs.strata.add("cw_any")
-            return _two_valued(one(pos("dv", disc=("k", "cw_any"))))._replace(height=1)
+            self.needs.strata.update({"cw_any", "cw_any_u"})
+            yes, unsure = pos("dv", disc=("k", "cw_any")), pos("dv", disc=("k", "cw_any_u"))
+            return _node(one(yes), one(_flip(yes), _flip(unsure)), one(_flip(yes), unsure))._replace(height=1)
         gone = self._list("con", {"purpose": a}, _cmp("$lte", "wd", ASOF))
-        live = self._live_consent(a, None)
-        return _two_valued(one(gone, _flip(live)), _or(one(_flip(gone)), one(live)))
+        valid = self._live_consent(a, None, _MV_YES)
+        unsure = self._live_consent(a, None, _MV_UNKNOWN)
+        return _node(one(gone, _flip(valid), _flip(unsure)), _or(one(_flip(gone)), one(valid)),
+                     one(gone, _flip(valid), unsure))
 
     def p_objection(self, a: str) -> _Node:
         live = [_cmp("$lte", "recv", ASOF), _cmp("$gt", "wd", ASOF)]
@@ -984,14 +1003,29 @@ class _Translator:
 # follow `w` (it reads w.purpose), so it cannot see the fact bound to `w`; harmless here, as
 # that fact (withdrawn by as_of) can never be a live consent.
 _STRATA: Mapping[str, list[dict[str, Any]]] = {
-    # some purpose has a consent withdrawn by as_of and no live consent (runtime.consent_withdrawn)
+    # some purpose has a consent withdrawn by as_of and no live consent that counts or may count
+    # (runtime.consent_withdrawn; mv 0 is no consent, N53)
     "cw_any": [
         {"c": {"$and": [{"t": "ctx"}, {"s": 1}]}},
         {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
         {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
-                            {"$gt": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
+                            {"$gt": {"wd": {"c": "asof"}}}, {"$neq": {"mv": 0}}, {"$and": [{"t": "con"}]}]}},
+    ],
+    # some purpose has a withdrawn consent, no live consent that counts, and a live one whose
+    # mechanism is not recorded (the unknown case of runtime.consent_withdrawn)
+    "cw_any_u": [
+        {"c": {"$and": [{"t": "ctx"}, {"s": 1}]}},
+        {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
+        {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
+                            {"$gt": {"wd": {"c": "asof"}}}, {"mv": 1}, {"$and": [{"t": "con"}]}]}},
+        {"u": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
+                        {"$gt": {"wd": {"c": "asof"}}}, {"mv": 2}, {"$and": [{"t": "con"}]}]}},
     ],
 }
+
+# a consent's mechanism status on as_of (runtime.mechanism_counts: True, None, False), folded in
+# Python like the recipient's DPA interval: it depends on the pack's table, the purpose and as_of
+_MV_NO, _MV_YES, _MV_UNKNOWN = 0, 1, 2
 
 
 class _Ruleset(NamedTuple):
@@ -1221,6 +1255,7 @@ class DurablePolicy:
         self._box: list[Any] = [None]  # the current evaluation's fired set; actions append to it
         self._leaked = 0
         self._months = {w: pack.vocabulary.windows[w].months for w in pack.vocabulary.windows}
+        self._mechs = mech_table(pack.vocabulary)
         # the ids a record may name and the facts it may hold, as Policy checks them
         self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
@@ -1320,7 +1355,7 @@ class DurablePolicy:
         return out
 
     # -- evaluation ------------------------------------------------------------------------
-    def _facts_for(self, rs: _Ruleset, facts: Facts, keep_code: bool | None) -> list[dict[str, Any]]:
+    def _facts_for(self, rs: _Ruleset, facts: Facts, keep_code: bool | None, asof: str) -> list[dict[str, Any]]:
         needs = rs.needs
         out: list[dict[str, Any]] = []
         for path in sorted(needs.paths):
@@ -1337,7 +1372,7 @@ class DurablePolicy:
             out.extend({"t": "dc", "i": i, "v": c} for i, c in enumerate(sorted(facts.data_categories)))
         for t in sorted(needs.types):
             if t in _TYPE_LIST:
-                out.extend(_list_facts(facts, _TYPE_LIST[t]))
+                out.extend(_list_facts(facts, _TYPE_LIST[t], self._mechs, asof))
         if "k" in needs.types and keep_code is not None:
             out.append({"t": "k", "v": 1 if keep_code else 0})
         return out
@@ -1353,7 +1388,7 @@ class DurablePolicy:
             cuts = {w: iso_cutoff(as_of, m) for w, m in self._months.items()}
             return interpret.statuses(rs.plan.rules, self.pack, rs.plan.question, facts, as_of.isoformat(), cuts,
                                       keep_code)
-        pending = self._facts_for(rs, facts, keep_code)
+        pending = self._facts_for(rs, facts, keep_code, as_of.isoformat())
         ctx_fact = self._context(as_of, sorted(rs.needs.windows))
         fired: set[tuple[Any, ...]] = set()
         with self._lock:

@@ -27,10 +27,11 @@ from typing import Any, Sequence
 
 from sqlglot import exp
 
-from ..compile.runtime import BOOLEAN, NUMBER, STRING, fact_operand, in_force, transfer_lawful
+from ..compile.runtime import (BOOLEAN, NUMBER, STRING, fact_operand, in_force, mech_table, mechanism_counts,
+                               transfer_lawful)
 from ..dates import iso_cutoff, parse_as_of
 from ..declared import declared_facts
-from ..model import Action, Effect, Pack, Pred, Question, Rule
+from ..model import CONSENT_MECHANISMS, DEFAULT_CONSENT_MECHANISMS, Action, Effect, Pack, Pred, Question, Rule
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS
 from ..targets import targets
 from . import _x as x
@@ -284,22 +285,47 @@ class _Question:
         A = self.ctx.A
         return [x.not_null(g.copy()), x.lte(g.copy(), A), x.or_([x.is_null(w.copy()), x.gt(w.copy(), A.copy())])]
 
+    def mechanism(self, ch: Child, purpose: str) -> tuple[exp.Expression, exp.Expression | None]:
+        """(the entry's mechanism counts, its mechanism is not recorded) for ``purpose`` on this
+        as_of: runtime.mechanism_counts with the pack's table folded into a constant set here
+        (N53). The second is None in a pack without vocabulary.consent_mechanisms (absent counts)."""
+        table = mech_table(self.ctx.pack.vocabulary)
+        m = ch.c("mechanism")
+        if table is None:
+            return x.or_([x.is_null(m.copy()), x.in_(m.copy(), [x.text(v) for v in sorted(DEFAULT_CONSENT_MECHANISMS)])]), None
+        counting = sorted({v for v in CONSENT_MECHANISMS if mechanism_counts(table, v, purpose, self.ctx.asof)})
+        ok = x.in_(m.copy(), [x.text(v) for v in counting]) if counting else x.false()
+        return x.and_([x.not_null(m.copy()), ok]), x.is_null(m.copy())
+
     def consent(self, purpose: str, recipient: str | None) -> exp.Expression:
         ch = self.ctx.children["consents"]
         conds = [x.eq(ch.c("purpose"), x.text(purpose))]
         if recipient is not None:
             conds.append(x.eq(ch.c("recipient"), x.text(recipient)))
-        return self.exists(ch, conds + self.live(ch))
+        ok, unsure = self.mechanism(ch, purpose)
+        valid = self.exists(ch, conds + self.live(ch) + [ok])
+        if unsure is None:
+            return valid
+        maybe = ch.flag(x.and_([c.copy() for c in conds] + self.live(ch) + [unsure]))
+        # 2 when a live consent counts, else 1 when one's mechanism is not recorded, else 0
+        return x.k_or([valid, x.tri(x.false(), maybe)])
 
     def withdrawn(self, purpose: str) -> exp.Expression:
-        """consent_withdrawn for one purpose: one withdrawn by as_of, and none live (R10, R20)."""
+        """consent_withdrawn for one purpose: one withdrawn by as_of, and none live that counts
+        (R10, R20; an invalid mechanism is no consent, N53); unknown when the only live ones have
+        no recorded mechanism."""
         ch = self.ctx.children["consents"]
         A = self.ctx.A
         is_p = x.eq(ch.c("purpose"), x.text(purpose))
-        live = ch.flag(x.and_([is_p.copy()] + self.live(ch)))
+        ok, unsure = self.mechanism(ch, purpose)
+        live = ch.flag(x.and_([is_p.copy()] + self.live(ch) + [ok]))
         w = ch.c("withdrawn_on")
         gone = ch.flag(x.and_([is_p.copy(), x.not_(x.and_(self.live(ch))), x.not_null(w.copy()), x.lte(w.copy(), A)]))
-        return x.tri(x.and_([gone, x.not_(live)]))
+        if unsure is None:
+            return x.tri(x.and_([gone, x.not_(live)]))
+        maybe = ch.flag(x.and_([is_p.copy()] + self.live(ch) + [unsure]))
+        return x.tri(x.and_([gone, x.not_(live), x.not_(maybe)]),
+                     x.and_([gone.copy(), x.not_(live.copy()), maybe.copy()]))
 
     def constant(self, k: str, a: Any) -> bool:
         """Predicates of the question and the pack only: decided here, for this as_of."""

@@ -384,6 +384,24 @@ def check_time_zone(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                           "write an IANA time zone name such as `Europe/Oslo` or `UTC` (case matters)")
 
 
+def check_consent_mechanisms(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR240: an entry of vocabulary.consent_mechanisms naming an unknown purpose, or a period
+    that ends before it starts (it could never count: N53, N49)."""
+    v = pack.vocabulary
+    for i, m in enumerate(v.consent_mechanisms or ()):
+        for p in sorted(m.purposes or ()):
+            if p not in v.purposes:
+                close = difflib.get_close_matches(p, list(v.purposes), n=1)
+                yield _head_error(head, ("vocabulary", "consent_mechanisms", i, "purposes"), "PR240",
+                                  f"consent mechanism `{m.mechanism}`: unknown purpose `{p}`",
+                                  f"did you mean `{close[0]}`?" if close else "define it under vocabulary.purposes")
+        if m.valid_from is not None and m.valid_until is not None and m.valid_from > m.valid_until:
+            yield _head_error(head, ("vocabulary", "consent_mechanisms", i, "valid_until"), "PR240",
+                              f"consent mechanism `{m.mechanism}`: `valid_until` {m.valid_until} is before "
+                              f"`valid_from` {m.valid_from}, so it never counts",
+                              "swap the days, or remove the entry")
+
+
 def check_window_lengths(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     """PR210 for a window longer than MAX_WINDOW_MONTHS."""
     raw = (head.data.get("vocabulary") or {}).get("windows") or {}
@@ -414,6 +432,9 @@ def _pack_date_paths(data: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
         for i, t in enumerate(r.get("transfers") or ()):
             for key in ("from", "until"):
                 yield ("vocabulary", "recipients", rid, "transfers", i, key), (t or {}).get(key)
+    for i, m in enumerate(vocabulary.get("consent_mechanisms") or ()):
+        for key in ("valid_from", "valid_until"):
+            yield ("vocabulary", "consent_mechanisms", i, key), (m or {}).get(key)
 
 
 def _out_of_range(value: Any) -> bool:
@@ -596,6 +617,7 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_question_sets(pack, head)
     yield from check_time_zone(pack, head)
     yield from check_window_lengths(pack, head)
+    yield from check_consent_mechanisms(pack, head)
     yield from check_pack_dates(pack, head)
     yield from check_vocabulary(pack, head)
     yield from check_rule_references(pack)
