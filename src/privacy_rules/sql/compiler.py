@@ -777,7 +777,9 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
             bases.append((x.eq(dec.copy(), x.num(i)), x.text(bid)))
     allow = x.or_([is_(why, "override"), is_(why, "permit")])
     basis = x.case([(x.and_([x.not_(has_bad.copy()), allow.copy()]), x.case(bases))]) if bases else x.null()
-    keep_until = x.key_to_date(x.col(f"{tag}_ku")) if q.action is Action.KEEP else x.null()
+    # a typed NULL for the other questions: the UNION's keep_until column is a DATE on every
+    # engine (PostgreSQL reads a bare NULL there as text and refuses to unite it with a DATE)
+    keep_until = x.key_to_date(x.col(f"{tag}_ku")) if q.action is Action.KEEP else x.typed_null("DATE")
     ended = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())])
                    for i, (_r, _s1, _p, _e, w, _l) in enumerate(rules) if w is not None])
     prob = x.col(f"{tag}_prob") if tag != "k" else x.col("k_prob")
@@ -809,6 +811,10 @@ def _keep_until_key(tag: str, rules: list[Any]) -> exp.Expression:
         open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
                        else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
         ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
+        if not ends:
+            # no holding rule of the tier has an end: NULL, typed (PostgreSQL reads an untyped
+            # NULL-only CASE as text and then refuses to mix it with the integer keys)
+            return x.typed_null("INT")
         return x.case([(open_, x.null())], x.greatest_of(ends))
 
     # deny:window-ended: the day the basis lapsed, the latest among the permits that failed only
