@@ -799,6 +799,9 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
             bases.append((x.eq(dec.copy(), x.num(i)), x.text(bid)))
     allow = x.or_([is_(why, "override"), is_(why, "permit")])
     basis = x.case([(x.and_([x.not_(has_bad.copy()), allow.copy()]), x.case(bases))]) if bases else x.null()
+    # keep_until on every question (issue 11 item 5: a deny after a window ended carries its end);
+    # _keep_until_key gives a typed NULL where no rule of the question has one, so the UNION's
+    # column is a DATE on every engine (PostgreSQL reads a bare NULL as text)
     keep_until = x.key_to_date(x.col(f"{tag}_ku"))
     ended = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())])
                    for i, (_r, _s1, _p, _e, w, _l) in enumerate(rules) if w is not None])
@@ -832,6 +835,10 @@ def _keep_until_key(tag: str, rules: list[Any], keep: bool) -> exp.Expression:
         open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
                        else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
         ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
+        if not ends:
+            # no holding rule of the tier has an end: NULL, typed (PostgreSQL reads an untyped
+            # NULL-only CASE as text and then refuses to mix it with the integer keys)
+            return x.typed_null("INT")
         return x.case([(open_, x.null())], x.greatest_of(ends))
 
     # a deny after a window ended: the day the basis lapsed, the latest among the permits and
@@ -855,7 +862,7 @@ def _keep_until_key(tag: str, rules: list[Any], keep: bool) -> exp.Expression:
         if not isinstance(got, exp.Null):
             branches.append((x.eq(why.copy(), x.text(why_v)), got))
     if len(branches) == 1:
-        return x.null()
+        return x.typed_null("INT")  # typed: see the tier's NULL above
     return x.case(branches)
 
 
