@@ -94,12 +94,12 @@ class _Out:
 
 
 def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show: bool, source: Any,
-          opts: DuckOptions, kind: str) -> dict[str, int]:
+          opts: DuckOptions, kind: str) -> dict[str, Any]:
     """Decide ``its`` through DuckDB into ``sink`` (as _Run.answers does with the row engine);
     returns counts (sql, row) of the rows each engine decided. ``kind``: jsonl, csv, parquet, table."""
     import duckdb
 
-    from ..sql.ingest import ItemLoader, NotNative, create_tables, load_jsonl
+    from ..sql.ingest import ItemLoader, NotNative, create_tables, load_jsonl, load_parquet
     from ..sql.sweep import sweep_query
 
     policy: Policy = run.policy
@@ -120,7 +120,10 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
             native = getattr(run, "native", None)
             if native is not None:
                 try:
-                    load_jsonl(con, policy, native, _common.MAX_LINE)
+                    if getattr(run, "native_format", "jsonl") == "parquet":
+                        load_parquet(con, policy, native)
+                    else:
+                        load_jsonl(con, policy, native, _common.MAX_LINE)
                 except NotNative:
                     native = None
                     for t in ("pr_lines", "pr_jsonl"):
@@ -142,6 +145,7 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
             counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv", clock)
             _add_sql_tally(run, con, sq, None)
             counts.update(clock.laps)
+            counts["reader"] = "DuckDB" if native is not None else "Python"
             run._check_end()
             sink.commit()
             ok = True
