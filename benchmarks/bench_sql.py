@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -68,12 +67,15 @@ def _child(args: list[str]) -> tuple[float, float, str]:
     return wall, (int(m.group(1)) / 1024 if m else float("nan")), p.stderr
 
 
-# runs the CLI in the child and prints its own peak RSS (DuckDB's memory included: one process)
+# runs the CLI in the child and prints its own peak RSS (DuckDB's memory included: one process).
+# VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across fork + exec, so a child of
+# this (large) process would report this process's size
 _RSS_WRAPPER = """
-import resource, sys
+import sys
 from privacy_rules.cli.main import main
 code = main(sys.argv[1:])
-print(f"peak_rss_kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+hwm = [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+print(f"peak_rss_kb {hwm[0] if hwm else 0}", file=sys.stderr)
 sys.exit(code)
 """
 
@@ -267,7 +269,6 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     else:
         print(f"files kept in {work}")
-    _ = resource
 
 
 if __name__ == "__main__":
