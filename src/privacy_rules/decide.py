@@ -10,7 +10,7 @@ import json
 from datetime import date
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
 from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
@@ -159,11 +159,27 @@ def keep_until_for(plan: QuestionPlan, statuses: Sequence[Any], tier: int, effec
     return best
 
 
-def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing: tuple[str, ...]) -> list[str]:
-    """Fact paths whose absence made a rule unknown."""
+#: the recipient_facts field each recipient predicate needs (issue 11 item 2)
+_RECIPIENT_FACT = {"processor_dpa": ("dpa", "recipient_facts.dpa"), "transfer": ("transfer", "recipient_facts.transfers"),
+                   "recipient_serves": ("purposes", "recipient_facts.purposes"),
+                   "categories_beyond": ("categories", "recipient_facts.categories")}
+
+
+def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing: tuple[str, ...],
+                  question: Any = None) -> list[str]:
+    """Fact paths whose absence made a rule unknown (``recipient_facts.*``: a fact of an
+    unlisted recipient the question did not give)."""
     out: list[str] = []
     for p in preds:
         k = p.kind
+        if k in _RECIPIENT_FACT and question is not None and question.recipient is not None:
+            r = pack.vocabulary.recipients.get(question.recipient)
+            need, path = _RECIPIENT_FACT[k]
+            if r is not None and need in r.unknown:
+                if need == "transfer" and "eea" in r.unknown:
+                    out.append("recipient_facts.eea")
+                elif k != "categories_beyond" or question.categories is not None:
+                    out.append(path)
         if k == "role" and facts.role is None:
             out.append("role")
         elif k == "subject" and facts.subjects is None:
@@ -176,8 +192,60 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
             out.append(p.arg["path"])
         elif k == "keep":
             out.extend(keep_missing)
-        out.extend(missing_facts(p.children, pack, facts, keep_missing))
+        elif k in _CONSENT_KINDS and pack.vocabulary.consent_mechanisms is not None:
+            # N53: a consent without a recorded mechanism, in a pack that says which count
+            purpose = None if k == "consent_for_question" or p.arg == "any" else p.arg
+            out.extend(f"consents[{i}].mechanism" for i, row in enumerate(facts.lists["consents"])
+                       if row[4] is None and (purpose is None or row[0] == purpose))
+        out.extend(missing_facts(p.children, pack, facts, keep_missing, question))
     return out
+
+
+_CONSENT_KINDS = frozenset({"consent", "consent_for_question", "consent_withdrawn"})
+_MECH_WHY = {
+    "pre_ticked_box": "a pre-ticked box is no consent (Art. 4(11), Recital 32, CJEU C-673/17 Planet49)",
+    "silence": "silence is no consent (Art. 4(11), Recital 32)",
+    "inactivity": "inactivity is no consent (Art. 4(11), Recital 32)",
+    "browser_setting": "a browser setting is not a specific, informed act of consent (Art. 4(11), N49)",
+    "purchased_list": "a bought list proves no consent given to this controller (Art. 7(1))",
+    "imported_list": "an imported list proves no consent given to this controller (Art. 7(1))",
+    "bundled_with_terms": "consent bundled with terms is not freely given (Art. 7(2), 7(4))",
+    "unknown": "how it was obtained cannot be shown (Art. 7(1))",
+}
+
+
+def invalid_consents(plan: QuestionPlan, pack: Pack, facts: Facts, asof: str) -> list[str]:
+    """Why each live consent a consent condition of this question reads does not count (N53):
+    one phrase per consent whose mechanism the pack does not let count for its purpose on as_of.
+    Pure; only answers that are not allow come here, and only records with consents."""
+    from .compile.runtime import _live, mech_table, mechanism_counts
+
+    q = plan.question
+    purposes: set[str | None] = set()
+    for rule in plan.rules:
+        for p in _walk(rule.when):
+            if p.kind == "consent_for_question":
+                purposes.add(q.purpose)
+            elif p.kind in ("consent", "consent_withdrawn"):
+                purposes.add(None if p.arg == "any" else p.arg)
+    if not purposes:
+        return []
+    table = mech_table(pack.vocabulary)
+    out = []
+    for i, (purpose, _r, given, withdrawn, mech) in enumerate(facts.lists["consents"]):
+        if (None in purposes or purpose in purposes) and mech is not None and _live(given, withdrawn, asof) \
+                and mechanism_counts(table, mech, purpose, asof) is False:
+            why = _MECH_WHY.get(mech, "the pack does not let it count")
+            if mechanism_counts(table, mech, purpose, "0000-01-01") or mechanism_counts(table, mech, purpose, "9999-12-31"):
+                why = "the pack lets it count only on other days (N49)"
+            out.append(f"consent `consents[{i}]` for `{purpose}` does not count: it was obtained by `{mech}`; {why}")
+    return out
+
+
+def _walk(preds: Iterable[Pred]) -> Iterable[Pred]:
+    for p in preds:
+        yield p
+        yield from _walk(p.children)
 
 
 def undated_phrase(path: str, day: str) -> str:
@@ -521,7 +589,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     problems: tuple[Diagnostic, ...] = ()
     if outcome == UND_S:
         for i in can_change(effects, statuses):  # only facts that can change the answer are named
-            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
+            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing, plan.question))
         if facts.undated:
             missing.extend(undated_missing(pack=pack, plan=plan, statuses=statuses, effects=effects, facts=facts,
                                            asof=asof, cuts=cuts, keep=keep))
@@ -530,12 +598,18 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
     reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems, facts.undated)
+    if outcome != ALLOW_S and facts.lists["consents"]:
+        for text in invalid_consents(plan, pack, facts, asof):  # N53: say why a consent did not count
+            reason += "; " + text
     if why == "no-basis":
         ended = ended_windows(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:
             reason += "; " + "; ".join(ended_text(*e) for e in ended)
-            if plan.question.action.value == "keep":  # deny:window-ended: the day the basis lapsed, as a field
-                keep_until = ended_keep_until(ended)
+            # deny:window-ended: the day the basis lapsed, as a field, on every question (issue 11 item 5)
+            keep_until = ended_keep_until(ended)
+    elif why == "forbid" and idx is not None:
+        keep_until = forbid_keep_until(rules[idx].when, windows, facts, asof, memo, lambda: ended_windows(
+            pack, plan, tables, statuses, facts, asof, cuts, memo, tiers=(OVERRIDE,)))
     return Decision(
         outcome=_OUTCOMES[outcome], question=plan.question, as_of=as_of, record_id=facts.id,
         pack_version=pack.version, decisive_rule=decisive.id if decisive else None,
@@ -543,7 +617,16 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         reason=reason,
         basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
         obligations=tuple(obligations), missing_facts=missing_t, problems=problems,
+        recipient_source=_recipient_source(pack, plan.question),
     )
+
+
+def _recipient_source(pack: Pack, q: Any) -> str | None:
+    """Where a share question's recipient facts came from (issue 11 item 4): pack, register or question."""
+    if q.recipient is None:
+        return None
+    r = pack.vocabulary.recipients.get(q.recipient)
+    return None if r is None else r.source
 
 
 def ended_text(rule_id: str, window: str, end: date, undated: bool = False) -> str:
@@ -555,9 +638,12 @@ def ended_text(rule_id: str, window: str, end: date, undated: bool = False) -> s
 
 def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
                   asof: str, cuts: Mapping[str, str] | None = None,
-                  memo: dict[tuple[str, int], date] | None = None) -> list[tuple[str, str, date, bool]]:
-    """For a no-basis deny: (rule id, window id, last day, undated) for every `within` window that ended
-    before as_of of a permit that failed only because of it (every other condition holds).
+                  memo: dict[tuple[str, int], date] | None = None,
+                  tiers: tuple[int, ...] = (PERMIT, OVERRIDE)) -> list[tuple[str, str, date, bool]]:
+    """For a deny: (rule id, window id, last day, undated) for every `within` window that ended
+    before as_of of a permit or override (``tiers``) that failed only because of it (every
+    other condition holds). A no-basis deny asks both tiers: an override's window (statutory
+    vouchers) gives a basis as a permit's does; a forbid deny asks the overrides only.
 
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
     definitions, and only on this path.
@@ -571,7 +657,7 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
         day = date.fromisoformat(asof)
         cuts = {w: iso_cutoff(day, windows[w].months) for w in windows}
     for i, s in enumerate(statuses):
-        if s is not False or tables.effects[i] != PERMIT:
+        if s is not False or tables.effects[i] not in tiers:
             continue
         rule = plan.rules[i]
         wins = [p for p in rule.when if p.kind == "within"]
@@ -586,6 +672,27 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
                 out.append((rule.id, p.arg, end,
                             bool(facts.undated) and window_end_of(windows[p.arg], facts, asof) != end))
     return out
+
+
+def forbid_keep_until(when: Iterable[Pred], windows: Mapping[str, Window], facts: Facts, asof: str,
+                      memo: dict[tuple[str, int], date] | None,
+                      overrides: Callable[[], Iterable[tuple[Any, ...]]]) -> date | None:
+    """``keep_until`` of a deny by a prohibition (issue 11 item 5): when the deciding forbid
+    holds because windows ended (top-level ``expired:`` conditions), the last day of the latest
+    of them (the prohibition began the day after); else the day an override that held the
+    prohibition off last held (its window ended: statutory vouchers, N47/R11), from
+    ``overrides`` (ended_windows of the override tier); None when neither. An end that depends
+    on an undated date is not known: None (the reason text is unchanged either way)."""
+    ends: list[date] = []
+    for p in when:
+        if p.kind == "expired":
+            end = window_end_of(windows[p.arg], facts, asof, memo)
+            if not isinstance(end, date):
+                return None
+            ends.append(end)
+    if ends:
+        return max(ends)
+    return ended_keep_until(overrides())
 
 
 def ended_keep_until(ended: Iterable[tuple[Any, ...]]) -> date | None:

@@ -18,8 +18,8 @@ from typing import Any, Iterator, Mapping
 from .errors import PackError
 from . import _yaml_cache
 from .load import LoadedYaml, inside
-from .model import (Action, Basis, Citation, Diagnostic, Effect, FactSpec, Mechanism, ObligationSpec, Pack, Pred,
-                    Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
+from .model import (Action, Basis, Citation, ConsentMechanism, Diagnostic, Effect, FactSpec, Mechanism,
+                    ObligationSpec, Pack, Pred, Recipient, Rule, Severity, Span, Transfer, Vocabulary, Window)
 from .validate._chars import first_refused, visible
 from .validate.semantic import iter_pack_file_problems, iter_semantic_problems
 
@@ -90,6 +90,7 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
             transfers=tuple(Transfer(mechanism=t["mechanism"], from_on=t.get("from"), until_on=t.get("until"))
                             for t in (r.get("transfers") or ())),
             purposes=tuple(r.get("purposes") or ()), country=r.get("country"),
+            categories=None if r.get("categories") is None else tuple(r["categories"]),
         )
     windows = {}
     for k, w in (v.get("windows") or {}).items():
@@ -102,6 +103,15 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
             k: FactSpec(id=k, kind=f["kind"], label=MappingProxyType(dict(f.get("label") or {})),
                         note=f.get("note"), if_absent=f.get("if_absent"))
             for k, f in v["facts"].items()})
+    mechs = None
+    if v.get("consent_mechanisms") is not None:  # absent: the engine's default (model.DEFAULT_CONSENT_MECHANISMS)
+        mechs = tuple(
+            ConsentMechanism(mechanism=m["mechanism"],
+                             purposes=frozenset(m["purposes"]) if m.get("purposes") is not None else None,
+                             valid_from=_iso_or_none(m.get("valid_from")),
+                             valid_until=_iso_or_none(m.get("valid_until")),
+                             note=m.get("note"))
+            for m in v["consent_mechanisms"])
     return Vocabulary(
         lawful_bases=MappingProxyType(bases),
         subject_categories=_label_map(v.get("subject_categories")),
@@ -113,7 +123,12 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
         windows=MappingProxyType(windows),
         data_categories=_label_map(v.get("data_categories")),
         facts=facts,
+        consent_mechanisms=mechs,
     )
+
+
+def _iso_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _rules(loaded: LoadedYaml, start: int) -> list[Rule]:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .dates import MAX_DAY, MAX_ISO, MIN_DAY, MIN_ISO, SUPPORTED_RANGE, in_supported_range, parse_date
 from .errors import shown
-from .model import Diagnostic, FactSpec, Severity, Vocabulary
+from .model import CONSENT_MECHANISMS, Diagnostic, FactSpec, Severity, Vocabulary
 
 # field -> kind; kinds: date, str, ids (a list of ids of the pack's vocabulary: [a-z][a-z0-9_]*),
 # names (a list of non-empty strings), enum:<a|b>, bool, int. Which `str` fields hold one id of
@@ -54,7 +54,9 @@ TOP_SCALARS: Mapping[str, str] = {
 
 # list field -> (entry fields in tuple order, required fields)
 LIST_FIELDS: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
-    "consents": ({"purpose": "str", "recipient": "str", "given_on": "date", "withdrawn_on": "date"},
+    # mechanism: how the consent was obtained (model.CONSENT_MECHANISMS; N53, Planet49)
+    "consents": ({"purpose": "str", "recipient": "str", "given_on": "date", "withdrawn_on": "date",
+                  "mechanism": "enum:" + "|".join(CONSENT_MECHANISMS)},
                  frozenset({"purpose", "given_on"})),
     "objections": ({"kind": "enum:art21_1|art21_2", "received_on": "date", "withdrawn_on": "date",
                     "compelling_grounds_on": "date"}, frozenset({"kind", "received_on"})),

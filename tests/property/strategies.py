@@ -7,6 +7,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from privacy_rules.model import CONSENT_MECHANISMS
+
 # Anchors that stress calendar months: 29 Feb, 31 Aug, month ends, and ordinary days.
 SPECIAL = [date(2020, 2, 29), date(2024, 2, 29), date(2021, 8, 31), date(2022, 2, 28), date(2023, 3, 1),
            date(2019, 12, 31), date(2021, 4, 30), date(2023, 1, 31)]
@@ -87,12 +89,14 @@ def records(subjects: list[str], purposes: list[str], recipients: list[str],
         "last_activity_on": iso(), "inbound_request_on": maybe(iso()),
     })
     consent = st.fixed_dictionaries({"purpose": st.sampled_from(purposes), "given_on": iso()},
-                                    optional={"withdrawn_on": maybe(iso()), "recipient": st.sampled_from(recipients)})
+                                    optional={"withdrawn_on": maybe(iso()), "recipient": st.sampled_from(recipients),
+                                              "mechanism": maybe(st.sampled_from(CONSENT_MECHANISMS))})
     objection = st.fixed_dictionaries({"kind": st.sampled_from(["art21_1", "art21_2"]), "received_on": iso()},
                                       optional={"withdrawn_on": maybe(iso()), "compelling_grounds_on": maybe(iso())})
     restriction = st.fixed_dictionaries({"requested_on": iso()}, optional={
         "lifted_on": maybe(iso()), "ground": st.sampled_from(["art18_1_a", "art18_1_b", "art18_1_c", "art18_1_d"])})
-    erasure = st.fixed_dictionaries({"received_on": iso()}, optional={"verified_on": maybe(iso())})
+    erasure = st.fixed_dictionaries({"received_on": iso()}, optional={"verified_on": maybe(iso()),
+                                                                      "answered_on": maybe(iso())})
     rights = st.fixed_dictionaries({"kind": st.sampled_from(["access", "portability", "erasure"]), "received_on": iso()},
                                    optional={"verified_on": maybe(iso()), "answered_on": maybe(iso())})
     hold = st.fixed_dictionaries({"placed_on": iso()}, optional={"released_on": maybe(iso())})

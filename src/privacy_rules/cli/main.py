@@ -33,6 +33,7 @@ from ._common import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_USAGE,
+    RECIPIENT_FACTS_HELP,
     QUESTION_SET_HELP,
     ClosedInput,
     ClosedOutput,
@@ -123,15 +124,16 @@ def _read_record(path: str) -> bytes:
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True)
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES",
               help="Exit 1 if any decision has one of these outcomes, e.g. deny,undetermined.")
+@click.option("--recipient-facts", "recipient_facts", metavar="FILE", help=RECIPIENT_FACTS_HELP)
 def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None, fmt: str, lang: str,
-           fail_on: str, question_set: str | None = None) -> None:
+           fail_on: str, question_set: str | None = None, recipient_facts: str | None = None) -> None:
     """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why.
 
     A record that is JSON but not a usable one (unknown field, bad date, duplicate key ...)
     gets undetermined answers naming the problem; a file that is not JSON exits 2.
     """
     io = streams()
-    policy = load_policy(pack, lang)
+    policy = load_policy(pack, lang, recipient_facts)
     day = as_of_day(as_of, policy)
     qs = questions_or_set(questions, question_set, policy)
     gate = _fail_on(fail_on)

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol, TypeAlias
 
 from ..model import Action, Effect, Pack, Pred, Question, Recipient, Rule
+from ..question_facts import question_constant, recipient_unknown
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts
 from ..targets import targets
 from . import runtime
@@ -96,6 +97,7 @@ class _Gen:
         self._t = 0
         self.lists: set[str] = set()
         self.cuts: set[int] = set()
+        self._mechs: str | None = None
 
     def const(self, value: Any) -> str:
         name = f"_k{self._n}"
@@ -117,6 +119,12 @@ class _Gen:
         """``_rt.<call>`` on an event list, short-circuited to False when the list is empty."""
         lst = self.lst(name)
         return f"(_rt.{call(lst)} if {lst} else False)"
+
+    def mechs(self) -> str:
+        """The pack's consent-mechanism table (runtime.mech_table), bound once per evaluator."""
+        if self._mechs is None:
+            self._mechs = self.const(runtime.mech_table(self.pack.vocabulary))
+        return self._mechs
 
     def cut(self, wi: int) -> str:
         self.cuts.add(wi)
@@ -173,12 +181,14 @@ class _Gen:
             t = self.tmp()
             return f"(({t} := S.get({_lit(a)})) is not None and {t} <= A)"
         if k == "consent":
-            return self.on_list("consents", lambda L: f"consent({L}, {_lit(a)}, None, A)")
+            return self.on_list("consents", lambda L: f"consent({L}, {_lit(a)}, None, A, {self.mechs()})")
         if k == "consent_for_question":
             rec = self.q.recipient if self.q.action is Action.SHARE else None
-            return self.on_list("consents", lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A)")
+            return self.on_list("consents",
+                                lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A, {self.mechs()})")
         if k == "consent_withdrawn":
-            return self.on_list("consents", lambda L: f"consent_withdrawn({L}, {_lit(None if a == 'any' else a)}, A)")
+            return self.on_list("consents", lambda L: f"consent_withdrawn({L}, {_lit(None if a == 'any' else a)}, A, "
+                                                      f"{self.mechs()})")
         if k == "objection":
             return self.on_list("objections", lambda L: f"objection({L}, {_lit(None if a == 'any' else a)}, A)")
         if k == "restriction":
@@ -201,6 +211,8 @@ class _Gen:
         if k == "keep":
             self.needs_keep = True
             return "K"
+        if k in ("processor_dpa", "transfer") and recipient_unknown(self.pack, self.q, k):
+            return "None"  # an unlisted recipient described without this fact (issue 11 item 2)
         if k == "processor_dpa":
             r = self.recipient()
             return f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, A)"
@@ -214,12 +226,9 @@ class _Gen:
                 for t in r.transfers
             )
             return f"_rt.transfer_lawful({self.const(spans)}, A)"
-        if k == "recipient_listed":
-            r = self.recipient()
-            return _lit(r.listed_in_policy == bool(a))
-        if k == "recipient_serves":
-            r = self.recipient()
-            return _lit(self.q.purpose in r.purposes)
+        if k in ("recipient_listed", "recipient_serves", "categories_beyond", "shares_category"):
+            self.question_field("recipient", self.q.recipient)
+            return _lit(question_constant(k, a, self.q, self.pack))
         if k == "channel_electronic":
             ch = v.channels[self.question_field("channel", self.q.channel)]
             return _lit(bool(ch.get("electronic")) == bool(a))

@@ -132,26 +132,79 @@ def _live(given: str | None, withdrawn: str | None, asof: str) -> bool:
     return given is not None and given <= asof and (withdrawn is None or withdrawn > asof)
 
 
-def consent(rows: tuple[tuple[Any, ...], ...], purpose: str | None, recipient: str | None, asof: str) -> bool:
-    # rows: (purpose, recipient, given_on, withdrawn_on)
-    for p, r, given, withdrawn in rows:
-        if p == purpose and (recipient is None or r == recipient) and _live(given, withdrawn, asof):
+#: model.DEFAULT_CONSENT_MECHANISMS, repeated here so the hot path imports no model
+_DEFAULT_MECHS = frozenset({"double_opt_in", "ticked_box", "written"})
+
+
+def mech_table(vocabulary: Any) -> tuple[tuple[str, frozenset[str] | None, str | None, str | None], ...] | None:
+    """A pack's vocabulary.consent_mechanisms as the engines bind it at compile time: per entry
+    (mechanism, purposes or None for every purpose, valid_from or None, valid_until or None);
+    None when the pack declares none (the engine's default)."""
+    mechs = vocabulary.consent_mechanisms
+    if mechs is None:
+        return None
+    return tuple((m.mechanism, m.purposes, m.valid_from, m.valid_until) for m in mechs)
+
+
+def mechanism_counts(table: Any, mechanism: str | None, purpose: str, asof: str) -> Status:
+    """Whether a consent obtained by ``mechanism`` counts as consent for ``purpose`` on as_of
+    (N53; Art. 4(11), 7; Recital 32; Planet49). ``table`` None (no vocabulary.consent_mechanisms):
+    the three default mechanisms count, an absent mechanism counts (the record format before
+    mechanisms existed), every other does not. With a table: an absent mechanism is unknown (a
+    missing fact), a present one counts when an entry names it for the purpose and as_of."""
+    if table is None:
+        return mechanism is None or mechanism in _DEFAULT_MECHS
+    if mechanism is None:
+        return None
+    for m, purposes, start, end in table:
+        if m == mechanism and (purposes is None or purpose in purposes) and \
+                (start is None or start <= asof) and (end is None or asof <= end):
             return True
     return False
 
 
-def consent_withdrawn(rows: tuple[tuple[Any, ...], ...], purpose: str | None, asof: str) -> bool:
-    """A consent (for ``purpose``, or any when None) was withdrawn by as_of and is not live again (R10, R20)."""
-    live: set[str] = set()
+def consent(rows: tuple[tuple[Any, ...], ...], purpose: str | None, recipient: str | None, asof: str,
+            mechs: Any = None) -> Status:
+    """A live consent for ``purpose`` (and ``recipient``) whose mechanism counts: True; none
+    that counts but one whose mechanism is absent (a pack declaring mechanisms): unknown; else
+    False. An invalid mechanism is no consent (N53): it never makes this true or unknown."""
+    # rows: (purpose, recipient, given_on, withdrawn_on, mechanism)
+    unknown = False
+    for p, r, given, withdrawn, m in rows:
+        if p == purpose and (recipient is None or r == recipient) and _live(given, withdrawn, asof):
+            ok = mechanism_counts(mechs, m, p, asof)
+            if ok:
+                return True
+            if ok is None:
+                unknown = True
+    return None if unknown else False
+
+
+def consent_withdrawn(rows: tuple[tuple[Any, ...], ...], purpose: str | None, asof: str,
+                      mechs: Any = None) -> Status:
+    """A consent (for ``purpose``, or any when None) was withdrawn by as_of and no consent that
+    counts is live again (R10, R20): True; withdrawn, and the only live consents have an absent
+    mechanism (a pack declaring mechanisms): unknown. A live consent with an invalid mechanism
+    is no consent and so does not undo the withdrawal (N53)."""
+    live: dict[str, Status] = {}
     withdrawn: set[str] = set()
-    for p, _r, given, gone in rows:
+    for p, _r, given, gone, m in rows:
         if purpose is not None and p != purpose:
             continue
         if _live(given, gone, asof):
-            live.add(p)
+            ok = mechanism_counts(mechs, m, p, asof)
+            if ok or (ok is None and live.get(p) is not True):
+                live[p] = ok
         elif gone is not None and gone <= asof:
             withdrawn.add(p)
-    return bool(withdrawn - live)
+    unknown = False
+    for p in withdrawn:
+        got = live.get(p, False)
+        if got is False:
+            return True
+        if got is None:
+            unknown = True
+    return None if unknown else False
 
 
 def objection(rows: tuple[tuple[Any, ...], ...], kind: str | None, asof: str) -> bool:

@@ -106,13 +106,16 @@ comparisons against as_of, except where noted):
   ``recipient_serves``, ``recipient_listed``, ``channel_electronic``, the recipient's DPA
   interval and the intersections of its transfer periods with the mechanisms' validity
   (durable compares ``asof`` with the resulting constant days), the keep question's scope
-  for ``legal_hold``;
+  for ``legal_hold``; whether a consent's mechanism counts for its purpose on as_of (fact field
+  ``mv``: 1 counts, 0 no consent, 2 not recorded in a pack declaring mechanisms; N53), from
+  the pack's ``vocabulary.consent_mechanisms`` (runtime.mechanism_counts);
 * ``keep: allowed``: the keep question's outcome, from durable statuses and the shared
   ``combine``, asserted as fact ``k``;
 * ``consent_withdrawn: any`` needs "some purpose has a withdrawn consent and no live one",
   whose negation durable cannot express in one rule (a ``$not`` inside a ``$not``). It is
   evaluated by durable in stratum 1 (a rule over the consent facts); Python only carries the
-  result into the next call as a derived fact ``dv``;
+  result into the next call as a derived fact ``dv`` (``cw_any_u`` for its unknown case: the
+  only live consents of a withdrawn purpose have no recorded mechanism);
 * likewise the conclusions of materialised conditions (``nd``): durable computes them, the
   facade carries them from one stratum's call to the next (and checks exactly one of t/u/f).
 """
@@ -139,12 +142,16 @@ from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_ques
 from .._reasons import Detailer
 from ..compile import interpret
 from ..compile.codegen import QuestionPlan, targets
+from ..compile.runtime import mech_table, mechanism_counts
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
 from ..declared import declared_facts
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
+from ..question_facts import question_constant, recipient_unknown
+from ..recipients import (RecipientFactsError, RecipientRegister, apply_register, check_share_question, described_key,
+                          described_recipients, with_recipients)
 from ..records import (LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
                        normalize, parse_record, record_id_of)
 
@@ -579,12 +586,15 @@ def _day(value: Any) -> int:
     return NEVER if value is None else parse_date(value).toordinal()
 
 
-def _list_facts(facts: Facts, name: str) -> list[dict[str, Any]]:
+def _list_facts(facts: Facts, name: str, mechs: Any = None, asof: str = "") -> list[dict[str, Any]]:
     t, mapping = _LISTS[name]
     fields = list(LIST_FIELDS[name][0])
     out = []
     for i, row in enumerate(facts.lists.get(name, ())):
         f: dict[str, Any] = {"t": t, "i": i}
+        if name == "consents":  # row: (purpose, recipient, given_on, withdrawn_on, mechanism)
+            ok = mechanism_counts(mechs, row[4], row[0], asof)
+            f["mv"] = _MV_YES if ok else _MV_UNKNOWN if ok is None else _MV_NO
         for field, value in zip(fields, row):
             target = mapping.get(field)
             if target is None:
@@ -823,30 +833,42 @@ class _Translator:
         self.needs.types.add(t)
         return pos(t, *conds)
 
-    def _live_consent(self, purpose: str, recipient: str | None) -> _Lit:
+    def _live_consent(self, purpose: str, recipient: str | None, mv: int | None = None) -> _Lit:
         conds = [{"purpose": purpose}, _cmp("$lte", "given", ASOF), _cmp("$gt", "wd", ASOF)]
         if recipient is not None:
             conds.append({"rcp": recipient})
+        if mv is not None:  # the mechanism's status, folded in Python per as_of (_MV_*; runtime.mechanism_counts)
+            conds.append({"mv": mv})
         return self._list("con", *conds)
 
+    def _consent(self, purpose: str, recipient: str | None) -> _Node:
+        # N53: only a consent whose mechanism counts (mv 1) gives consent; an absent mechanism
+        # in a pack declaring mechanisms (mv 2) is unknown; an invalid one (mv 0) is no consent
+        valid = self._live_consent(purpose, recipient, _MV_YES)
+        unsure = self._live_consent(purpose, recipient, _MV_UNKNOWN)
+        return _node(one(valid), one(_flip(valid), _flip(unsure)), one(_flip(valid), unsure))
+
     def p_consent(self, a: str) -> _Node:
-        return _two_valued(one(self._live_consent(a, None)))
+        return self._consent(a, None)
 
     def p_consent_for_question(self, a: Any) -> _Node:
         if self.q.purpose is None:
             return _const(False)
         rec = self.q.recipient if self.q.action is Action.SHARE else None
-        return _two_valued(one(self._live_consent(self.q.purpose, rec)))
+        return self._consent(self.q.purpose, rec)
 
     def p_consent_withdrawn(self, a: str) -> _Node:
         if a == "any":
-            # stratified: durable derives `dv cw_any` in a first call (see _STRATA)
+            # stratified: durable derives `dv cw_any` (and `dv cw_any_u`) in a first call (see _STRATA)
             self.needs.types.update({"con", "dv"})
-            self.needs.strata.add("cw_any")
-            return _two_valued(one(pos("dv", disc=("k", "cw_any"))))._replace(height=1)
+            self.needs.strata.update({"cw_any", "cw_any_u"})
+            yes, unsure = pos("dv", disc=("k", "cw_any")), pos("dv", disc=("k", "cw_any_u"))
+            return _node(one(yes), one(_flip(yes), _flip(unsure)), one(_flip(yes), unsure))._replace(height=1)
         gone = self._list("con", {"purpose": a}, _cmp("$lte", "wd", ASOF))
-        live = self._live_consent(a, None)
-        return _two_valued(one(gone, _flip(live)), _or(one(_flip(gone)), one(live)))
+        valid = self._live_consent(a, None, _MV_YES)
+        unsure = self._live_consent(a, None, _MV_UNKNOWN)
+        return _node(one(gone, _flip(valid), _flip(unsure)), _or(one(_flip(gone)), one(valid)),
+                     one(gone, _flip(valid), unsure))
 
     def p_objection(self, a: str) -> _Node:
         live = [_cmp("$lte", "recv", ASOF), _cmp("$gt", "wd", ASOF)]
@@ -945,8 +967,22 @@ class _Translator:
             gaps.append(conj(prev + 1, math.inf))
         return _node(inside, _absorb(gaps), FALSE)
 
+    def _question_constant(self, k: str, a: Any) -> _Node:
+        got = question_constant(k, a, self.q, self.pack)
+        return _node(FALSE, FALSE, TRUE) if got is None else _const(got)
+
+    def p_categories_beyond(self, a: Any) -> _Node:
+        self._recipient("categories_beyond")
+        return self._question_constant("categories_beyond", a)
+
+    def p_shares_category(self, a: Any) -> _Node:
+        self._recipient("shares_category")
+        return self._question_constant("shares_category", a)
+
     def p_processor_dpa(self, a: Any) -> _Node:
         r = self._recipient("processor_dpa")
+        if recipient_unknown(self.pack, self.q, "processor_dpa"):
+            return _node(FALSE, FALSE, TRUE)
         if r.dpa_signed_on is None:
             return _const(False)
         end = None if r.dpa_ends_on is None else _day(r.dpa_ends_on)
@@ -954,6 +990,8 @@ class _Translator:
 
     def p_transfer(self, a: Any) -> _Node:
         r = self._recipient("transfer")
+        if recipient_unknown(self.pack, self.q, "transfer"):
+            return _node(FALSE, FALSE, TRUE)
         if r.eea:
             return _const(True)
         spans = []
@@ -965,12 +1003,12 @@ class _Translator:
         return self._intervals(spans)
 
     def p_recipient_listed(self, a: Any) -> _Node:
-        r = self._recipient("recipient_listed")
-        return _const(r.listed_in_policy == bool(a))
+        self._recipient("recipient_listed")
+        return self._question_constant("recipient_listed", a)
 
     def p_recipient_serves(self, a: Any) -> _Node:
-        r = self._recipient("recipient_serves")
-        return _const(self.q.purpose in r.purposes)
+        self._recipient("recipient_serves")
+        return self._question_constant("recipient_serves", a)
 
     def p_channel_electronic(self, a: Any) -> _Node:
         ch = self.v.channels.get(self.q.channel or "")
@@ -984,14 +1022,29 @@ class _Translator:
 # follow `w` (it reads w.purpose), so it cannot see the fact bound to `w`; harmless here, as
 # that fact (withdrawn by as_of) can never be a live consent.
 _STRATA: Mapping[str, list[dict[str, Any]]] = {
-    # some purpose has a consent withdrawn by as_of and no live consent (runtime.consent_withdrawn)
+    # some purpose has a consent withdrawn by as_of and no live consent that counts or may count
+    # (runtime.consent_withdrawn; mv 0 is no consent, N53)
     "cw_any": [
         {"c": {"$and": [{"t": "ctx"}, {"s": 1}]}},
         {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
         {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
-                            {"$gt": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
+                            {"$gt": {"wd": {"c": "asof"}}}, {"$neq": {"mv": 0}}, {"$and": [{"t": "con"}]}]}},
+    ],
+    # some purpose has a withdrawn consent, no live consent that counts, and a live one whose
+    # mechanism is not recorded (the unknown case of runtime.consent_withdrawn)
+    "cw_any_u": [
+        {"c": {"$and": [{"t": "ctx"}, {"s": 1}]}},
+        {"w": {"$and": [{"t": "con"}, {"$lte": {"wd": {"c": "asof"}}}, {"$and": [{"t": "con"}]}]}},
+        {"n$not": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
+                            {"$gt": {"wd": {"c": "asof"}}}, {"mv": 1}, {"$and": [{"t": "con"}]}]}},
+        {"u": {"$and": [{"t": "con"}, {"purpose": {"w": "purpose"}}, {"$lte": {"given": {"c": "asof"}}},
+                        {"$gt": {"wd": {"c": "asof"}}}, {"mv": 2}, {"$and": [{"t": "con"}]}]}},
     ],
 }
+
+# a consent's mechanism status on as_of (runtime.mechanism_counts: True, None, False), folded in
+# Python like the recipient's DPA interval: it depends on the pack's table, the purpose and as_of
+_MV_NO, _MV_YES, _MV_UNKNOWN = 0, 1, 2
 
 
 class _Ruleset(NamedTuple):
@@ -1221,12 +1274,14 @@ class DurablePolicy:
         self._box: list[Any] = [None]  # the current evaluation's fired set; actions append to it
         self._leaked = 0
         self._months = {w: pack.vocabulary.windows[w].months for w in pack.vocabulary.windows}
+        self._mechs = mech_table(pack.vocabulary)
         # the ids a record may name and the facts it may hold, as Policy checks them
         self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
         self._keep_q = Question.keep(pack.default_scope)
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
         self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
+        self._derived: dict[frozenset[Any], DurablePolicy] = {}  # as Policy._derived (issue 11 item 2)
         self._ruleset(self._keep_q)  # fail fast: the keep question always exists
 
     def __repr__(self) -> str:
@@ -1246,8 +1301,29 @@ class DurablePolicy:
         if q.action is Action.CONTACT:
             _known("channel", q.channel, v.channels)
         else:
-            _known("recipient", q.recipient, v.recipients)
+            check_share_question(self.pack, q)  # as Policy: listed, or described (issue 11 item 2)
         return q
+
+    def _for(self, qs: Iterable[Question]) -> "DurablePolicy":
+        """As ``Policy._for``: a facade whose pack also holds the recipients ``qs`` describe."""
+        key = described_key(self.pack, qs)
+        if not key:
+            return self
+        got = self._derived.get(key)
+        if got is None:
+            try:
+                extra = described_recipients(self.pack, [q for q in qs if q.recipient_facts is not None])
+            except RecipientFactsError as exc:
+                raise QuestionError(f"{exc} ({exc.code})") from None
+            got = DurablePolicy(with_recipients(self.pack, extra), lang=self.lang, max_rules=self.max_rules)
+            if len(self._derived) >= 16:  # each holds durable rulesets: kept few
+                self._derived.clear()
+            self._derived[key] = got
+        return got
+
+    def with_register(self, register: RecipientRegister) -> "DurablePolicy":
+        """As ``Policy.with_register``: the host's processor register in force (issue 11 item 4)."""
+        return DurablePolicy(apply_register(self.pack, register), lang=self.lang, max_rules=self.max_rules)
 
     def plan(self, q: Question) -> tuple[QuestionPlan, tuple[int, ...]]:
         """(plan, effects) for a checked question; ``plan.source`` is the durable ruleset as JSON."""
@@ -1320,7 +1396,7 @@ class DurablePolicy:
         return out
 
     # -- evaluation ------------------------------------------------------------------------
-    def _facts_for(self, rs: _Ruleset, facts: Facts, keep_code: bool | None) -> list[dict[str, Any]]:
+    def _facts_for(self, rs: _Ruleset, facts: Facts, keep_code: bool | None, asof: str) -> list[dict[str, Any]]:
         needs = rs.needs
         out: list[dict[str, Any]] = []
         for path in sorted(needs.paths):
@@ -1337,7 +1413,7 @@ class DurablePolicy:
             out.extend({"t": "dc", "i": i, "v": c} for i, c in enumerate(sorted(facts.data_categories)))
         for t in sorted(needs.types):
             if t in _TYPE_LIST:
-                out.extend(_list_facts(facts, _TYPE_LIST[t]))
+                out.extend(_list_facts(facts, _TYPE_LIST[t], self._mechs, asof))
         if "k" in needs.types and keep_code is not None:
             out.append({"t": "k", "v": 1 if keep_code else 0})
         return out
@@ -1353,7 +1429,7 @@ class DurablePolicy:
             cuts = {w: iso_cutoff(as_of, m) for w, m in self._months.items()}
             return interpret.statuses(rs.plan.rules, self.pack, rs.plan.question, facts, as_of.isoformat(), cuts,
                                       keep_code)
-        pending = self._facts_for(rs, facts, keep_code)
+        pending = self._facts_for(rs, facts, keep_code, as_of.isoformat())
         ctx_fact = self._context(as_of, sorted(rs.needs.windows))
         fired: set[tuple[Any, ...]] = set()
         with self._lock:
@@ -1488,6 +1564,10 @@ class DurablePolicy:
         """The explained Decision for one question about one record (as ``Policy.decide``)."""
         day = parse_as_of(as_of)
         q = self.check_question(question)
+        if q.recipient_facts is not None:
+            other = self._for((q,))
+            if other is not self:
+                return other.decide(record, q, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1501,6 +1581,9 @@ class DurablePolicy:
         day = parse_as_of(as_of)
         qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
                               self.check_question)
+        other = self._for(qs)
+        if other is not self:
+            return other.decide_all(record, qs, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1521,6 +1604,9 @@ class DurablePolicy:
         qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
                               self.check_question)
         check_records(records)
+        other = self._for(qs)
+        if other is not self:
+            return other._batch(records, qs, day, reasons)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date,
@@ -1560,8 +1646,8 @@ class DurablePolicy:
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
                     until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
-                elif detail is None and why == "no-basis" and q.action is Action.KEEP:  # deny:window-ended: the day
-                    until = detailer.ended_until(statuses, facts)
+                elif detail is None and why in ("no-basis", "forbid"):  # a deny after a window ended: the day
+                    until = detailer.ended_until(statuses, facts, why, idx)
                 elif outcome == UND_S:  # the present facts that keep it open, as Policy.decide_batch names them
                     found = fact_problems(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses,
                                           facts=facts, asof=asof, keep=keep_code,

@@ -42,13 +42,27 @@ def _question(s: Scenario) -> Question:
     return Question.parse(s.question) if isinstance(s.question, str) else Question.from_json(s.question)
 
 
+def _own_policy(policy: Policy, s: Scenario) -> Policy | None:
+    """The policy a scenario with a host's register or a described recipient (issue 11) is
+    decided by, None for the others (decided together in the staged tables of the pack)."""
+    q = _question(s)
+    if s.recipient_register is None and q.recipient_facts is None:
+        return None
+    if s.recipient_register is not None:
+        from ..recipients import register_from_json
+
+        policy = policy.with_register(register_from_json(s.recipient_register, source="scenario register"))
+    return policy.for_questions([q])
+
+
 def run_scenarios_sql(policy: Policy, scenarios: Sequence[Scenario], days: Iterable[str] | None = None) -> tuple[
         list[ScenarioResult], int, int]:
     """(results in scenario order, scenarios decided in SQL, by the row engine alone). ``days``:
     only the scenarios of these as_of days (None: all)."""
-    from .duck import Staged
+    from .duck import Staged, decide_duckdb
 
     wanted = None if days is None else set(days)
+    own: list[tuple[int, Policy]] = []  # scenarios decided by a policy of their own, one query each
     rows = empty_rows()
     by_day: dict[str, list[tuple[int, str, Question]]] = defaultdict(list)
     results: dict[int, ScenarioResult] = {}
@@ -64,38 +78,53 @@ def run_scenarios_sql(policy: Policy, scenarios: Sequence[Scenario], days: Itera
         try:
             if not isinstance(record, dict):
                 raise LayoutError("not an object")
-            add_record(rows, dict(record, id=f"s{i}"))
+            add_record(empty_rows(), dict(record, id=f"s{i}"))  # the layout holds it
         except LayoutError:
             row_only += 1
             continue
+        mine = _own_policy(policy, s)
+        if mine is not None:
+            own.append((i, mine))
+            continue
+        add_record(rows, dict(record, id=f"s{i}"))
         by_day[s.as_of].append((i, f"s{i}", policy.check_question(_question(s))))
-    if not by_day:
-        return [results[i] for i in sorted(results)], 0, row_only
-    staged = Staged(policy.pack, rows)
     n_sql = 0
+    for i, mine in own:
+        s = scenarios[i]
+        q = mine.check_question(_question(s))
+        (a,) = decide_duckdb(mine.pack, [dict(scenario_record(s), id=f"s{i}")], [q], s.as_of)
+        results[i] = _checked(mine, s, q, a, results[i])
+        n_sql += 1
+    if not by_day:
+        return [results[i] for i in sorted(results)], n_sql, row_only
+    staged = Staged(policy.pack, rows)
     for day in sorted(by_day):
         items = by_day[day]
         questions = sorted({q for *_rest, q in items}, key=str)
         answers = {(a.record_id, a.question): a for a in staged.decide(questions, day)}
-        as_of = date.fromisoformat(day)
         for i, rid, q in items:
-            s = scenarios[i]
-            a = answers[(rid, str(q))]
-            got = {"outcome": a.outcome, "keep_until": a.keep_until.isoformat() if a.keep_until else None,
-                   "decisive_rule": a.decisive_rule, "basis": a.basis}
-            mism = [m for m in results[i].mismatches if m.key not in SQL_KEYS]
-            mism += [Mismatch(key=k, expected=s.expect[k], actual=got[k]) for k in SQL_KEYS
-                     if k in s.expect and s.expect[k] != got[k]]
-            r = next(iter(policy.decide_batch([scenario_record(s)], [q], as_of=as_of, reasons=True))).answers[0]
-            want = (r.outcome.value, r.rule_id, r.keep_until, r.basis.id if r.basis else None, r.reason_code)
-            have = (a.outcome, a.decisive_rule, a.keep_until, a.basis, a.reason_code)
-            if want != have:
-                mism.append(Mismatch(key="sql_vs_row", expected=" ".join(map(_text, want)),
-                                     actual=" ".join(map(_text, have))))
-            results[i] = ScenarioResult(scenario=s, result=Result.FAIL if mism else Result.PASS,
-                                        mismatches=tuple(mism), decision=results[i].decision)
+            results[i] = _checked(policy, scenarios[i], q, answers[(rid, str(q))], results[i])
             n_sql += 1
     return [results[i] for i in sorted(results)], n_sql, row_only
+
+
+def _checked(policy: Policy, s: Scenario, q: Question, a: Any, base: ScenarioResult) -> ScenarioResult:
+    """The scenario's result from the SQL answer ``a``: its expectations on the keys SQL
+    answers, the row engine's on the rest, and the SQL answer equal to the row engine's."""
+    got = {"outcome": a.outcome, "keep_until": a.keep_until.isoformat() if a.keep_until else None,
+           "decisive_rule": a.decisive_rule, "basis": a.basis}
+    mism = [m for m in base.mismatches if m.key not in SQL_KEYS]
+    mism += [Mismatch(key=k, expected=s.expect[k], actual=got[k]) for k in SQL_KEYS
+             if k in s.expect and s.expect[k] != got[k]]
+    as_of = date.fromisoformat(s.as_of)
+    r = next(iter(policy.decide_batch([scenario_record(s)], [q], as_of=as_of, reasons=True))).answers[0]
+    want = (r.outcome.value, r.rule_id, r.keep_until, r.basis.id if r.basis else None, r.reason_code)
+    have = (a.outcome, a.decisive_rule, a.keep_until, a.basis, a.reason_code)
+    if want != have:
+        mism.append(Mismatch(key="sql_vs_row", expected=" ".join(map(_text, want)),
+                             actual=" ".join(map(_text, have))))
+    return ScenarioResult(scenario=s, result=Result.FAIL if mism else Result.PASS,
+                          mismatches=tuple(mism), decision=base.decision)
 
 
 def _text(v: Any) -> str:

@@ -311,6 +311,7 @@ def _members(q: exp.Expression | exp.Query) -> list[exp.Select]:
 def sweep_query(policy: Policy, questions: Sequence[Question], as_of: date) -> SweepQuery:
     """Compile the sweep for ``questions`` on ``as_of``; raises SqlUnsupported (the compiler's
     refusal, naming the rule) or SweepUnsupported."""
+    policy = policy.for_questions(questions)  # recipients the questions describe (issue 11): the pack's for SQL
     pack = policy.pack
     compiled = compile_sql(pack, list(questions), as_of)
     qs = []

@@ -551,6 +551,22 @@ def check_processor_dpa(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                      "data may go to it, so keep a forbid such as `not: {processor_dpa: in_force}`")
 
 
+# Recital 32, CJEU C-673/17 Planet49: these are never consent, whatever a pack says
+_NEVER_CONSENT = ("pre_ticked_box", "silence", "inactivity")
+
+
+def check_consent_mechanisms(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR570: vocabulary.consent_mechanisms lets a mechanism count that the law says is no consent."""
+    for i, m in enumerate(pack.vocabulary.consent_mechanisms or ()):
+        if m.mechanism in _NEVER_CONSENT:
+            yield Diagnostic(
+                code="PR570", severity=Severity.WARNING,
+                span=head.span_for(("vocabulary", "consent_mechanisms", i, "mechanism")),
+                message=f"`{m.mechanism}` is listed as a mechanism that counts as consent",
+                help="silence, pre-ticked boxes and inactivity are no consent (Art. 4(11), Recital 32, CJEU C-673/17 "
+                     "Planet49); remove the entry, so such consents count as none")
+
+
 def check_transfer_mechanism(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     """PR521: a recipient outside the EEA that names no transfer mechanism (Art. 44)."""
     for r in pack.vocabulary.recipients.values():
@@ -819,6 +835,7 @@ def _iter_lint(pack: Pack, head: LoadedYaml, as_of: date | None, make_index: Cal
     yield from check_unused_facts(pack, head)
     yield from check_processor_dpa(pack, head)
     yield from check_transfer_mechanism(pack, head)
+    yield from check_consent_mechanisms(pack, head)
     yield from check_transfer_periods(pack, head)
     yield from check_dpa_in_force(pack, head, as_of)
     yield from check_transfer_lawful(pack, head, as_of)
@@ -829,7 +846,7 @@ def _iter_lint(pack: Pack, head: LoadedYaml, as_of: date | None, make_index: Cal
 
 # Every code this module emits, with its severity; docs/codes.md documents each (a test checks).
 CODES: Mapping[str, Severity] = MappingProxyType({
-    "PR501": Severity.WARNING, "PR502": Severity.WARNING, "PR503": Severity.WARNING,
+    "PR501": Severity.WARNING, "PR502": Severity.WARNING, "PR503": Severity.WARNING, "PR570": Severity.WARNING,
     "PR510": Severity.INFO, "PR511": Severity.WARNING,
     "PR520": Severity.WARNING, "PR521": Severity.WARNING, "PR522": Severity.WARNING,
     "PR523": Severity.WARNING, "PR524": Severity.WARNING,

@@ -22,7 +22,8 @@ from .source import iter_source_problems
 from ._chars import describe, first_refused, skeleton, visible
 
 DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
-SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
+SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order",
+                        "categories_beyond", "shares_category"})
 CONTACT_ONLY = frozenset({"channel_electronic"})
 
 #: The days a pack may name (review dates, DPA and transfer periods, mechanism validity, the
@@ -149,7 +150,7 @@ def _check_pred(pack: Pack, r: Rule, p: Pred) -> Iterator[Diagnostic]:
         if path not in SCALAR_PATHS and not path.startswith("facts."):
             yield _err(r, "PR203", f"`fact` path `{path}` is not a scalar field of the record",
                        "use relationship.*, contact_address_kind, source, art14_informed_on or facts.*")
-    elif k == "data_category" and v.data_categories and a not in v.data_categories:
+    elif k in ("data_category", "shares_category") and v.data_categories and a not in v.data_categories:
         yield _unknown(r, "data_category", a, v.data_categories)
     if k in SHARE_ONLY and r.question is not Action.SHARE:
         yield _err(r, "PR204", f"predicate `{k}` is about a recipient; it only fits a share rule")
@@ -384,6 +385,24 @@ def check_time_zone(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
                           "write an IANA time zone name such as `Europe/Oslo` or `UTC` (case matters)")
 
 
+def check_consent_mechanisms(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR240: an entry of vocabulary.consent_mechanisms naming an unknown purpose, or a period
+    that ends before it starts (it could never count: N53, N49)."""
+    v = pack.vocabulary
+    for i, m in enumerate(v.consent_mechanisms or ()):
+        for p in sorted(m.purposes or ()):
+            if p not in v.purposes:
+                close = difflib.get_close_matches(p, list(v.purposes), n=1)
+                yield _head_error(head, ("vocabulary", "consent_mechanisms", i, "purposes"), "PR240",
+                                  f"consent mechanism `{m.mechanism}`: unknown purpose `{p}`",
+                                  f"did you mean `{close[0]}`?" if close else "define it under vocabulary.purposes")
+        if m.valid_from is not None and m.valid_until is not None and m.valid_from > m.valid_until:
+            yield _head_error(head, ("vocabulary", "consent_mechanisms", i, "valid_until"), "PR240",
+                              f"consent mechanism `{m.mechanism}`: `valid_until` {m.valid_until} is before "
+                              f"`valid_from` {m.valid_from}, so it never counts",
+                              "swap the days, or remove the entry")
+
+
 def check_window_lengths(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     """PR210 for a window longer than MAX_WINDOW_MONTHS."""
     raw = (head.data.get("vocabulary") or {}).get("windows") or {}
@@ -414,6 +433,9 @@ def _pack_date_paths(data: Any) -> Iterator[tuple[tuple[Any, ...], Any]]:
         for i, t in enumerate(r.get("transfers") or ()):
             for key in ("from", "until"):
                 yield ("vocabulary", "recipients", rid, "transfers", i, key), (t or {}).get(key)
+    for i, m in enumerate(vocabulary.get("consent_mechanisms") or ()):
+        for key in ("valid_from", "valid_until"):
+            yield ("vocabulary", "consent_mechanisms", i, key), (m or {}).get(key)
 
 
 def _out_of_range(value: Any) -> bool:
@@ -596,6 +618,7 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_question_sets(pack, head)
     yield from check_time_zone(pack, head)
     yield from check_window_lengths(pack, head)
+    yield from check_consent_mechanisms(pack, head)
     yield from check_pack_dates(pack, head)
     yield from check_vocabulary(pack, head)
     yield from check_rule_references(pack)
