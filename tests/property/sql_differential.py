@@ -48,6 +48,10 @@ QUESTIONS = sorted({
     "share:police:legal_disclosure", "share:tax_authority:accounting", "share:event_partner:third_party_disclosure",
     "share:legacy_us_processor:relationship_management", "share:econ_partner:accounting",
     "share:appendix4_subprocessors:platform_operation",
+    # issue 11 item 3: data categories named by the question (N21, R11, N51)
+    "share:hubspot:relationship_management[contact_information,email_content]",
+    "share:econ_partner:accounting[accounting_voucher,contact_information]",
+    "share:microsoft_365:internal_documentation[meeting_notes,special_category]",
 })
 for _q in QUESTIONS:
     POLICY.check_question(_q)  # every question is one the pack knows
