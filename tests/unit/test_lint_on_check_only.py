@@ -35,7 +35,8 @@ def lint_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(pack.id)
         return iter(())
 
-    monkeypatch.setattr(privacy_rules.pack, "iter_lint_problems", record)
+    # read_pack imports lint when it lints (not at import: a deciding host never pays for it)
+    monkeypatch.setattr(lint, "iter_lint_problems", record)
     return calls
 
 
