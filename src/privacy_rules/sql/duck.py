@@ -57,6 +57,7 @@ class DuckDBEngine:
 
     dialect = "duckdb"
     layer_by_layer = False
+    questions_per_query: int | None = None
 
     def __init__(self, con: Any = None) -> None:
         import duckdb

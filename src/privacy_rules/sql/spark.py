@@ -41,6 +41,7 @@ class SparkEngine:
 
     dialect = "spark"
     layer_by_layer = True  # Spark inlines every CTE at each use: see the module docstring
+    questions_per_query: int | None = None
 
     def __init__(self, session: Any) -> None:
         self.session = session
