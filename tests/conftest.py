@@ -65,3 +65,31 @@ def postgres() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """A local Spark session (local[2], two shuffle partitions, no UI) for the session.
+
+    Skips, saying why, where pyspark or a Java runtime is missing (`.ci/run` installs both).
+    """
+    import shutil
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        pytest.skip("pyspark is not installed (the `spark` extra; `.ci/run` installs it)")
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        pytest.skip("no Java runtime (`java`) for Spark; `.ci/run` installs openjdk-17-jre-headless")
+    session = (SparkSession.builder.master("local[2]").appName("privacy-rules-tests")
+               .config("spark.sql.shuffle.partitions", "2")  # tiny tables: two tasks, not 200
+               .config("spark.default.parallelism", "2")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.driver.memory", "1g")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()

@@ -20,6 +20,8 @@ The public API, and nothing else (STYLE 2)::
 - ``Policy.decide`` / ``decide_all`` / ``decide_batch``: pure functions of (record, question,
   as_of). ``as_of`` is required and keyword-only: the library never reads the clock.
 - ``explain(decision, lang="en") -> str``: the decision for people.
+- ``load_recipient_register(path) -> RecipientRegister``; ``policy.with_register(register)`` decides
+  with the host's processor facts (DPA dates, transfers) in place of the pack's (issue 11).
 - ``render_pack(pack, lang="en", fmt="html") -> str``: the review document for lawyers (HTML or
   Markdown), rules in combining order with their citations.
 - Outcomes: ``Outcome.ALLOW``, ``DENY``, ``UNDETERMINED`` (a fact is missing or malformed; treat
@@ -28,9 +30,10 @@ The public API, and nothing else (STYLE 2)::
 
 from .errors import PackError, PrivacyRulesError
 from .explain import explain
-from .model import Action, Decision, Diagnostic, Outcome, Pack, Question
+from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, RecipientFacts
 from .pack import load_pack, read_pack as check_pack
 from .policy import Answer, BatchRow, Policy, QuestionError, compile_pack
+from .recipients import RecipientFactsError, RecipientRegister, load_recipient_register
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,10 +52,14 @@ __all__ = [
     "PrivacyRulesError",
     "Question",
     "QuestionError",
+    "RecipientFacts",
+    "RecipientFactsError",
+    "RecipientRegister",
     "check_pack",
     "compile_pack",
     "explain",
     "load_pack",
+    "load_recipient_register",
     "render_pack",
 ]
 

@@ -36,7 +36,7 @@ from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .decide import FORBID, PERMIT, Tables, ended_keep_until, ended_text, window_end_of
+from .decide import FORBID, OVERRIDE, PERMIT, Tables, ended_keep_until, forbid_keep_until, ended_text, window_end_of
 from .model import Basis, Pack, Pred, Window
 from .records import SCALAR_PATHS, Facts, OnOrBefore
 
@@ -87,14 +87,15 @@ class Detailer:
         self.cuts = cuts
         self.memo = memo
         self.explain = explain
-        # permits with a `within` window: the only rules whose end can explain a no-basis deny;
-        # per window (id, the record path of its anchor when that is a plain date field, else None)
+        # permits and overrides with a `within` window: the only rules whose end can explain a
+        # deny (decide.ended_windows); per window (id, the record path of its anchor when that is
+        # a plain date field, else None)
         windows = pack.vocabulary.windows
         self.windowed: tuple[tuple[int, tuple[tuple[str, str | None], ...], tuple[Pred, ...]], ...] = tuple(
             (i, tuple((p.arg, _plain_anchor(windows[p.arg])) for p in r.when if p.kind == "within"),
              tuple(p for p in r.when if p.kind != "within"))
             for i, r in enumerate(plan.rules)
-            if tables.effects[i] == PERMIT and any(p.kind == "within" for p in r.when))
+            if tables.effects[i] in (PERMIT, OVERRIDE) and any(p.kind == "within" for p in r.when))
 
     def detail(self, outcome: str, idx: int | None, why: str, statuses: Sequence[Any], facts: Facts,
                keep_until: date | None) -> Detail:
@@ -102,7 +103,7 @@ class Detailer:
         if why == "no-basis":
             ended = self._ended(statuses, facts)
             if ended:
-                until = ended_keep_until(ended) if self.plan.question.action.value == "keep" else None
+                until = ended_keep_until(ended)
                 return (DENY_WINDOW_ENDED, NO_BASIS_TEXT + "; " + "; ".join(ended_text(*e) for e in ended), None,
                         until)
             return DENY_NO_BASIS, NO_BASIS_TEXT, None, None
@@ -120,25 +121,36 @@ class Detailer:
         if keep_until is not None:
             head += f"; keep until {keep_until.isoformat()}"
         if why == "forbid":
-            return DENY_FORBID, head, None, None
+            return DENY_FORBID, head, None, self.ended_until(statuses, facts, why, idx)
         return (ALLOW_OVERRIDE if why == "override" else ALLOW_PERMIT), head, tables.basis[idx], keep_until
 
-    def ended_until(self, statuses: Sequence[Any], facts: Facts) -> date | None:
-        """For a no-basis deny of a keep question: its ``keep_until`` (the day the basis lapsed,
-        ``decide.ended_keep_until``), None when no permit's window ended. Without ``detail``'s
-        reason text: what ``decide_batch(..., reasons=False)`` fills in."""
-        return ended_keep_until(self._ended(statuses, facts)) if self.windowed else None
+    def ended_until(self, statuses: Sequence[Any], facts: Facts, why: str = "no-basis",
+                    idx: int | None = None) -> date | None:
+        """For a deny (``why`` no-basis, or forbid with the deciding rule ``idx``): its
+        ``keep_until``, the day the basis lapsed (``decide.ended_keep_until``; for a forbid
+        deny ``decide.forbid_keep_until``: its own ended windows, else the day an override last
+        held it off), None when no such window ended. Without ``detail``'s reason text: what
+        ``decide_batch(..., reasons=False)`` fills in."""
+        if why == "forbid" and idx is not None:
+            return forbid_keep_until(self.plan.rules[idx].when, self.pack.vocabulary.windows, facts, self.asof,
+                                     self.memo, lambda: self._ended(statuses, facts, (OVERRIDE,)))
+        if not self.windowed or why != "no-basis":
+            return None
+        return ended_keep_until(self._ended(statuses, facts))
 
-    def _ended(self, statuses: Sequence[Any], facts: Facts) -> list[tuple[str, str, date, bool]]:
-        """Permits that failed only because a window ended: decide.ended_windows, with the cheap
-        test (has a window ended?) first, so most no-basis denies never reach the interpreter."""
+    def _ended(self, statuses: Sequence[Any], facts: Facts,
+               tiers: tuple[int, ...] = (PERMIT, OVERRIDE)) -> list[tuple[str, str, date, bool]]:
+        """Permits and overrides (``tiers``) that failed only because a window ended:
+        decide.ended_windows, with the cheap test (has a window ended?) first, so most denies
+        never reach the interpreter."""
         out: list[tuple[str, str, date, bool]] = []
         if not self.windowed:
             return out
         asof, cuts, s = self.asof, self.cuts, facts.s
         windows = self.pack.vocabulary.windows
+        effects = self.tables.effects
         for i, wins, others in self.windowed:
-            if statuses[i] is not False:
+            if statuses[i] is not False or effects[i] not in tiers:
                 continue
             ended = []
             for wid, path in wins:

@@ -10,7 +10,7 @@ import json
 from datetime import date
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
 from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
@@ -198,11 +198,27 @@ def keep_until_for(plan: QuestionPlan, statuses: Sequence[Any], tier: int, effec
     return best
 
 
-def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing: tuple[str, ...]) -> list[str]:
-    """Fact paths whose absence made a rule unknown."""
+#: the recipient_facts field each recipient predicate needs (issue 11 item 2)
+_RECIPIENT_FACT = {"processor_dpa": ("dpa", "recipient_facts.dpa"), "transfer": ("transfer", "recipient_facts.transfers"),
+                   "recipient_serves": ("purposes", "recipient_facts.purposes"),
+                   "categories_beyond": ("categories", "recipient_facts.categories")}
+
+
+def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing: tuple[str, ...],
+                  question: Any = None) -> list[str]:
+    """Fact paths whose absence made a rule unknown (``recipient_facts.*``: a fact of an
+    unlisted recipient the question did not give)."""
     out: list[str] = []
     for p in preds:
         k = p.kind
+        if k in _RECIPIENT_FACT and question is not None and question.recipient is not None:
+            r = pack.vocabulary.recipients.get(question.recipient)
+            need, path = _RECIPIENT_FACT[k]
+            if r is not None and need in r.unknown:
+                if need == "transfer" and "eea" in r.unknown:
+                    out.append("recipient_facts.eea")
+                elif k != "categories_beyond" or question.categories is not None:
+                    out.append(path)
         if k == "role" and facts.role is None:
             out.append("role")
         elif k == "subject" and facts.subjects is None:
@@ -228,7 +244,7 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
             purpose = None if k == "consent_for_question" or p.arg == "any" else p.arg
             out.extend(f"consents[{i}].mechanism" for i, row in enumerate(facts.lists["consents"])
                        if row[4] is None and (purpose is None or row[0] == purpose))
-        out.extend(missing_facts(p.children, pack, facts, keep_missing))
+        out.extend(missing_facts(p.children, pack, facts, keep_missing, question))
     return out
 
 
@@ -623,7 +639,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     problems: tuple[Diagnostic, ...] = ()
     if outcome == UND_S:
         for i in can_change(effects, statuses):  # only facts that can change the answer are named
-            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing))
+            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing, plan.question))
         if facts.undated:
             missing.extend(undated_missing(pack=pack, plan=plan, statuses=statuses, effects=effects, facts=facts,
                                            asof=asof, cuts=cuts, keep=keep))
@@ -641,8 +657,11 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         ended = ended_windows(pack, plan, tables, statuses, facts, asof, cuts, memo)
         if ended:
             reason += "; " + "; ".join(ended_text(*e) for e in ended)
-            if plan.question.action.value == "keep":  # deny:window-ended: the day the basis lapsed, as a field
-                keep_until = ended_keep_until(ended)
+            # deny:window-ended: the day the basis lapsed, as a field, on every question (issue 11 item 5)
+            keep_until = ended_keep_until(ended)
+    elif why == "forbid" and idx is not None:
+        keep_until = forbid_keep_until(rules[idx].when, windows, facts, asof, memo, lambda: ended_windows(
+            pack, plan, tables, statuses, facts, asof, cuts, memo, tiers=(OVERRIDE,)))
     return Decision(
         outcome=_OUTCOMES[outcome], question=plan.question, as_of=as_of, record_id=facts.id,
         pack_version=pack.version, decisive_rule=decisive.id if decisive else None,
@@ -650,7 +669,16 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         reason=reason,
         basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
         obligations=tuple(obligations), missing_facts=missing_t, problems=problems,
+        recipient_source=_recipient_source(pack, plan.question),
     )
+
+
+def _recipient_source(pack: Pack, q: Any) -> str | None:
+    """Where a share question's recipient facts came from (issue 11 item 4): pack, register or question."""
+    if q.recipient is None:
+        return None
+    r = pack.vocabulary.recipients.get(q.recipient)
+    return None if r is None else r.source
 
 
 def ended_text(rule_id: str, window: str, end: date, undated: bool = False) -> str:
@@ -662,9 +690,12 @@ def ended_text(rule_id: str, window: str, end: date, undated: bool = False) -> s
 
 def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any], facts: Facts,
                   asof: str, cuts: Mapping[str, str] | None = None,
-                  memo: dict[tuple[str, int], date] | None = None) -> list[tuple[str, str, date, bool]]:
-    """For a no-basis deny: (rule id, window id, last day, undated) for every `within` window that ended
-    before as_of of a permit that failed only because of it (every other condition holds).
+                  memo: dict[tuple[str, int], date] | None = None,
+                  tiers: tuple[int, ...] = (PERMIT, OVERRIDE)) -> list[tuple[str, str, date, bool]]:
+    """For a deny: (rule id, window id, last day, undated) for every `within` window that ended
+    before as_of of a permit or override (``tiers``) that failed only because of it (every
+    other condition holds). A no-basis deny asks both tiers: an override's window (statutory
+    vouchers) gives a basis as a permit's does; a forbid deny asks the overrides only.
 
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
     definitions, and only on this path.
@@ -678,7 +709,7 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
         day = date.fromisoformat(asof)
         cuts = {w: iso_cutoff(day, windows[w].months) for w in windows}
     for i, s in enumerate(statuses):
-        if s is not False or tables.effects[i] != PERMIT:
+        if s is not False or tables.effects[i] not in tiers:
             continue
         rule = plan.rules[i]
         wins = [p for p in rule.when if p.kind == "within"]
@@ -693,6 +724,27 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
                 out.append((rule.id, p.arg, end,
                             bool(facts.undated) and window_end_of(windows[p.arg], facts, asof) != end))
     return out
+
+
+def forbid_keep_until(when: Iterable[Pred], windows: Mapping[str, Window], facts: Facts, asof: str,
+                      memo: dict[tuple[str, int], date] | None,
+                      overrides: Callable[[], Iterable[tuple[Any, ...]]]) -> date | None:
+    """``keep_until`` of a deny by a prohibition (issue 11 item 5): when the deciding forbid
+    holds because windows ended (top-level ``expired:`` conditions), the last day of the latest
+    of them (the prohibition began the day after); else the day an override that held the
+    prohibition off last held (its window ended: statutory vouchers, N47/R11), from
+    ``overrides`` (ended_windows of the override tier); None when neither. An end that depends
+    on an undated date is not known: None (the reason text is unchanged either way)."""
+    ends: list[date] = []
+    for p in when:
+        if p.kind == "expired":
+            end = window_end_of(windows[p.arg], facts, asof, memo)
+            if not isinstance(end, date):
+                return None
+            ends.append(end)
+    if ends:
+        return max(ends)
+    return ended_keep_until(overrides())
 
 
 def ended_keep_until(ended: Iterable[tuple[Any, ...]]) -> date | None:

@@ -33,6 +33,12 @@ def explain(decision: Decision, *, lang: str = "en") -> str:
     elif d.keep_until:
         lines.append(f"  {'lagres til og med' if nb else 'keep until'}: {d.keep_until.isoformat()} "
                      f"({'siste dag' if nb else 'last day, inclusive'})")
+    source = getattr(d, "recipient_source", None)
+    if source:  # issue 11 item 4: which facts about the recipient the answer used
+        words = {"pack": ("pakkens vokabular", "the pack's vocabulary"),
+                 "register": ("vertens databehandlerregister", "the host's processor register"),
+                 "question": ("spørsmålets recipient_facts", "the question's recipient_facts")}[source]
+        lines.append(f"  {'mottakerens fakta fra' if nb else 'recipient facts from'}: {words[0] if nb else words[1]}")
     for o in d.obligations:
         due = f" by {o.due_on.isoformat()}" if o.due_on else ""
         art = f" ({o.article})" if o.article else ""

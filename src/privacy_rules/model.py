@@ -7,6 +7,7 @@ decision can be handed across threads and cached without copying (STYLE 3).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Mapping
@@ -90,15 +91,149 @@ class Diagnostic:
         return out
 
 
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SHARE_TEXT = re.compile(r"share:([a-z][a-z0-9_]*):([a-z][a-z0-9_]*)(?:\[([a-z0-9_,\s]*)\])?")
+_MAX_CATEGORIES = 100
+_MAX_TRANSFERS = 100
+
+#: kinds a share question may give an unlisted recipient (recipient_facts.kind), and the pack
+#: recipient kind each is judged as: an independent controller is a third party (N16, N53), the
+#: police a public authority (R12)
+RECIPIENT_FACT_KINDS: Mapping[str, str] = {"processor": "processor", "independent_controller": "third_party",
+                                           "public_authority": "authority", "police": "authority"}
+
+
+def _fact_day(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError(f"recipient_facts `{where}` must be a day written YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"recipient_facts `{where}` is not a calendar day: `{value}`") from None
+    return value
+
+
+def _fact_ids(value: Any, where: str, limit: int = _MAX_CATEGORIES) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or len(value) > limit:
+        raise ValueError(f"`{where}` must be a list of ids (at most {limit})")
+    for item in value:
+        if not isinstance(item, str) or not _ID.fullmatch(item):
+            raise ValueError(f"`{where}` must hold ids (lowercase letters, digits, _), not `{str(item)[:40]}`")
+    return tuple(sorted(set(value)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecipientFacts:
+    """What a share question says about a recipient the pack does not list (issue 11 item 2),
+    or what a host's processor register says about one (item 4).
+
+    Every field but ``kind`` may be left out, and then is **not known**: a rule that needs it
+    is unknown, so the answer is undetermined, never allow. ``dpa_known`` / ``transfers_known``
+    tell "absent" (unknown) from "none" (``dpa: null``: no DPA; ``transfers: []``: no transfer
+    mechanism). ``eea`` None: not known whether the recipient is in the EEA.
+    """
+
+    kind: str | None = None          # a RECIPIENT_FACT_KINDS key; None only in a register entry for a pack recipient
+    name: str | None = None
+    country: str | None = None
+    eea: bool | None = None
+    dpa_known: bool = False
+    dpa_signed_on: str | None = None
+    dpa_ends_on: str | None = None
+    transfers_known: bool = False
+    transfers: tuple["Transfer", ...] = ()
+    purposes: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+
+    _KEYS = ("kind", "name", "country", "eea", "dpa", "transfers", "purposes", "categories")
+
+    @classmethod
+    def from_json(cls, data: Any, *, need_kind: bool = True, where: str = "recipient_facts") -> "RecipientFacts":
+        """RecipientFacts from JSON data; ValueError naming the bad key. Pure."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"`{where}` must be an object with `kind`")
+        extra = sorted(str(k) for k in data if k not in cls._KEYS)
+        if extra:
+            raise ValueError(f"unknown field `{extra[0][:40]}` in `{where}`; expected one of {list(cls._KEYS)}")
+        kind = data.get("kind")
+        if kind is None and need_kind:
+            raise ValueError(f"`{where}` needs `kind`: one of {', '.join(RECIPIENT_FACT_KINDS)}")
+        if kind is not None and kind not in RECIPIENT_FACT_KINDS:
+            raise ValueError(f"`{where}.kind` must be one of {', '.join(RECIPIENT_FACT_KINDS)}, not `{str(kind)[:40]}`")
+        name, country = data.get("name"), data.get("country")
+        for key, value in (("name", name), ("country", country)):
+            if value is not None and (not isinstance(value, str) or len(value) > 200):
+                raise ValueError(f"`{where}.{key}` must be text (at most 200 characters)")
+        eea = data.get("eea")
+        if eea is not None and not isinstance(eea, bool):
+            raise ValueError(f"`{where}.eea` must be true or false")
+        out: dict[str, Any] = {"kind": kind, "name": name, "country": country, "eea": eea}
+        if "dpa" in data:
+            dpa = data["dpa"]
+            out["dpa_known"] = True
+            if dpa is not None:  # null: no DPA in force at any time (R13: an unauthorised third party)
+                if not isinstance(dpa, Mapping) or "signed_on" not in dpa or set(dpa) - {"signed_on", "ends_on"}:
+                    raise ValueError(f"`{where}.dpa` must be null or {{signed_on: DAY, ends_on: DAY or null}}")
+                out["dpa_signed_on"] = _fact_day(dpa["signed_on"], "dpa.signed_on")
+                if dpa.get("ends_on") is not None:
+                    out["dpa_ends_on"] = _fact_day(dpa["ends_on"], "dpa.ends_on")
+        if "transfers" in data:
+            got = data["transfers"]
+            if not isinstance(got, (list, tuple)) or len(got) > _MAX_TRANSFERS:
+                raise ValueError(f"`{where}.transfers` must be a list (at most {_MAX_TRANSFERS}) of "
+                                 "{mechanism, from, until}")
+            items = []
+            for i, t in enumerate(got):
+                if not isinstance(t, Mapping) or "mechanism" not in t or set(t) - {"mechanism", "from", "until"}:
+                    raise ValueError(f"`{where}.transfers[{i}]` must be {{mechanism: ID, from: DAY, until: DAY}}")
+                mech = t["mechanism"]
+                if not isinstance(mech, str) or not _ID.fullmatch(mech):
+                    raise ValueError(f"`{where}.transfers[{i}].mechanism` must be a transfer mechanism id")
+                items.append(Transfer(
+                    mechanism=mech,
+                    from_on=None if t.get("from") is None else _fact_day(t["from"], f"transfers[{i}].from"),
+                    until_on=None if t.get("until") is None else _fact_day(t["until"], f"transfers[{i}].until")))
+            out["transfers_known"] = True
+            out["transfers"] = tuple(items)
+        for key in ("purposes", "categories"):
+            if data.get(key) is not None:
+                out[key] = _fact_ids(data[key], f"{where}.{key}")
+        return cls(**out)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("kind", "name", "country", "eea"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.dpa_known:
+            out["dpa"] = None if self.dpa_signed_on is None else {"signed_on": self.dpa_signed_on,
+                                                                  "ends_on": self.dpa_ends_on}
+        if self.transfers_known:
+            out["transfers"] = [{"mechanism": t.mechanism, "from": t.from_on, "until": t.until_on}
+                                for t in self.transfers]
+        for key in ("purposes", "categories"):
+            if getattr(self, key) is not None:
+                out[key] = list(getattr(self, key))
+        return out
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Question:
-    """What is asked about one record: keep (scope), contact (purpose, channel), share (recipient, purpose)."""
+    """What is asked about one record: keep (scope), contact (purpose, channel), share (recipient, purpose).
+
+    A share question may also say which data categories would go (``categories``, issue 11
+    item 3; None: not said, the question's meaning before categories existed) and describe a
+    recipient the pack does not list (``recipient_facts``, item 2).
+    """
 
     action: Action
     scope: str | None = None
     purpose: str | None = None
     channel: str | None = None
     recipient: str | None = None
+    categories: tuple[str, ...] | None = None
+    recipient_facts: RecipientFacts | None = None
 
     @classmethod
     def keep(cls, scope: str | None = None) -> "Question":
@@ -109,15 +244,22 @@ class Question:
         return cls(action=Action.CONTACT, purpose=purpose, channel=channel)
 
     @classmethod
-    def share(cls, recipient: str, purpose: str) -> "Question":
-        return cls(action=Action.SHARE, recipient=recipient, purpose=purpose)
+    def share(cls, recipient: str, purpose: str, *, categories: Any = None,
+              recipient_facts: RecipientFacts | Mapping[str, Any] | None = None) -> "Question":
+        """A share question; ``categories`` (ids, order and repeats do not matter) and
+        ``recipient_facts`` (a RecipientFacts or its JSON form) are optional. ValueError on
+        malformed ones."""
+        cats = None if categories is None else _fact_ids(list(categories), "categories")
+        facts = (recipient_facts if recipient_facts is None or isinstance(recipient_facts, RecipientFacts)
+                 else RecipientFacts.from_json(recipient_facts))
+        return cls(action=Action.SHARE, recipient=recipient, purpose=purpose, categories=cats, recipient_facts=facts)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Question":
         """Question from its JSON form; raises ValueError naming the bad key."""
         if not isinstance(data, Mapping):
             raise ValueError("a question must be an object with `action`")
-        allowed = {"action", "scope", "purpose", "channel", "recipient"}
+        allowed = {"action", "scope", "purpose", "channel", "recipient", "categories", "recipient_facts"}
         extra = sorted(set(data) - allowed)
         if extra:
             raise ValueError(f"unknown question field `{extra[0]}`; expected one of {sorted(allowed)}")
@@ -133,16 +275,23 @@ class Question:
         for key in need:
             if not values[key]:
                 raise ValueError(f"a {action.value} question needs `{key}`")
-        unused = {Action.KEEP: ("purpose", "channel", "recipient"), Action.CONTACT: ("scope", "recipient"),
+        unused = {Action.KEEP: ("purpose", "channel", "recipient", "categories", "recipient_facts"),
+                  Action.CONTACT: ("scope", "recipient", "categories", "recipient_facts"),
                   Action.SHARE: ("scope", "channel")}[action]
         for key in unused:
-            if values[key] is not None:
+            if data.get(key) is not None:
                 raise ValueError(f"a {action.value} question takes no `{key}`")
+        if action is Action.SHARE:
+            return cls.share(values["recipient"] or "", values["purpose"] or "", categories=(
+                None if data.get("categories") is None else _fact_ids(data["categories"], "categories")),
+                recipient_facts=None if data.get("recipient_facts") is None
+                else RecipientFacts.from_json(data["recipient_facts"]))
         return cls(action=action, **values)
 
     @classmethod
     def parse(cls, text: str) -> "Question":
-        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``, ``share:recipient:purpose``.
+        """Question from the CLI form: ``keep``, ``keep:scope``, ``contact:purpose:channel``,
+        ``share:recipient:purpose`` or ``share:recipient:purpose[category,category]``.
         ValueError for malformed text; TypeError for anything but a str."""
         if not isinstance(text, str):
             raise TypeError("Question.parse takes the question's text, such as 'keep', 'contact:newsletter:email' or "
@@ -154,7 +303,16 @@ class Question:
         if head == "contact" and len(parts) == 3 and all(parts[1:]):
             return cls.contact(parts[1], parts[2])
         if head == "share" and len(parts) == 3 and all(parts[1:]):
-            return cls.share(parts[1], parts[2])
+            m = _SHARE_TEXT.fullmatch(text)
+            if m is None:
+                if "[" in text:
+                    raise ValueError(f"cannot read question `{text[:200]}`; write the data categories as "
+                                     "share:RECIPIENT:PURPOSE[category,category]")
+                return cls.share(parts[1], parts[2])
+            cats = None
+            if m.group(3) is not None:
+                cats = [c.strip() for c in m.group(3).split(",") if c.strip()]
+            return cls.share(m.group(1), m.group(2), categories=cats)
         raise ValueError(
             f"cannot read question `{text}`; write keep, keep:SCOPE, contact:PURPOSE:CHANNEL or share:RECIPIENT:PURPOSE"
         )
@@ -165,6 +323,10 @@ class Question:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.categories is not None:
+            out["categories"] = list(self.categories)
+        if self.recipient_facts is not None:
+            out["recipient_facts"] = self.recipient_facts.to_json()
         return out
 
     def __str__(self) -> str:
@@ -172,7 +334,9 @@ class Question:
             return "keep" + (f":{self.scope}" if self.scope else "")
         if self.action is Action.CONTACT:
             return f"contact:{self.purpose}:{self.channel}"
-        return f"share:{self.recipient}:{self.purpose}"
+        cats = "" if self.categories is None else "[" + ",".join(self.categories) + "]"
+        # recipient_facts have no text form: to_json carries them
+        return f"share:{self.recipient}:{self.purpose}{cats}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -262,6 +426,9 @@ class Decision:
     obligations: tuple[Obligation, ...] = ()
     missing_facts: tuple[str, ...] = ()
     problems: tuple[Diagnostic, ...] = field(default=())
+    #: share questions: where the recipient's facts came from: "pack" (its vocabulary),
+    #: "register" (the host's processor register) or "question" (recipient_facts); issue 11
+    recipient_source: str | None = None
 
     @property
     def allowed(self) -> bool:
@@ -290,6 +457,7 @@ class Decision:
             "obligations": [o.to_json() for o in self.obligations],
             "missing_facts": list(self.missing_facts),
             "problems": [p.to_json() for p in self.problems],
+            "recipient_source": self.recipient_source,
         }
 
 
@@ -397,6 +565,15 @@ class Recipient:
     transfers: tuple[Transfer, ...]
     purposes: tuple[str, ...]
     country: str | None = None
+    #: what the recipient may receive (its commitment: the DPA's subject matter, N21, R11);
+    #: None: the pack states none, so `categories_beyond: recipient` never holds
+    categories: tuple[str, ...] | None = None
+    #: facts not known (issue 11 item 2): "dpa", "transfer", "purposes", "categories"; a
+    #: predicate that needs one is unknown, never true
+    unknown: frozenset[str] = frozenset()
+    #: where the facts come from: "pack" (vocabulary), "register" (the host's processor
+    #: register, item 4) or "question" (recipient_facts, item 2)
+    source: str = "pack"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

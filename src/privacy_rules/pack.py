@@ -99,6 +99,7 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
             transfers=tuple(Transfer(mechanism=t["mechanism"], from_on=t.get("from"), until_on=t.get("until"))
                             for t in (r.get("transfers") or ())),
             purposes=tuple(r.get("purposes") or ()), country=r.get("country"),
+            categories=None if r.get("categories") is None else tuple(r["categories"]),
         )
     windows = {}
     for k, w in (v.get("windows") or {}).items():

@@ -24,6 +24,8 @@ from .declared import declared_facts
 from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, fact_problems,
                      keep_until_for, tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
+from .recipients import (RecipientFactsError, RecipientRegister, apply_register, check_share_question,
+                         described_key, described_recipients, with_recipients)
 from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
                       parse_record, record_id_of)
 
@@ -70,6 +72,9 @@ class Policy:
         self._anchors = {anchor: tuple(wids) for anchor, wids in anchors.items()}
         self._fact_days = interpret.fact_starts(pack.rules)
         self._window_cuts: dict[str, dict[str, tuple[str, ...]]] = {}  # as_of -> anchor -> cut-offs
+        # policies for questions describing recipients the pack does not list (issue 11 item 2),
+        # keyed by what they describe; pure in the key, bounded as the other caches
+        self._derived: dict[frozenset[Any], Policy] = {}
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
         #: the pack's named question sets (pack.question_sets), e.g. ``sweep``: every keep scope
@@ -98,8 +103,41 @@ class Policy:
         if q.action is Action.CONTACT:
             self._known("channel", q.channel, v.channels)
         else:
-            self._known("recipient", q.recipient, v.recipients)
+            check_share_question(self.pack, q)  # a listed recipient, or one described (issue 11 item 2)
         return q
+
+    def for_questions(self, qs: Iterable[Question | str]) -> "Policy":
+        """This policy, or one whose pack also holds the recipients the (checked) questions
+        describe (``recipient_facts``, issue 11): what the SQL path compiles from. Raises as
+        ``check_question``, or QuestionError (PR347) for one id described two ways."""
+        return self._for([self.check_question(q) for q in qs])
+
+    def _for(self, qs: Iterable[Question]) -> "Policy":
+        """This policy, or one whose vocabulary also holds the recipients ``qs`` describe
+        (recipient_facts; recipients.py): every engine then reads them as pack recipients."""
+        key = described_key(self.pack, qs)
+        if not key:
+            return self
+        got = self._derived.get(key)
+        if got is None:
+            try:
+                extra = described_recipients(self.pack, [q for q in qs if q.recipient_facts is not None])
+            except RecipientFactsError as exc:
+                raise QuestionError(f"{exc} ({exc.code})") from None
+            got = Policy(with_recipients(self.pack, extra), lang=self.lang)
+            if len(self._derived) >= 256:
+                self._derived.clear()
+            self._derived[key] = got
+        return got
+
+    def with_register(self, register: RecipientRegister) -> "Policy":
+        """A Policy deciding with the host's processor register in force (issue 11 item 4):
+        the register's DPA dates, transfers (certifications such as the DPF are transfers of a
+        certification-based mechanism), EEA status and categories replace the pack's for the
+        recipients it names; a recipient the pack does not list needs ``kind`` in it. Each
+        share decision names the source it used (``Decision.recipient_source``). Raises
+        RecipientFactsError (a ValueError; PR345/PR346) for a register this pack cannot use."""
+        return Policy(apply_register(self.pack, register), lang=self.lang)
 
     @staticmethod
     def _known(what: str, value: str | None, known: Mapping[str, Any]) -> None:
@@ -144,6 +182,10 @@ class Policy:
         """
         day = parse_as_of(as_of)
         q = self.check_question(question)
+        if q.recipient_facts is not None:
+            other = self._for((q,))
+            if other is not self:
+                return other.decide(record, q, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -187,6 +229,9 @@ class Policy:
         """
         day = parse_as_of(as_of)
         qs = self._questions(questions, question_set)
+        other = self._for(qs)
+        if other is not self:
+            return other.decide_all(record, qs, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -283,6 +328,9 @@ class Policy:
         day = parse_as_of(as_of)
         qs = self._questions(questions, question_set)
         check_records(records)
+        other = self._for(qs)
+        if other is not self:
+            return other._batch(records, qs, day, reasons)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Record], qs: list[Question], as_of: date,
@@ -301,8 +349,8 @@ class Policy:
         need_keep = need_keep or keep_q in qs
         steps = [(plan, effects, q == keep_q, q.action is Action.KEEP, self._tables[q], any(self._tables[q].reads_values),
                   self._detailer(q, plan, as_of, ctx).detail if reasons else None,
-                  # deny:window-ended keeps its keep_until without reasons too (the window-ended test only)
-                  self._detailer(q, plan, as_of, ctx).ended_until if not reasons and q.action is Action.KEEP else None)
+                  # a deny after a window ended keeps its keep_until without reasons too (the window-ended test only)
+                  self._detailer(q, plan, as_of, ctx).ended_until if not reasons else None)
                  for (plan, effects), q in zip(plans, qs)]
         outcomes = _OUTCOME
         pack = self.pack
@@ -355,8 +403,8 @@ class Policy:
                     elif is_keep and outcome == ALLOW_S:
                         tier = OVERRIDE if why == "override" else PERMIT
                         until = keep_until_for(plan, statuses, tier, effects, windows, facts, asof, ctx.ends)
-                    elif ended is not None and why == "no-basis":
-                        until = ended(statuses, facts)
+                    elif ended is not None and (why == "no-basis" or why == "forbid"):
+                        until = ended(statuses, facts, why, idx)
                     rule_id = plan.rules[idx].id if idx is not None else None
                     if detail is None:
                         answers.append(Answer(outcomes[outcome], rule_id, until, problem))

@@ -41,6 +41,9 @@ class Scenario:
     span: Span
     fixtures: Mapping[str, Any]
     ambiguous: str | None = None
+    #: a host's processor register in force for this scenario (issue 11 item 4; the JSON form
+    #: of recipients.register_from_json), or None: the pack's vocabulary
+    recipient_register: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,7 +137,7 @@ def load_scenarios(paths: Iterable[str], *, confine_to: str | None = None) -> tu
             scenarios.append(Scenario(
                 name=s["name"], norms=tuple(s.get("norms") or ()), as_of=str(s["as_of"]), record=record,
                 patch=s.get("patch"), question=s["question"], expect=s["expect"], span=span, fixtures=fixtures,
-                ambiguous=s.get("ambiguous"),
+                ambiguous=s.get("ambiguous"), recipient_register=s.get("recipient_register"),
             ))
     return scenarios, diags
 
@@ -160,6 +163,10 @@ def run_scenario(policy: Policy, s: Scenario) -> ScenarioResult:
     try:
         as_of: date = parse_date(s.as_of)
         q = Question.parse(s.question) if isinstance(s.question, str) else Question.from_json(s.question)
+        if s.recipient_register is not None:
+            from .recipients import register_from_json
+
+            policy = policy.with_register(register_from_json(s.recipient_register, source="scenario register"))
         decision = policy.decide(scenario_record(s), q, as_of=as_of)
     except (ValueError, QuestionError, TypeError) as exc:
         return ScenarioResult(scenario=s, result=Result.ERROR, error=str(exc))
@@ -175,6 +182,8 @@ def _compare(expect: Mapping[str, Any], d: Decision) -> Iterable[Mismatch]:
         actual = d.keep_until.isoformat() if d.keep_until else None
         if expect["keep_until"] != actual:
             yield Mismatch(key="keep_until", expected=expect["keep_until"], actual=actual)
+    if "recipient_source" in expect and expect["recipient_source"] != d.recipient_source:
+        yield Mismatch(key="recipient_source", expected=expect["recipient_source"], actual=d.recipient_source)
     if "decisive_rule" in expect and expect["decisive_rule"] != d.decisive_rule:
         yield Mismatch(key="decisive_rule", expected=expect["decisive_rule"], actual=d.decisive_rule)
     if "basis" in expect:

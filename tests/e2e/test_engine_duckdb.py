@@ -217,3 +217,34 @@ def test_what_the_sql_path_does_not_do_falls_back_with_a_notice(extra: list[str]
 def test_a_bad_memory_limit_is_a_usage_error() -> None:
     code, _out, err = _run("duckdb", str(ROOT / "examples" / "records.jsonl"), "--memory-limit", "lots")
     assert code == 2 and "--memory-limit" in err
+
+
+# --- privacy-rules test PACK --engine duckdb ---------------------------------------------------------
+
+
+def _test(engine: str, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["test", *args, "--engine", engine], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("args", [[str(ROOT / "tests" / "packs" / "mini")],
+                                  [ICONFIRM, "--scenarios", str(ROOT / "rules" / "iconfirm" / "scenarios" / "outcomes.yaml")]])
+def test_scenarios_pass_through_the_sql_path_as_through_the_row_engine(args: list[str]) -> None:
+    row = _test("row", *args)
+    duck = _test("duckdb", *args)
+    assert row[0] == duck[0] == 0, duck
+    assert duck[1] == row[1]  # the same report: every scenario passes, the same coverage
+    line = next(x for x in duck[2].splitlines() if x.startswith("engine duckdb:"))
+    assert int(line.split()[2].replace(",", "")) > 0
+
+
+def test_a_wrong_expectation_fails_through_the_sql_path(tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "packs" / "mini" / "scenarios" / "basic.yaml").read_text(encoding="utf-8")
+    wrong = text.replace('keep_until: "2023-08-31"', 'keep_until: "2023-09-01"', 1)
+    assert wrong != text
+    path = tmp_path / "wrong.yaml"
+    path.write_text(wrong, encoding="utf-8")
+    code, out, _err = _test("duckdb", str(ROOT / "tests" / "packs" / "mini"), "--scenarios", str(path))
+    assert code == 1
+    assert "keep_until" in out and "2023-09-01" in out

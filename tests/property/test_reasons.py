@@ -58,8 +58,9 @@ def _check(policy: privacy_rules.Policy, record: dict[str, Any], as_of: date) ->
         if a.outcome is Outcome.DENY and a.rule_id is None:
             assert a.reason.startswith(NO_BASIS_TEXT)
             assert (a.reason_code == "deny:window-ended") == ("no longer holds: its window" in d.reason)
-            # issue 8 item 5: a keep denied because a window ended names the day as a field, in the past
-            ended_keep = a.reason_code == "deny:window-ended" and q.action.value == "keep"
+            # issue 8 item 5, issue 11 item 5: a deny because a window ended names the day as a
+            # field, in the past, on every question (keep, contact, share)
+            ended_keep = a.reason_code == "deny:window-ended"
             assert (a.keep_until is not None) == ended_keep, (q, a)
             if ended_keep:
                 assert a.keep_until is not None and a.keep_until < as_of
@@ -69,7 +70,17 @@ def _check(policy: privacy_rules.Policy, record: dict[str, Any], as_of: date) ->
             want = {Effect.PERMIT: "allow:permit", Effect.OVERRIDE: "allow:override", Effect.FORBID: "deny:forbid"}
             assert a.reason_code == want[effect]
             if a.outcome is Outcome.DENY:
-                assert a.keep_until is None  # a prohibition: no day to keep until
+                # a prohibition carries a day only when it holds because a window ended, or an
+                # override held it off until its window ended (statutory vouchers, issue 11
+                # item 5): that day, in the past
+                rules = policy.plan(q)[0].rules
+                decisive = next(r for r in rules if r.id == a.rule_id)
+                dated = any(c.kind == "expired" for c in decisive.when) or any(
+                    r.effect is Effect.OVERRIDE and any(c.kind == "within" for c in r.when) for r in rules)
+                if not dated:
+                    assert a.keep_until is None
+                elif a.keep_until is not None:
+                    assert a.keep_until < as_of
         else:
             assert a.reason_code in ("undetermined:missing-fact", "undetermined:unusable-fact",
                                      "undetermined:bad-record")

@@ -206,7 +206,7 @@ def test_pack_health_ready(server: Server) -> None:
     status, _, data = server.get("/v1/pack")
     info = json.loads(data)
     assert status == 200
-    assert info["id"] == "iconfirm" and info["version"] == "1.2.0"
+    assert info["id"] == "iconfirm" and info["version"] == "1.3.0"
     assert info["standard_questions"][0] == "keep:relationship_record"
     assert "newsletter" in info["vocabulary"]["purposes"] and "hubspot-export" in info["profiles"]
     assert server.get("/health")[0] == 200

@@ -134,7 +134,7 @@ def test_the_auditor_query(tmp_path: Path) -> None:
     assert code == 0, err.getvalue()
     (found,) = [json.loads(line) for line in out.getvalue().splitlines()]
     assert found["record"] == pseudonym(KEY, records[1]["id"]) and found["as_of"] == AS_OF
-    assert found["pack_hash"].startswith("1.2.0+")
+    assert found["pack_hash"].startswith("1.3.0+")
     out = io.StringIO()
     assert main(["decision-log", "find", str(log), "--key-file", str(key), "--record-id", "nobody",
                  "--as-of", AS_OF], stdout=out, stderr=io.StringIO()) == 1

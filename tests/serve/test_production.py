@@ -33,8 +33,8 @@ def _copy_pack(tmp_path: Path) -> Path:
 def _bump_version(pack: Path, version: str) -> None:
     p = pack / "pack.yaml"
     text = p.read_text(encoding="utf-8")
-    assert 'version: "1.2.0"' in text
-    p.write_text(text.replace('version: "1.2.0"', f'version: "{version}"', 1), encoding="utf-8")
+    assert 'version: "1.3.0"' in text
+    p.write_text(text.replace('version: "1.3.0"', f'version: "{version}"', 1), encoding="utf-8")
 
 
 def _ready_hash(server: Server) -> str | None:

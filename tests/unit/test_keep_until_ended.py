@@ -126,7 +126,7 @@ def test_a_permit_with_several_windows_lapsed_on_the_earliest(iconfirm, durable_
         (Outcome.DENY, "deny:window-ended", _day("2023-01-15"))
 
 
-def test_other_denies_and_other_questions_carry_no_keep_until(iconfirm, durable_policy):
+def test_other_denies_carry_no_keep_until_and_ended_windows_do(iconfirm, durable_policy):
     rec = copy.deepcopy(PROSPECT)
     rec["objections"] = [{"kind": "art21_2", "received_on": "2022-01-10"}]
     out = _answers(iconfirm, durable_policy, rec, "keep", _day("2022-02-01"))
@@ -134,11 +134,12 @@ def test_other_denies_and_other_questions_carry_no_keep_until(iconfirm, durable_
     # no permit's window: deny:no-basis, no keep_until
     assert _answers(iconfirm, durable_policy, {"id": "v", "role": "controller", "subject_categories": ["website_visitor"]},
                     "keep", _day("2024-01-01")) == (Outcome.DENY, "deny:no-basis", None)
-    # a contact question whose window ended is deny:window-ended but keeps nothing
+    # issue 11 item 5: a contact question denied because the prospect window ended (a
+    # prohibition on the ended window, R19) carries the window's last day too
     for q in ("contact:relationship_management:phone", "contact:relationship_management:email"):
         outcome, code, until = _answers(iconfirm, durable_policy, PROSPECT, q, _day("2024-01-01"))
-        assert until is None
-        assert outcome is not Outcome.ALLOW
+        assert outcome is Outcome.DENY and until == _day("2023-08-31")
+        assert _answers(iconfirm, durable_policy, PROSPECT, q, _day("2023-08-31"))[2] is None  # not yet ended
 
 
 def test_ended_keep_until_is_earliest_per_rule_latest_across() -> None:
@@ -156,3 +157,44 @@ def test_explanations_say_the_day_has_passed(iconfirm):
     text = explain(d)
     assert "keep until: 2024-04-30 (passed: the window has ended)" in text
     assert d.to_json()["keep_until"] == "2024-04-30"
+
+
+# -- issue 11 item 5: override windows (statutory vouchers) and every question -----------------
+
+VOUCHERS = {"id": "vouchers", "role": "controller", "subject_categories": ["customer"],
+            "data_categories": ["accounting_voucher"], "source": "self",
+            "relationship": {"customer_since": "2015-01-01", "customer_ended_on": "2017-06-30"},
+            "vouchers": [{"fiscal_year": 2018}]}   # five years after 2018-12-31: to 2023-12-31 (N47, R11)
+
+
+@pytest.mark.parametrize("fiscal_year_end, last_day", [
+    (None, "2023-12-31"),
+    ("2019-02-28", "2024-02-28"),   # the day after is 29 February 2024
+    ("2020-02-29", "2025-02-28"),   # a 29 February anchor: clamped (N42, R2)
+])
+def test_voucher_override_window_dates_the_deny(iconfirm, durable_policy, fiscal_year_end, last_day):
+    rec = copy.deepcopy(VOUCHERS)
+    if fiscal_year_end:
+        rec["vouchers"][0]["fiscal_year_end"] = fiscal_year_end
+    end = _day(last_day)
+    q = "keep:accounting_voucher"
+    assert _answers(iconfirm, durable_policy, rec, q, end - timedelta(days=1)) == (Outcome.ALLOW, "allow:override", end)
+    assert _answers(iconfirm, durable_policy, rec, q, end) == (Outcome.ALLOW, "allow:override", end)
+    assert _answers(iconfirm, durable_policy, rec, q, end + timedelta(days=1)) == \
+        (Outcome.DENY, "deny:window-ended", end)
+    d = iconfirm.decide(rec, q, as_of=end + timedelta(days=1))
+    assert "`keep.vouchers-bookkeeping` no longer holds: its window `vouchers` ended on " + last_day in d.reason
+    assert d.to_json()["keep_until"] == last_day
+
+
+def test_an_override_that_held_off_a_prohibition_dates_the_deny(iconfirm, durable_policy):
+    rec = copy.deepcopy(VOUCHERS)
+    rec["erasure_requests"] = [{"received_on": "2020-02-29", "verified_on": "2020-02-29"}]   # R16
+    q = "keep:accounting_voucher"
+    end = _day("2023-12-31")
+    assert _answers(iconfirm, durable_policy, rec, q, end) == (Outcome.ALLOW, "allow:override", end)
+    after = iconfirm.decide(rec, q, as_of=end + timedelta(days=1))
+    assert (after.outcome, after.decisive_rule, after.keep_until) == (Outcome.DENY, "keep.erasure-verified", end)
+    assert _answers(iconfirm, durable_policy, rec, q, end + timedelta(days=1)) == (Outcome.DENY, "deny:forbid", end)
+    # the relationship record has no override: the erasure denies it with no day
+    assert _answers(iconfirm, durable_policy, rec, "keep", end + timedelta(days=1))[2] is None

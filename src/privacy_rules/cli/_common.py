@@ -143,14 +143,42 @@ def today_in(tz: str) -> date:
     return pendulum.now(tz).date()
 
 
-def load_policy(pack_path: str, lang: str = "en") -> Policy:
-    """The compiled pack at ``pack_path``; prints its diagnostics and raises UsageFailure if invalid."""
+def load_policy(pack_path: str, lang: str = "en", recipient_facts: str | None = None) -> Policy:
+    """The compiled pack at ``pack_path``; prints its diagnostics and raises UsageFailure if invalid.
+    ``recipient_facts``: a processor register file (--recipient-facts) put in force (issue 11 item 4)."""
     pack, diags = read_pack(pack_path, lint=False)  # lint is for `check`; it never changes a decision
     if pack is None:
         for d in diags:
             print(str(escape_diagnostic(d)), file=streams().err)
         raise UsageFailure(f"pack `{pack_path}` is invalid; run `privacy-rules check {pack_path}` for details")
-    return compile_pack(pack, lang=lang)
+    policy = compile_pack(pack, lang=lang)
+    if recipient_facts is not None:
+        from ..recipients import RecipientFactsError, load_recipient_register
+
+        try:
+            policy = policy.with_register(load_recipient_register(recipient_facts))
+        except RecipientFactsError as exc:
+            raise UsageFailure(f"--recipient-facts: error {exc.code}: {exc}") from None
+    return policy
+
+
+RECIPIENT_FACTS_HELP = ("A processor register (YAML or JSON, docs/formats.md): DPA dates, transfers and "
+                        "certifications per recipient, in force for this run in place of the pack's vocabulary; "
+                        "a share answer says which source it used.")
+
+
+def parse_question(text: str) -> Question:
+    """A ``-q`` value: the text form, or the JSON object form (``{"action": "share", ...}``,
+    for ``recipient_facts``); ValueError for either malformed."""
+    if text.lstrip().startswith("{"):
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"a question object must be JSON: {exc}") from None
+        return Question.from_json(data)
+    return Question.parse(text)
 
 
 def parse_day(value: str, option: str = "--as-of") -> date:
@@ -178,7 +206,7 @@ def questions_for(values: Sequence[str], policy: Policy) -> list[Question]:
     out = []
     for text in values:
         try:
-            out.append(policy.check_question(Question.parse(text)))
+            out.append(policy.check_question(parse_question(text)))
         except (ValueError, QuestionError) as exc:
             raise UsageFailure(f"--question: {exc}") from None
     return out

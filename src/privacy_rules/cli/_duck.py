@@ -99,7 +99,7 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
     returns counts (sql, row) of the rows each engine decided. ``kind``: jsonl, csv, parquet, table."""
     import duckdb
 
-    from ..sql.ingest import ItemLoader, create_tables
+    from ..sql.ingest import ItemLoader, NotNative, create_tables, load_jsonl
     from ..sql.sweep import sweep_query
 
     policy: Policy = run.policy
@@ -115,19 +115,33 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
             if opts.threads is not None:
                 con.execute(f"SET threads = {int(opts.threads)}")
             create_tables(con)
-            loader = ItemLoader(con, policy, tmp)
+            clock = _Clock()
             held: deque[Item] = deque()
-            with _common.progress_bar(show, source.progress, run.io_err) as tick:
-                for it in its:
-                    if not loader.vouch(it):
-                        held.append(it)
-                    tick()
-            loader.load()
+            native = getattr(run, "native", None)
+            if native is not None:
+                try:
+                    load_jsonl(con, policy, native, _common.MAX_LINE)
+                except NotNative:
+                    native = None
+                    for t in ("pr_lines", "pr_jsonl"):
+                        con.execute(f"DROP TABLE IF EXISTS {t}")
+            if native is None:
+                loader = ItemLoader(con, policy, tmp)
+                with _common.progress_bar(show, source.progress, run.io_err) as tick:
+                    for it in its:
+                        if not loader.vouch(it):
+                            held.append(it)
+                        tick()
+                loader.load()
+            clock.lap("load")
             for stmt in sq.check_sql():
                 con.execute(stmt)
+            clock.lap("check")
             con.execute(sq.wide_sql())
-            counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv")
+            clock.lap("decide")
+            counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv", clock)
             _add_sql_tally(run, con, sq, None)
+            counts.update(clock.laps)
             run._check_end()
             sink.commit()
             ok = True
@@ -138,15 +152,51 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
             con.close()
 
 
-def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind: str) -> dict[str, int]:
+class _Clock:
+    """Seconds per stage of a sweep (the engine line on stderr, benchmarks/bench_sql.py)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self.t = self._now()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        t = self._now()
+        self.laps[name] = self.laps.get(name, 0.0) + t - self.t
+        self.t = t
+
+
+def scenarios_sql(policy: Policy, paths: list[str] | None, err: TextIO) -> tuple[Any, tuple[str, str] | None]:
+    """``test --engine duckdb``: (the report, None), or (None, (code, why)) to fall back."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        return None, ("PR723", "the duckdb package is not installed (pip install duckdb)")
+    from ..sql.compiler import SqlUnsupported
+    from ..sql.scenarios import run_pack_scenarios_sql
+
+    try:
+        run = run_pack_scenarios_sql(policy, paths)
+    except SqlUnsupported as exc:
+        return None, ("PR722", f"the pack cannot be decided in SQL: {escape(str(exc))}")
+    print(f"engine duckdb: {run.sql:,} scenarios decided in SQL ({run.days:,} as_of days), {run.row_only:,} by the "
+          "row engine alone (records the SQL layout cannot hold)", file=err)
+    return run.report, None
+
+
+def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind: str, clock: _Clock) -> dict[str, Any]:
     from ..sql.ingest import META  # noqa: F401 - the text query joins it
 
     cur = con.cursor()  # closed below; the connection stays open
     cur.execute(sq.text_sql(text_kind))
+    clock.lap("text")
     n_sql = n_row = 0
     try:
         while True:
             rows = cur.fetchmany(CHUNK)
+            clock.lap("text")
             if not rows:
                 break
             last = rows[-1][0]
@@ -160,8 +210,11 @@ def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind:
             if not todo and not mine:
                 out.text([r[1] for r in rows])
                 n_sql += len(rows)
+                clock.lap("write")
                 continue
+            clock.lap("write")
             results = _decide(run, sorted(todo + mine, key=lambda i: i.row))
+            clock.lap("row engine")
             buf: list[str] = []
             h = 0
             mine_rows = [i.row for i in mine]
@@ -182,6 +235,7 @@ def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind:
                 _emit(run, out, results[mine_rows[h]], con, sq)
                 h += 1
             n_row += len(mine)
+            clock.lap("write")
         if held:
             results = _decide(run, list(held))
             for it in held:

@@ -33,7 +33,7 @@ from . import _common, _duck
 if TYPE_CHECKING:
     from ..mapping import Profile
 from ._common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, QUESTION_SET_HELP, UsageFailure, as_of_day,
-                      load_policy, output_to, parse_day, questions_or_set, streams)
+                      load_policy, output_to, parse_day, questions_or_set, streams, RECIPIENT_FACTS_HELP)
 
 OUTPUT_FORMATS = ("jsonl", "csv", "parquet", "text")
 DEFAULT_MAX_BAD = "1%"
@@ -110,13 +110,14 @@ def _fail_on(text: str) -> set[str]:
               metavar="SIZE", help="--engine duckdb: DuckDB's memory limit (it spills to a temp folder beyond it).")
 @click.option("--threads", "threads", type=click.IntRange(1, 256), default=None, metavar="N",
               help="--engine duckdb: DuckDB's worker threads. Default: one per core.")
+@click.option("--recipient-facts", "recipient_facts", metavar="FILE", help=RECIPIENT_FACTS_HELP)
 def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | None, input_format: str | None,
              table: str | None, query: str | None, delimiter: str | None, profile: str | None, child: tuple[str, ...],
              known_on: str | None,
              output: str | None, fmt: str | None, output_table: str | None, summary: str | None, max_bad: str,
              progress: bool | None, fail_on: str, lang: str, question_set: str | None = None,
              plan: bool = False, engine: str = "row", memory_limit: str = _duck.DEFAULT_MEMORY_LIMIT,
-             threads: int | None = None) -> None:
+             threads: int | None = None, recipient_facts: str | None = None) -> None:
     """Evaluate every record in RECORDS and write the answers, one per record and question.
 
     RECORDS is a file (JSON Lines, a JSON array, CSV, Parquet, a SQLite or DuckDB database),
@@ -140,7 +141,7 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
     output is written), or output that cannot be written.
     """
     io = streams()
-    policy = load_policy(pack, lang)
+    policy = load_policy(pack, lang, recipient_facts)
     day = as_of_day(as_of, policy)
     qs = _plan_questions(questions, question_set, policy) if plan else questions_or_set(questions, question_set, policy)
     gate = _fail_on(fail_on)
@@ -179,6 +180,8 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
                 for name, spec in _children(child)}
         its = items(source, profile=prof, known_on=known, time_zone=tz, children=kids or None)
         show = progress if progress is not None else io.err.isatty()
+        if duck is not None and prof is None and source.format == "jsonl" and records != "-" and os.path.isfile(records):
+            run.native = records  # --engine duckdb reads the file itself (sql/ingest.load_jsonl)
         try:
             if plan:
                 with output_to(output, io.out) as out:
@@ -275,6 +278,7 @@ class _Run:
     matched: bool = False
     plans: Any = None  # --plan: the retention.PlanTally of the run
     duck: _duck.DuckOptions | None = None  # --engine duckdb (None: the row engine)
+    native: str | None = None  # --engine duckdb: a JSON Lines file DuckDB may read itself
 
     def __post_init__(self) -> None:
         self.qtext = [str(q) for q in self.qs]
@@ -285,7 +289,8 @@ class _Run:
                 kind: str = "jsonl") -> None:
         if self.duck is not None:
             counts = _duck.sweep(self, its, sink, stream, show, source, self.duck, kind)
-            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine",
+            laps = ", ".join(f"{k} {v:.2f} s" for k, v in counts.items() if k not in ("sql", "row"))
+            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine ({laps})",
                   file=self.io_err)
             return
         ok = False

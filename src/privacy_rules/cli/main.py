@@ -33,6 +33,7 @@ from ._common import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_USAGE,
+    RECIPIENT_FACTS_HELP,
     QUESTION_SET_HELP,
     ClosedInput,
     ClosedOutput,
@@ -123,15 +124,16 @@ def _read_record(path: str) -> bytes:
 @click.option("--lang", type=click.Choice(["en", "nb"]), default="en", show_default=True)
 @click.option("--fail-on", "fail_on", default="", metavar="OUTCOMES",
               help="Exit 1 if any decision has one of these outcomes, e.g. deny,undetermined.")
+@click.option("--recipient-facts", "recipient_facts", metavar="FILE", help=RECIPIENT_FACTS_HELP)
 def decide(pack: str, record: str, questions: tuple[str, ...], as_of: str | None, fmt: str, lang: str,
-           fail_on: str, question_set: str | None = None) -> None:
+           fail_on: str, question_set: str | None = None, recipient_facts: str | None = None) -> None:
     """Decide questions about one RECORD (a JSON file, or - for stdin) and explain why.
 
     A record that is JSON but not a usable one (unknown field, bad date, duplicate key ...)
     gets undetermined answers naming the problem; a file that is not JSON exits 2.
     """
     io = streams()
-    policy = load_policy(pack, lang)
+    policy = load_policy(pack, lang, recipient_facts)
     day = as_of_day(as_of, policy)
     qs = questions_or_set(questions, question_set, policy)
     gate = _fail_on(fail_on)
@@ -164,9 +166,13 @@ def _fail_on(text: str) -> set[Outcome]:
 @click.option("-v", "--verbose", is_flag=True, help="List every scenario, not only failures.")
 @click.option("--min-coverage", "min_coverage", type=click.FloatRange(0, 100), default=None, metavar="PERCENT",
               help="Fail when fewer than PERCENT of the rules are exercised by some scenario.")
+@click.option("--engine", "engine", type=click.Choice(["row", "duckdb"]), default="row", show_default=True,
+              help="duckdb: run the scenarios through the pack compiled to SQL (one query per as_of day, in an "
+                   "embedded DuckDB); each must meet its expectations and equal the row engine's answer "
+                   "(docs/engines.md). Slow: a query takes about a second to plan.")
 @reporters.HELP_URI_OPTION
 def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_coverage: float | None,
-             help_uri: str | None) -> None:
+             help_uri: str | None, engine: str = "row") -> None:
     """Run PACK's scenario tests; report failures with file:line and a diff, then coverage.
 
     Exit 0 when every scenario passes (and coverage meets --min-coverage), 1 otherwise,
@@ -176,7 +182,15 @@ def test_cmd(pack: str, paths: tuple[str, ...], fmt: str, verbose: bool, min_cov
 
     io = streams()
     policy = load_policy(pack)
-    report = run_pack_scenarios(policy, list(paths) if paths else None)
+    report = None
+    if engine == "duckdb":
+        from ._duck import notice, scenarios_sql
+
+        report, why = scenarios_sql(policy, list(paths) if paths else None, io.err)
+        if why is not None:
+            notice(io.err, *why)
+    if report is None:
+        report = run_pack_scenarios(policy, list(paths) if paths else None)
     cov = report.coverage
     low = min_coverage is not None and cov.percent < min_coverage
     io.out.write(reporters.scenarios_report(fmt, pack=pack, pack_version=policy.pack.version, report=report,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_OK, UsageFailure, as_of_day, load_policy, output_to, questions_for, streams
+from ._common import (EXIT_OK, RECIPIENT_FACTS_HELP, UsageFailure, as_of_day, load_policy, output_to, questions_for,
+                      streams)
 
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake")
 
@@ -26,8 +27,9 @@ DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake")
 @click.option("--ddl", "with_ddl", is_flag=True, help="Print the CREATE TABLE statements of the layout first.")
 @click.option("--compact", is_flag=True, help="One line, no indentation.")
 @click.option("-o", "--output", "output", metavar="FILE", help="Write here (atomically). Default: stdout.")
+@click.option("--recipient-facts", "recipient_facts", metavar="FILE", help=RECIPIENT_FACTS_HELP)
 def sql(pack: str, dialect: str, questions: tuple[str, ...], as_of: str | None, with_ddl: bool, compact: bool,
-        output: str | None) -> None:
+        output: str | None, recipient_facts: str | None = None) -> None:
     """Print the SQL query that decides QUESTIONs for every record of the table layout.
 
     One row per record and question: record_id, question, outcome, decisive_rule, basis,
@@ -39,7 +41,7 @@ def sql(pack: str, dialect: str, questions: tuple[str, ...], as_of: str | None, 
     from ..sql import SqlUnsupported, compile_sql, ddl  # sqlglot: imported only when SQL is asked for
 
     io = streams()
-    policy = load_policy(pack)
+    policy = load_policy(pack, recipient_facts=recipient_facts)
     day = as_of_day(as_of, policy)
     qs = questions_for(questions, policy)
     try:

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Protocol, TypeAlias
 
 from ..model import Action, Effect, Pack, Pred, Question, Recipient, Rule
+from ..question_facts import question_constant, recipient_unknown
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts
 from ..targets import targets
 from . import runtime
@@ -210,6 +211,8 @@ class _Gen:
         if k == "keep":
             self.needs_keep = True
             return "K"
+        if k in ("processor_dpa", "transfer") and recipient_unknown(self.pack, self.q, k):
+            return "None"  # an unlisted recipient described without this fact (issue 11 item 2)
         if k == "processor_dpa":
             r = self.recipient()
             return f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, A)"
@@ -223,12 +226,9 @@ class _Gen:
                 for t in r.transfers
             )
             return f"_rt.transfer_lawful({self.const(spans)}, A)"
-        if k == "recipient_listed":
-            r = self.recipient()
-            return _lit(r.listed_in_policy == bool(a))
-        if k == "recipient_serves":
-            r = self.recipient()
-            return _lit(self.q.purpose in r.purposes)
+        if k in ("recipient_listed", "recipient_serves", "categories_beyond", "shares_category"):
+            self.question_field("recipient", self.q.recipient)
+            return _lit(question_constant(k, a, self.q, self.pack))
         if k == "channel_electronic":
             ch = v.channels[self.question_field("channel", self.q.channel)]
             return _lit(bool(ch.get("electronic")) == bool(a))

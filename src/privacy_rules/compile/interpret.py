@@ -27,6 +27,7 @@ from typing import Any, Iterator, Mapping
 from ..dates import MIN_ISO, in_supported_range, parse_date
 from ..declared import value_kind
 from ..model import Action, Pack, Pred, Question, Recipient, Rule, Vocabulary
+from ..question_facts import QUESTION_CONSTANTS, question_constant, recipient_unknown
 from ..records import LIST_DATE_PATHS, LIST_FIELDS, Facts, OnOrBefore
 from . import runtime as rt
 
@@ -119,6 +120,10 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
         return a in facts.data_categories
     if k == "keep":
         return keep
+    if k in ("processor_dpa", "transfer") and recipient_unknown(pack, q, k):
+        return None  # an unlisted recipient described without this fact (issue 11 item 2)
+    if k in QUESTION_CONSTANTS:
+        return question_constant(k, a, q, pack)
     if k == "processor_dpa":
         r = _recipient(v, q)
         return rt.in_force(r.dpa_signed_on, r.dpa_ends_on, asof)

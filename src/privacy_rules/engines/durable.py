@@ -152,6 +152,9 @@ from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, bui
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
+from ..question_facts import question_constant, recipient_unknown
+from ..recipients import (RecipientFactsError, RecipientRegister, apply_register, check_share_question, described_key,
+                          described_recipients, with_recipients)
 from ..records import (LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
                        normalize, parse_record, record_id_of)
 
@@ -979,8 +982,22 @@ class _Translator:
             gaps.append(conj(prev + 1, math.inf))
         return _node(inside, _absorb(gaps), FALSE)
 
+    def _question_constant(self, k: str, a: Any) -> _Node:
+        got = question_constant(k, a, self.q, self.pack)
+        return _node(FALSE, FALSE, TRUE) if got is None else _const(got)
+
+    def p_categories_beyond(self, a: Any) -> _Node:
+        self._recipient("categories_beyond")
+        return self._question_constant("categories_beyond", a)
+
+    def p_shares_category(self, a: Any) -> _Node:
+        self._recipient("shares_category")
+        return self._question_constant("shares_category", a)
+
     def p_processor_dpa(self, a: Any) -> _Node:
         r = self._recipient("processor_dpa")
+        if recipient_unknown(self.pack, self.q, "processor_dpa"):
+            return _node(FALSE, FALSE, TRUE)
         if r.dpa_signed_on is None:
             return _const(False)
         end = None if r.dpa_ends_on is None else _day(r.dpa_ends_on)
@@ -988,6 +1005,8 @@ class _Translator:
 
     def p_transfer(self, a: Any) -> _Node:
         r = self._recipient("transfer")
+        if recipient_unknown(self.pack, self.q, "transfer"):
+            return _node(FALSE, FALSE, TRUE)
         if r.eea:
             return _const(True)
         spans = []
@@ -999,12 +1018,12 @@ class _Translator:
         return self._intervals(spans)
 
     def p_recipient_listed(self, a: Any) -> _Node:
-        r = self._recipient("recipient_listed")
-        return _const(r.listed_in_policy == bool(a))
+        self._recipient("recipient_listed")
+        return self._question_constant("recipient_listed", a)
 
     def p_recipient_serves(self, a: Any) -> _Node:
-        r = self._recipient("recipient_serves")
-        return _const(self.q.purpose in r.purposes)
+        self._recipient("recipient_serves")
+        return self._question_constant("recipient_serves", a)
 
     def p_channel_electronic(self, a: Any) -> _Node:
         ch = self.v.channels.get(self.q.channel or "")
@@ -1277,6 +1296,7 @@ class DurablePolicy:
         self.standard_questions: tuple[Question, ...] = tuple(
             self.check_question(Question.parse(text)) for text in (pack.meta.get("questions") or ["keep"]))
         self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
+        self._derived: dict[frozenset[Any], DurablePolicy] = {}  # as Policy._derived (issue 11 item 2)
         self._ruleset(self._keep_q)  # fail fast: the keep question always exists
 
     def __repr__(self) -> str:
@@ -1296,8 +1316,29 @@ class DurablePolicy:
         if q.action is Action.CONTACT:
             _known("channel", q.channel, v.channels)
         else:
-            _known("recipient", q.recipient, v.recipients)
+            check_share_question(self.pack, q)  # as Policy: listed, or described (issue 11 item 2)
         return q
+
+    def _for(self, qs: Iterable[Question]) -> "DurablePolicy":
+        """As ``Policy._for``: a facade whose pack also holds the recipients ``qs`` describe."""
+        key = described_key(self.pack, qs)
+        if not key:
+            return self
+        got = self._derived.get(key)
+        if got is None:
+            try:
+                extra = described_recipients(self.pack, [q for q in qs if q.recipient_facts is not None])
+            except RecipientFactsError as exc:
+                raise QuestionError(f"{exc} ({exc.code})") from None
+            got = DurablePolicy(with_recipients(self.pack, extra), lang=self.lang, max_rules=self.max_rules)
+            if len(self._derived) >= 16:  # each holds durable rulesets: kept few
+                self._derived.clear()
+            self._derived[key] = got
+        return got
+
+    def with_register(self, register: RecipientRegister) -> "DurablePolicy":
+        """As ``Policy.with_register``: the host's processor register in force (issue 11 item 4)."""
+        return DurablePolicy(apply_register(self.pack, register), lang=self.lang, max_rules=self.max_rules)
 
     def plan(self, q: Question) -> tuple[QuestionPlan, tuple[int, ...]]:
         """(plan, effects) for a checked question; ``plan.source`` is the durable ruleset as JSON."""
@@ -1538,6 +1579,10 @@ class DurablePolicy:
         """The explained Decision for one question about one record (as ``Policy.decide``)."""
         day = parse_as_of(as_of)
         q = self.check_question(question)
+        if q.recipient_facts is not None:
+            other = self._for((q,))
+            if other is not self:
+                return other.decide(record, q, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1551,6 +1596,9 @@ class DurablePolicy:
         day = parse_as_of(as_of)
         qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
                               self.check_question)
+        other = self._for(qs)
+        if other is not self:
+            return other.decide_all(record, qs, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
@@ -1571,6 +1619,9 @@ class DurablePolicy:
         qs = select_questions(questions, question_set, self.standard_questions, self.question_sets,
                               self.check_question)
         check_records(records)
+        other = self._for(qs)
+        if other is not self:
+            return other._batch(records, qs, day, reasons)
         return self._batch(records, qs, day, reasons)
 
     def _batch(self, records: Iterable[Any], qs: list[Question], as_of: date,
@@ -1610,8 +1661,8 @@ class DurablePolicy:
                 if outcome == ALLOW_S and q.action is Action.KEEP:
                     tier = OVERRIDE if why == "override" else PERMIT
                     until = keep_until_for(rs.plan, statuses, tier, rs.effects, windows, facts, asof)
-                elif detail is None and why == "no-basis" and q.action is Action.KEEP:  # deny:window-ended: the day
-                    until = detailer.ended_until(statuses, facts)
+                elif detail is None and why in ("no-basis", "forbid"):  # a deny after a window ended: the day
+                    until = detailer.ended_until(statuses, facts, why, idx)
                 elif outcome == UND_S:  # the present facts that keep it open, as Policy.decide_batch names them
                     found = fact_problems(pack=self.pack, plan=rs.plan, tables=rs.tables, statuses=statuses,
                                           facts=facts, asof=asof, keep=keep_code,

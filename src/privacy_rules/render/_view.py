@@ -441,7 +441,7 @@ class _Builder:
             fields["path"] = _code(arg)
         elif kind in ("consent", "consent_withdrawn"):
             fields["p"] = self.ref("purposes", str(arg))
-        elif kind == "data_category":
+        elif kind in ("data_category", "shares_category"):
             fields["c"] = self.ref("data_categories", str(arg))
         elif kind == "keep":
             fields["scope"] = self.ref("scopes", self.pack.default_scope)
@@ -549,12 +549,13 @@ class _Builder:
             Row(key=k, cells=((_code(k),), (_text(_pick(b.label, lang)[0]),), (_text(b.article),),
                        (_code(b.dpv),) if b.dpv else ()))
             for k, b in v.lawful_bases.items()))
-        table("purposes", ("c_id", "c_label", "c_basis", "c_direct_marketing"), (
+        table("purposes", ("c_id", "c_label", "c_basis", "c_direct_marketing", "c_categories"), (
             Row(key=k, cells=((_code(k),), (_text(_label(p, lang) or ""),),
-                              (self.basis_cell(p.get("basis")),), self.yes(p.get("direct_marketing"))))
+                              (self.basis_cell(p.get("basis")),), self.yes(p.get("direct_marketing")),
+                              self.categories_cell(p.get("categories"))))
             for k, p in v.purposes.items()))
         table("recipients", ("c_id", "c_name", "c_kind", "c_country", "c_eea", "c_listed", "c_dpa", "c_transfers",
-                             "c_purposes"), (self.recipient_row(r) for r in v.recipients.values()))
+                             "c_purposes", "c_categories"), (self.recipient_row(r) for r in v.recipients.values()))
         table("transfer_mechanisms", ("c_id", "c_label", "c_article", "c_dpv", "c_valid_from", "c_valid_until"), (
             Row(key=k, cells=((_code(k),), (_text(_pick(m.label, lang)[0]),), (_text(m.article or ""),),
                               (_code(m.dpv),) if m.dpv else (),
@@ -598,6 +599,12 @@ class _Builder:
         b = self.v.lawful_bases.get(basis_id)
         return _code(basis_id, self.link("lawful_bases", basis_id)) + (_text(f" ({b.article})") if b else ())
 
+    def categories_cell(self, cats: Any) -> Cell:
+        """The data categories a recipient or purpose is limited to (issue 11 item 3); "no limit" when none."""
+        if cats is None:
+            return (_text(self.L["no_limit"]),)
+        return (_join(_code(c, self.link("data_categories", c)) for c in cats),) if cats else (_text(self.L["none"]),)
+
     def recipient_row(self, r: Any) -> Row:
         L = self.L
         if r.dpa_signed_on:
@@ -626,6 +633,7 @@ class _Builder:
             (_code(r.id),), (_text(r.name),), (_text(kind),), (_text(r.country or "—"),), self.yes(r.eea),
             self.yes(r.listed_in_policy), dpa, tuple(transfers),
             (_join(_code(p, self.link("purposes", p)) for p in r.purposes),) if r.purposes else (_text(L["none"]),),
+            self.categories_cell(r.categories),
         ))
 
     # coverage

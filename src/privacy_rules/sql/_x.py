@@ -62,6 +62,12 @@ def null() -> exp.Null:
     return exp.Null()
 
 
+def typed_null(to: str) -> exp.Expression:
+    """``CAST(NULL AS to)``: where a NULL alone decides an expression's type (a CASE whose every
+    branch is NULL, a UNION column), PostgreSQL and Spark cannot infer the type the other rows have."""
+    return exp.Cast(this=exp.Null(), to=exp.DataType.build(to))
+
+
 def true() -> exp.Boolean:
     return exp.Boolean(this=True)
 

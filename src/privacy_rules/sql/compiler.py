@@ -34,6 +34,8 @@ from ..declared import declared_facts
 from ..model import CONSENT_MECHANISMS, DEFAULT_CONSENT_MECHANISMS, Action, Effect, Pack, Pred, Question, Rule
 from ..records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS
 from ..targets import targets
+from ..question_facts import QUESTION_CONSTANTS, question_constant, recipient_unknown
+from ..recipients import RecipientFactsError, described_recipients, with_recipients
 from . import _x as x
 from ._tables import (Child, FactCols, child_tables, facts_cte, hold_scopes_cte, record_day, record_day_parts,
                       records_ctes)
@@ -268,8 +270,10 @@ class _Question:
                 raise self.unsupported("`keep: allowed` in a keep rule")
             kprob = None if c.keep_prob is None else x.case([(x.eq(c.keep_status.copy(), x.st(x.U)), c.keep_prob.copy())])
             return _Cond(c.keep_status.copy(), kprob)
-        if k in ("processor_dpa", "transfer", "recipient_listed", "recipient_serves", "channel_electronic"):
-            return _Cond(x.st(x.T if self.constant(k, a) else x.F))
+        if k in ("processor_dpa", "transfer", "recipient_listed", "recipient_serves", "channel_electronic",
+                 "categories_beyond", "shares_category"):
+            value = self.constant(k, a)
+            return _Cond(x.st(x.U if value is None else x.T if value else x.F))
         if k == "fact":
             return self.fact(a)
         if k == "compare":  # two days of the record (docs/rule-language.md, "Comparing two dates")
@@ -353,8 +357,9 @@ class _Question:
         return x.tri(x.and_([gone, x.not_(live), x.not_(maybe)]),
                      x.and_([gone.copy(), x.not_(live.copy()), maybe.copy()]))
 
-    def constant(self, k: str, a: Any) -> bool:
-        """Predicates of the question and the pack only: decided here, for this as_of."""
+    def constant(self, k: str, a: Any) -> bool | None:
+        """Predicates of the question and the pack only: decided here, for this as_of (None:
+        unknown, a fact an unlisted recipient was described without, issue 11 item 2)."""
         v = self.ctx.pack.vocabulary
         asof = self.ctx.asof
         if k == "channel_electronic":
@@ -365,6 +370,10 @@ class _Question:
         r = v.recipients.get(self.q.recipient or "")
         if r is None:
             raise self.unsupported(f"`{k}` on question `{self.q}` (no recipient)")
+        if k in ("processor_dpa", "transfer") and recipient_unknown(self.ctx.pack, self.q, k):
+            return None
+        if k in QUESTION_CONSTANTS:
+            return question_constant(k, a, self.q, self.ctx.pack)
         if k == "processor_dpa":
             return in_force(r.dpa_signed_on, r.dpa_ends_on, asof)
         if k == "transfer":
@@ -551,8 +560,8 @@ class _Question:
     def compile_rules(self) -> list[_RuleCols]:
         """Per rule: (rule, status, problem code, keep_until end, window-ended flag, lapse day).
 
-        The lapse day (keep questions only) is the earliest end among the rule's ended windows
-        (decide.ended_keep_until, per permit); read only where the window-ended flag is true."""
+        The lapse day is the earliest end among the rule's ended windows (decide.ended_keep_until,
+        per permit or override); read only where the window-ended flag is true."""
         out: list[_RuleCols] = []
         for rule in self.rules:
             self.rule = rule
@@ -566,18 +575,23 @@ class _Question:
             withins = [p for p in rule.when if p.kind == "within"]
             if self.q.action is Action.KEEP and rule.effect in (Effect.PERMIT, Effect.OVERRIDE) and withins:
                 end = x.least_of([self.window_end(p.arg) for p in withins])
-            if rule.effect is Effect.PERMIT and withins:
+            expireds = [p for p in rule.when if p.kind == "expired"]
+            if rule.effect is Effect.FORBID and expireds:
+                # decide.forbid_keep_until: a prohibition that holds because windows ended dates
+                # its deny by the latest of their ends (read only where this rule decides)
+                end = x.greatest_of([self.window_end(p.arg) for p in expireds])
+            if rule.effect in (Effect.PERMIT, Effect.OVERRIDE) and withins:
                 # _reasons.Detailer._ended: every other condition holds (a `keep:` one never does
-                # there: it is read as unknown), and some window has ended
+                # there: it is read as unknown), and some window has ended (issue 11 item 5:
+                # overrides too, on every question)
                 others = [c.status for p, c in zip(rule.when, conds) if p.kind != "within"]
                 if any(p.kind == "keep" for p in rule.when if p.kind != "within"):
                     ended = x.false()
                 else:
                     ended = x.and_([x.eq(o.copy(), x.st(x.T)) for o in others] +
                                    [x.or_([self.window_ended(p.arg) for p in withins])])
-                    if self.q.action is Action.KEEP:
-                        lapse = x.least_of([x.case([(self.window_ended(p.arg), self.window_end(p.arg))])
-                                            for p in withins])
+                    lapse = x.least_of([x.case([(self.window_ended(p.arg), self.window_end(p.arg))])
+                                        for p in withins])
             out.append((rule, status, prob, end, ended, lapse))
         self.rule = None
         return out
@@ -602,6 +616,14 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     """
     day = parse_as_of(as_of)
     qs = _check_questions(pack, questions)
+    # issue 11 item 2: recipients the questions describe join the vocabulary, as in the row
+    # engine (recipients.py), so their facts fold into constants and records may name them
+    try:
+        pack = with_recipients(pack, described_recipients(pack, qs))
+    except RecipientFactsError as exc:
+        from .._answers import QuestionError
+
+        raise QuestionError(f"{exc} ({exc.code})") from None
     if not qs:
         raise ValueError("ask at least one question")
     if len(set(qs)) != len(qs):
@@ -686,8 +708,8 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
         this=x.ident("j"))), copy=False)))
     ctes.append(("c", exp.select(*layer_c, copy=False).from_(exp.Table(this=x.ident("q")), copy=False)))
     layer_u: list[exp.Expression] = [exp.Star()]
-    layer_u += [x.alias(_keep_until_key(tag, rules), f"{tag}_ku")
-                for (tag, _plan, rules), q in zip(plans, qs) if q.action is Action.KEEP]
+    layer_u += [x.alias(_keep_until_key(tag, rules, q.action is Action.KEEP), f"{tag}_ku")
+                for (tag, _plan, rules), q in zip(plans, qs)]
     ctes.append(("u", exp.select(*layer_u, copy=False).from_(exp.Table(this=x.ident("c")), copy=False)))
 
     selects = [_answer(tag, plan, rules, q, pack) for (tag, plan, rules), q in zip(plans, qs)]
@@ -803,7 +825,10 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
             bases.append((x.eq(dec.copy(), x.num(i)), x.text(bid)))
     allow = x.or_([is_(why, "override"), is_(why, "permit")])
     basis = x.case([(x.and_([x.not_(has_bad.copy()), allow.copy()]), x.case(bases))]) if bases else x.null()
-    keep_until = x.key_to_date(x.col(f"{tag}_ku")) if q.action is Action.KEEP else x.null()
+    # keep_until on every question (issue 11 item 5: a deny after a window ended carries its end);
+    # _keep_until_key gives a typed NULL where no rule of the question has one, so the UNION's
+    # column is a DATE on every engine (PostgreSQL reads a bare NULL as text)
+    keep_until = x.key_to_date(x.col(f"{tag}_ku"))
     ended = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())])
                    for i, (_r, _s1, _p, _e, w, _l) in enumerate(rules) if w is not None])
     prob = x.col(f"{tag}_prob") if tag != "k" else x.col("k_prob")
@@ -824,10 +849,11 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
     return exp.select(*cols).from_(exp.Table(this=x.ident("u")))
 
 
-def _keep_until_key(tag: str, rules: list[Any]) -> exp.Expression:
-    """keep_until as a day key (R19): the latest end among the holding rules of the deciding
-    tier, NULL when one of them is open-ended (decide.keep_until_for); computed in layer ``u``
-    once, so the answer's DATE conversion reads a column."""
+def _keep_until_key(tag: str, rules: list[Any], keep: bool) -> exp.Expression:
+    """keep_until as a day key (R19): on an allowed keep question the latest end among the
+    holding rules of the deciding tier, NULL when one of them is open-ended (decide.keep_until_for);
+    on a deny of any question the day its basis lapsed (decide.ended_keep_until). Computed in
+    layer ``u`` once, so the answer's DATE conversion reads a column."""
     why, has_bad = x.col(f"{tag}_why"), x.not_null(x.col("bad"))
 
     def tier(effect: Effect) -> exp.Expression:
@@ -835,17 +861,34 @@ def _keep_until_key(tag: str, rules: list[Any]) -> exp.Expression:
         open_ = x.or_([x.and_([x.eq(_s(tag, i), x.st(x.T)), x.is_null(x.col(f"{tag}_e{i}"))]) if end is not None
                        else x.eq(_s(tag, i), x.st(x.T)) for i, end in holding])
         ends = [x.case([(x.eq(_s(tag, i), x.st(x.T)), x.col(f"{tag}_e{i}"))]) for i, end in holding if end is not None]
+        if not ends:
+            # no holding rule of the tier has an end: NULL, typed (PostgreSQL reads an untyped
+            # NULL-only CASE as text and then refuses to mix it with the integer keys)
+            return x.typed_null("INT")
         return x.case([(open_, x.null())], x.greatest_of(ends))
 
-    # deny:window-ended: the day the basis lapsed, the latest among the permits that failed only
-    # because a window ended (decide.ended_keep_until; the flag is the reason code's, _answer)
-    lapsed = x.greatest_of([x.case([(x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())]),
-                                     x.col(f"{tag}_l{i}"))])
-                            for i, (_r, _s1, _p, _e, _w, lapse) in enumerate(rules) if lapse is not None])
-    branches = [(has_bad, x.null()), (x.eq(why.copy(), x.text("override")), tier(Effect.OVERRIDE)),
-                (x.eq(why.copy(), x.text("permit")), tier(Effect.PERMIT))]
-    if not isinstance(lapsed, exp.Null):
-        branches.append((x.eq(why.copy(), x.text("no-basis")), lapsed))
+    # a deny after a window ended: the day the basis lapsed, the latest among the permits and
+    # overrides that failed only because a window ended (decide.ended_keep_until; the flag is the
+    # reason code's, _answer); for a forbid deny among the overrides only (decide.build_decision)
+    def lapsed(effects: tuple[Effect, ...]) -> exp.Expression:
+        return x.greatest_of([x.case([(x.and_([x.eq(_s(tag, i), x.st(x.F)), x.eq(x.col(f"{tag}_w{i}"), x.true())]),
+                                       x.col(f"{tag}_l{i}"))])
+                              for i, (r, _s1, _p, _e, _w, lapse) in enumerate(rules)
+                              if lapse is not None and r.effect in effects])
+
+    branches: list[tuple[exp.Expression, exp.Expression]] = [(has_bad, x.null())]
+    if keep:
+        branches += [(x.eq(why.copy(), x.text("override")), tier(Effect.OVERRIDE)),
+                     (x.eq(why.copy(), x.text("permit")), tier(Effect.PERMIT))]
+    dec = x.col(f"{tag}_dec")
+    branches += [(x.and_([x.eq(why.copy(), x.text("forbid")), x.eq(dec.copy(), x.num(i))]), x.col(f"{tag}_e{i}"))
+                 for i, (r, _s1, _p, end, _w, _l) in enumerate(rules) if r.effect is Effect.FORBID and end is not None]
+    for why_v, effects in (("no-basis", (Effect.PERMIT, Effect.OVERRIDE)), ("forbid", (Effect.OVERRIDE,))):
+        got = lapsed(effects)
+        if not isinstance(got, exp.Null):
+            branches.append((x.eq(why.copy(), x.text(why_v)), got))
+    if len(branches) == 1:
+        return x.typed_null("INT")  # typed: see the tier's NULL above
     return x.case(branches)
 
 

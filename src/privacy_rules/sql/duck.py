@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlglot import exp
 
 from ..model import Pack, Question
+from ._x import ident
 from .compiler import compile_sql
 from .load import Rows, load_duckdb, rows_for
-
-
-class SqlAnswer(NamedTuple):
-    """One row of the query's result (compiler.OUTPUT_COLUMNS)."""
-
-    record_id: str
-    question: str
-    outcome: str
-    decisive_rule: str | None
-    basis: str | None
-    keep_until: date | None
-    reason_code: str
-    problem_code: str | None
+from .run import SqlAnswer  # defined with the Engine protocol; re-exported here as before
 
 
 def run_duckdb(pack: Pack, questions: Sequence[Question | str], as_of: date | str, rows: Rows,
@@ -61,9 +52,31 @@ class Staged:
         return [SqlAnswer(*row) for row in self.con.execute(query).fetchall()]
 
 
+class DuckDBEngine:
+    """sql.run.Engine over a DuckDB connection (the caller's, or a fresh in-memory one)."""
+
+    dialect = "duckdb"
+    layer_by_layer = False
+
+    def __init__(self, con: Any = None) -> None:
+        import duckdb
+
+        self.con = duckdb.connect() if con is None else con
+
+    def load(self, rows: Rows) -> None:
+        load_duckdb(self.con, rows)
+
+    def materialise(self, name: str, select: exp.Select) -> None:
+        self.con.execute(exp.Create(this=exp.Table(this=ident(name)), kind="TABLE", expression=select,
+                                    replace=True).sql(dialect=self.dialect))
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self.con.execute(sql).fetchall())
+
+
 def decide_duckdb(pack: Pack, records: Iterable[Mapping[str, Any]], questions: Sequence[Question | str],
                   as_of: date | str) -> list[SqlAnswer]:
     return run_duckdb(pack, questions, as_of, rows_for(records))
 
 
-__all__ = ["SqlAnswer", "Staged", "decide_duckdb", "run_duckdb"]
+__all__ = ["DuckDBEngine", "SqlAnswer", "Staged", "decide_duckdb", "run_duckdb"]

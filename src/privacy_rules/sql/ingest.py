@@ -23,11 +23,14 @@ from __future__ import annotations
 import csv
 import json
 import os
-from typing import Any, Iterable, Iterator
+import re
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..pipeline import Item
 from ..policy import Policy
-from ..records import RecordInvalid, parse_record
+from ..dates import MAX_DAY, MIN_DAY
+from ..records import (ID_LISTS, LIST_FIELDS, MAX_ID_LENGTH, MAX_LIST, RELATIONSHIP_FIELDS, TOP_FIELDS, TOP_SCALARS,
+                       RecordInvalid, parse_record)
 from .layout import RECORDS, TABLES, ddl
 from .load import LayoutError, add_record, empty_rows
 
@@ -127,3 +130,223 @@ class ItemLoader:
 
 
 __all__ = ["ItemLoader", "META", "META_COLUMNS", "RECORDS", "create_tables"]
+
+
+# --- JSON Lines read by DuckDB itself ----------------------------------------------------------------
+
+_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t]*\n")  # a blank line, ended by its newline
+_BLANK_END = re.compile(rb"(?:\A|\n)[ \t]+\Z")  # a last line of blanks, without a newline
+_ID_RE = "[a-z][a-z0-9_]*"  # records._ID_FULL
+_FACT_KEY = "[a-z][a-z0-9_]*"  # a fact name the SQL path reads from a JSON path without quoting
+_LINES = "pr_lines"
+_J = "pr_jsonl"
+
+
+def _q(text: str) -> str:
+    """A SQL string literal of a layout name or a fixed pattern (never of input text)."""
+    assert "'" not in text
+    return f"'{text}'"
+
+
+def _type_in(expr: str, types: tuple[str, ...], absent_ok: bool = True) -> str:
+    t = ", ".join(_q(x) for x in types)
+    return f"(json_type({expr}) IS NULL OR json_type({expr}) IN ({t}))" if absent_ok else f"json_type({expr}) IN ({t})"
+
+
+def _keys_ok(obj: str, allowed: Iterable[str] | None, pattern: str | None = None) -> str:
+    """The object ``obj`` (JSON) has distinct keys, each one of ``allowed`` (or matching ``pattern``)."""
+    keys = f"json_keys({obj})"
+    out = [f"len({keys}) = len(list_distinct({keys}))"]
+    if allowed is not None:
+        out.append(f"list_has_all([{', '.join(_q(k) for k in sorted(allowed))}]::VARCHAR[], {keys})")
+    if pattern is not None:
+        out.append(f"coalesce(list_bool_and(list_transform({keys}, lambda k: regexp_full_match(k, {_q(pattern)}))), true)")
+    return "(" + " AND ".join(out) + ")"
+
+
+def _all(items: str, cond: str, var: str = "e") -> str:
+    """Every element ``var`` of the list ``items`` meets ``cond`` (true for an empty list)."""
+    return f"coalesce(list_bool_and(list_transform({items}, lambda {var}: {cond})), true)"
+
+
+def _number_ok(e: str, bound: str) -> str:
+    # CASE, not OR: DuckDB evaluates both sides of an OR (a cast of text would fail)
+    return (f"(CASE WHEN json_type({e}) IN ('DOUBLE', 'BIGINT', 'UBIGINT') THEN "
+            f"coalesce(isfinite(TRY_CAST({e} AS DOUBLE)) AND abs(TRY_CAST({e} AS DOUBLE)) <= {bound}, false) ELSE true END)")
+
+
+def _entry_ok(fields: Mapping[str, str]) -> str:
+    """One list entry ``e`` (JSON): an object of the entry's fields, each of its kind or null."""
+    conds = ["json_type(e) = 'OBJECT'", _keys_ok("e", fields)]
+    for f, kind in fields.items():
+        path = f"e, {_q('$.' + f)}"
+        if kind in ("date", "str") or kind.startswith("enum:"):
+            conds.append(_type_in(path, ("VARCHAR", "NULL")))
+        elif kind == "bool":
+            conds.append(_type_in(path, ("BOOLEAN", "NULL")))
+        elif kind == "int":
+            v = f"json_extract({path})"
+            conds.append(f"({_type_in(path, ('NULL',))} OR (json_type({path}) IN ('BIGINT', 'UBIGINT') AND "
+                         f"coalesce(TRY_CAST({v} AS DOUBLE) BETWEEN {MIN_DAY.year} AND {MAX_DAY.year}, false)))")
+        elif kind == "ids":
+            items = f"json_extract({path[:-1]}[*]')"
+            elem = f"json_type(s) = 'VARCHAR' AND regexp_full_match(json_extract_string(s, '$'), {_q(_ID_RE)})"
+            conds.append(f"({_type_in(path, ('NULL',))} OR (json_type({path}) = 'ARRAY' AND {_all(items, elem, 's')}))")
+        else:
+            return "false"
+    return "(" + " AND ".join(conds) + ")"
+
+
+def _json_struct() -> str:
+    """from_json's structure with every top-level field as JSON text: one parse of the line, then
+    checks on the (small) parts."""
+    return "{" + ", ".join(f'"{k}": "JSON"' for k in sorted(TOP_FIELDS)) + "}"
+
+
+def _typed_struct() -> str:
+    """from_json's structure for a vouched line: the layout's types (facts stay JSON)."""
+    kinds = {"date": "VARCHAR", "str": "VARCHAR", "bool": "BOOLEAN", "int": "INTEGER", "ids": ["VARCHAR"]}
+    st: dict[str, Any] = {k: "VARCHAR" for k in TOP_SCALARS}
+    st["relationship"] = {k: "VARCHAR" for k in RELATIONSHIP_FIELDS}
+    for name in ID_LISTS:
+        st[name] = ["VARCHAR"]
+    for name, (fields, _req) in LIST_FIELDS.items():
+        st[name] = [{f: kinds.get(kind, "VARCHAR") for f, kind in fields.items()}]
+    st["facts"] = "JSON"
+    return json.dumps(st)
+
+
+def vouch_sql(policy: Policy) -> str:
+    """A boolean SQL expression over ``raw`` (one JSON line) and ``s`` (its top-level fields as
+    JSON text, :func:`_json_struct`): true only when the row engine reads the line as a record
+    whose every value the layout holds as the loader would (load.add_record), so that the
+    query's answer is the row engine's. Conservative: a line it refuses is decided by the row
+    engine, so refusing too much costs time, never exactness. It refuses backslashes (escapes),
+    control characters, trailing commas and NaN (which DuckDB's JSON reader accepts and Python's
+    does not), duplicate keys, unknown fields, a top-level null, a value of the wrong JSON type,
+    numbers a DOUBLE cannot hold exactly, nested values under ``host`` and fact names that are
+    not ids."""
+    conds = ["s IS NOT NULL", _keys_ok("raw", TOP_FIELDS),
+             _all("json_extract(raw, '$.*')", "json_type(e) <> 'NULL'"),
+             "json_type(s.id) = 'VARCHAR'",
+             f"strlen(json_extract_string(s.id, '$')) BETWEEN 1 AND {MAX_ID_LENGTH}"]
+    for k in TOP_SCALARS:
+        if k != "id":
+            conds.append(f"(s.{k} IS NULL OR json_type(s.{k}) = 'VARCHAR')")
+    rel_values = _all("json_extract(s.relationship, '$.*')", "json_type(e) IN ('VARCHAR', 'NULL')")
+    conds.append(f"(s.relationship IS NULL OR (json_type(s.relationship) = 'OBJECT' AND "
+                 f"{_keys_ok('s.relationship', RELATIONSHIP_FIELDS)} AND {rel_values}))")
+    no_data_categories = not policy.pack.vocabulary.data_categories
+    for name, kind in ID_LISTS.items():
+        items = f"json_extract(s.{name}, '$[*]')"
+        elem = "json_type(e) = 'VARCHAR'"
+        if kind == "ids":
+            elem += f" AND regexp_full_match(json_extract_string(e, '$'), {_q(_ID_RE)})"
+        else:
+            elem += " AND json_extract_string(e, '$') <> ''"
+        ok = f"(json_type(s.{name}) = 'ARRAY' AND len({items}) <= {MAX_LIST} AND {_all(items, elem)})"
+        if name == "data_categories" and no_data_categories:  # the row engine's PR320, which the query skips
+            ok = f"(json_type(s.{name}) = 'ARRAY' AND len({items}) = 0)"
+        conds.append(f"(s.{name} IS NULL OR {ok})")
+    for name, (fields, _req) in LIST_FIELDS.items():
+        items = f"json_extract(s.{name}, '$[*]')"
+        conds.append(f"(s.{name} IS NULL OR (json_type(s.{name}) = 'ARRAY' "
+                     f"AND len({items}) <= {MAX_LIST} AND {_all(items, _entry_ok(fields))}))")
+    scalar = "json_type(e) IN ('VARCHAR', 'BOOLEAN', 'NULL', 'BIGINT', 'UBIGINT', 'DOUBLE') AND "
+    for name, pattern, bound in (("facts", _FACT_KEY, "9007199254740992"), ("host", None, "1e300")):
+        values = _all(f"json_extract(s.{name}, '$.*')", scalar + _number_ok("e", bound))
+        conds.append(f"(s.{name} IS NULL OR (json_type(s.{name}) = 'OBJECT' AND "
+                     f"{_keys_ok('s.' + name, None, pattern)} AND {values}))")
+    return "coalesce(" + "\n AND ".join(conds) + ", false)"
+
+
+# the cheap tests first: only a line that passes them is parsed into ``s``
+_PRE = ("json_valid(raw) AND NOT contains(raw, '\\') AND NOT regexp_matches(raw, '[\\x00-\\x1f]') AND "
+        "NOT regexp_matches(raw, ',[ ]*[]}]') AND json_type(raw) = 'OBJECT'")
+
+
+class NotNative(Exception):
+    """The file is not one the native reader takes as is (the caller uses ItemLoader)."""
+
+
+def prescan(path: str, limit: int) -> int:
+    """The file's size if DuckDB may read it line by line as the row engine's LineReader does:
+    no blank line (the row engine skips them, DuckDB's reader too, but their numbers count), no
+    carriage return, no byte-order mark, no U+0001 (the reader's column separator), no line
+    longer than ``limit``. Raises NotNative otherwise."""
+    import mmap
+
+    size = os.path.getsize(path)
+    if size == 0:
+        raise NotNative("empty")
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if mm[:3] == b"\xef\xbb\xbf" or mm.find(b"\r") >= 0 or mm.find(b"\x01") >= 0:
+            raise NotNative("BOM, CR or U+0001")
+        if _BLANK_LINE.search(mm) is not None or _BLANK_END.search(mm) is not None:
+            raise NotNative("blank lines")
+    return size
+
+
+def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
+    """Read the JSON Lines file at ``path`` into the layout tables and ``pr_meta``; returns the
+    number of lines. Lines the SQL may decide (:func:`vouch_sql`) go into the layout; the others
+    only into ``pr_meta`` (``raw``) with ``vouched`` false, for the row engine."""
+    prescan(path, limit)
+    con.execute("SET preserve_insertion_order = true")  # rowid is then the line's position
+    try:
+        con.execute(f"CREATE TABLE {_LINES} AS SELECT raw FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, "
+                    "header = false, delim = '\x01', quote = '', escape = '', auto_detect = false, "
+                    "strict_mode = false, max_line_size = 20000000)", [path])
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: invalid UTF-8 and the like
+        raise NotNative(str(exc)) from None
+    n, longest = con.execute(f"SELECT count(*), coalesce(max(strlen(raw)), 0) FROM {_LINES}").fetchone()
+    if longest > limit:
+        con.execute(f"DROP TABLE {_LINES}")
+        raise NotNative("a line over the limit")
+    parsed = (f"(SELECT rowid + 1 AS row, raw, CASE WHEN {_PRE} THEN from_json(raw, {_q(_json_struct())}) END AS s "
+              f"FROM {_LINES})")
+    checked = f"(SELECT row, raw, {vouch_sql(policy)} AS ok FROM {parsed})"
+    con.execute(f"CREATE TABLE {_J} AS SELECT row, raw, ok, CASE WHEN ok THEN from_json(raw, {_q(_typed_struct())}) "
+                f"END AS t FROM {checked}")
+    con.execute(f"DROP TABLE {_LINES}")
+    con.execute("SET preserve_insertion_order = false")
+    _insert_layout(con)
+    # every line, vouched or not, in pr_meta (a view: the text is stored once); the sweep gives
+    # the lines outside the layout to the row engine, in their place
+    con.execute(f"DROP TABLE {META}")
+    con.execute(f"CREATE VIEW {META} AS SELECT row, 'line ' || row AS locator, row AS line, "
+                f"CASE WHEN ok THEN json_extract_string(raw, '$.id') END AS rid, raw FROM {_J}")
+    return int(n)
+
+
+def _insert_layout(con: Any) -> None:
+    """The vouched lines' typed struct ``t`` into the layout tables (as load.add_record fills them)."""
+    src = f"(SELECT row, t FROM {_J} WHERE ok)"
+    cols = ["CAST(row AS VARCHAR)"]
+    cols += [f"t.{k}" for k in TOP_SCALARS if k != "id"]
+    cols += [f"t.relationship.{k}" for k in RELATIONSHIP_FIELDS]
+    cols.append("t.subject_categories IS NOT NULL")  # vouched: a list when present, never null
+    con.execute(f"INSERT INTO records SELECT {', '.join(cols)} FROM {src}")
+    for name in ID_LISTS:
+        if name == "systems":
+            continue
+        con.execute(f"INSERT INTO {name} SELECT CAST(row AS VARCHAR), unnest(t.{name}) FROM {src} "
+                    f"WHERE t.{name} IS NOT NULL")
+    for name, (fields, _req) in LIST_FIELDS.items():
+        entries = (f"(SELECT row, unnest(t.{name}) AS e, unnest(range(len(t.{name}))) AS entry_no FROM {src} "
+                   f"WHERE t.{name} IS NOT NULL)")
+        out = ["CAST(row AS VARCHAR)", "entry_no"]
+        for f, kind in fields.items():
+            out.append(f"e.{f} IS NOT NULL" if kind == "ids" else f"e.{f}")
+        con.execute(f"INSERT INTO {name} SELECT {', '.join(out)} FROM {entries}")
+        for f, kind in fields.items():
+            if kind == "ids":
+                con.execute(f"INSERT INTO legal_hold_scopes SELECT CAST(row AS VARCHAR), entry_no, unnest(e.{f}) "
+                            f"FROM {entries} WHERE e.{f} IS NOT NULL")
+    con.execute("INSERT INTO facts SELECT CAST(row AS VARCHAR), k, "
+                "CASE WHEN ty = 'VARCHAR' THEN json_extract_string(v, '$') END, "
+                "CASE WHEN ty IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(v AS DOUBLE) END, "
+                "CASE WHEN ty = 'BOOLEAN' THEN TRY_CAST(v AS BOOLEAN) END "
+                "FROM (SELECT row, k, json_extract(f, '$.' || k) AS v, json_type(f, '$.' || k) AS ty "
+                f"FROM (SELECT row, t.facts AS f, unnest(json_keys(t.facts)) AS k FROM {src} "
+                "WHERE t.facts IS NOT NULL))")

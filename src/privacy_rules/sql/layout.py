@@ -97,5 +97,23 @@ def ddl(dialect: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
+
+
+def create_statements(dialect: str, *, temporary: bool = False) -> list[str]:
+    """One CREATE TABLE statement per table of the layout (``ddl`` without the text around),
+    TEMPORARY ones for a session's scratch tables (the engine runners, sql/run.py)."""
+    out = []
+    for t in TABLES:
+        defs = []
+        for c in t.columns:
+            constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if c.required else []
+            defs.append(exp.ColumnDef(this=ident(c.name), kind=exp.DataType.build(_TYPES[c.type]),
+                                      constraints=constraints))
+        schema = exp.Schema(this=exp.Table(this=ident(t.name)), expressions=defs)
+        props = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
+        out.append(exp.Create(this=schema, kind="TABLE", properties=props).sql(dialect=dialect))
+    return out
+
+
 __all__ = ["Column", "Table", "TABLES", "RECORDS", "SUBJECTS", "DATA_CATEGORIES", "HOLD_SCOPES", "FACTS", "LISTS",
-           "REL_PREFIX", "ddl"]
+           "REL_PREFIX", "create_statements", "ddl"]

@@ -30,13 +30,16 @@ from sqlglot import exp
 
 from .._reasons import NO_BASIS_TEXT
 from ..decide import FORBID, OVERRIDE, PERMIT, tables_for
-from ..model import Question
+from ..model import Action, Question
 from ..policy import Policy
 from . import _x as x
 from .compiler import SqlQuery, compile_sql
 
 #: the reason codes whose answer text the SQL writes (the rest: the row engine's)
 SQL_CODES = ("allow:permit", "allow:override", "deny:forbid", "deny:no-basis")
+#: and deny:window-ended of a keep question, when every permit whose window ended has one
+#: `within` window: the reason names it and its last day, which the query gives (the lapse day)
+WINDOW_ENDED = "deny:window-ended"
 
 #: the wide table of answers, one row per record (``row``; per question j: o_j, r_j, ku_j, rc_j,
 #: fo_j and po_j: the forbid and permit rules that hold, as "`a`, `b`")
@@ -110,6 +113,7 @@ class _Rule:
     head: str  # "by `rule` (Art. 6(1)(f))"
     basis: str | None
     article: str | None
+    within: tuple[str, ...] = ()  # the windows of its `within` conditions, in order
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,7 @@ class _Q:
     text: str
     tag: str
     rules: tuple[_Rule, ...]
+    keep: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,28 @@ class SweepQuery:
     def check_sql(self) -> list[str]:
         return self.compiled.check_sql("duckdb")
 
+    def _ended_cols(self, j: int, q: _Q, have: set[str]) -> list[exp.Expression]:
+        """we_j: the words of a deny:window-ended keep answer after the no-basis text (per permit
+        whose window ended, "`rule` no longer holds: its window `w` ended on DAY", as
+        decide.ended_text); wx_j: true when one such permit has more than one `within` window (or
+        the question is no keep question), whose words the row engine writes."""
+        texts, other = [], []
+        for i, r in enumerate(q.rules):
+            if r.effect != PERMIT or not r.within or f"{q.tag}_w{i}" not in have:
+                continue
+            flag = x.and_([x.eq(x.col(f"{q.tag}_s{i}"), x.st(x.F)), x.eq(x.col(f"{q.tag}_w{i}"), x.true())])
+            if q.keep and len(r.within) == 1 and f"{q.tag}_l{i}" in have:
+                day = x.cast(x.key_to_date(x.col(f"{q.tag}_l{i}")), "VARCHAR")
+                texts.append(x.case([(flag, _cat(f"`{r.id}` no longer holds: its window `{r.within[0]}` ended on ",
+                                                 day))]))
+            else:
+                other.append(flag)
+        we = exp.Anonymous(this="concat_ws", expressions=[_lit("; "), *texts]) if texts else _lit("")
+        wx = x.or_(other) if other else x.false()
+        return [x.alias(we, f"we{j}"), x.alias(x.coalesce(wx, x.false()), f"wx{j}")]
+
     def wide_sql(self) -> str:
+        named_columns = self._u_columns()
         members = _members(self.compiled.final)
         cols: list[exp.Expression] = [x.alias(x.cast(x.col("record_id"), "BIGINT"), "row")]
         for j, (q, sel) in enumerate(zip(self.questions, members)):
@@ -146,14 +172,30 @@ class SweepQuery:
                         for i, r in enumerate(q.rules) if r.effect == effect]
                 cols.append(x.alias(exp.Anonymous(this="concat_ws", expressions=[_lit(", "), *held])
                                     if held else _lit(""), name))
+            cols += self._ended_cols(j, q, set(named_columns))
         sel = exp.select(*cols).from_(exp.Table(this=x.ident("u")))
         for name, cte in self.compiled.decide:
             sel = sel.with_(x.ident(name), as_=cte, copy=False)
         return exp.Create(this=exp.Table(this=x.ident(WIDE)), kind="TABLE", expression=sel).sql(dialect="duckdb")
 
+    def _u_columns(self) -> list[str]:
+        """The status columns layer ``u`` has (``<tag>_s<i>``, ``_w<i>``, ``_l<i>`` ...)."""
+        out: list[str] = []
+        for _name, cte in self.compiled.decide:
+            out += [e.alias for e in cte.expressions if isinstance(e, exp.Alias)]
+        return out
+
     # -- answer text --------------------------------------------------------------------------
-    def _ok(self) -> exp.Expression:
-        return x.and_([x.in_(x.col(f"rc{j}", "w"), [_lit(c) for c in SQL_CODES]) for j in range(len(self.questions))])
+    def _ok(self, table: str | None = "w") -> exp.Expression:
+        """The SQL writes this record's answers: every answer's code is one it words exactly."""
+        parts = []
+        for j, q in enumerate(self.questions):
+            rc = x.col(f"rc{j}", table)
+            ok = x.in_(rc, [_lit(c) for c in SQL_CODES])
+            if q.keep:
+                ok = x.or_([ok, x.and_([x.eq(rc.copy(), _lit(WINDOW_ENDED)), x.not_(x.col(f"wx{j}", table))])])
+            parts.append(ok)
+        return x.and_(parts)
 
     def _reason(self, j: int, q: _Q) -> exp.Expression:
         rc, rule, ku = x.col(f"rc{j}", "w"), x.col(f"r{j}", "w"), x.col(f"ku{j}", "w")
@@ -169,6 +211,7 @@ class SweepQuery:
 
         return x.case([
             (x.eq(rc.copy(), _lit("deny:no-basis")), _lit(NO_BASIS_TEXT)),
+            (x.eq(rc.copy(), _lit(WINDOW_ENDED)), _cat(NO_BASIS_TEXT + "; ", x.col(f"we{j}", "w"))),
             (x.eq(rc.copy(), _lit("allow:permit")), _cat(heads("allow", PERMIT), kutext.copy())),
             (x.eq(rc.copy(), _lit("allow:override")), _cat(heads("allow", OVERRIDE), over(f"fo{j}"), kutext.copy())),
             (x.eq(rc.copy(), _lit("deny:forbid")), _cat(heads("deny", FORBID), over(f"po{j}"), kutext.copy())),
@@ -232,12 +275,15 @@ class SweepQuery:
         ok = self._ok()
         sel = exp.select(x.col("row", "m"), x.alias(x.case([(ok, text)]), "text"),
                          x.alias(x.case([(ok.copy(), x.null())], x.col("raw", "m")), "raw"),
-                         x.col("locator", "m"), x.col("line", "m"), x.col("rid", "m")).from_(exp.Table(this=x.ident(WIDE), alias=exp.TableAlias(this=x.ident("w"))))
-        sel = sel.join(exp.Table(this=x.ident(META), alias=exp.TableAlias(this=x.ident("m"))),
-                       on=x.eq(x.col("row", "w"), x.col("row", "m")))
+                         x.col("locator", "m"), x.col("line", "m"), x.col("rid", "m"))
+        # every row of pr_meta: one the layout does not hold (a JSON line the SQL path does not
+        # vouch for) has no answers, so NULL text: the row engine's
+        sel = sel.from_(exp.Table(this=x.ident(META), alias=exp.TableAlias(this=x.ident("m"))))
+        sel = sel.join(exp.Table(this=x.ident(WIDE), alias=exp.TableAlias(this=x.ident("w"))),
+                       on=x.eq(x.col("row", "w"), x.col("row", "m")), join_type="LEFT")
         if limit is not None:
-            sel = sel.where(x.and_([x.gte(x.col("row", "w"), x.num(limit[0])), x.lte(x.col("row", "w"), x.num(limit[1]))]))
-        return sel.order_by(x.col("row", "w")).sql(dialect="duckdb")
+            sel = sel.where(x.and_([x.gte(x.col("row", "m"), x.num(limit[0])), x.lte(x.col("row", "m"), x.num(limit[1]))]))
+        return sel.order_by(x.col("row", "m")).sql(dialect="duckdb")
 
     def tally_sql(self, last_row: int | None = None) -> str:
         """Per question: (j, outcome, reason code, count) of the rows the SQL writes (up to ``last_row``)."""
@@ -245,7 +291,7 @@ class SweepQuery:
         for j in range(len(self.questions)):
             sel = exp.select(x.alias(x.num(j), "j"), x.col(f"o{j}"), x.col(f"rc{j}"),
                              exp.Count(this=exp.Star())).from_(exp.Table(this=x.ident(WIDE)))
-            cond = [x.in_(x.col(f"rc{i}"), [_lit(c) for c in SQL_CODES]) for i in range(len(self.questions))]
+            cond = [self._ok(None)]
             if last_row is not None:
                 cond.append(x.lte(x.col("row"), x.num(last_row)))
             selects.append(sel.where(x.and_(cond)).group_by(x.col(f"o{j}"), x.col(f"rc{j}")))
@@ -265,6 +311,7 @@ def _members(q: exp.Expression | exp.Query) -> list[exp.Select]:
 def sweep_query(policy: Policy, questions: Sequence[Question], as_of: date) -> SweepQuery:
     """Compile the sweep for ``questions`` on ``as_of``; raises SqlUnsupported (the compiler's
     refusal, naming the rule) or SweepUnsupported."""
+    policy = policy.for_questions(questions)  # recipients the questions describe (issue 11): the pack's for SQL
     pack = policy.pack
     compiled = compile_sql(pack, list(questions), as_of)
     qs = []
@@ -275,9 +322,10 @@ def sweep_query(policy: Policy, questions: Sequence[Question], as_of: date) -> S
             raise SweepUnsupported(f"the SQL rules of `{q}` are not the row engine's")
         rules = tuple(_Rule(r.id, tables.effects[i], _safe(tables.heads[i], f"rule `{r.id}`"),
                             b.id if (b := tables.basis[i]) else None,
-                            _safe(b.article, f"rule `{r.id}`'s article") if b and b.article is not None else None)
+                            _safe(b.article, f"rule `{r.id}`'s article") if b and b.article is not None else None,
+                            tuple(str(p.arg) for p in r.when if p.kind == "within"))
                       for i, r in enumerate(plan.rules))
-        qs.append(_Q(_safe(str(q), "a question"), tag, rules))
+        qs.append(_Q(_safe(str(q), "a question"), tag, rules, q.action is Action.KEEP))
     return SweepQuery(compiled, tuple(qs), as_of, _safe(pack.version, "the pack version"))
 
 

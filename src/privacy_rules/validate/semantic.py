@@ -22,7 +22,8 @@ from .source import iter_source_problems
 from ._chars import describe, first_refused, skeleton, visible
 
 DATE_PATHS = frozenset([f"relationship.{k}" for k in RELATIONSHIP_FIELDS] + ["art14_informed_on"])
-SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order"})
+SHARE_ONLY = frozenset({"processor_dpa", "transfer", "recipient_serves", "recipient_listed", "legal_order",
+                        "categories_beyond", "shares_category"})
 CONTACT_ONLY = frozenset({"channel_electronic"})
 
 #: The days a pack may name (review dates, DPA and transfer periods, mechanism validity, the
@@ -151,7 +152,7 @@ def _check_pred(pack: Pack, r: Rule, p: Pred) -> Iterator[Diagnostic]:
                        "use relationship.*, contact_address_kind, source, art14_informed_on or facts.*")
     elif k == "compare":
         yield from _check_compare(r, a, v)
-    elif k == "data_category" and v.data_categories and a not in v.data_categories:
+    elif k in ("data_category", "shares_category") and v.data_categories and a not in v.data_categories:
         yield _unknown(r, "data_category", a, v.data_categories)
     if k in SHARE_ONLY and r.question is not Action.SHARE:
         yield _err(r, "PR204", f"predicate `{k}` is about a recipient; it only fits a share rule")
