@@ -248,3 +248,44 @@ def test_a_wrong_expectation_fails_through_the_sql_path(tmp_path: Path) -> None:
     code, out, _err = _test("duckdb", str(ROOT / "tests" / "packs" / "mini"), "--scenarios", str(path))
     assert code == 1
     assert "keep_until" in out and "2023-09-01" in out
+
+
+# --- Parquet read by DuckDB itself (flat layout, LIST<STRUCT> event lists) ---------------------------
+
+
+def _canonical_shape(r: dict[str, Any]) -> bool:
+    """A generated record whose fields are all the record format's (the generator also breaks
+    some with typo'd fields, which a Parquet file in the flat layout cannot hold as columns)."""
+    from privacy_rules.records import LIST_FIELDS, RELATIONSHIP_FIELDS, TOP_FIELDS
+
+    if not set(r) <= TOP_FIELDS or not set(r.get("relationship") or {}) <= set(RELATIONSHIP_FIELDS):
+        return False
+    if not isinstance(r.get("subject_categories", []), list):
+        return False
+    return all(set(e) <= set(LIST_FIELDS[k][0]) for k in LIST_FIELDS for e in r.get(k) or [])
+
+
+@pytest.fixture(scope="module")
+def parquet_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import duckdb
+
+    bench = _bench()
+    tmp = tmp_path_factory.mktemp("duckdb-parquet")
+    src = tmp / "records.jsonl"
+    records = [r for r in bench.iter_records(N_GENERATED, seed=11) if _canonical_shape(r)]
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    out = tmp / "records.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_json('{src}', format = 'newline_delimited', sample_size = -1) "
+                f"UNION ALL BY NAME SELECT * FROM (VALUES ('', 'controller'), ('quote\"id', 'controller'), "
+                f"('empty-role', ''), ('nulls', NULL)) v(id, role)) TO '{out}' (FORMAT parquet)")
+    con.close()
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_parquet_read_by_duckdb_as_the_row_engine_reads_it(parquet_file: Path, tmp_path: Path, fmt: str) -> None:
+    rows = _same(tmp_path, fmt, [str(parquet_file), "--as-of", "2024-02-29", "--max-bad", "100%"])
+    assert rows > N_GENERATED // 2
+    _code, _out, err = _run("duckdb", str(parquet_file), "--as-of", "2024-02-29", "--max-bad", "100%")
+    assert "input read by DuckDB" in err  # the native path, not the Python reader

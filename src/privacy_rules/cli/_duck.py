@@ -17,6 +17,7 @@ import os
 import re
 import tempfile
 from collections import deque
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
@@ -94,12 +95,12 @@ class _Out:
 
 
 def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show: bool, source: Any,
-          opts: DuckOptions, kind: str) -> dict[str, int]:
+          opts: DuckOptions, kind: str) -> dict[str, Any]:
     """Decide ``its`` through DuckDB into ``sink`` (as _Run.answers does with the row engine);
     returns counts (sql, row) of the rows each engine decided. ``kind``: jsonl, csv, parquet, table."""
     import duckdb
 
-    from ..sql.ingest import ItemLoader, NotNative, create_tables, load_jsonl
+    from ..sql.ingest import ItemLoader, NotNative, create_tables, load_jsonl, load_parquet
     from ..sql.sweep import sweep_query
 
     policy: Policy = run.policy
@@ -107,20 +108,33 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
     sq = opts.query if opts.query is not None else sweep_query(policy, qs, run.day)
     out = _Out(sink, stream, len(qs))
     ok = False
-    with tempfile.TemporaryDirectory(prefix=".privacy-rules-duckdb-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=".privacy-rules-duckdb-") as tmp, ExitStack() as stack:
         con = duckdb.connect(os.path.join(tmp, "sweep.duckdb"))
         try:
             con.execute(f"SET memory_limit = '{opts.memory_limit}'")  # checked by check_memory_limit
             con.execute("SET preserve_insertion_order = false")
+            # DuckDB's own progress bar prints to stdout, where the answers may go
+            con.execute("SET enable_progress_bar = false")
             if opts.threads is not None:
                 con.execute(f"SET threads = {int(opts.threads)}")
             create_tables(con)
             clock = _Clock()
+
+            def start_status(text: str) -> None:  # a spinner per stage (one rich live display at a time)
+                if show and clock.status is None:
+                    from rich.console import Console
+
+                    clock.status = stack.enter_context(Console(file=run.io_err).status(f"--engine duckdb: {text}"))
+
             held: deque[Item] = deque()
             native = getattr(run, "native", None)
             if native is not None:
+                start_status("reading the input")
                 try:
-                    load_jsonl(con, policy, native, _common.MAX_LINE)
+                    if getattr(run, "native_format", "jsonl") == "parquet":
+                        load_parquet(con, policy, native)
+                    else:
+                        load_jsonl(con, policy, native, _common.MAX_LINE)
                 except NotNative:
                     native = None
                     for t in ("pr_lines", "pr_jsonl"):
@@ -133,15 +147,17 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
                             held.append(it)
                         tick()
                 loader.load()
-            clock.lap("load")
+            start_status("checking the records")
+            clock.lap("load", "checking the records")
             for stmt in sq.check_sql():
                 con.execute(stmt)
-            clock.lap("check")
+            clock.lap("check", "deciding")
             con.execute(sq.wide_sql())
-            clock.lap("decide")
+            clock.lap("decide", "writing the answers")
             counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv", clock)
             _add_sql_tally(run, con, sq, None)
             counts.update(clock.laps)
+            counts["reader"] = "DuckDB" if native is not None else "Python"
             run._check_end()
             sink.commit()
             ok = True
@@ -153,19 +169,23 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
 
 
 class _Clock:
-    """Seconds per stage of a sweep (the engine line on stderr, benchmarks/bench_sql.py)."""
+    """Seconds per stage of a sweep (the engine line on stderr, benchmarks/bench_sql.py), and
+    with ``status`` (a rich status on stderr, --progress) the stage under way."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: Any = None) -> None:
         import time
 
         self._now = time.perf_counter
         self.t = self._now()
         self.laps: dict[str, float] = {}
+        self.status = status
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, next_stage: str | None = None) -> None:
         t = self._now()
         self.laps[name] = self.laps.get(name, 0.0) + t - self.t
         self.t = t
+        if self.status is not None and next_stage is not None:
+            self.status.update(f"--engine duckdb: {next_stage}")
 
 
 def scenarios_sql(policy: Policy, paths: list[str] | None, err: TextIO) -> tuple[Any, tuple[str, str] | None]:

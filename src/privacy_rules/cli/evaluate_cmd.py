@@ -180,8 +180,10 @@ def evaluate(pack: str, records: str, questions: tuple[str, ...], as_of: str | N
                 for name, spec in _children(child)}
         its = items(source, profile=prof, known_on=known, time_zone=tz, children=kids or None)
         show = progress if progress is not None else io.err.isatty()
-        if duck is not None and prof is None and source.format == "jsonl" and records != "-" and os.path.isfile(records):
-            run.native = records  # --engine duckdb reads the file itself (sql/ingest.load_jsonl)
+        if (duck is not None and prof is None and source.format in ("jsonl", "parquet") and records != "-"
+                and os.path.isfile(records)):
+            run.native = records  # --engine duckdb reads the file itself (sql/ingest.load_jsonl, load_parquet)
+            run.native_format = source.format
         try:
             if plan:
                 with output_to(output, io.out) as out:
@@ -278,7 +280,8 @@ class _Run:
     matched: bool = False
     plans: Any = None  # --plan: the retention.PlanTally of the run
     duck: _duck.DuckOptions | None = None  # --engine duckdb (None: the row engine)
-    native: str | None = None  # --engine duckdb: a JSON Lines file DuckDB may read itself
+    native: str | None = None  # --engine duckdb: a JSON Lines or Parquet file DuckDB may read itself
+    native_format: str = "jsonl"
 
     def __post_init__(self) -> None:
         self.qtext = [str(q) for q in self.qs]
@@ -289,9 +292,9 @@ class _Run:
                 kind: str = "jsonl") -> None:
         if self.duck is not None:
             counts = _duck.sweep(self, its, sink, stream, show, source, self.duck, kind)
-            laps = ", ".join(f"{k} {v:.2f} s" for k, v in counts.items() if k not in ("sql", "row"))
-            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine ({laps})",
-                  file=self.io_err)
+            laps = ", ".join(f"{k} {v:.2f} s" for k, v in counts.items() if k not in ("sql", "row", "reader"))
+            print(f"engine duckdb: {counts['sql']:,} rows decided in SQL, {counts['row']:,} by the row engine "
+                  f"({laps}); input read by {counts['reader']}", file=self.io_err)
             return
         ok = False
         try:

@@ -303,6 +303,13 @@ def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
     if longest > limit:
         con.execute(f"DROP TABLE {_LINES}")
         raise NotNative("a line over the limit")
+    _vouch_and_load(con, policy, "line")
+    return int(n)
+
+
+def _vouch_and_load(con: Any, policy: Policy, unit: str) -> None:
+    """pr_lines (``raw``, in input order) -> pr_jsonl (row, raw, ok, t), the layout tables and
+    the pr_meta view; ``unit`` names the locator: line (JSON Lines) or row (Parquet)."""
     parsed = (f"(SELECT rowid + 1 AS row, raw, CASE WHEN {_PRE} THEN from_json(raw, {_q(_json_struct())}) END AS s "
               f"FROM {_LINES})")
     checked = f"(SELECT row, raw, {vouch_sql(policy)} AS ok FROM {parsed})"
@@ -311,12 +318,94 @@ def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
     con.execute(f"DROP TABLE {_LINES}")
     con.execute("SET preserve_insertion_order = false")
     _insert_layout(con)
-    # every line, vouched or not, in pr_meta (a view: the text is stored once); the sweep gives
-    # the lines outside the layout to the row engine, in their place
+    # every row, vouched or not, in pr_meta (a view: the text is stored once); the sweep gives
+    # the rows outside the layout to the row engine, in their place
+    line = "row" if unit == "line" else "NULL"
     con.execute(f"DROP TABLE {META}")
-    con.execute(f"CREATE VIEW {META} AS SELECT row, 'line ' || row AS locator, row AS line, "
+    con.execute(f"CREATE VIEW {META} AS SELECT row, {_q(unit + ' ')} || row AS locator, CAST({line} AS BIGINT) AS line, "
                 f"CASE WHEN ok THEN json_extract_string(raw, '$.id') END AS rid, raw FROM {_J}")
-    return int(n)
+
+
+# --- Parquet read by DuckDB itself -------------------------------------------------------------------
+
+#: leaf types a Parquet column may hold for the native path: to_json writes each as the flat
+#: layout's Python value would be written (a DATE as YYYY-MM-DD); DOUBLE (NaN), TIMESTAMP
+#: (isoformat's "T"), DECIMAL, BLOB ... take the row engine's reader
+_LEAVES = frozenset({"varchar", "date", "boolean", "bigint", "integer", "smallint", "tinyint", "ubigint", "uinteger",
+                     "usmallint", "utinyint", "null"})
+
+
+def _type_ok(t: Any, names: frozenset[str] | None, depth: int = 0) -> bool:
+    """A leaf of _LEAVES, or a list / struct of them (struct members named in ``names``; None:
+    any name, at any depth: ``host``)."""
+    tid = str(t.id)
+    if tid in _LEAVES:
+        return True
+    if depth > 3:
+        return False
+    if tid == "list":
+        return all(_type_ok(ct, names, depth + 1) for _n, ct in t.children)
+    if tid == "struct":
+        return all((names is None or n in names) and _type_ok(ct, None if names is None else frozenset(), depth + 1)
+                   for n, ct in t.children)
+    return False
+
+
+def _parquet_columns(con: Any, path: str) -> list[tuple[str, str]]:
+    """The columns of the Parquet file, when each is a record field the native path takes as
+    the flat layout (sources/flat.py) reads it; NotNative otherwise (dotted columns, JSON
+    text in a list column, a type to_json would write otherwise than the row engine)."""
+    try:
+        rel = con.read_parquet(path)
+        cols = list(zip(rel.columns, rel.types))
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error: not Parquet, unreadable
+        raise NotNative(str(exc)) from None
+    names = [c for c, _t in cols]
+    if "id" not in names or len(set(names)) != len(names):
+        raise NotNative("no id column")
+    for c, t in cols:
+        tid = str(t.id)
+        if c in TOP_SCALARS:
+            ok = tid in _LEAVES
+        elif c == "relationship":
+            ok = tid == "struct" and _type_ok(t, frozenset(RELATIONSHIP_FIELDS))
+        elif c in ("facts", "host"):
+            ok = tid == "struct" and _type_ok(t, None)
+        elif c in ID_LISTS:
+            ok = tid == "list" and all(str(ct.id) in _LEAVES for _n, ct in t.children)
+        elif c in LIST_FIELDS:
+            fields = LIST_FIELDS[c][0]
+            ok = tid == "list" and all(str(et.id) == "struct" and all(
+                n in fields and (_type_ok(ft, frozenset()) if fields[n] == "ids" else str(ft.id) in _LEAVES)
+                for n, ft in et.children) for _n, et in t.children)
+        else:
+            ok = False
+        if not ok:
+            raise NotNative(f"column {c}")
+    return [(c, str(t.id)) for c, t in cols]
+
+
+def load_parquet(con: Any, policy: Policy, path: str) -> int:
+    """Read the Parquet file at ``path`` (flat layout, nested LIST<STRUCT> event lists) into the
+    layout tables and ``pr_meta``: each row as the JSON the flat layout's record would be
+    (NULL and empty text at the top level left out, NULL struct members left out), then as
+    :func:`load_jsonl`. Returns the number of rows; NotNative for a file it does not take."""
+    cols = _parquet_columns(con, path)
+    parts = []
+    for c, tid in cols:
+        assert re.fullmatch(r"[a-z_0-9]+", c)  # a record field name (checked above)
+        # the flat layout reads an empty text cell as an absent field
+        parts.append(f'{c} := NULLIF("{c}", \'\')' if tid == "varchar" else f'{c} := "{c}"')
+    con.execute("SET preserve_insertion_order = true")  # rowid is then the row's position
+    try:
+        con.execute(f"CREATE TABLE {_LINES} AS SELECT json_merge_patch('{{}}', to_json(struct_pack({', '.join(parts)}))) "
+                    "AS raw FROM read_parquet(?)", [path])
+    except Exception as exc:  # noqa: BLE001 - duckdb.Error
+        con.execute(f"DROP TABLE IF EXISTS {_LINES}")
+        raise NotNative(str(exc)) from None
+    row = con.execute(f"SELECT count(*) FROM {_LINES}").fetchone()
+    _vouch_and_load(con, policy, "row")
+    return int(row[0]) if row else 0
 
 
 def _insert_layout(con: Any) -> None:

@@ -214,7 +214,9 @@ class SweepQuery:
             (x.eq(rc.copy(), _lit(WINDOW_ENDED)), _cat(NO_BASIS_TEXT + "; ", x.col(f"we{j}", "w"))),
             (x.eq(rc.copy(), _lit("allow:permit")), _cat(heads("allow", PERMIT), kutext.copy())),
             (x.eq(rc.copy(), _lit("allow:override")), _cat(heads("allow", OVERRIDE), over(f"fo{j}"), kutext.copy())),
-            (x.eq(rc.copy(), _lit("deny:forbid")), _cat(heads("deny", FORBID), over(f"po{j}"), kutext.copy())),
+            # a forbid deny's keep_until (the day its window ended, decide.forbid_keep_until) is
+            # not in its words: _reasons.Detailer.detail heads it with the decision's, None
+            (x.eq(rc.copy(), _lit("deny:forbid")), _cat(heads("deny", FORBID), over(f"po{j}"))),
         ], _lit(""))
 
     def _by_rule(self, j: int, q: _Q, value: Any, render: Any, null: str) -> exp.Expression:
