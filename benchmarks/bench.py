@@ -248,7 +248,7 @@ def _make_record(i: int, g: _Gen) -> dict[str, Any]:
     consents = []
     if "newsletter_subscriber" in subj or r.random() < 0.12:
         given = g.event()
-        c: dict[str, Any] = {"purpose": "newsletter", "given_on": given}
+        c: dict[str, Any] = {"purpose": "newsletter", "given_on": given, "mechanism": "double_opt_in"}
         x = r.random()
         if x < 0.3:
             c["withdrawn_on"] = r.choice(g.p.asof) if r.random() < 0.4 else g.after(given)
@@ -256,14 +256,15 @@ def _make_record(i: int, g: _Gen) -> dict[str, Any]:
             c["withdrawn_on"] = None
         consents.append(c)
         if "withdrawn_on" in c and c["withdrawn_on"] and r.random() < 0.2:  # re-subscribed later
-            consents.append({"purpose": "newsletter", "given_on": g.after(c["withdrawn_on"])})
+            consents.append({"purpose": "newsletter", "given_on": g.after(c["withdrawn_on"]), "mechanism": "double_opt_in"})
     if "website_visitor" in subj and r.random() < 0.8 or r.random() < 0.05:
-        c = {"purpose": "web_tracking", "given_on": g.event()}
+        c = {"purpose": "web_tracking", "given_on": g.event(), "mechanism": "ticked_box"}
         if r.random() < 0.2:
             c["withdrawn_on"] = g.after(c["given_on"])
         consents.append(c)
     if r.random() < 0.01:
-        consents.append({"purpose": "third_party_disclosure", "recipient": "event_partner", "given_on": g.event()})
+        consents.append({"purpose": "third_party_disclosure", "recipient": "event_partner", "given_on": g.event(),
+                         "mechanism": "written"})
     if consents:
         rec["consents"] = consents
 
@@ -403,18 +404,22 @@ _SCOPES = frozenset(("accounting_voucher", "newsletter_subscription", "platform_
 _FACTS = frozenset(("deletion_instructed_on", "unsubscribed_from_all_email"))
 _LISTS: tuple[tuple[str, frozenset[str], tuple[str, ...], tuple[tuple[str, Any], ...]], ...] = (
     # (list, allowed keys, required keys, (key, kind or tuple of enum values))
-    ("consents", frozenset(("purpose", "recipient", "given_on", "withdrawn_on")), ("purpose", "given_on"),
-     (("purpose", _PURPOSES), ("recipient", _RECIPIENTS), ("given_on", _D), ("withdrawn_on", _D))),
+    ("consents", frozenset(("purpose", "recipient", "given_on", "withdrawn_on", "mechanism")), ("purpose", "given_on"),
+     (("purpose", _PURPOSES), ("recipient", _RECIPIENTS), ("given_on", _D), ("withdrawn_on", _D),
+      ("mechanism", ("double_opt_in", "ticked_box", "written", "pre_ticked_box", "silence", "inactivity",
+                     "browser_setting", "purchased_list", "imported_list", "bundled_with_terms", "unknown")))),
     ("objections", frozenset(("kind", "received_on", "withdrawn_on", "compelling_grounds_on")), ("kind", "received_on"),
      (("kind", ("art21_1", "art21_2")), ("received_on", _D), ("withdrawn_on", _D), ("compelling_grounds_on", _D))),
     ("restrictions", frozenset(("requested_on", "lifted_on", "ground")), ("requested_on",),
      (("requested_on", _D), ("lifted_on", _D), ("ground", ("art18_1_a", "art18_1_b", "art18_1_c", "art18_1_d")))),
-    ("erasure_requests", frozenset(("received_on", "verified_on", "answered_on", "compelling_grounds_on")),
+    ("erasure_requests", frozenset(("received_on", "verified_on", "answered_on", "compelling_grounds_on", "extended_on")),
      ("received_on",),
-     (("received_on", _D), ("verified_on", _D), ("answered_on", _D), ("compelling_grounds_on", _D))),
-    ("rights_requests", frozenset(("kind", "received_on", "verified_on", "answered_on")), ("kind", "received_on"),
+     (("received_on", _D), ("verified_on", _D), ("answered_on", _D), ("compelling_grounds_on", _D),
+      ("extended_on", _D))),
+    ("rights_requests", frozenset(("kind", "received_on", "verified_on", "answered_on", "extended_on")),
+     ("kind", "received_on"),
      (("kind", ("access", "rectification", "erasure", "restriction", "objection", "portability")),
-      ("received_on", _D), ("verified_on", _D), ("answered_on", _D))),
+      ("received_on", _D), ("verified_on", _D), ("answered_on", _D), ("extended_on", _D))),
     ("legal_holds", frozenset(("placed_on", "released_on", "matter", "scopes")), ("placed_on",),
      (("placed_on", _D), ("released_on", _D), ("matter", _S), ("scopes", _SCOPES))),
     ("disclosure_orders", frozenset(("recipient", "received_on", "binding", "reference")),

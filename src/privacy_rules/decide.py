@@ -18,7 +18,7 @@ from .dates import MIN_ISO, SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
 from .model import (AppliedRule, Basis, Citation, Decision, Diagnostic, Effect, Obligation, ObligationSpec, Outcome,
                     Pack, Pred, Question, RuleStatus, Severity, Window)
-from .records import LIST_DATE_PATHS, RELATIONSHIP_FIELDS, Facts, OnOrBefore
+from .records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS, Facts, OnOrBefore
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
 EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
@@ -74,7 +74,11 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
     a keep_until that is never too late); "latest" the latest (at their bound D, or as_of for
     a list anchor, which takes entries on or before as_of: "ended on or before" that day).
     The end is monotonic in the anchor (dates.add_months), so both are exact bounds.
+    A ``pick`` window (a request's own deadline) is respond_by's, which knows no end from an
+    undated request date.
     """
+    if w.pick is not None:
+        return respond_by(w, facts, asof)[0]
     if facts.undated:
         bounded = _bounded_anchor(w, facts, asof, undated)
         if bounded is None:  # "unknown", and the anchor reads an undated date
@@ -104,6 +108,41 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
         if len(memo) < 100_000:  # a sweep sees a few thousand distinct anchors
             memo[key] = end
     return end
+
+
+def respond_by(w: Window, facts: Facts, asof: str) -> tuple[date | bool, list[str]]:
+    """(the deadline of ``w``, a ``pick: earliest_unanswered`` window over a request list, and
+    the late extensions it did not count). N43, Art. 12(3): each request received by as_of and
+    not answered by then has its own deadline, receipt + ``w.months`` (N42: clamped, inclusive),
+    or + ``w.months + w.extension_months`` when the person was told of the extension
+    (``extended_on``) within the first ``w.months`` and on or before as_of; the window's end is
+    the earliest of them. False when no request is open, or when a date it needs is undated
+    (``{"on_or_before": D}``: the deadline is not known, so no due day is given). Pure."""
+    name = w.anchor.split("[].", 1)[0]
+    fields = list(LIST_FIELDS[name][0])
+    ir, ia, ie = fields.index("received_on"), fields.index("answered_on"), fields.index("extended_on")
+    best: date | None = None
+    late: list[str] = []
+    for i, row in enumerate(facts.lists[name]):
+        received, answered, extended = row[ir], row[ia], row[ie]
+        if type(answered) is str and answered <= asof:
+            continue  # answered: its deadline no longer runs, whatever its other dates
+        if any(type(v) is OnOrBefore for v in (received, answered, extended)):
+            return False, []
+        if received > asof or (answered is not None and answered <= asof):
+            continue
+        first = add_months(date.fromisoformat(received), w.months)
+        end = first
+        if w.extension_months and extended is not None and extended <= asof:
+            if extended <= first.isoformat():
+                end = add_months(date.fromisoformat(received), w.months + w.extension_months)
+            else:
+                late.append(f"the extension told on {extended} (`{name}[{i}].extended_on`) is after the first "
+                            f"{'month' if w.months == 1 else f'{w.months} months'} (ended {first.isoformat()}), so it does "
+                            "not extend the deadline (Art. 12(3))")
+        if best is None or end < best:
+            best = end
+    return (best if best is not None else False), late
 
 
 def _bounded_anchor(w: Window, facts: Facts, asof: str, side: str) -> Facts | None:
@@ -190,6 +229,14 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
                 out.append(w.anchor)
         elif k == "fact" and facts.s.get(p.arg["path"]) is None:
             out.append(p.arg["path"])
+        elif k == "compare" and p.arg["if_absent"] is None:  # an absent day leaves it unknown
+            for side in (p.arg["left"], p.arg["right"]):
+                if isinstance(side, tuple):
+                    w = pack.vocabulary.windows[side[1]]
+                    if facts.s.get(w.anchor) is None and not w.open_if_absent:
+                        out.append(w.anchor)
+                elif side != "as_of" and facts.s.get(side) is None:
+                    out.append(side)
         elif k == "keep":
             out.extend(keep_missing)
         elif k in _CONSENT_KINDS and pack.vocabulary.consent_mechanisms is not None:
@@ -554,6 +601,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     citations: list[tuple[str, Citation]] = [tables.cites[idx]] if idx is not None else []
     obligations: list[Obligation] = []
     overridden: list[str] = []
+    late_extensions: list[str] = []
     for i, s in enumerate(statuses):
         if s is None:
             applied.append(tables.applied[i][RuleStatus.UNKNOWN])
@@ -579,6 +627,8 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
                 if o.due is not None:  # an end that depends on an undated date is not known: no due day
                     end = window_end_of(windows[o.due], facts, asof)
                     due = end if isinstance(end, date) else None
+                    if windows[o.due].extension_months:
+                        late_extensions.extend(respond_by(windows[o.due], facts, asof)[1])
                 obligations.append(Obligation(id=o.id, rule_id=rules[i].id, article=o.article, text=text, due_on=due))
     basis = tables.basis[idx] if allow and idx is not None else None
     keep_until = None
@@ -598,6 +648,8 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     missing_t = tuple(dict.fromkeys(missing))
     decisive = rules[idx] if idx is not None else None
     reason = _reason(outcome, why, idx, tables, keep_until, overridden, missing_t, problems, facts.undated)
+    for text in dict.fromkeys(late_extensions):  # N43: say why a due day is not extended
+        reason += "; " + text
     if outcome != ALLOW_S and facts.lists["consents"]:
         for text in invalid_consents(plan, pack, facts, asof):  # N53: say why a consent did not count
             reason += "; " + text

@@ -515,6 +515,13 @@ class Window:
     months: int
     open_if_absent: bool = False
     count_future: bool = False  # list anchors: entries dated after as_of count (a fiscal year not yet ended)
+    #: "earliest_unanswered": a request list's window ends on the earliest deadline among the
+    #: entries received by as_of and not answered by then (each request has its own, N43);
+    #: only read as an obligation's ``due`` (validate PR241, PR242)
+    pick: str | None = None
+    #: months added to an entry's deadline when its ``extended_on`` is within the first
+    #: ``months`` after receipt and on or before as_of (Art. 12(3): two more months, N43)
+    extension_months: int = 0
 
     @property
     def is_list(self) -> bool:

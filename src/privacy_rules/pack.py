@@ -41,9 +41,18 @@ def _pred(node: Any) -> Pred:
         if isinstance(value, list):
             value = _fact_values(value)
         return Pred(kind=kind, arg=MappingProxyType({"path": arg["path"], "op": op, "value": value}))
+    if kind == "compare":  # docs/rule-language.md, "Comparing two dates"
+        return Pred(kind=kind, arg=MappingProxyType({
+            "left": _operand(arg["left"]), "op": arg["op"], "right": _operand(arg["right"]),
+            "if_absent": arg.get("if_absent")}))
     if kind == "subject" and isinstance(arg, list):
         return Pred(kind=kind, arg=tuple(arg))
     return Pred(kind=kind, arg=arg)
+
+
+def _operand(value: Any) -> str | tuple[str, str]:
+    """A `compare` operand: a date path or `as_of` (a str), or ("window_end", W)."""
+    return ("window_end", str(value["window_end"])) if isinstance(value, Mapping) else str(value)
 
 
 def _fact_values(values: list[Any]) -> tuple[Any, ...]:
@@ -96,7 +105,8 @@ def _vocabulary(v: Mapping[str, Any]) -> Vocabulary:
     for k, w in (v.get("windows") or {}).items():
         months = int(w["months"]) if "months" in w else 12 * int(w["years"])
         windows[k] = Window(id=k, anchor=w["from"], months=months, open_if_absent=bool(w.get("open_if_absent")),
-                            count_future=bool(w.get("count_future")))
+                            count_future=bool(w.get("count_future")), pick=w.get("pick"),
+                            extension_months=int((w.get("extension") or {}).get("months", 0)))
     facts = None
     if v.get("facts") is not None:  # absent: the facts the rules read (declared.declared_facts)
         facts = MappingProxyType({

@@ -284,6 +284,10 @@ class Policy:
         the interpreter decides (interpret.statuses, the plain definition; tests/property
         checks that both agree)."""
         cuts = ctx.cuts
+        if any(interpret.compares_undated(r.when, self.pack, facts) for r in plan.rules):
+            # a `compare` reading an undated day is unknown: the stretches assume comparisons
+            # with constants, so the interpreter decides (docs/rule-language.md)
+            return interpret.statuses(plan.rules, self.pack, plan.question, facts, ctx.asof, cuts, keep)
         window_cuts = self._window_cuts.get(ctx.asof)
         if window_cuts is None:  # pure in as_of; bounded as the as_of contexts are
             if len(self._window_cuts) >= _MAX_CTX:

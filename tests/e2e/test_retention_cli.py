@@ -25,7 +25,7 @@ RECORDS: list[Any] = [
      "objections": [{"kind": "art21_2", "received_on": "2024-09-01"}]},
     # READINGS #10: a live newsletter subscriber
     {"id": "sub-1", "role": "controller", "subject_categories": ["newsletter_subscriber"], "source": "self",
-     "consents": [{"purpose": "newsletter", "given_on": "2022-01-10"}]},
+     "consents": [{"purpose": "newsletter", "given_on": "2022-01-10", "mechanism": "double_opt_in"}]},
     # N29, R3: a former customer past the three-year tail
     {"id": "fc-1", "role": "controller", "subject_categories": ["customer"], "source": "self",
      "relationship": {"customer_since": "2018-01-01", "customer_ended_on": "2021-04-30"}},

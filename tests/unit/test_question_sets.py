@@ -22,7 +22,7 @@ from privacy_rules.policy import QuestionError
 from ..conftest import ICONFIRM, MINI
 
 SUBSCRIBER = {"id": "sub-1", "role": "controller", "subject_categories": ["newsletter_subscriber"], "source": "self",
-              "consents": [{"purpose": "newsletter", "given_on": "2022-01-10"}]}
+              "consents": [{"purpose": "newsletter", "given_on": "2022-01-10", "mechanism": "double_opt_in"}]}
 
 
 def _pack_with_sets(tmp_path: Path, sets_yaml: str) -> Path:

@@ -125,7 +125,7 @@ def test_missing_facts_are_named_and_never_allow(iconfirm, durable_policy) -> No
 
 def test_a_record_may_name_the_described_recipient_only_when_described(iconfirm) -> None:
     rec = dict(CUSTOMER, consents=[{"purpose": "third_party_disclosure", "recipient": "nordic_events",
-                                    "given_on": "2024-02-29"}])
+                                    "given_on": "2024-02-29", "mechanism": "written"}])
     q = _described({"kind": "independent_controller", "eea": True}, recipient="nordic_events",
                    purpose="third_party_disclosure")
     d = iconfirm.decide(rec, q, as_of="2024-02-29")
@@ -219,7 +219,7 @@ def test_sql_decides_described_recipients_and_registers_as_the_row_engine(iconfi
     from privacy_rules.sql.duck import decide_duckdb
 
     rec = dict(CUSTOMER, consents=[{"purpose": "third_party_disclosure", "recipient": "nordic_events",
-                                    "given_on": "2024-02-29"}])
+                                    "given_on": "2024-02-29", "mechanism": "written"}])
     qs = [_described(SURVEY), _described({"kind": "processor"}, recipient="unknown_tool"),
           _described({"kind": "independent_controller", "eea": True}, recipient="nordic_events",
                      purpose="third_party_disclosure"),

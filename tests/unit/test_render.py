@@ -240,7 +240,8 @@ ABSENT_DECLARED = {
 ENTRY_DATES = {"consents[].withdrawn_on", "objections[].withdrawn_on", "objections[].compelling_grounds_on",
                "restrictions[].lifted_on", "erasure_requests[].verified_on", "erasure_requests[].answered_on",
                "erasure_requests[].compelling_grounds_on", "rights_requests[].verified_on",
-               "rights_requests[].answered_on", "legal_holds[].released_on"}
+               "rights_requests[].answered_on", "legal_holds[].released_on",
+               "erasure_requests[].extended_on", "rights_requests[].extended_on"}  # N43: not extended
 ABSENT = {
     "iconfirm": ABSENT_DECLARED["iconfirm"] | ENTRY_DATES,
     "mini": ABSENT_DECLARED["mini"] | {"consents[].withdrawn_on", "objections[].withdrawn_on",

@@ -18,7 +18,7 @@ PROSPECT_OBJECTED = {"id": "p-obj", "role": "controller", "subject_categories": 
                      "relationship": {"first_contact_on": "2024-03-01"}, "source": "linkedin",
                      "objections": [{"kind": "art21_2", "received_on": "2024-09-01"}]}
 SUBSCRIBER = {"id": "sub-1", "role": "controller", "subject_categories": ["newsletter_subscriber"], "source": "self",
-              "consents": [{"purpose": "newsletter", "given_on": "2022-01-10"}]}
+              "consents": [{"purpose": "newsletter", "given_on": "2022-01-10", "mechanism": "double_opt_in"}]}
 FORMER_CUSTOMER = {"id": "fc-1", "role": "controller", "subject_categories": ["customer"], "source": "self",
                    "relationship": {"customer_since": "2018-01-01", "customer_ended_on": "2021-04-30"}}
 
@@ -50,7 +50,7 @@ def test_live_newsletter_subscriber_keeps_the_subscription(iconfirm):
     assert steps["newsletter_subscription"].text == "keep (no end date yet)"
     assert steps["relationship_record"].action == DELETE
     # withdrawn: the subscription goes, and a suppression entry stays (R10, R20)
-    withdrawn = dict(SUBSCRIBER, consents=[{"purpose": "newsletter", "given_on": "2022-01-10",
+    withdrawn = dict(SUBSCRIBER, consents=[{"purpose": "newsletter", "given_on": "2022-01-10", "mechanism": "double_opt_in",
                                             "withdrawn_on": "2024-12-01"}])
     plan = retention_plan(iconfirm, withdrawn, as_of=AS_OF)
     assert _steps(plan)["newsletter_subscription"].action == DELETE

@@ -294,11 +294,16 @@ def test_an_undated_anchor_never_gives_a_keep_until_later_than_the_exact_day_cou
         assert exact.outcome.value == "allow" and exact.keep_until is not None and exact.keep_until >= d.keep_until
 
 
-def test_a_deadline_an_undated_entry_cannot_move_is_kept() -> None:
-    # erasure_response runs from the latest request received by as_of: a dated one on 2024-02-20
-    # beside one received on or before 2024-02-10 ends on 2024-03-20 whatever that one's day
+def test_a_deadline_an_undated_open_request_decides_is_not_given() -> None:
+    # N43 (READINGS.md #27): each request has its own deadline and the earliest open one is due.
+    # A request received on or before 2024-02-10 is due on or before 2024-03-10, beside a dated
+    # one due 2024-03-20: the earliest deadline is not known, so the duty has no due day
     record = copy.deepcopy(FORGET)
     record["erasure_requests"] = [{"received_on": _undated("2024-02-10"), "verified_on": _undated("2024-02-10")},
                                   {"received_on": "2024-02-20"}]
+    keep = _decide(record, "keep", "2024-03-05")
+    assert {o.id: o.due_on for o in keep.obligations}["respond-erasure-request"] is None
+    # answered (exactly), the undated request no longer counts: the dated one's deadline is due
+    record["erasure_requests"][0]["answered_on"] = "2024-02-25"
     keep = _decide(record, "keep", "2024-03-05")
     assert {o.id: o.due_on for o in keep.obligations}["respond-erasure-request"] == date(2024, 3, 20)

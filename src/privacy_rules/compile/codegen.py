@@ -232,6 +232,9 @@ class _Gen:
         if k == "channel_electronic":
             ch = v.channels[self.question_field("channel", self.q.channel)]
             return _lit(bool(ch.get("electronic")) == bool(a))
+        if k == "compare":
+            left, right = self.day(a["left"]), self.day(a["right"])
+            return f"_rt.compare({left}, {right}, {_lit(a['op'])}, {_lit(a['if_absent'])})"
         if k == "fact":
             # the rule's side is analysed once here (kinds, sets); runtime.fact_* does the rest
             name, prepared = runtime.fact_operand(a["op"], a["value"])
@@ -239,6 +242,20 @@ class _Gen:
                 raise CompileError(f"unknown `fact` operator `{a['op']}`")
             return f"_rt.{name}(S.get({_lit(a['path'])}), {self.const(prepared)})"
         raise CompileError(f"unknown predicate `{k}`")
+
+    def day(self, operand: Any) -> str:
+        """A `compare` operand as an expression: an ISO day, None (absent) or False (unusable)."""
+        if operand == "as_of":
+            return "A"
+        if isinstance(operand, tuple):  # ("window_end", W): a scalar window (validate PR243)
+            w = self.pack.vocabulary.windows[operand[1]]
+            get = f"S.get({_lit(w.anchor)})"
+            if w.anchor.startswith("facts."):
+                get = f"_rt.fdate({get})"
+            return f"_rt.wend({get}, A, {_lit(w.months)})"
+        if operand.startswith("facts."):
+            return f"_rt.fdate(S.get({_lit(operand)}))"
+        return f"_rt.cday(S.get({_lit(operand)}))"
 
     @staticmethod
     def rule_block(i: int, conds: list[str]) -> list[str]:

@@ -55,6 +55,14 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
     A leaf that reads an undated date is evaluated over the days it may be (module docstring).
     """
     k, a = p.kind, p.arg
+    if facts.undated and _compares_undated(p, pack, facts):
+        # a `compare` of an undated day with another record day is unknown: the day stretches
+        # below assume comparisons with constants only. Its branches are evaluated apart
+        # (Kleene over sound statuses stays sound, docs/rule-language.md "Comparing two dates")
+        if k == "compare":
+            return None
+        sub = [holds(c, pack, q, facts, asof, cuts, keep) for c in p.children]
+        return rt.k_and(sub) if k == "all" else rt.k_or(sub) if k == "any" else rt.k_not(sub[0])
     if facts.undated:
         read = undated_read(p, pack, facts)
         if read:
@@ -140,7 +148,43 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
         return bool(channel.get("electronic")) == bool(a)
     if k == "fact":
         return fact(facts.s.get(a["path"]), a["op"], a["value"])
+    if k == "compare":
+        return rt.compare(_day(a["left"], v, facts, asof), _day(a["right"], v, facts, asof), a["op"], a["if_absent"])
     raise ValueError(f"unknown predicate `{k}`")
+
+
+def _day(operand: Any, v: Vocabulary, facts: Facts, asof: str) -> Any:
+    """A `compare` operand's day (runtime.cday / wend / fdate)."""
+    if operand == "as_of":
+        return asof
+    if isinstance(operand, tuple):
+        w = v.windows[operand[1]]
+        anchor = facts.s.get(w.anchor)
+        return rt.wend(rt.fdate(anchor) if w.anchor.startswith("facts.") else anchor, asof, w.months)
+    value = facts.s.get(operand)
+    return rt.fdate(value) if operand.startswith("facts.") else rt.cday(value)
+
+
+def compare_paths(p: Pred, v: Vocabulary) -> list[str]:
+    """The record paths a `compare` reads (a window_end operand reads its anchor)."""
+    out = []
+    for side in (p.arg["left"], p.arg["right"]):
+        if isinstance(side, tuple):
+            out.append(v.windows[side[1]].anchor)
+        elif side != "as_of":
+            out.append(side)
+    return out
+
+
+def compares_undated(preds: tuple[Pred, ...], pack: Pack, facts: Facts) -> bool:
+    """Some `compare` among ``preds`` reads a day the record has only as undated."""
+    return any(_compares_undated(p, pack, facts) for p in preds)
+
+
+def _compares_undated(p: Pred, pack: Pack, facts: Facts) -> bool:
+    if p.kind == "compare":
+        return any(type(facts.s.get(path)) is OnOrBefore for path in compare_paths(p, pack.vocabulary))
+    return any(_compares_undated(c, pack, facts) for c in p.children)
 
 
 def undated_read(p: Pred, pack: Pack, facts: Facts) -> list[tuple[Loc, str, str]]:

@@ -11,7 +11,7 @@ import math
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Literal, Mapping, TypeAlias
 
-from ..dates import MAX_ISO, MIN_ISO, parse_date
+from ..dates import MAX_ISO, MIN_ISO, add_months, parse_date
 
 # a three-valued status: True holds, False does not, None unknown
 Status: TypeAlias = bool | None
@@ -106,6 +106,47 @@ def fhappened(value: object, asof: str) -> Status:
     return None if d is False else happened(d, asof)
 
 
+# --- comparing two days of the record (docs/rule-language.md, "Comparing two dates") ---------
+# An operand's day: an ISO string, None when absent, False when not usable (a pack-defined fact
+# that is no date, an undated {"on_or_before": D} date): the comparison is then unknown.
+
+def cday(value: object) -> str | Literal[False] | None:
+    """A record date field as a compare operand (an OnOrBefore is not an exact day: False)."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else False
+
+
+def wend(anchor: object, asof: str, months: int) -> str | Literal[False] | None:
+    """The last day of a scalar window as a compare operand: anchor + months (N42/R2: clamped,
+    end inclusive) when the anchor happened on or before as_of; None when it has no end (absent,
+    or not yet happened); False when the anchor is not usable."""
+    if anchor is None:
+        return None
+    if not isinstance(anchor, str):
+        return False
+    if anchor > asof:
+        return None
+    return add_months(parse_date(anchor), months).isoformat()
+
+
+def compare(left: object, right: object, op: str, if_absent: bool | None) -> Status:
+    """``left op right`` for two operand days (ISO strings order like their days); unknown
+    when either is unusable, ``if_absent`` (None: unknown) when either is absent."""
+    if left is False or right is False:
+        return None
+    if left is None or right is None:
+        return if_absent
+    assert isinstance(left, str) and isinstance(right, str)
+    if op == "before":
+        return left < right
+    if op == "on_or_before":
+        return left <= right
+    if op == "after":
+        return left > right
+    return left >= right
+
+
 def happened(value: object, asof: str) -> bool:
     return isinstance(value, str) and value <= asof
 
@@ -122,7 +163,8 @@ ABSENT_ENTRY_DATES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "restriction": ("restrictions[].lifted_on",),  # still active
     "erasure": ("erasure_requests[].verified_on", "erasure_requests[].compelling_grounds_on"),  # R16
     "rights_request": ("erasure_requests[].verified_on", "erasure_requests[].answered_on",
-                       "rights_requests[].verified_on", "rights_requests[].answered_on"),  # N43
+                       "erasure_requests[].extended_on", "rights_requests[].verified_on",
+                       "rights_requests[].answered_on", "rights_requests[].extended_on"),  # N43: not extended
     "legal_hold": ("legal_holds[].released_on",),  # still in place (R21)
 })
 
@@ -232,12 +274,16 @@ def restriction(rows: tuple[tuple[Any, ...], ...], ground: str | None, asof: str
 def erasure(rows: tuple[tuple[Any, ...], ...], mode: str, asof: str) -> bool:
     """rows: (received_on, verified_on, answered_on, compelling_grounds_on).
 
-    requested: received; verified: identity verified (R16: only this requires erasure);
+    requested: received; unanswered: received and not answered by as_of (N43);
+    verified: identity verified (R16: only this requires erasure);
     granted: verified and no compelling grounds documented by as_of (R16, customers/partners).
     """
-    for received, ver, _answered, compelling in rows:
+    for received, ver, answered, compelling, _ext in rows:
         if mode == "requested":
             if received <= asof:
+                return True
+        elif mode == "unanswered":  # N43: received and not yet answered (the answer duty holds)
+            if received <= asof and (answered is None or answered > asof):
                 return True
         elif ver is not None and ver <= asof:
             if mode == "verified" or compelling is None or compelling > asof:
@@ -247,10 +293,10 @@ def erasure(rows: tuple[tuple[Any, ...], ...], mode: str, asof: str) -> bool:
 
 def pending_verification(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tuple[Any, ...], ...],
                          asof: str) -> bool:
-    for received, ver, answered, _grounds in erasures:
+    for received, ver, answered, _grounds, _ext in erasures:
         if received <= asof and (ver is None or ver > asof) and (answered is None or answered > asof):
             return True
-    for _kind, received, ver, answered in rights:
+    for _kind, received, ver, answered, _ext in rights:
         if received <= asof and (ver is None or ver > asof) and (answered is None or answered > asof):
             return True
     return False
@@ -258,10 +304,10 @@ def pending_verification(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tu
 
 def unanswered(erasures: tuple[tuple[Any, ...], ...], rights: tuple[tuple[Any, ...], ...], asof: str) -> bool:
     """Some erasure or rights request was received by as_of and not answered by then (N43)."""
-    for received, _ver, answered, _grounds in erasures:
+    for received, _ver, answered, _grounds, _ext in erasures:
         if received <= asof and (answered is None or answered > asof):
             return True
-    for _kind, received, _ver, answered in rights:
+    for _kind, received, _ver, answered, _ext in rights:
         if received <= asof and (answered is None or answered > asof):
             return True
     return False

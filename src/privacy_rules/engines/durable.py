@@ -116,6 +116,9 @@ comparisons against as_of, except where noted):
   evaluated by durable in stratum 1 (a rule over the consent facts); Python only carries the
   result into the next call as a derived fact ``dv`` (``cw_any_u`` for its unknown case: the
   only live consents of a withdrawn purpose have no recorded mechanism);
+* a question one of whose rules has a ``compare`` (two record days, one possibly a window's
+  end) is decided by the interpreter, as a record with undated dates is: durable-rules cannot
+  add calendar months to a fact's date (a documented refusal, docs/durable-rules.md);
 * likewise the conclusions of materialised conditions (``nd``): durable computes them, the
   facade carries them from one stratum's call to the next (and checks exactly one of t/u/f).
 """
@@ -568,7 +571,7 @@ _LISTS: Mapping[str, tuple[str, Mapping[str, str]]] = {
                            "compelling_grounds_on": "cg"}),
     "restrictions": ("res", {"requested_on": "req", "lifted_on": "lifted", "ground": "ground"}),
     "erasure_requests": ("era", {"received_on": "recv", "verified_on": "ver", "answered_on": "ans",
-                                 "compelling_grounds_on": "cg"}),
+                                 "compelling_grounds_on": "cg"}),  # extended_on: only obligation due days read it
     "rights_requests": ("rr", {"kind": "kind", "received_on": "recv", "verified_on": "ver", "answered_on": "ans"}),
     "legal_holds": ("hold", {"placed_on": "placed", "released_on": "rel", "scopes": "scopes"}),
     "disclosure_orders": ("ord", {"recipient": "rcp", "received_on": "recv", "binding": "binding"}),
@@ -664,6 +667,8 @@ class _Needs:
         self.categories: set[str] = set()
         self.windows: set[str] = set()
         self.strata: set[str] = set()
+        # a rule compares two record days (`compare`): the question is decided by the interpreter
+        self.interpreted = False
 
 
 class _Translator:
@@ -797,6 +802,14 @@ class _Translator:
             return _two_valued(yes, no)
         return _node(yes, no, one(self._s("pos", a, {"$nex": {"d": 1}})))
 
+    def p_compare(self, a: Mapping[str, Any]) -> _Node:
+        # Documented refusal (docs/durable-rules.md): durable-rules compares a fact's field with
+        # a constant or another fact's field, but cannot add months to a date, and the two days
+        # are separate facts; a question with a `compare` is decided by the interpreter (the
+        # plain definition), like a record with undated dates. This node is never evaluated.
+        self.needs.interpreted = True
+        return _const(False)
+
     def p_fact(self, a: Mapping[str, Any]) -> _Node:
         path, op, value = a["path"], a["op"], a["value"]
         if op in ("before", "on_or_before", "after", "on_or_after"):
@@ -891,6 +904,8 @@ class _Translator:
     def p_erasure(self, a: str) -> _Node:
         if a == "requested":
             return _two_valued(one(self._list("era", _cmp("$lte", "recv", ASOF))))
+        if a == "unanswered":  # N43: received and not answered by as_of
+            return _two_valued(one(self._list("era", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ans", ASOF))))
         if a == "verified":
             return _two_valued(one(self._list("era", _cmp("$lte", "ver", ASOF))))
         if a == "granted":  # R16: verified, and no compelling grounds documented by as_of
@@ -1425,7 +1440,7 @@ class DurablePolicy:
         to the interpreter, which evaluates each condition over the days a date may be. Day
         numbers in durable facts are exact days; intervals are not translated.
         """
-        if facts.undated:
+        if facts.undated or rs.needs.interpreted:
             cuts = {w: iso_cutoff(as_of, m) for w, m in self._months.items()}
             return interpret.statuses(rs.plan.rules, self.pack, rs.plan.question, facts, as_of.isoformat(), cuts,
                                       keep_code)

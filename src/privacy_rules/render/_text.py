@@ -76,6 +76,9 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "v_purposes": "Purposes",
         "v_recipients": "Recipients (processors, third parties, authorities)",
         "v_transfer_mechanisms": "Transfer mechanisms",
+        "v_consent_mechanisms": "Consent mechanisms that count (N53; any other is no consent, an absent one is a missing fact)",
+        "c_mechanism": "Mechanism",
+        "all_purposes": "every purpose",
         "v_windows": "Retention windows and deadlines",
         "v_channels": "Channels",
         "v_subject_categories": "Subject categories",
@@ -247,6 +250,9 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "v_purposes": "Formål",
         "v_recipients": "Mottakere (databehandlere, tredjeparter, myndigheter)",
         "v_transfer_mechanisms": "Overføringsgrunnlag",
+        "v_consent_mechanisms": "Måter å innhente samtykke på som gjelder (N53; alle andre er ikke samtykke, en manglende er et manglende faktum)",
+        "c_mechanism": "Måte",
+        "all_purposes": "alle formål",
         "v_windows": "Lagringstider og frister",
         "v_channels": "Kanaler",
         "v_subject_categories": "Kategorier av registrerte",
@@ -526,6 +532,12 @@ PHRASES: Mapping[tuple[str, str], Mapping[str, tuple[str, str]]] = MappingProxyT
         "en": ("an erasure request (Art. 17) has been received", "no erasure request (Art. 17) has been received"),
         "nb": ("det er mottatt et krav om sletting (art. 17)", "det er ikke mottatt noe krav om sletting (art. 17)"),
     },
+    ("erasure", "unanswered"): {
+        "en": ("an erasure request (Art. 17) has been received and not yet answered (Art. 12(3))",
+               "no erasure request (Art. 17) is waiting for an answer"),
+        "nb": ("det er mottatt et krav om sletting (art. 17) som ikke er besvart (art. 12(3))",
+               "ingen krav om sletting (art. 17) venter på svar"),
+    },
     ("erasure", "verified"): {
         "en": ("an erasure request (Art. 17) has been received and the requester's identity verified",
                "no identity-verified erasure request (Art. 17) has been received"),
@@ -640,6 +652,17 @@ FACT_OPS: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "not_in": "{path} er ingen av {v}", "before": "{path} er før {v}", "on_or_before": "{path} er på eller før {v}",
         "after": "{path} er etter {v}", "on_or_after": "{path} er på eller etter {v}",
     }),
+})
+# `compare` (two days of the record): how an operand and the absent-day reading read
+COMPARE_TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "en": MappingProxyType({"as_of": "the day asked about", "window_end": "the last day of window {w}",
+                            "absent_true": " (true when a day is not recorded)",
+                            "absent_false": " (false when a day is not recorded)",
+                            "absent_unknown": " (cannot be decided when a day is not recorded)"}),
+    "nb": MappingProxyType({"as_of": "dagen det spørres om", "window_end": "siste dag i vinduet {w}",
+                            "absent_true": " (sant når en dato ikke er registrert)",
+                            "absent_false": " (usant når en dato ikke er registrert)",
+                            "absent_unknown": " (kan ikke avgjøres når en dato ikke er registrert)"}),
 })
 FACT_NEGATION: Mapping[str, str] = MappingProxyType({
     "equals": "not_equals", "not_equals": "equals", "in": "not_in", "not_in": "in",

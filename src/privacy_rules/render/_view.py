@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from ..declared import declared_facts, fact_reads
 from ..model import Action, Effect, Pack, Pred, Rule, RuleStatus, Window
-from ._text import COMBINING, COMBINING_NOTES, FACT_NEGATION, FACT_OPS, LANG_NAME, PHRASES, UI, WINDOW
+from ._text import COMBINING, COMBINING_NOTES, COMPARE_TEXT, FACT_NEGATION, FACT_OPS, LANG_NAME, PHRASES, UI, WINDOW
 
 # docs/rule-language.md, "Combining": the order in which the tiers are consulted.
 EFFECT_ORDER = (Effect.OVERRIDE, Effect.FORBID, Effect.PERMIT, Effect.OBLIGATION)
@@ -26,7 +26,7 @@ QUESTION_ORDER = (Action.KEEP, Action.CONTACT, Action.SHARE)
 ROW_PREFIX = {"lawful_bases": "basis", "purposes": "purpose", "recipients": "recipient",
               "transfer_mechanisms": "mechanism", "windows": "window", "channels": "channel",
               "subject_categories": "subject", "scopes": "scope", "data_categories": "data-category",
-              "facts": "fact"}
+              "facts": "fact", "consent_mechanisms": "consent-mechanism"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +412,15 @@ class _Builder:
             shown = (_join(_code(yaml_literal(x)) for x in value) if isinstance(value, (tuple, list))
                      else _code(yaml_literal(value)))
             return _fill(FACT_OPS[self.lang][op], {"path": _code(arg["path"]), "v": shown})
+        if kind == "compare":  # two days of the record (docs/rule-language.md)
+            texts = COMPARE_TEXT[self.lang]
+            op = FACT_NEGATION[arg["op"]] if negated else arg["op"]
+            absent = arg["if_absent"]
+            if absent is not None and negated:
+                absent = not absent
+            note = texts["absent_unknown" if absent is None else "absent_true" if absent else "absent_false"]
+            return _fill(FACT_OPS[self.lang][op], {"path": self.day(arg["left"]), "v": self.day(arg["right"])}) + \
+                _text(note)
         fields: dict[str, Segs] = {}
         key: tuple[str, str]
         if kind == "subject":
@@ -438,6 +447,15 @@ class _Builder:
             fields["scope"] = self.ref("scopes", self.pack.default_scope)
         pos, neg = PHRASES[key][self.lang]
         return _fill(neg if negated else pos, fields)
+
+    def day(self, operand: Any) -> Segs:
+        """A `compare` operand in words: a record field, the day asked about, a window's end."""
+        texts = COMPARE_TEXT[self.lang]
+        if operand == "as_of":
+            return _text(texts["as_of"])
+        if isinstance(operand, tuple):
+            return _fill(texts["window_end"], {"w": self.window_ref(operand[1])[0]})
+        return _code(operand)
 
     # rules
     def scenario_map(self) -> dict[str, list[ScenarioRef]] | None:
@@ -544,6 +562,16 @@ class _Builder:
                               (_text(_date(m.valid_from) if m.valid_from else "—"),),
                               (_text(_date(m.valid_until) if m.valid_until else L["open_ended"]),)))
             for k, m in v.transfer_mechanisms.items()))
+        # N53, N49: which ways of obtaining consent count, per purpose and day asked (rule-language.md)
+        table("consent_mechanisms", ("c_mechanism", "c_purposes", "c_valid_from", "c_valid_until", "c_note"), (
+            Row(key=f"{m.mechanism}-{i}", cells=(
+                (_code(m.mechanism),),
+                (_join(_code(p, self.link("purposes", p)) for p in sorted(m.purposes)),) if m.purposes
+                else (_text(L["all_purposes"]),),
+                (_text(_date(m.valid_from) if m.valid_from else "—"),),
+                (_text(_date(m.valid_until) if m.valid_until else L["open_ended"]),),
+                (_text(m.note or ""),)))
+            for i, m in enumerate(v.consent_mechanisms or ())))
         table("windows", ("c_id", "c_anchor", "c_length", "c_open_if_absent", "c_count_future"), (
             Row(key=k, cells=((_code(k),), (_code(w.anchor),), (_text(self.length(w.months)),),
                               self.yes(w.open_if_absent), self.yes(w.count_future)))

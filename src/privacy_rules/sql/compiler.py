@@ -224,6 +224,9 @@ class _Question:
             got, ver, cg = ch.c("received_on"), ch.c("verified_on"), ch.c("compelling_grounds_on")
             if a == "requested":
                 conds = [x.lte(got, A)]
+            elif a == "unanswered":  # N43: received and not answered by as_of
+                ans = ch.c("answered_on")
+                conds = [x.lte(got, A), x.or_([x.is_null(ans.copy()), x.gt(ans.copy(), A.copy())])]
             else:
                 conds = [x.not_null(ver.copy()), x.lte(ver.copy(), A)]
                 if a == "granted":
@@ -273,7 +276,30 @@ class _Question:
             return _Cond(x.st(x.U if value is None else x.T if value else x.F))
         if k == "fact":
             return self.fact(a)
+        if k == "compare":  # two days of the record (docs/rule-language.md, "Comparing two dates")
+            left, right = self.day(a["left"]), self.day(a["right"])
+            cmp = {"before": x.lt, "on_or_before": x.lte, "after": x.gt, "on_or_after": x.gte}[a["op"]](left, right)
+            absent = x.st(x.U) if a["if_absent"] is None else x.st(x.T if a["if_absent"] else x.F)
+            return _Cond(x.case([(x.or_([x.is_null(left.copy()), x.is_null(right.copy())]), absent),
+                                 (cmp, x.st(x.T))], x.st(x.F)))
         raise self.unsupported(f"the predicate `{k}`")
+
+    def day(self, operand: Any) -> exp.Expression:
+        """A `compare` operand's day key, NULL when absent (runtime.cday, wend)."""
+        if operand == "as_of":
+            return self.ctx.A
+        if isinstance(operand, tuple):  # the end of a window on a record day field (validate PR243)
+            w = self.ctx.pack.vocabulary.windows[operand[1]]
+            if w.anchor not in _DAY_PATHS:
+                raise self.unsupported(f"`compare` on the end of window `{w.id}`")
+            col = _column_path(w.anchor)
+            key = record_day(col)
+            y, m, d = record_day_parts(col)
+            return x.case([(x.and_([x.not_null(key.copy()), x.lte(key.copy(), self.ctx.A)]),
+                            x.end_key(y, m, d, w.months))])
+        if operand not in _DAY_PATHS:
+            raise self.unsupported(f"`compare` on `{operand}`")
+        return record_day(_column_path(operand))
 
     def unsupported(self, what: str) -> SqlUnsupported:
         return SqlUnsupported(self.rule.id if self.rule else "?", what)

@@ -29,7 +29,7 @@ _WHOLE_STRING = "$(?![\\s\\S])"
 PREDICATES = (
     "role", "subject", "within", "expired", "happened", "consent", "consent_for_question", "consent_withdrawn",
     "objection", "restriction", "erasure", "rights_request", "legal_hold", "legal_order", "data_category", "keep",
-    "processor_dpa", "transfer", "recipient_serves", "recipient_listed", "channel_electronic", "fact", "all",
+    "processor_dpa", "transfer", "recipient_serves", "recipient_listed", "channel_electronic", "fact", "compare", "all",
     "any", "not", "categories_beyond", "shares_category",
 )
 

@@ -150,6 +150,8 @@ def _check_pred(pack: Pack, r: Rule, p: Pred) -> Iterator[Diagnostic]:
         if path not in SCALAR_PATHS and not path.startswith("facts."):
             yield _err(r, "PR203", f"`fact` path `{path}` is not a scalar field of the record",
                        "use relationship.*, contact_address_kind, source, art14_informed_on or facts.*")
+    elif k == "compare":
+        yield from _check_compare(r, a, v)
     elif k in ("data_category", "shares_category") and v.data_categories and a not in v.data_categories:
         yield _unknown(r, "data_category", a, v.data_categories)
     if k in SHARE_ONLY and r.question is not Action.SHARE:
@@ -162,6 +164,25 @@ def _check_pred(pack: Pack, r: Rule, p: Pred) -> Iterator[Diagnostic]:
     if k == "consent_for_question" and r.question is Action.KEEP:
         yield _err(r, "PR204", "`consent_for_question` needs a question with a purpose (contact or share)",
                    "use `consent: PURPOSE` in keep rules")
+
+
+def _check_compare(r: Rule, a: Any, v: Any) -> Iterator[Diagnostic]:
+    """PR243: a `compare` operand that is not a day of the record the engines can compare: a
+    date field, as_of, or the end of a window anchored on a date field (docs/rule-language.md)."""
+    for side in ("left", "right"):
+        operand = a[side]
+        if isinstance(operand, tuple):
+            w = v.windows.get(operand[1])
+            if w is None:
+                yield _unknown(r, "window", operand[1], v.windows)
+            elif w.anchor not in DATE_PATHS or w.pick is not None:
+                yield _err(r, "PR243", f"`compare` {side}: the end of window `{w.id}` (anchored on `{w.anchor}`) "
+                           "cannot be compared", "use a window anchored on a relationship date or art14_informed_on")
+        elif operand != "as_of" and operand not in DATE_PATHS:
+            yield _err(r, "PR243", f"`compare` {side}: `{operand}` is not a date of the record",
+                       "use as_of or one of: " + ", ".join(sorted(DATE_PATHS)))
+    if a["left"] == a["right"]:
+        yield _err(r, "PR243", "`compare` compares a day with itself", "name two different days")
 
 
 def check_targets(pack: Pack) -> Iterator[Diagnostic]:
@@ -403,6 +424,37 @@ def check_consent_mechanisms(pack: Pack, head: LoadedYaml) -> Iterator[Diagnosti
                               "swap the days, or remove the entry")
 
 
+# Request lists whose entries have `answered_on` and `extended_on` (N43, Art. 12(3))
+_REQUEST_ANCHORS = ("erasure_requests[].received_on", "rights_requests[].received_on")
+
+
+def check_request_windows(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
+    """PR241: `pick` or `extension` on a window that is not anchored on a request's receipt, or
+    `extension` without `pick`; PR242: such a window read by `within`/`expired` (only an
+    obligation's `due` reads it: the compiled engines and SQL compare one anchor per window)."""
+    picky = set()
+    for wid, w in pack.vocabulary.windows.items():
+        if w.pick is None and not w.extension_months:
+            continue
+        picky.add(wid)
+        key = "pick" if w.pick is not None else "extension"
+        if w.anchor not in _REQUEST_ANCHORS:
+            yield _head_error(head, ("vocabulary", "windows", wid, key), "PR241",
+                              f"window `{wid}`: `{key}` needs a request's receipt as anchor, not `{w.anchor}`",
+                              "anchor it on " + " or ".join(f"`{a}`" for a in _REQUEST_ANCHORS))
+        elif w.pick is None:
+            yield _head_error(head, ("vocabulary", "windows", wid, "extension"), "PR241",
+                              f"window `{wid}`: `extension` needs `pick: earliest_unanswered`",
+                              "each request has its own deadline and extension: add `pick: earliest_unanswered`")
+    for r in pack.rules:
+        for p in _walk(r.when):
+            if p.kind in ("within", "expired") and p.arg in picky:
+                yield _err(r, "PR242", f"`{p.kind}: {p.arg}` reads a window with `pick` or `extension`, "
+                           "which only an obligation's `due` may read",
+                           "use `erasure: unanswered` or `rights_request: unanswered` for the condition, "
+                           "and the window as the obligation's `due`")
+
+
 def check_window_lengths(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]:
     """PR210 for a window longer than MAX_WINDOW_MONTHS."""
     raw = (head.data.get("vocabulary") or {}).get("windows") or {}
@@ -619,6 +671,7 @@ def iter_semantic_problems(pack: Pack, head: LoadedYaml) -> Iterator[Diagnostic]
     yield from check_time_zone(pack, head)
     yield from check_window_lengths(pack, head)
     yield from check_consent_mechanisms(pack, head)
+    yield from check_request_windows(pack, head)
     yield from check_pack_dates(pack, head)
     yield from check_vocabulary(pack, head)
     yield from check_rule_references(pack)
