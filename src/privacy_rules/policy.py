@@ -24,8 +24,7 @@ from .declared import declared_facts
 from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, fact_problems,
                      keep_until_for, tables_for)
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
-from .recipients import (RecipientFactsError, RecipientRegister, apply_register, check_share_question,
-                         described_key, described_recipients, with_recipients)
+from .recipients import RecipientFactsError, RecipientRegister, apply_register, check_share_question, engine_for
 from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
                       parse_record, record_id_of)
 
@@ -115,20 +114,11 @@ class Policy:
     def _for(self, qs: Iterable[Question]) -> "Policy":
         """This policy, or one whose vocabulary also holds the recipients ``qs`` describe
         (recipient_facts; recipients.py): every engine then reads them as pack recipients."""
-        key = described_key(self.pack, qs)
-        if not key:
-            return self
-        got = self._derived.get(key)
-        if got is None:
-            try:
-                extra = described_recipients(self.pack, [q for q in qs if q.recipient_facts is not None])
-            except RecipientFactsError as exc:
-                raise QuestionError(f"{exc} ({exc.code})") from None
-            got = Policy(with_recipients(self.pack, extra), lang=self.lang)
-            if len(self._derived) >= 256:
-                self._derived.clear()
-            self._derived[key] = got
-        return got
+        try:
+            got = engine_for(self.pack, qs, self._derived, lambda p: Policy(p, lang=self.lang), 256)
+        except RecipientFactsError as exc:
+            raise QuestionError(f"{exc} ({exc.code})") from None
+        return self if got is None else got
 
     def with_register(self, register: RecipientRegister) -> "Policy":
         """A Policy deciding with the host's processor register in force (issue 11 item 4):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, MutableMapping, TypeVar
 
 from .model import RECIPIENT_FACT_KINDS, Pack, Question, Recipient, RecipientFacts
 
@@ -242,3 +242,26 @@ def described_key(pack: Pack, questions: Iterable[Question]) -> frozenset[tuple[
     listed = pack.vocabulary.recipients
     return frozenset((q.recipient, q.recipient_facts) for q in questions
                      if q.recipient_facts is not None and q.recipient is not None and q.recipient not in listed)
+
+
+_E = TypeVar("_E")
+
+
+def engine_for(pack: Pack, questions: Iterable[Question],
+               cache: MutableMapping[frozenset[tuple[str, RecipientFacts]], _E],
+               build: Callable[[Pack], _E], limit: int) -> _E | None:
+    """The engine ``build`` makes for ``pack`` plus the recipients ``questions`` describe, from
+    ``cache`` (cleared when it holds ``limit``); None when they describe none (the engine of
+    ``pack`` itself answers). Policy and the durable facade share it (issue 11 item 2); raises
+    RecipientFactsError for one id described two ways."""
+    qs = list(questions)
+    key = described_key(pack, qs)
+    if not key:
+        return None
+    got = cache.get(key)
+    if got is None:
+        got = build(with_recipients(pack, described_recipients(pack, [q for q in qs if q.recipient_facts is not None])))
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = got
+    return got

@@ -153,8 +153,7 @@ from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, bui
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
 from ..question_facts import question_constant, recipient_unknown
-from ..recipients import (RecipientFactsError, RecipientRegister, apply_register, check_share_question, described_key,
-                          described_recipients, with_recipients)
+from ..recipients import RecipientFactsError, RecipientRegister, apply_register, check_share_question, engine_for
 from ..records import (LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
                        normalize, parse_record, record_id_of)
 
@@ -1321,20 +1320,13 @@ class DurablePolicy:
 
     def _for(self, qs: Iterable[Question]) -> "DurablePolicy":
         """As ``Policy._for``: a facade whose pack also holds the recipients ``qs`` describe."""
-        key = described_key(self.pack, qs)
-        if not key:
-            return self
-        got = self._derived.get(key)
-        if got is None:
-            try:
-                extra = described_recipients(self.pack, [q for q in qs if q.recipient_facts is not None])
-            except RecipientFactsError as exc:
-                raise QuestionError(f"{exc} ({exc.code})") from None
-            got = DurablePolicy(with_recipients(self.pack, extra), lang=self.lang, max_rules=self.max_rules)
-            if len(self._derived) >= 16:  # each holds durable rulesets: kept few
-                self._derived.clear()
-            self._derived[key] = got
-        return got
+        try:
+            got = engine_for(self.pack, qs, self._derived,
+                             lambda p: DurablePolicy(p, lang=self.lang, max_rules=self.max_rules),
+                             16)  # each holds durable rulesets: kept few
+        except RecipientFactsError as exc:
+            raise QuestionError(f"{exc} ({exc.code})") from None
+        return self if got is None else got
 
     def with_register(self, register: RecipientRegister) -> "DurablePolicy":
         """As ``Policy.with_register``: the host's processor register in force (issue 11 item 4)."""
