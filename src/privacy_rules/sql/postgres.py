@@ -19,7 +19,10 @@ class PostgresEngine:
     """sql.run.Engine over a psycopg 3 connection (the caller's: opened, committed and closed there)."""
 
     dialect = "postgres"
-    layer_by_layer = False  # one statement per as_of: PostgreSQL materialises a CTE read twice itself
+    # each decision layer becomes a temp table: as one statement, the planner's memory grew far
+    # beyond the SQL's size (the R1 `compare` with a window end took a backend past 5 GB at 8
+    # questions; layer by layer the same day's questions peak at ~70 MB, tests/e2e/test_sql_scenarios.py)
+    layer_by_layer = True
     questions_per_query: int | None = 8  # see sql.run.Engine; 8 plan in well under 1 GB
 
     def __init__(self, con: Any) -> None:
@@ -49,6 +52,8 @@ class PostgresEngine:
         from psycopg import sql
 
         with self.con.cursor() as cur:
+            # a decision layer of the previous as_of or question turn is replaced
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
             cur.execute(stmt.sql(dialect=self.dialect))
             # fresh statistics: the decision query joins these tables
             cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
