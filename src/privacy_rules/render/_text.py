@@ -576,6 +576,12 @@ PHRASES: Mapping[tuple[str, str], Mapping[str, tuple[str, str]]] = MappingProxyT
         "nb": ("en henvendelse om rettigheter eller sletting er ikke besvart ennå",
                "alle henvendelser om rettigheter eller sletting er besvart"),
     },
+    ("rights_request", "unanswered_rights"): {
+        "en": ("a rights request (access, rectification, restriction, objection, portability) has not been answered yet",
+               "every rights request has been answered (erasure requests aside)"),
+        "nb": ("en henvendelse om rettigheter (innsyn, retting, begrensning, innsigelse, dataportabilitet) er ikke besvart ennå",
+               "alle henvendelser om rettigheter er besvart (krav om sletting holdt utenfor)"),
+    },
     ("legal_hold", "*"): {
         "en": ("a legal hold is in force (one that names scopes covers only those)", "no legal hold is in force"),
         "nb": ("det gjelder en bevaringsplikt i en konkret sak (legal hold; en som nevner omfang, gjelder bare dem)",
