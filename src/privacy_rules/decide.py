@@ -229,6 +229,8 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
                 out.append(w.anchor)
         elif k == "fact" and facts.s.get(p.arg["path"]) is None:
             out.append(p.arg["path"])
+        elif k == "unlisted" and not facts.lists[p.arg]:
+            out.append(p.arg)
         elif k == "compare" and p.arg["if_absent"] is None:  # an absent day leaves it unknown
             for side in (p.arg["left"], p.arg["right"]):
                 if isinstance(side, tuple):

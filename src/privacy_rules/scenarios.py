@@ -209,13 +209,18 @@ def _compare(expect: Mapping[str, Any], d: Decision) -> Iterable[Mismatch]:
 
 
 def coverage(policy: Policy, results: Iterable[ScenarioResult]) -> Coverage:
-    """Which rules some scenario exercised (held or decided), and which norms no scenario cites."""
+    """Which rules some scenario exercised (held or decided), and which norms no scenario cites.
+
+    A rule with an ``unlisted`` condition among its top-level conditions can never hold (the
+    condition is unknown or false): it is exercised when some scenario makes it unknown."""
     exercised: set[str] = set()
     cited: set[str] = set()
+    only_unknown = {rule.id for rule in policy.pack.rules if any(p.kind == "unlisted" for p in rule.when)}
     for r in results:
         cited.update(r.scenario.norms)
         if r.decision is not None:
-            exercised.update(a.rule_id for a in r.decision.applied if a.status is not RuleStatus.UNKNOWN)
+            exercised.update(a.rule_id for a in r.decision.applied
+                             if a.status is not RuleStatus.UNKNOWN or a.rule_id in only_unknown)
     rule_ids = [rule.id for rule in policy.pack.rules]
     norms = policy.pack.meta.get("norms") or {}
     # Norms the pack encodes in rules or vocabulary should be cited by a scenario; documentation-only

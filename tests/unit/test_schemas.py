@@ -317,6 +317,7 @@ VALID_PREDICATES = [
     {"consent": "newsletter"},
     {"consent_for_question": True},
     {"consent_for_question": "since_restriction"},  # Art. 18(2), R6
+    {"unlisted": "vouchers"},  # N47, R11: a missing fact
     {"consent_withdrawn": "newsletter"},
     {"consent_withdrawn": "any"},
     {"objection": "art21_1"},

@@ -109,6 +109,8 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
         return rt.restriction(facts.lists["restrictions"], None if a == "active" else a, asof)
     if k == "erasure":
         return rt.erasure(facts.lists["erasure_requests"], a, asof)
+    if k == "unlisted":
+        return rt.unlisted(facts.lists[a])
     if k == "rights_request":
         check = rt.pending_verification if a == "pending_verification" else rt.unanswered
         erasures = () if a == "unanswered_rights" else facts.lists["erasure_requests"]  # N43: rights requests alone
@@ -167,6 +169,18 @@ def _day(operand: Any, v: Vocabulary, facts: Facts, asof: str) -> Any:
     return rt.fdate(value) if operand.startswith("facts.") else rt.cday(value)
 
 
+def _with_as_of(p: Pred) -> str | None:
+    """The record path of a `compare` of one plain record day with ``as_of`` (either side), else
+    None: such a comparison is with a constant, so an undated day is evaluated over the days it
+    may be, as `happened` is."""
+    left, right = p.arg["left"], p.arg["right"]
+    if right == "as_of" and isinstance(left, str) and left != "as_of":
+        return str(left)
+    if left == "as_of" and isinstance(right, str) and right != "as_of":
+        return str(right)
+    return None
+
+
 def compare_paths(p: Pred, v: Vocabulary) -> list[str]:
     """The record paths a `compare` reads (a window_end operand reads its anchor)."""
     out = []
@@ -185,6 +199,8 @@ def compares_undated(preds: tuple[Pred, ...], pack: Pack, facts: Facts) -> bool:
 
 def _compares_undated(p: Pred, pack: Pack, facts: Facts) -> bool:
     if p.kind == "compare":
+        if _with_as_of(p) is not None:  # one record day against as_of: a constant, stretched below
+            return False
         return any(type(facts.s.get(path)) is OnOrBefore for path in compare_paths(p, pack.vocabulary))
     return any(_compares_undated(c, pack, facts) for c in p.children)
 
@@ -212,6 +228,8 @@ def undated_read(p: Pred, pack: Pack, facts: Facts) -> list[tuple[Loc, str, str]
             path = w.anchor
     elif k == "happened":
         path = a
+    elif k == "compare" and _with_as_of(p) is not None:  # R3: an end day compared with as_of
+        path = _with_as_of(p)
     elif k == "consent_for_question" and a == "since_restriction":  # also when each restriction began
         lists = ("consents", "restrictions")
     elif k == "fact":

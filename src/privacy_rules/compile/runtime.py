@@ -275,6 +275,11 @@ def restriction(rows: tuple[tuple[Any, ...], ...], ground: str | None, asof: str
     return False
 
 
+def unlisted(rows: tuple[tuple[Any, ...], ...]) -> Status:
+    """``unlisted: LIST``: unknown (a missing fact) when the record lists no entry, else False."""
+    return False if rows else None
+
+
 def restriction_began(rows: tuple[tuple[Any, ...], ...], asof: str) -> str | None:
     """The latest day a restriction active on ``asof`` was requested (None: none is active).
 

@@ -931,6 +931,11 @@ class _Translator:
             raise DurableEngineError(f"`rights_request: {a}` is not supported by the durable engine")
         return _two_valued(_or(one(era), one(rr)))
 
+    def p_unlisted(self, a: str) -> _Node:
+        # a missing fact while the list is empty: unknown, never true (N47, R11)
+        some = self._list(_LISTS[a][0])
+        return _node(FALSE, one(some), one(_flip(some)))
+
     def p_legal_hold(self, a: str) -> _Node:
         conds: list[Mapping[str, Any]] = [_cmp("$lte", "placed", ASOF), _cmp("$gt", "rel", ASOF)]
         if self.q.action is Action.KEEP:  # R21: a hold naming scopes covers only those scopes

@@ -582,6 +582,12 @@ PHRASES: Mapping[tuple[str, str], Mapping[str, tuple[str, str]]] = MappingProxyT
         "nb": ("en henvendelse om rettigheter (innsyn, retting, begrensning, innsigelse, dataportabilitet) er ikke besvart ennå",
                "alle henvendelser om rettigheter er besvart (krav om sletting holdt utenfor)"),
     },
+    ("unlisted", "*"): {
+        "en": ("the record lists no entry in {a} (a missing fact: the answer cannot be given)",
+               "the record lists entries in {a}"),
+        "nb": ("posten har ingen oppføringer i {a} (et manglende faktum: svaret kan ikke gis)",
+               "posten har oppføringer i {a}"),
+    },
     ("legal_hold", "*"): {
         "en": ("a legal hold is in force (one that names scopes covers only those)", "no legal hold is in force"),
         "nb": ("det gjelder en bevaringsplikt i en konkret sak (legal hold; en som nevner omfang, gjelder bare dem)",

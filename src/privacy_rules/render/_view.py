@@ -452,6 +452,8 @@ class _Builder:
             fields["w"], fields["wdesc"] = self.window_ref(str(arg))
         elif kind == "happened":
             fields["path"] = _code(arg)
+        elif kind == "unlisted":
+            fields["a"] = _code(str(arg))
         elif kind in ("consent", "consent_withdrawn"):
             fields["p"] = self.ref("purposes", str(arg))
         elif kind in ("data_category", "shares_category"):

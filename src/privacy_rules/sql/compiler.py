@@ -236,6 +236,9 @@ class _Question:
                 elif a != "verified":
                     raise self.unsupported(f"`erasure: {a}`")
             return _Cond(self.exists(ch, conds))
+        if k == "unlisted":  # unknown while the record lists no entry, else false (N47, R11)
+            n = c.children[a].j("n")
+            return _Cond(x.tri(x.false(), x.eq(x.coalesce(n, x.num(0)), x.num(0))))
         if k == "rights_request":
             flags = []
             for name in ("rights_requests",) if a == "unanswered_rights" else ("erasure_requests", "rights_requests"):

@@ -30,7 +30,7 @@ PREDICATES = (
     "role", "subject", "within", "expired", "happened", "consent", "consent_for_question", "consent_withdrawn",
     "objection", "restriction", "erasure", "rights_request", "legal_hold", "legal_order", "data_category", "keep",
     "processor_dpa", "transfer", "recipient_serves", "recipient_listed", "channel_electronic", "fact", "compare", "all",
-    "any", "not", "categories_beyond", "shares_category",
+    "any", "not", "categories_beyond", "shares_category", "unlisted",
 )
 
 
