@@ -20,7 +20,9 @@ class PostgresEngine:
 
     dialect = "postgres"
     layer_by_layer = False  # one statement per as_of: PostgreSQL materialises a CTE read twice itself
-    questions_per_query: int | None = 8  # see sql.run.Engine; 8 plan in well under 1 GB
+    # see sql.run.Engine: with the decision layers MATERIALIZED (compiler.SqlQuery._with) 43
+    # questions in one statement peaked at 95 MB (before: past 5 GB for 8); 64 keeps a margin
+    questions_per_query: int | None = 64
 
     def __init__(self, con: Any) -> None:
         self.con = con
