@@ -62,7 +62,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import privacy_rules
 from privacy_rules import Question
-from privacy_rules.dates import add_months, cutoff, iso_cutoff
+from privacy_rules.dates import add_months, cutoff, iso_cutoff, window_end
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -596,11 +596,14 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 if g is None or g > A:
                     granted = True
         restricted = restricted_bc = restricted_d = False  # active restrictions, by Art. 18(1) ground
+        began = ""  # the latest request of an active restriction (R6: a consent after it counts)
         for e in r.get("restrictions") or ():
             if e["requested_on"] <= A:
                 v = e.get("lifted_on")
                 if v is None or v > A:
                     restricted = True
+                    if e["requested_on"] > began:
+                        began = e["requested_on"]
                     v = e.get("ground")
                     if v == "art18_1_c" or v == "art18_1_b":
                         restricted_bc = True
@@ -636,7 +639,12 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         # kind than boolean is unknown and blocks the permit)
         facts = r.get("facts") or EMPTY
         unsub = facts.get("unsubscribed_from_all_email")
-        if not nl or verified or restricted or obj2 or unsub is True:
+        # contact.restriction yields to a live newsletter consent given after the restriction
+        # was requested (Art. 18(2), R6: consent_for_question: since_restriction)
+        nl_after = restricted and any(
+            e["purpose"] == "newsletter" and began < e["given_on"] <= A
+            and (e.get("withdrawn_on") is None or e["withdrawn_on"] > A) for e in r.get("consents") or ())
+        if not nl or verified or (restricted and not nl_after) or obj2 or unsub is True:
             contact = DENY
         else:
             contact = ALLOW if unsub is None or unsub is False else UND
@@ -656,6 +664,10 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         w_fc = None if fc is None else (fc <= A and fc >= C24)  # within: absent = unknown, future = False
         w_dl = None if dl is None else (dl <= A and dl >= C24)
         w_la = None if la is None else (la <= A and la >= C36)
+        # R1 (READINGS #24): for a prospect, a download counts as a new first contact only after
+        # the prospect window's last day: `compare: downloaded_on after {window_end: prospect}`
+        # (unknown when either day is absent; the permits read an absent one as true)
+        cmp_dl = None if fc is None or dl is None else dl > window_end(date.fromisoformat(fc), 24).isoformat()
 
         # ---- keep (relationship_record)
         # override keep.legal-hold, keep.restriction-storage (18(1)(b)/(c)) > forbid
@@ -671,12 +683,13 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             t_c = hc and not role_ended and in_ct          # keep.customer-relationship
             t_p = hp and not role_ended and in_co          # keep.partner-cooperation
             t_r = (hc or hp) and in_rt and in_ct and in_co  # keep.former-contact-person
+            d_ok = not hpr or cmp_dl is not False  # the downloader window counts (R1)
             if hold or restricted_bc:
                 keep = ALLOW
             elif granted or (verified and not (hc or hp)) or (obj1 and not restricted_d) or \
                     (obj2 and (hpr or hd) and not (hc or hp or hk)):
                 keep = DENY
-            elif t_c or t_p or t_r or (not obj2 and ((hpr and w_fc) or (hd and w_dl))) or (hk and w_la):
+            elif t_c or t_p or t_r or (not obj2 and ((hpr and w_fc) or (hd and w_dl and d_ok))) or (hk and w_la):
                 keep = ALLOW
             elif (not obj2 and ((hpr and w_fc is None) or (hd and w_dl is None))) or (hk and w_la is None):
                 keep = UND
@@ -713,12 +726,13 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             if not (hc or hp) and (hpr or hd):  # pure prospect / downloader: the sales-window rules
                 e_fc = None if fc is None else (fc <= A and fc < C24)  # expired: absent = unknown
                 e_dl = None if dl is None else (dl <= A and dl < C24)
-                if hpr and hd:
-                    f = False if (e_fc is False or e_dl is False) else (True if (e_fc and e_dl) else None)
+                if hpr and hd:  # expired prospect AND (expired downloader OR NOT compare), Kleene
+                    alt = True if (e_dl or cmp_dl is False) else (False if (e_dl is False and cmp_dl) else None)
+                    f = False if (e_fc is False or alt is False) else (True if (e_fc and alt) else None)
                 else:
                     f = e_fc if hpr else e_dl
             else:  # share.relationship-purpose-not-live: forbid = not(live)
-                if t_c or t_p or t_r or (hpr and w_fc) or (hd and w_dl):
+                if t_c or t_p or t_r or (hpr and w_fc) or (hd and w_dl and d_ok):
                     f = False
                 elif (hpr and w_fc is None) or (hd and w_dl is None):
                     f = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 from datetime import date
-from typing import Any, Generator, Iterable, Mapping
+from typing import Any, Callable, Generator, Iterable, Mapping
 
 from ._answers import check_records
 from ._answers import (Answer, BatchRow, QuestionError, as_question as _question, bad_answers,
@@ -190,6 +190,9 @@ class Policy:
         value fills an absent one."""
         try:
             if isinstance(record, (str, bytes, bytearray)):
+                facts = _text_decoder()(record, self._dates, self._ids)  # checked while decoded (in C)
+                if facts is not None:
+                    return facts
                 record = parse_record(record)
             facts = normalize_fast(record, self._dates, self._ids)  # proves the ids known too
             if facts is not None:
@@ -344,11 +347,20 @@ class Policy:
                  for (plan, effects), q in zip(plans, qs)]
         outcomes = _OUTCOME
         pack = self.pack
+        decode: Callable[[Any, dict[str, bool], RecordIds], Facts | None] | None = None
         for index, record in enumerate(records):
             try:
-                if type(record) is not dict and isinstance(record, (str, bytes, bytearray)):
-                    record = parse_record(record, scan)
-                facts = fast(record, cache, ids)  # form and vocabulary ids at once
+                if type(record) is dict:
+                    facts = fast(record, cache, ids)  # form and vocabulary ids at once
+                elif isinstance(record, (str, bytes, bytearray)):
+                    if decode is None:
+                        decode = _text_decoder()
+                    facts = decode(record, cache, ids)  # JSON text checked while decoded (in C)
+                    if facts is None:  # anything it cannot prove clean: the plain way names the problems
+                        record = parse_record(record, scan)
+                        facts = fast(record, cache, ids)
+                else:
+                    facts = fast(record, cache, ids)
                 unknown = None
                 if facts is None:
                     facts = normalize(record, ids)
@@ -413,6 +425,14 @@ class Policy:
         """Reason codes and short reasons for ``q``'s answers in one batch (_reasons.py)."""
         return Detailer(self.pack, plan, self._tables[q], ctx.asof, ctx.cuts, ctx.ends,
                         lambda facts: self._decide_facts(facts, q, as_of))
+
+
+def _text_decoder() -> Callable[[Any, dict[str, bool], RecordIds], Facts | None]:
+    """_record_decode.decode_facts, imported on the first record given as text (msgspec is not
+    needed to load a pack, and a fresh interpreter's start-up stays short)."""
+    from ._record_decode import decode_facts
+
+    return decode_facts
 
 
 _STATUS = {ALLOW_S: True, UND_S: None, "deny": False}

@@ -122,8 +122,12 @@ class _Gen:
             rec["art14_informed_on"] = self.maybe()
         purposes, recipients = sorted(V.purposes), sorted(V.recipients)
         if self.often(2):
+            # mechanisms that count, that do not, and none (a missing fact where the pack declares them, N53)
             rec["consents"] = [{"purpose": self.pick(purposes), "given_on": self.day(), "withdrawn_on": self.maybe(),
-                                "recipient": self.pick(recipients, 0.7)} for _ in range(self.n(3))]
+                                "recipient": self.pick(recipients, 0.7),
+                                "mechanism": self.pick(["double_opt_in", "ticked_box", "pre_ticked_box",
+                                                        "browser_setting", "unknown"], 0.3)}
+                               for _ in range(self.n(3))]
         if self.often(3):
             rec["objections"] = [{"kind": self.pick(["art21_1", "art21_2"]), "received_on": self.day(),
                                   "withdrawn_on": self.maybe(), "compelling_grounds_on": self.maybe()}

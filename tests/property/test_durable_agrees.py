@@ -329,7 +329,8 @@ def _atoms(action: Action, pack: Any) -> st.SearchStrategy[Pred]:
         _fact_pred(),
     ]
     if action is not Action.KEEP:
-        common += [st.just(p(kind="consent_for_question", arg=True)), st.just(p(kind="keep", arg="allowed"))]
+        common += [st.sampled_from([True, "since_restriction"]).map(lambda a: p(kind="consent_for_question", arg=a)),
+                   st.just(p(kind="keep", arg="allowed"))]
     if action is Action.CONTACT:
         common += [st.booleans().map(lambda a: p(kind="channel_electronic", arg=a))]
     if action is Action.SHARE:

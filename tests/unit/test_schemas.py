@@ -316,6 +316,7 @@ VALID_PREDICATES = [
     {"happened": "facts.contract_signed_on"},
     {"consent": "newsletter"},
     {"consent_for_question": True},
+    {"consent_for_question": "since_restriction"},  # Art. 18(2), R6
     {"consent_withdrawn": "newsletter"},
     {"consent_withdrawn": "any"},
     {"objection": "art21_1"},

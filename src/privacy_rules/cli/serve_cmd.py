@@ -12,7 +12,7 @@ import stat
 
 import click
 
-from ._common import EXIT_FAIL, EXIT_OK, UsageFailure, parse_day, streams
+from ._common import EXIT_FAIL, EXIT_OK, RECIPIENT_FACTS_HELP, UsageFailure, parse_day, streams
 
 MIN_KEY_BYTES = 16
 
@@ -41,6 +41,8 @@ def _secret(path: str, what: str) -> bytes:
 @click.option("--profile", "profiles", multiple=True, metavar="NAME|FILE",
               help="A mapping profile /v1/evaluate may name (a YAML file, named by its file name without .yaml); "
                    "repeatable. The bundled profiles that fit the pack are always offered.")
+@click.option("--recipient-facts", "recipient_facts", metavar="FILE",
+              help=RECIPIENT_FACTS_HELP + " Reloaded with the pack when it changes.")
 @click.option("--token-file", "token_file", metavar="FILE",
               help="Require `Authorization: Bearer TOKEN` (the file's content) on every endpoint but /health "
                    "and /ready.")
@@ -72,7 +74,7 @@ def _secret(path: str, what: str) -> bytes:
 def serve(pack: str, host: str, port: int, lang: str, profiles: tuple[str, ...], token_file: str | None,
           max_body: int, max_batch: int, timeout: float, max_in_flight: int, max_batches: int, drain_seconds: float,
           watch_seconds: float, decision_log: str | None, decision_log_key: str | None, decision_log_max_bytes: int,
-          decision_log_backups: int, decision_log_inputs: bool) -> None:
+          decision_log_backups: int, decision_log_inputs: bool, recipient_facts: str | None = None) -> None:
     """Serve decisions about PACK over HTTP until SIGTERM (docs/serve.md).
 
     \b
@@ -107,7 +109,8 @@ def serve(pack: str, host: str, port: int, lang: str, profiles: tuple[str, ...],
     elif decision_log_inputs:
         raise UsageFailure("--decision-log-inputs goes with --decision-log")
     try:
-        config = ServeConfig(pack=pack, host=host, port=port, lang=lang, profiles=profiles, token=token,
+        config = ServeConfig(pack=pack, host=host, port=port, lang=lang, profiles=profiles,
+                             recipient_facts=recipient_facts, token=token,
                              max_body=max_body, max_batch=max_batch, timeout=timeout, max_in_flight=max_in_flight,
                              max_batches=max_batches, drain_seconds=drain_seconds, watch_seconds=watch_seconds,
                              decision_log=decision_log, decision_log_key=key,
@@ -115,8 +118,12 @@ def serve(pack: str, host: str, port: int, lang: str, profiles: tuple[str, ...],
                              decision_log_inputs=decision_log_inputs)
     except ValueError as exc:
         raise UsageFailure(str(exc)) from None
+    from ..serve import RegisterError
+
     try:
         run(config)
+    except RegisterError as exc:
+        raise UsageFailure(str(exc)) from None
     except OSError as exc:
         raise UsageFailure(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 

@@ -184,6 +184,10 @@ class _Gen:
             return self.on_list("consents", lambda L: f"consent({L}, {_lit(a)}, None, A, {self.mechs()})")
         if k == "consent_for_question":
             rec = self.q.recipient if self.q.action is Action.SHARE else None
+            if a == "since_restriction":  # Art. 18(2), R6: only a consent given during the restriction
+                after = f"_rt.restriction_began({self.lst('restrictions')}, A)"
+                return self.on_list("consents", lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A, "
+                                                          f"{self.mechs()}, {after})")
             return self.on_list("consents",
                                 lambda L: f"consent({L}, {_lit(self.q.purpose)}, {_lit(rec)}, A, {self.mechs()})")
         if k == "consent_withdrawn":

@@ -98,8 +98,9 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
     if k == "consent":
         return rt.consent(facts.lists["consents"], a, None, asof, rt.mech_table(v))
     if k == "consent_for_question":
+        after = rt.restriction_began(facts.lists["restrictions"], asof) if a == "since_restriction" else None
         return rt.consent(facts.lists["consents"], q.purpose, q.recipient if q.action is Action.SHARE else None, asof,
-                          rt.mech_table(v))
+                          rt.mech_table(v), after)
     if k == "consent_withdrawn":
         return rt.consent_withdrawn(facts.lists["consents"], None if a == "any" else a, asof, rt.mech_table(v))
     if k == "objection":
@@ -210,6 +211,8 @@ def undated_read(p: Pred, pack: Pack, facts: Facts) -> list[tuple[Loc, str, str]
             path = w.anchor
     elif k == "happened":
         path = a
+    elif k == "consent_for_question" and a == "since_restriction":  # also when each restriction began
+        lists = ("consents", "restrictions")
     elif k == "fact":
         path = a["path"]
     if path is not None:

@@ -206,13 +206,17 @@ def mechanism_counts(table: Any, mechanism: str | None, purpose: str, asof: str)
 
 
 def consent(rows: tuple[tuple[Any, ...], ...], purpose: str | None, recipient: str | None, asof: str,
-            mechs: Any = None) -> Status:
+            mechs: Any = None, after: str | None = None) -> Status:
     """A live consent for ``purpose`` (and ``recipient``) whose mechanism counts: True; none
     that counts but one whose mechanism is absent (a pack declaring mechanisms): unknown; else
-    False. An invalid mechanism is no consent (N53): it never makes this true or unknown."""
+    False. An invalid mechanism is no consent (N53): it never makes this true or unknown.
+    ``after``: only consents given strictly after that day count (``since_restriction``:
+    restriction_began)."""
     # rows: (purpose, recipient, given_on, withdrawn_on, mechanism)
     unknown = False
     for p, r, given, withdrawn, m in rows:
+        if after is not None and (given is None or given <= after):
+            continue
         if p == purpose and (recipient is None or r == recipient) and _live(given, withdrawn, asof):
             ok = mechanism_counts(mechs, m, p, asof)
             if ok:
@@ -269,6 +273,21 @@ def restriction(rows: tuple[tuple[Any, ...], ...], ground: str | None, asof: str
         if requested <= asof and (lifted is None or lifted > asof) and (ground is None or g == ground):
             return True
     return False
+
+
+def restriction_began(rows: tuple[tuple[Any, ...], ...], asof: str) -> str | None:
+    """The latest day a restriction active on ``asof`` was requested (None: none is active).
+
+    Art. 18(2), R6: the consent that allows processing during a restriction is one given for
+    processing *during* it, so a consent counts only when given after every active restriction
+    was requested; a consent given on that day or before does not (the person asked for the
+    freeze and has not agreed to continued use)."""
+    # rows: (requested_on, lifted_on, ground); active as in restriction()
+    began = None
+    for requested, lifted, _g in rows:
+        if requested <= asof and (lifted is None or lifted > asof) and (began is None or requested > began):
+            began = requested
+    return began
 
 
 def erasure(rows: tuple[tuple[Any, ...], ...], mode: str, asof: str) -> bool:

@@ -145,7 +145,7 @@ from .._answers import (Answer, BatchRow, QuestionError, as_question as _as_ques
 from .._reasons import Detailer
 from ..compile import interpret
 from ..compile.codegen import QuestionPlan, targets
-from ..compile.runtime import mech_table, mechanism_counts
+from ..compile.runtime import mech_table, mechanism_counts, restriction_began
 from ..dates import cutoff, in_supported_range, iso_cutoff, parse_as_of, parse_date
 from ..declared import declared_facts
 from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine,
@@ -591,12 +591,16 @@ def _day(value: Any) -> int:
 def _list_facts(facts: Facts, name: str, mechs: Any = None, asof: str = "") -> list[dict[str, Any]]:
     t, mapping = _LISTS[name]
     fields = list(LIST_FIELDS[name][0])
+    began = restriction_began(facts.lists.get("restrictions", ()), asof) if name == "consents" else None
     out = []
     for i, row in enumerate(facts.lists.get(name, ())):
         f: dict[str, Any] = {"t": t, "i": i}
         if name == "consents":  # row: (purpose, recipient, given_on, withdrawn_on, mechanism)
             ok = mechanism_counts(mechs, row[4], row[0], asof)
             f["mv"] = _MV_YES if ok else _MV_UNKNOWN if ok is None else _MV_NO
+            # given after every restriction active on as_of was requested (Art. 18(2), R6;
+            # runtime.restriction_began, folded in Python per as_of as the mechanism is)
+            f["ar"] = 1 if began is None or (row[2] is not None and row[2] > began) else 0
         for field, value in zip(fields, row):
             target = mapping.get(field)
             if target is None:
@@ -845,19 +849,22 @@ class _Translator:
         self.needs.types.add(t)
         return pos(t, *conds)
 
-    def _live_consent(self, purpose: str, recipient: str | None, mv: int | None = None) -> _Lit:
+    def _live_consent(self, purpose: str, recipient: str | None, mv: int | None = None,
+                      since_restriction: bool = False) -> _Lit:
         conds = [{"purpose": purpose}, _cmp("$lte", "given", ASOF), _cmp("$gt", "wd", ASOF)]
         if recipient is not None:
             conds.append({"rcp": recipient})
+        if since_restriction:  # Art. 18(2), R6: given after the active restrictions were requested
+            conds.append({"ar": 1})
         if mv is not None:  # the mechanism's status, folded in Python per as_of (_MV_*; runtime.mechanism_counts)
             conds.append({"mv": mv})
         return self._list("con", *conds)
 
-    def _consent(self, purpose: str, recipient: str | None) -> _Node:
+    def _consent(self, purpose: str, recipient: str | None, since_restriction: bool = False) -> _Node:
         # N53: only a consent whose mechanism counts (mv 1) gives consent; an absent mechanism
         # in a pack declaring mechanisms (mv 2) is unknown; an invalid one (mv 0) is no consent
-        valid = self._live_consent(purpose, recipient, _MV_YES)
-        unsure = self._live_consent(purpose, recipient, _MV_UNKNOWN)
+        valid = self._live_consent(purpose, recipient, _MV_YES, since_restriction)
+        unsure = self._live_consent(purpose, recipient, _MV_UNKNOWN, since_restriction)
         return _node(one(valid), one(_flip(valid), _flip(unsure)), one(_flip(valid), unsure))
 
     def p_consent(self, a: str) -> _Node:
@@ -867,7 +874,7 @@ class _Translator:
         if self.q.purpose is None:
             return _const(False)
         rec = self.q.recipient if self.q.action is Action.SHARE else None
-        return self._consent(self.q.purpose, rec)
+        return self._consent(self.q.purpose, rec, a == "since_restriction")
 
     def p_consent_withdrawn(self, a: str) -> _Node:
         if a == "any":

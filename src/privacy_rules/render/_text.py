@@ -465,6 +465,16 @@ PHRASES: Mapping[tuple[str, str], Mapping[str, tuple[str, str]]] = MappingProxyT
         "nb": ("personen har et gyldig samtykke til formålet det spørres om (ved deling: som nevner mottakeren)",
                "personen har ikke et gyldig samtykke til formålet det spørres om (ved deling: som nevner mottakeren)"),
     },
+    ("consent_for_question", "since_restriction"): {
+        "en": ("the person has a live consent to the purpose asked about (for sharing: naming the recipient), given "
+               "after the restriction in force was requested (Art. 18(2))",
+               "the person has no live consent to the purpose asked about (for sharing: naming the recipient) given "
+               "after the restriction in force was requested (Art. 18(2))"),
+        "nb": ("personen har et gyldig samtykke til formålet det spørres om (ved deling: som nevner mottakeren), gitt "
+               "etter at begrensningen som gjelder, ble krevd (art. 18(2))",
+               "personen har ikke et gyldig samtykke til formålet det spørres om (ved deling: som nevner mottakeren) "
+               "gitt etter at begrensningen som gjelder, ble krevd (art. 18(2))"),
+    },
     ("consent_withdrawn", "any"): {
         "en": ("the person has withdrawn a consent (to any purpose) and none is live",
                "the person has not withdrawn a consent, or one is still live"),

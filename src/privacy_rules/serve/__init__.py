@@ -15,5 +15,6 @@ from ._config import ServeConfig, is_loopback
 from ..decision_log import pseudonym
 from ._openapi import build_openapi
 from ._server import build_service, serve
+from ._snapshot import RegisterError
 
-__all__ = ["ServeConfig", "Service", "build_openapi", "build_service", "is_loopback", "pseudonym", "serve"]
+__all__ = ["RegisterError", "ServeConfig", "Service", "build_openapi", "build_service", "is_loopback", "pseudonym", "serve"]

@@ -18,6 +18,7 @@ class ServeConfig:
     port: int = 8080
     lang: str = "en"
     profiles: tuple[str, ...] = ()  # mapping profiles (bundled ids or files) a request may name
+    recipient_facts: str | None = None  # a processor register file (issue 11 item 4), reloaded with the pack
     token: str | None = None  # the bearer token (read from --token-file by the CLI)
     max_body: int = 32 * 1024 * 1024  # bytes of a /v1/evaluate body; /v1/decide takes DECIDE_BODY_LIMIT at most
     max_batch: int = 10_000  # records per /v1/evaluate request

@@ -123,7 +123,9 @@ def build_openapi(*, max_batch: int, max_questions: int, token: bool, version: s
                          "vocabulary": {"type": "object", "additionalProperties": {
                              "type": "array", "items": {"type": "string"}}},
                          "profiles": {"type": "array", "items": {"type": "string"}},
-                         "rules": {"type": "integer"}}},
+                         "rules": {"type": "integer"},
+                         "recipient_register": {"type": ["string", "null"],
+                                                "description": "the file name of --recipient-facts, if given"}}},
         "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
         "Ready": {"type": "object", "required": ["status", "pack"], "properties": {
             "status": {"const": "ready"}, "pack": _ref("PackRef")}},

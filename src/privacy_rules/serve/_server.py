@@ -46,7 +46,7 @@ def _uvicorn_extras() -> dict[str, Any]:
 def build_service(config: ServeConfig) -> Service:
     """The service for ``config``: the pack loaded and checked (PackError if it does not check),
     the decision log opened. Starts nothing."""
-    holder = PackHolder(config.pack, config.profiles, config.lang)
+    holder = PackHolder(config.pack, config.profiles, config.lang, config.recipient_facts)
     dlog = None
     if config.decision_log is not None:
         assert config.decision_log_key is not None  # ServeConfig checks it

@@ -68,14 +68,24 @@ def fingerprint(root: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def build_snapshot(pack_path: str, profile_specs: tuple[str, ...], lang: str) -> Snapshot:
+def build_snapshot(pack_path: str, profile_specs: tuple[str, ...], lang: str,
+                   recipient_facts: str | None = None) -> Snapshot:
     """The pack at ``pack_path`` loaded, checked and compiled, with its profiles checked
-    against it. Raises PackError with every error (the pack's, then a profile's)."""
-    fp = fingerprint(pack_path)
+    against it and the processor register ``recipient_facts`` (if any) in force. Raises
+    PackError with every error (the pack's, then a profile's), RegisterError for a register
+    that cannot be used."""
+    fp = fingerprint(pack_path) + _file_stamp(recipient_facts)
     pack, diags = read_pack(pack_path, lint=False)
     if pack is None:
         raise PackError(tuple(d for d in diags if d.severity is Severity.ERROR) or diags)
     policy = compile_pack(pack, lang=lang)
+    if recipient_facts is not None:
+        from ..recipients import RecipientFactsError, load_recipient_register
+
+        try:  # issue 11 item 4: the host's register overrides the pack's recipient facts
+            policy = policy.with_register(load_recipient_register(recipient_facts))
+        except RecipientFactsError as exc:
+            raise RegisterError(f"recipient register `{recipient_facts}`: error {exc.code}: {exc}") from None
     profiles = _profiles(policy, profile_specs)
     meta = pack.meta
     ref = {"id": pack.id, "version": str(meta.get("version") or ""), "hash": pack.version}
@@ -95,9 +105,27 @@ def build_snapshot(pack_path: str, profile_specs: tuple[str, ...], lang: str) ->
         },
         "profiles": sorted(profiles),
         "rules": len(pack.rules),
+        # the file's name only: a client learns which register, not the server's folders
+        "recipient_register": os.path.basename(recipient_facts) if recipient_facts else None,
     }
     return Snapshot(policy=policy, profiles=MappingProxyType(profiles), info=MappingProxyType(info),
                     ref=MappingProxyType(ref), fingerprint=fp)
+
+
+class RegisterError(ValueError):
+    """The processor register given with --recipient-facts cannot be read or used (PR345-PR347)."""
+
+
+def _file_stamp(path: str | None) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime_ns, size) of one watched file outside the pack folder; a missing file is
+    stamped too, so its return is noticed."""
+    if path is None:
+        return ()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ((path, -1, -1),)
+    return ((path, st.st_mtime_ns, st.st_size),)
 
 
 def _profiles(policy: Policy, specs: tuple[str, ...]) -> dict[str, Any]:
@@ -125,11 +153,14 @@ class PackHolder:
     thread while requests read ``current``: one reference swap, so readers see the old or the
     new snapshot, never a mix. Reloads themselves are serialised by a lock."""
 
-    def __init__(self, pack_path: str, profile_specs: tuple[str, ...] = (), lang: str = "en") -> None:
+    def __init__(self, pack_path: str, profile_specs: tuple[str, ...] = (), lang: str = "en",
+                 recipient_facts: str | None = None) -> None:
         self.pack_path = pack_path
         self.profile_specs = profile_specs
         self.lang = lang
-        self.current = build_snapshot(pack_path, profile_specs, lang)  # raises PackError: nothing to serve
+        self.recipient_facts = recipient_facts
+        # raises PackError or RegisterError: nothing to serve
+        self.current = build_snapshot(pack_path, profile_specs, lang, recipient_facts)
         self.status = Status(ok=True)
         self.reloads = {"ok": 0, "failed": 0}
         self._tried = self.current.fingerprint  # the files the last attempt saw
@@ -137,16 +168,23 @@ class PackHolder:
 
     def changed(self) -> bool:
         """True when the pack's files differ from what the last reload attempt read."""
-        return fingerprint(self.pack_path) != self._tried
+        return self._fingerprint() != self._tried
+
+    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        return fingerprint(self.pack_path) + _file_stamp(self.recipient_facts)
 
     def reload(self, why: str) -> bool:
         """Build a new snapshot and swap it in; on any error keep the old one. Returns True when
         the new one is serving. Blocking (load, check, compile): call it from a worker thread."""
         with self._lock:
-            self._tried = fingerprint(self.pack_path)
+            self._tried = self._fingerprint()
             old = self.current.ref
             try:
-                snap = build_snapshot(self.pack_path, self.profile_specs, self.lang)
+                snap = build_snapshot(self.pack_path, self.profile_specs, self.lang, self.recipient_facts)
+            except RegisterError as exc:
+                self._failed(why, f"{exc}; still serving {old['id']} {old['version']} ({old['hash']}) with the "
+                                  "register it was loaded with", ())
+                return False
             except PackError as exc:
                 lines = tuple(str(d) for d in exc.diagnostics)
                 self._failed(why, f"the pack on disk does not check ({len(lines)} error(s)); still serving "
@@ -173,4 +211,4 @@ class PackHolder:
             log.error("  %s", line)
 
 
-__all__ = ["PackHolder", "Snapshot", "Status", "build_snapshot", "fingerprint"]
+__all__ = ["PackHolder", "RegisterError", "Snapshot", "Status", "build_snapshot", "fingerprint"]

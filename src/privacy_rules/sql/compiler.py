@@ -206,6 +206,8 @@ class _Question:
             rec = self.q.recipient if self.q.action is Action.SHARE else None
             if self.q.purpose is None:
                 return _Cond(x.st(x.F))
+            if a == "since_restriction":
+                return _Cond(self.consent_since_restriction(self.q.purpose, rec))
             return _Cond(self.consent(self.q.purpose, rec))
         if k == "consent_withdrawn":
             purposes = sorted(c.pack.vocabulary.purposes) if a == "any" else [a]
@@ -347,6 +349,35 @@ class _Question:
         maybe = ch.flag(x.and_([c.copy() for c in conds] + self.live(ch) + [unsure]))
         # 2 when a live consent counts, else 1 when one's mechanism is not recorded, else 0
         return x.k_or([valid, x.tri(x.false(), maybe)])
+
+    def consent_since_restriction(self, purpose: str, recipient: str | None) -> exp.Expression:
+        """``consent_for_question: since_restriction`` (Art. 18(2), R6): as :meth:`consent`,
+        counting only consents given after every restriction active on as_of was requested
+        (runtime.restriction_began). Two child tables meet only in the decision layer, so each
+        side is a per-record aggregate: the latest such request, and the latest given day of a
+        consent that counts (or whose mechanism is not recorded); some consent was given after
+        the bound exactly when the latest one was."""
+        A = self.ctx.A
+        r = self.ctx.children["restrictions"]
+        req, lifted = r.c("requested_on"), r.c("lifted_on")
+        active = x.and_([x.lte(req.copy(), A.copy()), x.or_([x.is_null(lifted.copy()), x.gt(lifted.copy(), A.copy())])])
+        began = r.agg(x.max_(x.case([(active, req.copy())])))
+        ch = self.ctx.children["consents"]
+        conds = [x.eq(ch.c("purpose"), x.text(purpose))]
+        if recipient is not None:
+            conds.append(x.eq(ch.c("recipient"), x.text(recipient)))
+        ok, unsure = self.mechanism(ch, purpose)
+
+        def after(extra: exp.Expression) -> exp.Expression:
+            latest = ch.agg(x.max_(x.case([(x.and_([c.copy() for c in conds] + self.live(ch) + [extra]),
+                                             ch.c("given_on"))])))
+            return x.and_([x.not_null(latest.copy()), x.or_([x.is_null(began.copy()), x.gt(latest.copy(), began.copy())])])
+
+        valid = x.tri(after(ok))
+        if unsure is None:
+            return valid
+        # 2 when a consent that counts was given after, else 1 when one whose mechanism is not recorded was
+        return x.k_or([valid, x.tri(x.false(), after(unsure))])
 
     def withdrawn(self, purpose: str) -> exp.Expression:
         """consent_withdrawn for one purpose: one withdrawn by as_of, and none live that counts

@@ -19,10 +19,13 @@ class PostgresEngine:
     """sql.run.Engine over a psycopg 3 connection (the caller's: opened, committed and closed there)."""
 
     dialect = "postgres"
-    layer_by_layer = False  # one statement per as_of: PostgreSQL materialises a CTE read twice itself
-    # see sql.run.Engine: with the decision layers MATERIALIZED (compiler.SqlQuery._with) 43
-    # questions in one statement peaked at 95 MB (before: past 5 GB for 8); 64 keeps a margin
-    questions_per_query: int | None = 64
+    # each decision layer becomes a temp table: as one statement, the planner's memory grew far
+    # beyond the SQL's size (the R1 `compare` with a window end took a backend past 5 GB at 8
+    # questions; layer by layer the same day's questions peak at ~70 MB, tests/e2e/test_sql_scenarios.py).
+    # The one statement `privacy-rules sql --dialect postgres` prints has its layers MATERIALIZED
+    # (compiler.SqlQuery._with): 43 questions in it peaked at 95 MB.
+    layer_by_layer = True
+    questions_per_query: int | None = 64  # see sql.run.Engine; measured: 43 in one query, 95 MB
 
     def __init__(self, con: Any) -> None:
         self.con = con
@@ -51,6 +54,8 @@ class PostgresEngine:
         from psycopg import sql
 
         with self.con.cursor() as cur:
+            # a decision layer of the previous as_of or question turn is replaced
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
             cur.execute(stmt.sql(dialect=self.dialect))
             # fresh statistics: the decision query joins these tables
             cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))

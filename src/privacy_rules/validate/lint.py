@@ -681,7 +681,7 @@ def _positive(preds: Iterable[Pred]) -> Iterator[Pred]:
 
 def _checks_consent(rule: Rule, q: Question) -> bool:
     for p in _positive(rule.when):
-        if p.kind == "consent_for_question" and p.arg is True and q.action is not Action.KEEP:
+        if p.kind == "consent_for_question" and p.arg in (True, "since_restriction") and q.action is not Action.KEEP:
             return True
         if p.kind == "consent" and (q.action is Action.KEEP or p.arg == q.purpose):
             return True
