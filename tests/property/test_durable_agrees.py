@@ -323,7 +323,7 @@ def _atoms(action: Action, pack: Any) -> st.SearchStrategy[Pred]:
         st.sampled_from(["art21_1", "art21_2", "any"]).map(lambda a: p(kind="objection", arg=a)),
         st.sampled_from(["active", "art18_1_a", "art18_1_c"]).map(lambda a: p(kind="restriction", arg=a)),
         st.sampled_from(["requested", "verified", "granted"]).map(lambda a: p(kind="erasure", arg=a)),
-        st.sampled_from(["pending_verification", "unanswered"]).map(lambda a: p(kind="rights_request", arg=a)),
+        st.sampled_from(["pending_verification", "unanswered", "unanswered_rights"]).map(lambda a: p(kind="rights_request", arg=a)),
         st.just(p(kind="legal_hold", arg="active")),
         st.sampled_from(["contact_information", "special_category"]).map(lambda a: p(kind="data_category", arg=a)),
         _fact_pred(),

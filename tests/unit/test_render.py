@@ -228,7 +228,8 @@ def test_render_is_deterministic_and_rejects_unknown_options(packs):
 
 # Written out by hand from the packs' windows and rules, so that the test does not trust the
 # derivation it checks: windows with open_if_absent (customer_tail, cooperation_tail, role_tail)
-# and every `happened:` path of the rule files, negated or not ...
+# and every `happened:` path of the rule files, negated or not, and every record day a `compare`
+# with `if_absent: false` reads ...
 ABSENT_DECLARED = {
     "iconfirm": {"relationship.customer_ended_on", "relationship.cooperation_ended_on", "relationship.role_ended_on",
                  "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on"},
@@ -278,7 +279,8 @@ def test_absent_dates_name_their_windows_and_rules(packs):
     assert "lead to allow" in section
     row = section[section.index('data-key="relationship.customer_ended_on"'):]
     row = row[:row.index("</tr>")]
-    assert 'href="#window-customer_tail"' in row and "<code>happened</code>" in row
+    # R3 (READINGS #36): the end day is compared with as_of (`if_absent: false`), not `happened`
+    assert 'href="#window-customer_tail"' in row and "<code>compare</code>" in row and "<code>happened</code>" not in row
     assert 'href="#rule-keep.customer-relationship"' in row and 'href="#rule-keep.processor-end-of-service"' in row
     row = section[section.index('data-key="facts.deletion_instructed_on"'):]
     row = row[:row.index("</tr>")]

@@ -199,6 +199,8 @@ class _Gen:
             return self.on_list("restrictions", lambda L: f"restriction({L}, {_lit(None if a == 'active' else a)}, A)")
         if k == "erasure":
             return self.on_list("erasure_requests", lambda L: f"erasure({L}, {_lit(a)}, A)")
+        if k == "rights_request" and a == "unanswered_rights":  # the rights requests alone (N43)
+            return self.on_list("rights_requests", lambda L: f"unanswered((), {L}, A)")
         if k == "rights_request":
             el, rl = self.lst("erasure_requests"), self.lst("rights_requests")
             fn = "pending_verification" if a == "pending_verification" else "unanswered"

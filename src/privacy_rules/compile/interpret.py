@@ -111,7 +111,8 @@ def holds(p: Pred, pack: Pack, q: Question, facts: Facts, asof: str, cuts: Mappi
         return rt.erasure(facts.lists["erasure_requests"], a, asof)
     if k == "rights_request":
         check = rt.pending_verification if a == "pending_verification" else rt.unanswered
-        return check(facts.lists["erasure_requests"], facts.lists["rights_requests"], asof)
+        erasures = () if a == "unanswered_rights" else facts.lists["erasure_requests"]  # N43: rights requests alone
+        return check(erasures, facts.lists["rights_requests"], asof)
     if k == "legal_hold":
         scope = (q.scope or pack.default_scope) if q.action is Action.KEEP else None
         return rt.legal_hold(facts.lists["legal_holds"], scope, asof)

@@ -925,6 +925,8 @@ class _Translator:
         elif a == "unanswered":  # received and not answered by as_of (N43)
             era = self._list("era", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ans", ASOF))
             rr = self._list("rr", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ans", ASOF))
+        elif a == "unanswered_rights":  # the rights requests alone (N43)
+            return _two_valued(one(self._list("rr", _cmp("$lte", "recv", ASOF), _cmp("$gt", "ans", ASOF))))
         else:
             raise DurableEngineError(f"`rights_request: {a}` is not supported by the durable engine")
         return _two_valued(_or(one(era), one(rr)))

@@ -137,6 +137,7 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "c_absent_rules": "Rules that read it",
         "absent_window": "window {w} stays open",
         "absent_happened": "the condition {h} is false",
+        "absent_compare_false": "a {c} with `if_absent: false` is false",
         "absent_value": "read as {v} (if_absent)",
         "absent_entry": "the condition {k}: the entry's event has not happened (the engine's reading, in every pack)",
         "yes": "yes",
@@ -311,6 +312,7 @@ UI: Mapping[str, Mapping[str, str]] = MappingProxyType({
         "c_absent_rules": "Regler som leser den",
         "absent_window": "fristen {w} forblir åpen",
         "absent_happened": "vilkåret {h} er ikke oppfylt",
+        "absent_compare_false": "en {c} med `if_absent: false` er ikke oppfylt",
         "absent_value": "leses som {v} (if_absent)",
         "absent_entry": "vilkåret {k}: hendelsen i oppføringen har ikke skjedd (motorens lesemåte, i alle pakker)",
         "yes": "ja",
@@ -573,6 +575,12 @@ PHRASES: Mapping[tuple[str, str], Mapping[str, tuple[str, str]]] = MappingProxyT
                "every rights or erasure request has been answered"),
         "nb": ("en henvendelse om rettigheter eller sletting er ikke besvart ennå",
                "alle henvendelser om rettigheter eller sletting er besvart"),
+    },
+    ("rights_request", "unanswered_rights"): {
+        "en": ("a rights request (access, rectification, restriction, objection, portability) has not been answered yet",
+               "every rights request has been answered (erasure requests aside)"),
+        "nb": ("en henvendelse om rettigheter (innsyn, retting, begrensning, innsigelse, dataportabilitet) er ikke besvart ennå",
+               "alle henvendelser om rettigheter er besvart (krav om sletting holdt utenfor)"),
     },
     ("legal_hold", "*"): {
         "en": ("a legal hold is in force (one that names scopes covers only those)", "no legal hold is in force"),

@@ -158,6 +158,7 @@ class AbsentDate:
     happened: bool
     rules: tuple[str, ...]
     kinds: tuple[str, ...] = ()  # list-entry dates: the condition kinds that read it (runtime.ABSENT_ENTRY_DATES)
+    compared: tuple[bool, ...] = ()  # (False,) when a `compare` with `if_absent: false` reads this date
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +319,7 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
     happened: set[str] = set()
     rules: dict[str, list[str]] = {}
     kinds: dict[str, list[str]] = {}
+    compared: dict[str, list[bool]] = {}
     for r in sorted(pack.rules, key=lambda r: r.order):
         for p in _walk(r.when):
             path: str | None = None
@@ -328,6 +330,16 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
                 used = pack.vocabulary.windows.get(str(p.arg))
                 if used is not None and used.open_if_absent and not used.is_list:
                     path = used.anchor
+            elif p.kind == "compare" and p.arg.get("if_absent") is False:
+                # an absent day makes the comparison false: "has not happened" (R3: an end day
+                # not recorded has not come). `if_absent: true` reads absence the other way
+                # (R8: a start not recorded has come), so it is not listed here
+                for side in (p.arg["left"], p.arg["right"]):
+                    if isinstance(side, str) and side != "as_of":
+                        if p.arg["if_absent"] not in compared.setdefault(side, []):
+                            compared[side].append(p.arg["if_absent"])
+                        if r.id not in rules.setdefault(side, []):
+                            rules[side].append(r.id)
             if path is not None and r.id not in rules.setdefault(path, []):
                 rules[path].append(r.id)
             for entry in ABSENT_ENTRY_DATES.get(p.kind, ()):
@@ -336,8 +348,9 @@ def absent_dates(pack: Pack) -> tuple[AbsentDate, ...]:
                 if r.id not in rules.setdefault(entry, []):
                     rules[entry].append(r.id)
     return tuple(AbsentDate(path=path, windows=tuple(windows.get(path, ())), happened=path in happened,
-                            rules=tuple(rules.get(path, ())), kinds=tuple(kinds.get(path, ())))
-                 for path in sorted(set(windows) | happened | set(kinds)))
+                            rules=tuple(rules.get(path, ())), kinds=tuple(kinds.get(path, ())),
+                            compared=tuple(sorted(compared.get(path, ()))))
+                 for path in sorted(set(windows) | happened | set(kinds) | set(compared)))
 
 
 # --- the builder ---------------------------------------------------------------------------
@@ -706,6 +719,7 @@ class _Builder:
             if a.happened:
                 by.append(_fill(self.L["absent_happened"], {"h": _code("happened")}))
             by += [_fill(self.L["absent_entry"], {"k": _code(k)}) for k in a.kinds]
+            by += [_fill(self.L["absent_compare_false"], {"c": _code("compare")}) for _v in a.compared]
             rows.append(Row(key=a.path, anchor=anchor("absent", a.path), cells=(
                 (_code(a.path),), tuple(by),
                 (_join(_code(rid, anchor("rule", rid)) for rid in a.rules),) if a.rules else (_text("—"),),

@@ -238,7 +238,7 @@ class _Question:
             return _Cond(self.exists(ch, conds))
         if k == "rights_request":
             flags = []
-            for name in ("erasure_requests", "rights_requests"):
+            for name in ("rights_requests",) if a == "unanswered_rights" else ("erasure_requests", "rights_requests"):
                 ch = c.children[name]
                 got, ver, ans = ch.c("received_on"), ch.c("verified_on"), ch.c("answered_on")
                 conds = [x.lte(got, A.copy()), x.or_([x.is_null(ans.copy()), x.gt(ans.copy(), A.copy())])]
