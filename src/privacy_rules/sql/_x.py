@@ -76,9 +76,38 @@ def false() -> exp.Boolean:
     return exp.Boolean(this=False)
 
 
+def _bool_const(e: exp.Expression) -> bool | None:
+    """True/False for a literal TRUE/FALSE (through parentheses), else None."""
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Boolean):
+        return bool(e.this)
+    return None
+
+
 def case(branches: Sequence[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Expression:
-    if not branches:
-        return default if default is not None else null()
+    """``CASE WHEN ...``, folded in Python where a condition is a constant (a window, question or
+    pack constant for this as_of): a FALSE branch is never taken, a TRUE one always is. Folded
+    only so far as the result keeps a typed branch: a CASE whose every branch is dropped and that
+    has no ELSE stays as written (a bare NULL has no type on PostgreSQL)."""
+    kept: list[tuple[exp.Expression, exp.Expression]] = []
+    for c, v in branches:
+        const = _bool_const(c)
+        if const is False:
+            continue
+        if const is True:
+            if not kept:
+                return v
+            default = v
+            break
+        kept.append((c, v))
+    if not kept:
+        if default is not None:
+            return default
+        if not branches:
+            return null()
+        kept = [tuple(branches[0])]  # type: ignore[list-item]
+    branches = kept
     node = exp.Case(ifs=[exp.If(this=c, true=v) for c, v in branches])
     if default is not None:
         node.set("default", default)
@@ -86,7 +115,15 @@ def case(branches: Sequence[tuple[exp.Expression, exp.Expression]], default: exp
 
 
 def and_(parts: Iterable[exp.Expression]) -> exp.Expression:
-    items = list(parts)
+    """``a AND b ...``; a FALSE part makes it FALSE, a TRUE part is dropped (SQL's AND agrees:
+    FALSE AND NULL is FALSE, TRUE AND x is x)."""
+    items = []
+    for p in parts:
+        const = _bool_const(p)
+        if const is False:
+            return false()
+        if const is not True:
+            items.append(p)
     if not items:
         return true()
     out = items[0]
@@ -96,7 +133,14 @@ def and_(parts: Iterable[exp.Expression]) -> exp.Expression:
 
 
 def or_(parts: Iterable[exp.Expression]) -> exp.Expression:
-    items = list(parts)
+    """``a OR b ...``; a TRUE part makes it TRUE, a FALSE part is dropped (TRUE OR NULL is TRUE)."""
+    items = []
+    for p in parts:
+        const = _bool_const(p)
+        if const is True:
+            return true()
+        if const is not False:
+            items.append(p)
     if not items:
         return false()
     out = items[0]
@@ -106,6 +150,9 @@ def or_(parts: Iterable[exp.Expression]) -> exp.Expression:
 
 
 def not_(e: exp.Expression) -> exp.Expression:
+    const = _bool_const(e)
+    if const is not None:
+        return false() if const else true()
     return exp.Not(this=exp.Paren(this=e))
 
 

@@ -85,19 +85,27 @@ class SqlQuery:
     def query(self) -> exp.Query:
         return self._with(self.check + self.decide)
 
-    def _with(self, ctes: tuple[tuple[str, exp.Select], ...]) -> exp.Query:
+    def _with(self, ctes: tuple[tuple[str, exp.Select], ...], dialect: str | None = None) -> exp.Query:
         query = self.final.copy()
         for name, cte in ctes:
             query = query.with_(x.ident(name), as_=cte, copy=False)  # shared, never mutated
+        if dialect == "postgres":
+            # PostgreSQL inlines a CTE read once and then substitutes each column's expression
+            # at every reference: the layers' CASEs, which read the layer below many times,
+            # multiply, and planning and running one decision took its backend past 5 GB.
+            # MATERIALIZED computes each layer once, as every other engine here does.
+            with_ = query.args.get("with_") or query.args.get("with")
+            for cte in with_.expressions if with_ is not None else []:
+                cte.set("materialized", True)
         return query
 
     def sql(self, dialect: str = "duckdb", *, pretty: bool = True) -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        return self._with(self.check + self.decide, dialect).sql(dialect=dialect, pretty=pretty)
 
     def staged(self, dialect: str = "duckdb", *, pretty: bool = False) -> tuple[list[str], str]:
         """(CREATE TABLE ... AS statements for the check layers, in order; the decision query
         reading them). The tables depend on the pack and the data only, never on as_of."""
-        return self.check_sql(dialect, pretty=pretty), self._with(self.decide).sql(dialect=dialect, pretty=pretty)
+        return self.check_sql(dialect, pretty=pretty), self.decide_sql(dialect, pretty=pretty)
 
     def check_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> list[str]:
         """CREATE TABLE ... AS statements for the check layers, in order."""
@@ -106,7 +114,7 @@ class SqlQuery:
 
     def decide_sql(self, dialect: str = "duckdb", *, pretty: bool = False) -> str:
         """The decision query over the check layers' tables."""
-        return self._with(self.decide).sql(dialect=dialect, pretty=pretty)
+        return self._with(self.decide, dialect).sql(dialect=dialect, pretty=pretty)
 
 
 def _column_path(path: str) -> str:
@@ -688,21 +696,26 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     k_status = x.case([(x.eq(keep_why.copy(), x.text("override")), x.st(x.T)),
                        (x.eq(keep_why.copy(), x.text("permit")), x.st(x.T)),
                        (x.eq(keep_why.copy(), x.text("unknown")), x.st(x.U))], x.st(x.F))
-    layer_k: list[exp.Expression] = [exp.Star(), x.alias(keep_why, "k_why"), x.alias(keep_prob, "k_prob"),
-                                     x.alias(k_status, "k_status")]
+    layer_k: list[exp.Expression] = [exp.Star(), x.alias(keep_why, "k_why"), x.alias(keep_prob, "k_prob")]
+    # k_status reads k_why as a column (layer d), not its CASE written out three times
+    k_status = x.case([(x.eq(x.col("k_why", "j"), x.text("override")), x.st(x.T)),
+                       (x.eq(x.col("k_why", "j"), x.text("permit")), x.st(x.T)),
+                       (x.eq(x.col("k_why", "j"), x.text("unknown")), x.st(x.U))], x.st(x.F))
     ctx.keep_status = x.col("k_status", "j")
     ctx.keep_prob = x.col("k_prob", "j")
 
     plans = []
-    layer_q: list[exp.Expression] = [exp.Star()]
+    q_cols: list[exp.Expression] = []
     for i, q in enumerate(qs):
         if q == keep_q:
             plans.append(("k", keep_plan, keep_rules))
             continue
         plan = _Question(ctx, q)
         rules = plan.compile_rules()
-        layer_q += _status_columns(f"q{i}", rules)
+        q_cols += _status_columns(f"q{i}", rules)
         plans.append((f"q{i}", plan, rules))
+    layer_d, layer_q = _shared_layers(layer_s, q_cols)
+    layer_d.insert(1, x.alias(k_status, "k_status"))
     layer_c: list[exp.Expression] = [exp.Star()]
     for tag, plan, rules in plans:
         if tag == "k":
@@ -738,7 +751,9 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     ctes.append(("s", exp.select(*layer_s, copy=False).from_(exp.Table(this=x.ident("j")), copy=False)))
     ctes.append(("k", exp.select(*layer_k, copy=False).from_(exp.Table(this=x.ident("s")), copy=False)))
     # `j` below names the same columns, carried through s and k
-    ctes.append(("q", exp.select(*layer_q, copy=False).from_(exp.Table(this=x.ident("k"), alias=exp.TableAlias(
+    ctes.append(("d", exp.select(*layer_d, copy=False).from_(exp.Table(this=x.ident("k"), alias=exp.TableAlias(
+        this=x.ident("j"))), copy=False)))
+    ctes.append(("q", exp.select(*layer_q, copy=False).from_(exp.Table(this=x.ident("d"), alias=exp.TableAlias(
         this=x.ident("j"))), copy=False)))
     ctes.append(("c", exp.select(*layer_c, copy=False).from_(exp.Table(this=x.ident("q")), copy=False)))
     layer_u: list[exp.Expression] = [exp.Star()]
@@ -774,6 +789,45 @@ def _pack_facts(pack: Pack) -> list[str]:
         if w.anchor.startswith("facts."):
             names.add(w.anchor.split(".", 1)[1])
     return sorted(names)
+
+
+def _constant(e: exp.Expression) -> bool:
+    """A literal (a status, flag or NULL folded in Python): cheaper written out than shared."""
+    while isinstance(e, (exp.Paren, exp.Neg, exp.Cast)):
+        e = e.this
+    return isinstance(e, (exp.Literal, exp.Boolean, exp.Null))
+
+
+def _shared_layers(keep_cols: list[exp.Expression], q_cols: list[exp.Expression]
+                   ) -> tuple[list[exp.Expression], list[exp.Expression]]:
+    """Layers ``d`` and ``q``: each question's rule columns (``<tag>_s<i>``, ``_p``, ``_e``,
+    ``_w``, ``_l``) with every expression computed once. Most rules read no part of the question
+    (a consent, a window, an objection): the same rule asked by many questions gives the same
+    SQL, so it is written once, as a column of ``d`` (or read from the keep question's column
+    in layer ``s``), and ``q`` names it per question. Identity is the generated SQL text: two
+    expressions that print alike compute alike."""
+    known: dict[str, str] = {}
+    for e in keep_cols:
+        if isinstance(e, exp.Alias):
+            known.setdefault(e.this.sql(), e.alias)
+    texts = [e.this.sql() for e in q_cols]
+    counts: dict[str, int] = {}
+    for t in texts:
+        counts[t] = counts.get(t, 0) + 1
+    layer_d: list[exp.Expression] = [exp.Star()]
+    layer_q: list[exp.Expression] = [exp.Star()]
+    for e, t in zip(q_cols, texts):
+        assert isinstance(e, exp.Alias)
+        expr = e.this
+        # k_status is itself a column of d: what reads it is computed in q
+        if t not in known and counts[t] > 1 and not _constant(expr) and '"k_status"' not in t:
+            known[t] = f"d{len(layer_d) - 1}"
+            layer_d.append(x.alias(expr, known[t]))
+        if t in known:
+            layer_q.append(x.alias(x.col(known[t], "j"), e.alias))
+        else:
+            layer_q.append(e)
+    return layer_d, layer_q
 
 
 def _status_columns(tag: str, rules: list[_RuleCols]) -> list[exp.Expression]:

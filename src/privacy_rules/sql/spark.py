@@ -45,6 +45,10 @@ class SparkEngine:
 
     def __init__(self, session: Any) -> None:
         self.session = session
+        # Catalyst's constraint propagation derives every implied predicate of a projection; over
+        # the decision layers' hundreds of shared CASE columns that set grows past a 1 GB driver
+        # heap (OutOfMemoryError in localCheckpoint). The query needs no inferred filters.
+        session.conf.set("spark.sql.constraintPropagation.enabled", "false")
 
     def load(self, rows: Rows) -> None:
         for t in TABLES:
