@@ -39,7 +39,8 @@ from msgspec import UNSET, UnsetType
 
 from .dates import MAX_DAY, MIN_DAY
 from .records import (_EMPTY_LISTS, _ENTRY_KINDS, _ID_FULL, _ok_date, _unknown_in_lists, ID_LISTS,
-                      LIST_FIELDS, MAX_ID_LENGTH, MAX_LIST, RELATIONSHIP_FIELDS, TOP_SCALARS, Facts, RecordIds)
+                      LIST_FIELDS, MAX_ID_LENGTH, MAX_LIST, RELATIONSHIP_FIELDS, TOP_SCALARS, Facts, RecordIds,
+                      fiscal_year_end)
 
 #: Text with more opening brackets than this goes the plain way: its nesting could be deep
 #: enough for the two parsers to stop at different depths (PR312). Brackets inside strings
@@ -211,7 +212,7 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
                             return None
                 row.append(v)
             if name == "vouchers" and row[1] is None:
-                row[1] = f"{row[0]:04d}-12-31"  # R11: calendar fiscal year unless stated
+                row[1] = fiscal_year_end(row[0])
             rows.append(tuple(row))
         if own is None:
             own = dict(_EMPTY_LISTS)

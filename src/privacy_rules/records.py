@@ -190,6 +190,12 @@ class _Constant(Exception):
     """Raised for NaN, Infinity and -Infinity, which Python's json accepts but JSON does not."""
 
 
+def fiscal_year_end(fiscal_year: Any) -> str:
+    """A voucher's fiscal year end when the record does not state it: 31 December (R11);
+    ``fiscal_year`` is a checked int."""
+    return f"{fiscal_year:04d}-12-31"
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     d = dict(pairs)
     if len(d) != len(pairs):
@@ -661,7 +667,7 @@ def _build_facts(record: Mapping[str, Any]) -> Facts:
                         for k, kind in fields.items())
             if name == "vouchers" and row[1] is None:
                 # R11: the fiscal year is the calendar year unless the record says otherwise
-                row = (row[0], f"{row[0]:04d}-12-31")
+                row = (row[0], fiscal_year_end(row[0]))
             rows.append(row)
         lists[name] = tuple(rows)
     subjects = record.get("subject_categories")
@@ -807,7 +813,7 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                                 v = tuple(v)
                         row.append(v)
                     if key == "vouchers" and row[1] is None:
-                        row[1] = f"{row[0]:04d}-12-31"  # R11: calendar fiscal year unless stated
+                        row[1] = fiscal_year_end(row[0])
                     rows.append(tuple(row))
                 if own is None:
                     own = dict(_EMPTY_LISTS)

@@ -228,8 +228,8 @@ def undated_read(p: Pred, pack: Pack, facts: Facts) -> list[tuple[Loc, str, str]
             path = w.anchor
     elif k == "happened":
         path = a
-    elif k == "compare" and _with_as_of(p) is not None:  # R3: an end day compared with as_of
-        path = _with_as_of(p)
+    elif k == "compare" and (against_as_of := _with_as_of(p)) is not None:  # R3: an end day vs as_of
+        path = against_as_of
     elif k == "consent_for_question" and a == "since_restriction":  # also when each restriction began
         lists = ("consents", "restrictions")
     elif k == "fact":
