@@ -235,6 +235,21 @@ def length(e: exp.Expression) -> exp.Expression:
     return exp.Length(this=e)
 
 
+def least(first: exp.Expression, *rest: exp.Expression) -> exp.Expression:
+    """``LEAST(...)`` of arguments that are never NULL (statuses; COALESCEd days).
+
+    Marked ``ignore_nulls``: with no NULL argument both semantics agree, and sqlglot's DuckDB
+    writer otherwise wraps each LEAST in ``CASE WHEN a IS NULL OR b IS NULL ...`` that repeats
+    every argument, which doubles the text at each level of nesting (a rule's Kleene AND of ORs
+    of ANDs grew to thousands of lines per status and most of the decision's run time)."""
+    return exp.Least(this=first, expressions=list(rest), ignore_nulls=True)
+
+
+def greatest(first: exp.Expression, *rest: exp.Expression) -> exp.Expression:
+    """``GREATEST(...)`` of arguments that are never NULL (see ``least``)."""
+    return exp.Greatest(this=first, expressions=list(rest), ignore_nulls=True)
+
+
 def max_(e: exp.Expression) -> exp.Expression:
     return exp.Max(this=e)
 
@@ -257,7 +272,7 @@ def k_and(items: Sequence[exp.Expression]) -> exp.Expression:
         return st(T)
     if len(items) == 1:
         return items[0]
-    return exp.Least(this=items[0], expressions=list(items[1:]))
+    return least(items[0], *items[1:])
 
 
 def k_or(items: Sequence[exp.Expression]) -> exp.Expression:
@@ -269,7 +284,7 @@ def k_or(items: Sequence[exp.Expression]) -> exp.Expression:
         return st(F)
     if len(items) == 1:
         return items[0]
-    return exp.Greatest(this=items[0], expressions=list(items[1:]))
+    return greatest(items[0], *items[1:])
 
 
 def k_not(item: exp.Expression) -> exp.Expression:
@@ -398,7 +413,7 @@ def least_of(items: Sequence[exp.Expression]) -> exp.Expression:
     if len(items) == 1:
         return items[0]
     big = num(_NO_DAY_HIGH)
-    inner = exp.Least(this=coalesce(items[0], big.copy()), expressions=[coalesce(e, big.copy()) for e in items[1:]])
+    inner = least(*[coalesce(e, big.copy()) for e in items])
     return case([(lt(inner, big.copy()), inner.copy())])
 
 
@@ -409,7 +424,7 @@ def greatest_of(items: Sequence[exp.Expression]) -> exp.Expression:
     if len(items) == 1:
         return items[0]
     low = num(_NO_DAY_LOW)
-    inner = exp.Greatest(this=coalesce(items[0], low.copy()), expressions=[coalesce(e, low.copy()) for e in items[1:]])
+    inner = greatest(*[coalesce(e, low.copy()) for e in items])
     return case([(gt(inner, low.copy()), inner.copy())])
 
 
