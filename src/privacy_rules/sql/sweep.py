@@ -161,10 +161,9 @@ class SweepQuery:
 
     def wide_sql(self) -> str:
         named_columns = self._u_columns()
-        members = _members(self.compiled.final)
         cols: list[exp.Expression] = [x.alias(x.cast(x.col("record_id"), "BIGINT"), "row")]
-        for j, (q, sel) in enumerate(zip(self.questions, members)):
-            named = {e.alias: e.this for e in sel.expressions if isinstance(e, exp.Alias)}
+        for j, (q, answer) in enumerate(zip(self.questions, self.compiled.answers)):
+            named = {e.alias: e.this for e in answer if isinstance(e, exp.Alias)}
             cols += [x.alias(named["outcome"].copy(), f"o{j}"), x.alias(named["decisive_rule"].copy(), f"r{j}"),
                      x.alias(named["keep_until"].copy(), f"ku{j}"), x.alias(named["reason_code"].copy(), f"rc{j}")]
             for name, effect in ((f"fo{j}", FORBID), (f"po{j}", PERMIT)):
@@ -301,13 +300,6 @@ class SweepQuery:
         for s in selects[1:]:
             q = exp.union(q, s, distinct=False)
         return q.sql(dialect="duckdb")
-
-
-def _members(q: exp.Expression | exp.Query) -> list[exp.Select]:
-    if isinstance(q, exp.Union):
-        return _members(q.this) + _members(q.expression)
-    assert isinstance(q, exp.Select)
-    return [q]
 
 
 def sweep_query(policy: Policy, questions: Sequence[Question], as_of: date) -> SweepQuery:
