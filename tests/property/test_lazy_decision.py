@@ -1,7 +1,8 @@
 """A lazy Decision is the eager one (issue 12): ``Policy.decide`` and ``decide_all`` return
-LazyDecisions whose explanation is built on first access; here each is compared with the
-Decision built the plain way (``eager_decide``: the per-question path as it was before,
-build_decision over plan.evaluate, the keep answer decided again for a `keep:` condition) on
+LazyDecisions whose explanation is built on first access (memoising what the rule statuses
+alone decide, per status pattern); here each is compared with the Decision built the plain way
+(``eager_decide``: the per-question path as it was before, build_decision over plan.evaluate
+without the pattern memo, the keep answer decided again for a `keep:` condition) on
 generated records (window ends around as_of, undated dates, malformed records), with the
 record given as a dict, as JSON text and prepared (``Policy.prepare``), through ``decide`` and
 ``decide_all``: every field (read first in any order), ==, hash, repr, to_json's JSON, pickle
@@ -63,7 +64,8 @@ def _eager_facts(policy: Any, facts: Any, q: Question, day: date) -> Decision:
             keep_missing, keep_problems = kd.missing_facts, kd.problems
     statuses = (policy._undated_statuses(plan, facts, ctx, keep_code) if facts.undated
                 else plan.evaluate(facts, ctx, keep_code))
-    return build_decision(pack=policy.pack, plan=plan, tables=policy._tables[q], statuses=statuses, facts=facts,
+    tables = dataclasses.replace(policy._tables[q], patterns=None)  # no memo of status patterns: the plain way
+    return build_decision(pack=policy.pack, plan=plan, tables=tables, statuses=statuses, facts=facts,
                           as_of=day, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends,
                           keep=keep_code, keep_problems=keep_problems)
 
