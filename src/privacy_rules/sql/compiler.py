@@ -80,6 +80,9 @@ class SqlQuery:
     #: order of their status columns (``<tag>_s<i>``), for callers that build their own final
     #: select over ``u`` (sql/sweep.py writes answer text from the statuses)
     tags: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: per question (in order): its answer columns over layer ``u`` (record_id, then the other
+    #: OUTPUT_COLUMNS as aliases), which ``final`` crosses with the question numbers
+    answers: tuple[tuple[exp.Expression, ...], ...] = ()
 
     @property
     def query(self) -> exp.Query:
@@ -158,6 +161,10 @@ class _Question:
         pack = ctx.pack
         self.rules: tuple[Rule, ...] = tuple(r for r in pack.rules if targets(r, q, pack))
         self.rule: Rule | None = None
+        #: per rule index with several `within` windows: each window's last day when it ended
+        #: (NULL otherwise), in the rule's order: the sweep words each ended window as
+        #: decide.ended_windows lists them
+        self.window_lapses: dict[int, list[exp.Expression]] = {}
 
     # -- predicates --------------------------------------------------------------------------
     def cond(self, p: Pred) -> _Cond:
@@ -632,8 +639,10 @@ class _Question:
                 else:
                     ended = x.and_([x.eq(o.copy(), x.st(x.T)) for o in others] +
                                    [x.or_([self.window_ended(p.arg) for p in withins])])
-                    lapse = x.least_of([x.case([(self.window_ended(p.arg), self.window_end(p.arg))])
-                                        for p in withins])
+                    ends = [x.case([(self.window_ended(p.arg), self.window_end(p.arg))]) for p in withins]
+                    lapse = x.least_of([e.copy() for e in ends])
+                    if len(ends) > 1:
+                        self.window_lapses[len(out)] = ends
             out.append((rule, status, prob, end, ended, lapse))
         self.rule = None
         return out
@@ -690,7 +699,7 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     keep_plan = _Question(ctx, keep_q)
     keep_rules = keep_plan.compile_rules()
     layer_s: list[exp.Expression] = [x.alias(x.col("id", "j"), "record_id")]  # j.* and bad go first
-    layer_s += _status_columns("k", keep_rules)
+    layer_s += _status_columns("k", keep_rules, keep_plan.window_lapses)
     keep_why, keep_dec = _combine("k", keep_rules)
     keep_prob = _question_prob("k", keep_rules)
     k_status = x.case([(x.eq(keep_why.copy(), x.text("override")), x.st(x.T)),
@@ -712,7 +721,7 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
             continue
         plan = _Question(ctx, q)
         rules = plan.compile_rules()
-        q_cols += _status_columns(f"q{i}", rules)
+        q_cols += _status_columns(f"q{i}", rules, plan.window_lapses)
         plans.append((f"q{i}", plan, rules))
     layer_d, layer_q = _shared_layers(layer_s, q_cols)
     layer_d.insert(1, x.alias(k_status, "k_status"))
@@ -761,13 +770,11 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
                 for (tag, _plan, rules), q in zip(plans, qs)]
     ctes.append(("u", exp.select(*layer_u, copy=False).from_(exp.Table(this=x.ident("c")), copy=False)))
 
-    selects = [_answer(tag, plan, rules, q, pack) for (tag, plan, rules), q in zip(plans, qs)]
-    query: exp.Query = selects[0]
-    for sel in selects[1:]:
-        query = exp.union(query, sel, distinct=False, copy=False)
+    answers = [_answer(tag, plan, rules, q, pack) for (tag, plan, rules), q in zip(plans, qs)]
+    query = _answers([[c.copy() for c in cols] for cols in answers])
     tags = tuple((tag, tuple(r.id for r, *_rest in rules)) for tag, _plan, rules in plans)
     return SqlQuery(check=tuple(check), decide=tuple(ctes), final=query, questions=qs, as_of=day, pack_id=pack.id,
-                    tags=tags)
+                    tags=tags, answers=tuple(tuple(cols) for cols in answers))
 
 
 def _pack_facts(pack: Pack) -> list[str]:
@@ -830,9 +837,12 @@ def _shared_layers(keep_cols: list[exp.Expression], q_cols: list[exp.Expression]
     return layer_d, layer_q
 
 
-def _status_columns(tag: str, rules: list[_RuleCols]) -> list[exp.Expression]:
+def _status_columns(tag: str, rules: list[_RuleCols], window_lapses: dict[int, list[exp.Expression]]
+                    ) -> list[exp.Expression]:
     cols: list[exp.Expression] = []
     for i, (_rule, status, prob, end, ended, lapse) in enumerate(rules):
+        for k, e in enumerate(window_lapses.get(i, ())):
+            cols.append(x.alias(e, f"{tag}_l{i}_{k}"))
         cols.append(x.alias(status, f"{tag}_s{i}"))
         if prob is not None:
             cols.append(x.alias(prob, f"{tag}_p{i}"))
@@ -893,8 +903,29 @@ def _question_prob(tag: str, rules: list[Any]) -> exp.Expression:
     return items[0] if len(items) == 1 else x.coalesce(*items)
 
 
-def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack) -> exp.Select:
-    """The output row of one question, from layer ``c``."""
+def _answers(per_question: list[list[exp.Expression]]) -> exp.Select:
+    """One answer row per record and question, from layer ``u``: the records crossed with the
+    question numbers (``VALUES (0), (1), ...``), each output column a CASE on the number.
+
+    Not a UNION ALL of one SELECT per question: each branch would read ``u``, so every engine
+    had to compute (or materialise) the whole decision once per question; crossed, ``u`` is read
+    once and the layers below it inline into one pass."""
+    if len(per_question) == 1:
+        return exp.select(*per_question[0], copy=False).from_(exp.Table(this=x.ident("u")), copy=False)
+    n = x.col("q_index", "qn")
+    cols: list[exp.Expression] = [x.col("record_id", "u")]
+    for k, first in enumerate(per_question[0][1:], start=1):
+        branches = [(x.eq(n.copy(), x.num(i)), cols_[k].this) for i, cols_ in enumerate(per_question)]
+        cols.append(x.alias(exp.Case(ifs=[exp.If(this=c, true=v) for c, v in branches]), first.alias))
+    numbers = exp.Values(expressions=[exp.Tuple(expressions=[x.num(i)]) for i in range(len(per_question))],
+                         alias=exp.TableAlias(this=x.ident("qn"), columns=[x.ident("q_index")]))
+    return (exp.select(*cols, copy=False).from_(exp.Table(this=x.ident("u")), copy=False)
+            .join(numbers, join_type="CROSS", copy=False))
+
+
+def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack) -> list[exp.Expression]:
+    """The output columns of one question, from layer ``u``: record_id first, then the others
+    aliased as OUTPUT_COLUMNS names them."""
     why, dec, bad = x.col(f"{tag}_why"), x.col(f"{tag}_dec"), x.col("bad")
     has_bad = x.not_null(bad.copy())
 
@@ -934,7 +965,7 @@ def _answer(tag: str, plan: _Question, rules: list[Any], q: Question, pack: Pack
             x.alias(x.case([(x.not_(has_bad.copy()), rule_id)]) if rules else x.null(), "decisive_rule"),
             x.alias(basis, "basis"), x.alias(keep_until, "keep_until"), x.alias(reason, "reason_code"),
             x.alias(problem, "problem_code")]
-    return exp.select(*cols).from_(exp.Table(this=x.ident("u")))
+    return cols
 
 
 def _keep_until_key(tag: str, rules: list[Any], keep: bool) -> exp.Expression:
