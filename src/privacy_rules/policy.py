@@ -57,8 +57,8 @@ class _Step:
     ``other``: the Policy that answers it (``Policy._for``: itself unless the question describes
     a recipient the pack does not list)."""
 
-    __slots__ = ("q", "plan", "effects", "tables", "needs_keep", "is_keep", "other", "explain", "pack", "version",
-                 "rule_ids")
+    __slots__ = ("q", "plan", "decide", "effects", "tables", "needs_keep", "is_keep", "other", "explain", "pack",
+                 "version", "rule_ids")
 
     def __init__(self, policy: "Policy", q: Question) -> None:
         self.q = q
@@ -66,6 +66,7 @@ class _Step:
         if self.other is not policy:  # the other Policy compiles it: the recipient is not in this pack
             return
         self.plan, self.effects = policy.plan(q)
+        self.decide = self.plan.decide
         self.tables = policy._tables[q]
         self.needs_keep = self.plan.needs_keep
         self.is_keep = q == policy._keep_q
@@ -128,6 +129,7 @@ class Policy:
         self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         # INVARIANT: every question in the standard set compiles; checked here, once
         self.plan(self._keep_q)
+        self._keep_step = self._step(self._keep_q)  # what `keep:` conditions read, per record
 
     # -- questions -------------------------------------------------------------------------
     def check_question(self, q: Question | str) -> Question:
@@ -373,49 +375,52 @@ class Policy:
         """The Decisions for ``steps`` (this Policy's) about ``facts``: each rule evaluated once
         per record, keep (default scope) at most once though several questions read it; each
         Decision lazy (_lazy_decision.py) with what build_decision needs, as ``_Step._explain``
-        reads it: (HEAD..., explain, statuses, facts, context, keep, keep's Decision)."""
-        ctx = self._day(day)
+        reads it: (HEAD..., explain, statuses, facts, context, keep, keep's Decision). The hot
+        path of ``decide``/``decide_all``: kept to plain local operations on purpose."""
+        ctx = self._day_ctx.get(day)
+        if ctx is None:
+            ctx = self._day(day)
         undated = facts.undated
-        keep_step = self._step(self._keep_q)
+        keep_step = self._keep_step
         keep_res: Combined | None = None
         keep_decision: Decision | None = None
         out: list[Decision] = []
+        fid = facts.id
+        outcomes = _OUTCOME
         for step in steps:
             kd = None
             keep = None
             if step.is_keep:
                 if keep_res is None:
-                    keep_res = self._combined(step, facts, ctx, None, undated)
+                    keep_res = (self._decide_undated(step.plan, step.effects, facts, ctx, None) if undated
+                                else step.decide(facts, ctx, None))
                 res = keep_res
             elif step.needs_keep:
                 if keep_res is None:
-                    keep_res = self._combined(keep_step, facts, ctx, None, undated)
+                    keep_res = (self._decide_undated(keep_step.plan, keep_step.effects, facts, ctx, None) if undated
+                                else keep_step.decide(facts, ctx, None))
                 keep = _STATUS[keep_res[0]]
-                res = self._combined(step, facts, ctx, keep, undated)
+                res = (self._decide_undated(step.plan, step.effects, facts, ctx, keep) if undated
+                       else step.decide(facts, ctx, keep))
                 if keep is None:  # keep undetermined: its missing facts and problems explain this one
                     if keep_decision is None:
-                        keep_decision = self._lazy(keep_step, keep_res, facts, ctx, day, None, None)
+                        outcome, idx, _, statuses = keep_res
+                        keep_decision = lazy_decision((
+                            outcomes[outcome], keep_step.q, day, fid, keep_step.version,
+                            None if idx is None else keep_step.rule_ids[idx],
+                            keep_step.explain, statuses, facts, ctx, None, None))
                     kd = keep_decision
             else:
-                res = self._combined(step, facts, ctx, None, undated)
-            d = self._lazy(step, res, facts, ctx, day, keep, kd)
+                res = (self._decide_undated(step.plan, step.effects, facts, ctx, None) if undated
+                       else step.decide(facts, ctx, None))
+            outcome, idx, _, statuses = res
+            d = lazy_decision((outcomes[outcome], step.q, day, fid, step.version,
+                               None if idx is None else step.rule_ids[idx],
+                               step.explain, statuses, facts, ctx, keep, kd))
             if step.is_keep and keep_decision is None:
                 keep_decision = d  # the keep answer a later question's explanation may read
             out.append(d)
         return tuple(out)
-
-    def _combined(self, step: _Step, facts: Facts, ctx: _Ctx, keep: bool | None, undated: Any) -> Combined:
-        if undated:
-            return self._decide_undated(step.plan, step.effects, facts, ctx, keep)
-        return step.plan.decide(facts, ctx, keep)
-
-    @staticmethod
-    def _lazy(step: _Step, res: Combined, facts: Facts, ctx: _Ctx, day: date, keep: bool | None,
-              keep_decision: Decision | None) -> Decision:
-        outcome, idx, _, statuses = res
-        return lazy_decision((_OUTCOME[outcome], step.q, day, facts.id, step.version,
-                              None if idx is None else step.rule_ids[idx],
-                              step.explain, statuses, facts, ctx, keep, keep_decision))
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
