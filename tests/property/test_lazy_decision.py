@@ -141,7 +141,7 @@ def _check_all_ways(policy: Any, record: Any, day: date, qs: list[str], first: s
     ways = [(record, eager), (prep, eager)]
     try:  # the same record as JSON text, when it is JSON (a generated record may hold date objects)
         text = json.dumps(record) if isinstance(record, dict) else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # (not JSON, or nested past json's limit)
         text = None
     if text is not None:  # (text is checked as text: e.g. a lone surrogate is an encoding problem there)
         ways.append((text, [eager_decide(policy, text, q, day) for q in qs]))
