@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
@@ -574,6 +574,9 @@ class Tables:
     obligations: tuple[tuple[tuple[ObligationSpec, str], ...], ...]  # (spec, text in lang)
     reads_values: tuple[int, ...] = ()  # per rule: reads_values(rule.when); fact_problems looks only there
     consent_purposes: frozenset[str | None] | None = None  # consent_purposes(plan); None: not computed
+    #: statuses -> _Pattern: what an explanation takes from the rule statuses alone, memoised
+    #: (issue 12; pure in the key, bounded); None: not memoised (the plain way)
+    patterns: dict[tuple[Any, ...], "_Pattern"] | None = field(default=None, compare=False, repr=False)
 
 
 def tables_for(pack: Pack, plan: QuestionPlan, lang: str) -> Tables:
@@ -599,32 +602,31 @@ def tables_for(pack: Pack, plan: QuestionPlan, lang: str) -> Tables:
         ),
         reads_values=tuple(reads_values(r.when, pack.vocabulary.windows) for r in plan.rules),
         consent_purposes=consent_purposes(plan),
+        patterns={},
     )
 
 
 _OUTCOMES = {o.value: o for o in Outcome}
+_MAX_PATTERNS = 4096  # distinct rule-status patterns kept per question (the bench's records show a few hundred)
+
+#: (outcome, decisive index, why, applied, citations, overridden ids, duties: (rule id, spec, text))
+_Pattern = tuple[str, "int | None", str, tuple[AppliedRule, ...], tuple[tuple[str, Citation], ...], tuple[str, ...],
+                 tuple[tuple[str, ObligationSpec, str], ...]]
 
 
-def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any],
-                   facts: Facts, as_of: date, asof: str, keep_missing: tuple[str, ...] = (),
-                   cuts: Mapping[str, str] | None = None, memo: dict[tuple[str, int], date] | None = None,
-                   keep: bool | None = None, keep_problems: tuple[Diagnostic, ...] = ()) -> Decision:
-    """The full, explained Decision for one evaluated question. Pure.
-
-    ``keep``: the keep answer `keep:` conditions read (True allow, False deny, None
-    undetermined); ``keep_missing``/``keep_problems``: that answer's missing facts and problems,
-    named here when an unknown `keep:` condition leaves this answer undetermined.
-    """
+def _pattern(plan: QuestionPlan, tables: Tables, statuses: tuple[Any, ...]) -> _Pattern:
+    """What a Decision's explanation takes from the rule statuses alone (build_decision
+    memoises it per pattern in ``tables.patterns``): the outcome, the applied rules with their
+    roles, the citations, the overridden rules, and the duties the outcome brings (their due
+    days read the record, so build_decision adds them). Pure."""
     effects = tables.effects
-    outcome, idx, why = combine(effects, statuses)
     rules = plan.rules
-    windows = pack.vocabulary.windows
+    outcome, idx, why = combine(effects, statuses)
     allow = outcome == ALLOW_S
     applied: list[AppliedRule] = []
     citations: list[tuple[str, Citation]] = [tables.cites[idx]] if idx is not None else []
-    obligations: list[Obligation] = []
     overridden: list[str] = []
-    late_extensions: list[str] = []
+    duties: list[tuple[str, ObligationSpec, str]] = []
     for i, s in enumerate(statuses):
         if s is None:
             applied.append(tables.applied[i][RuleStatus.UNKNOWN])
@@ -645,14 +647,44 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         on = rules[i].on_outcome
         # a permission that did not decide brings no duty; an obligation rule may name its outcomes
         if tables.obligations[i] and (allow or e != PERMIT) and (on is None or outcome in on):
-            for o, text in tables.obligations[i]:
-                due = None
-                if o.due is not None:  # an end that depends on an undated date is not known: no due day
-                    end = window_end_of(windows[o.due], facts, asof)
-                    due = end if isinstance(end, date) else None
-                    if windows[o.due].extension_months:
-                        late_extensions.extend(respond_by(windows[o.due], facts, asof)[1])
-                obligations.append(Obligation(id=o.id, rule_id=rules[i].id, article=o.article, text=text, due_on=due))
+            duties.extend((rules[i].id, o, text) for o, text in tables.obligations[i])
+    return outcome, idx, why, tuple(applied), tuple(citations), tuple(overridden), tuple(duties)
+
+
+def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequence[Any],
+                   facts: Facts, as_of: date, asof: str, keep_missing: tuple[str, ...] = (),
+                   cuts: Mapping[str, str] | None = None, memo: dict[tuple[str, int], date] | None = None,
+                   keep: bool | None = None, keep_problems: tuple[Diagnostic, ...] = ()) -> Decision:
+    """The full, explained Decision for one evaluated question. Pure.
+
+    ``keep``: the keep answer `keep:` conditions read (True allow, False deny, None
+    undetermined); ``keep_missing``/``keep_problems``: that answer's missing facts and problems,
+    named here when an unknown `keep:` condition leaves this answer undetermined.
+    """
+    effects = tables.effects
+    rules = plan.rules
+    windows = pack.vocabulary.windows
+    memo_p = tables.patterns
+    key = tuple(statuses)
+    pattern = memo_p.get(key) if memo_p is not None else None
+    if pattern is None:
+        pattern = _pattern(plan, tables, key)
+        if memo_p is not None:
+            if len(memo_p) >= _MAX_PATTERNS:
+                memo_p.clear()
+            memo_p[key] = pattern
+    outcome, idx, why, applied, citations, overridden, duties = pattern
+    allow = outcome == ALLOW_S
+    obligations: list[Obligation] = []
+    late_extensions: list[str] = []
+    for rule_id, o, text in duties:
+        due = None
+        if o.due is not None:  # an end that depends on an undated date is not known: no due day
+            end = window_end_of(windows[o.due], facts, asof)
+            due = end if isinstance(end, date) else None
+            if windows[o.due].extension_months:
+                late_extensions.extend(respond_by(windows[o.due], facts, asof)[1])
+        obligations.append(Obligation(id=o.id, rule_id=rule_id, article=o.article, text=text, due_on=due))
     basis = tables.basis[idx] if allow and idx is not None else None
     keep_until = None
     if allow and plan.question.action.value == "keep":
@@ -690,7 +722,7 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
         pack_version=pack.version, decisive_rule=decisive.id if decisive else None,
         decisive_span=decisive.span if decisive else None,
         reason=reason,
-        basis=basis, applied=tuple(applied), citations=tuple(citations), keep_until=keep_until,
+        basis=basis, applied=applied, citations=citations, keep_until=keep_until,
         obligations=tuple(obligations), missing_facts=missing_t, problems=problems,
         recipient_source=_recipient_source(pack, plan.question),
     )
@@ -794,7 +826,7 @@ def ended_keep_until(ended: Iterable[tuple[Any, ...]]) -> date | None:
 
 
 def _reason(outcome: str, why: str, idx: int | None, tables: Tables, keep_until: date | None,
-            overridden: list[str], missing: tuple[str, ...], problems: tuple[Diagnostic, ...] = (),
+            overridden: Sequence[str], missing: tuple[str, ...], problems: tuple[Diagnostic, ...] = (),
             undated: Mapping[str, str] | None = None) -> str:
     if why == "no-basis":
         return "no rule gives a lawful basis for this (Art. 6(1)); without one the answer is deny"

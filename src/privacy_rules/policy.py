@@ -23,7 +23,9 @@ from .dates import iso_cutoff, parse_as_of
 from .declared import declared_facts
 from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, combine, fact_problems,
                      keep_until_for, tables_for)
+from ._lazy_decision import EXPLAIN, lazy_decision
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
+from .prepared import PreparedRecord, facts_of, original, prepared
 from .recipients import RecipientFactsError, RecipientRegister, apply_register, check_share_question, engine_for
 from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
                       parse_record, record_id_of)
@@ -33,6 +35,7 @@ from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
 Record = Any
 
 _MAX_CTX = 4096
+_MAX_STEPS = 4096  # questions (as given) -> _Step; bounded as the as_of contexts are
 
 
 class _Ctx:
@@ -45,6 +48,48 @@ class _Ctx:
         self.cut = cut  # by window index, for generated code
         self.cuts = dict(zip(names, cut))  # by window id, for explanations
         self.ends: dict[tuple[str, int], date] = {}
+
+
+class _Step:
+    """One checked question of one Policy, with what deciding and explaining it need (issue 12:
+    looked up once per call by the question as given, not by three hashes of a Question).
+
+    ``other``: the Policy that answers it (``Policy._for``: itself unless the question describes
+    a recipient the pack does not list)."""
+
+    __slots__ = ("q", "plan", "decide", "effects", "tables", "needs_keep", "is_keep", "other", "explain", "pack",
+                 "version", "rule_ids")
+
+    def __init__(self, policy: "Policy", q: Question) -> None:
+        self.q = q
+        self.other = policy._for((q,)) if q.recipient_facts is not None else policy
+        if self.other is not policy:  # the other Policy compiles it: the recipient is not in this pack
+            return
+        self.plan, self.effects = policy.plan(q)
+        self.decide = self.plan.decide
+        self.tables = policy._tables[q]
+        self.needs_keep = self.plan.needs_keep
+        self.is_keep = q == policy._keep_q
+        self.pack = policy.pack
+        self.version = policy.pack.version
+        self.rule_ids = tuple(r.id for r in self.plan.rules)
+        self.explain = self._explain  # bound once: every lazy decision of this question holds it
+
+    def _explain(self, s: tuple[Any, ...]) -> Decision:
+        """The eager Decision for a LazyDecision's state (Policy._lazy's layout): exactly what
+        ``decide`` built before decisions were lazy (build_decision, the reference)."""
+        statuses, facts, ctx, keep, keep_decision = s[EXPLAIN + 1:]
+        if keep_decision is not None:
+            keep_missing, keep_problems = keep_decision.missing_facts, keep_decision.problems
+        else:
+            keep_missing, keep_problems = (), ()
+        return build_decision(pack=self.pack, plan=self.plan, tables=self.tables, statuses=statuses, facts=facts,
+                              as_of=s[2], asof=ctx.asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends,
+                              keep=keep, keep_problems=keep_problems)
+
+
+#: decide_all's questions: (checked questions, their steps or None, the Policy that answers them)
+_Many = tuple[tuple[Question, ...], "tuple[_Step, ...] | None", "Policy"]
 
 
 class Policy:
@@ -60,6 +105,10 @@ class Policy:
         self._tables: dict[Question, Tables] = {}
         self._checked: dict[Question, Question] = {}
         self._ctx: dict[str, _Ctx] = {}
+        self._day_ctx: dict[date, _Ctx] = {}  # the same contexts by day (the per-record hot path)
+        self._steps: dict[Any, _Step] = {}  # question as given (text or Question) -> its step
+        self._many: dict[Any, _Many] = {}  # decide_all's questions -> steps
+        self._last_many: tuple[Any, _Many] | None = None  # the last tuple of questions, by identity
         self._dates: dict[str, bool] = {}  # date string -> valid; pure, bounded (records.normalize_fast)
         # the ids a record may name (records.id_problems) and the facts it may hold (PR340)
         self._ids = RecordIds(pack.vocabulary, declared_facts(pack))
@@ -80,6 +129,7 @@ class Policy:
         self.question_sets: Mapping[str, tuple[Question, ...]] = question_sets_of(pack.meta, self.check_question)
         # INVARIANT: every question in the standard set compiles; checked here, once
         self.plan(self._keep_q)
+        self._keep_step = self._step(self._keep_q)  # what `keep:` conditions read, per record
 
     # -- questions -------------------------------------------------------------------------
     def check_question(self, q: Question | str) -> Question:
@@ -157,13 +207,74 @@ class Policy:
             self._ctx[asof] = ctx
         return ctx, asof
 
+    def _day(self, day: date) -> _Ctx:
+        """``_context(day)``'s context, looked up by the day (no isoformat per call)."""
+        ctx = self._day_ctx.get(day)
+        if ctx is None:
+            ctx = self._context(day)[0]
+            if len(self._day_ctx) >= _MAX_CTX:
+                self._day_ctx.clear()
+            self._day_ctx[day] = ctx
+        return ctx
+
+    def _step(self, question: Question | str) -> _Step:
+        """The step of a question as given (a Question or its text); raises as ``check_question``.
+        Cached by the question as given: text is not parsed again, a Question not hashed thrice."""
+        cacheable = type(question) is str or type(question) is Question
+        if cacheable:
+            step = self._steps.get(question)
+            if step is not None:
+                return step
+        step = _Step(self, self.check_question(question))
+        if cacheable:
+            if len(self._steps) >= _MAX_STEPS:
+                self._steps.clear()
+            self._steps[question] = step
+        return step
+
+    def _steps_for(self, questions: Iterable[Question | str] | None,
+                   question_set: str | None) -> _Many:
+        """decide_all's questions, their steps, and the Policy that answers them (``_for``; the
+        steps are None when it is another: that one compiles the questions); raises
+        as ``_questions``. Cached by the questions as given when they are a tuple or a list (by
+        their items) or None, with a set name or not; a tuple also by identity."""
+        last = self._last_many
+        if last is not None and last[0] is questions and question_set is None and type(questions) is tuple:
+            return last[1]
+        key: Any = None
+        if type(questions) is tuple or type(questions) is list or questions is None:
+            key = (None if questions is None else tuple(questions), question_set)
+            try:
+                got = self._many.get(key)
+            except TypeError:  # an unhashable item: _questions says what is wrong with it
+                key, got = None, None
+            if got is not None:
+                if type(questions) is tuple and question_set is None:
+                    self._last_many = (questions, got)
+                return got
+        qs = self._questions(questions, question_set)
+        other = self._for(qs)
+        got = (tuple(qs), tuple(self._step(q) for q in qs) if other is self else None, other)
+        if key is not None:
+            if len(self._many) >= _MAX_STEPS:
+                self._many.clear()
+            self._many[key] = got
+            if type(questions) is tuple and question_set is None:
+                self._last_many = (questions, got)
+        return got
+
     # -- one record ------------------------------------------------------------------------
     def decide(self, record: Record, question: Question | str, *, as_of: date | str) -> Decision:
         """The explained Decision for one question about one record. Pure; never mutates ``record``.
 
-        ``record`` is a mapping or the record's JSON text (str or bytes; text is checked for
-        duplicate keys too). ``question`` is a Question or its text (``"contact:newsletter:email"``).
+        ``record`` is a mapping, the record's JSON text (str or bytes; text is checked for
+        duplicate keys too), or a PreparedRecord from ``prepare`` (checked once for many calls).
+        ``question`` is a Question or its text (``"contact:newsletter:email"``).
         ``as_of`` is a ``date`` or a ``"YYYY-MM-DD"`` string in 1900-01-01..2200-12-31.
+
+        The Decision's outcome, question, as_of, record id, pack version and deciding rule are
+        known when it is returned; the rest of its explanation is built when first read, and
+        is the same as if built at once (a LazyDecision: _lazy_decision.py).
 
         A malformed record gives an UNDETERMINED decision with ``problems``; it never raises for
         bad record data. Raises QuestionError for a question the pack does not know, ValueError
@@ -171,23 +282,44 @@ class Policy:
         wrong type (a datetime as_of included) with a message saying what to pass.
         """
         day = parse_as_of(as_of)
-        q = self.check_question(question)
-        if q.recipient_facts is not None:
-            other = self._for((q,))
-            if other is not self:
-                return other.decide(record, q, as_of=day)
+        step = self._step(question)
+        if step.other is not self:
+            return step.other.decide(record, step.q, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
-            return self._invalid(q, day, exc.record_id, exc.problems)
-        return self._decide_facts(facts, q, day)
+            return self._invalid(step.q, day, exc.record_id, exc.problems)
+        return self._decide_steps(facts, (step,), day)[0]
+
+    def prepare(self, record: Record) -> PreparedRecord:
+        """``record`` checked once (as every ``decide`` would check it), to decide many questions
+        about it with ``decide``, ``decide_all`` or ``decide_batch`` of this Policy without
+        checking it again. Never raises for bad record data: a malformed record prepares with
+        its problems, and its decisions are the same UNDETERMINED ones. Pure."""
+        if type(record) is PreparedRecord:
+            try:
+                if facts_of(record, self._ids) is not None:
+                    return record
+            except RecordInvalid:
+                return record  # checked by this Policy already, with its problems
+            record = original(record)
+        try:
+            facts = self.facts(record)
+        except RecordInvalid as exc:
+            return prepared(record, self._ids, None, exc.record_id, exc.problems)
+        return prepared(record, self._ids, facts, facts.id, ())
 
     def facts(self, record: Record) -> Facts:
         """The checked, normalised record; raises RecordInvalid naming its problems (never
         anything else, whatever ``record`` is). Checks the record's form (records.py), that its
         ``facts`` hold only facts this pack declares (PR340; declared.py), and then that every
         vocabulary id it names is one this pack defines (PR321). A declared fact's ``if_absent``
-        value fills an absent one."""
+        value fills an absent one. A PreparedRecord of this Policy is not checked again."""
+        if type(record) is PreparedRecord:
+            got = facts_of(record, self._ids)
+            if got is not None:
+                return got
+            record = original(record)  # prepared by another Policy: its vocabulary may differ
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 facts = _text_decoder()(record, self._dates, self._ids)  # checked while decoded (in C)
@@ -209,7 +341,8 @@ class Policy:
 
     def decide_all(self, record: Record, questions: Iterable[Question | str] | None = None, *,
                    as_of: date | str, question_set: str | None = None) -> tuple[Decision, ...]:
-        """Decisions for several questions about one record, the record checked once.
+        """Decisions for several questions about one record, the record checked once and each
+        rule evaluated once (keep's answer, which other questions' `keep:` conditions read, too).
 
         Without ``questions`` (None): the pack's standard questions (``pack.questions`` in
         pack.yaml, e.g. keep, contact:newsletter:email, share:hubspot:relationship_management).
@@ -217,42 +350,77 @@ class Policy:
         asks ``question_set="sweep"`` instead (every keep scope: newsletter subscriptions,
         vouchers, suppression entries ..., READINGS.md #10), or another set the pack names in
         ``pack.question_sets``; ``question_set`` and ``questions`` together are a TypeError, an
-        unknown set a QuestionError. An empty list asks nothing. Arguments and errors as for
-        ``decide``.
+        unknown set a QuestionError. An empty list asks nothing. Arguments, errors and the
+        Decisions (explanations built when first read) as for ``decide``.
         """
         day = parse_as_of(as_of)
-        qs = self._questions(questions, question_set)
-        other = self._for(qs)
-        if other is not self:
+        qs, steps, other = self._steps_for(questions, question_set)
+        if steps is None:
             return other.decide_all(record, qs, as_of=day)
         try:
             facts = self.facts(record)
         except RecordInvalid as exc:
             return tuple(self._invalid(q, day, exc.record_id, exc.problems) for q in qs)
-        return tuple(self._decide_facts(facts, q, day) for q in qs)
+        return self._decide_steps(facts, steps, day)
 
     def _questions(self, questions: Iterable[Question | str] | None, question_set: str | None = None) -> list[Question]:
         return select_questions(questions, question_set, self.standard_questions, self.question_sets,
                                 self.check_question)
 
     def _decide_facts(self, facts: Facts, q: Question, as_of: date) -> Decision:
-        ctx, asof = self._context(as_of)
-        plan, effects = self.plan(q)
-        keep_code = None
-        keep_missing: tuple[str, ...] = ()
-        keep_problems: tuple[Diagnostic, ...] = ()
-        if plan.needs_keep:
-            keep_code = self._keep_status(facts, ctx)
-            if keep_code is None:  # only then does anyone need to know what keep is missing
-                kd = self._decide_facts(facts, self._keep_q, as_of)
-                keep_missing, keep_problems = kd.missing_facts, kd.problems
-        if facts.undated:
-            statuses = self._undated_statuses(plan, facts, ctx, keep_code)
-        else:
-            statuses = plan.evaluate(facts, ctx, keep_code)
-        return build_decision(pack=self.pack, plan=plan, tables=self._tables[q], statuses=statuses, facts=facts,
-                              as_of=as_of, asof=asof, keep_missing=keep_missing, cuts=ctx.cuts, memo=ctx.ends,
-                              keep=keep_code, keep_problems=keep_problems)
+        """The (lazy) explained Decision for a checked question about checked facts."""
+        return self._decide_steps(facts, (self._step(q),), as_of)[0]
+
+    def _decide_steps(self, facts: Facts, steps: tuple[_Step, ...], day: date) -> tuple[Decision, ...]:
+        """The Decisions for ``steps`` (this Policy's) about ``facts``: each rule evaluated once
+        per record, keep (default scope) at most once though several questions read it; each
+        Decision lazy (_lazy_decision.py) with what build_decision needs, as ``_Step._explain``
+        reads it: (HEAD..., explain, statuses, facts, context, keep, keep's Decision). The hot
+        path of ``decide``/``decide_all``: kept to plain local operations on purpose."""
+        ctx = self._day_ctx.get(day)
+        if ctx is None:
+            ctx = self._day(day)
+        undated = facts.undated
+        keep_step = self._keep_step
+        keep_res: Combined | None = None
+        keep_decision: Decision | None = None
+        out: list[Decision] = []
+        fid = facts.id
+        outcomes = _OUTCOME
+        for step in steps:
+            kd = None
+            keep = None
+            if step.is_keep:
+                if keep_res is None:
+                    keep_res = (self._decide_undated(step.plan, step.effects, facts, ctx, None) if undated
+                                else step.decide(facts, ctx, None))
+                res = keep_res
+            elif step.needs_keep:
+                if keep_res is None:
+                    keep_res = (self._decide_undated(keep_step.plan, keep_step.effects, facts, ctx, None) if undated
+                                else keep_step.decide(facts, ctx, None))
+                keep = _STATUS[keep_res[0]]
+                res = (self._decide_undated(step.plan, step.effects, facts, ctx, keep) if undated
+                       else step.decide(facts, ctx, keep))
+                if keep is None:  # keep undetermined: its missing facts and problems explain this one
+                    if keep_decision is None:
+                        outcome, idx, _, statuses = keep_res
+                        keep_decision = lazy_decision((
+                            outcomes[outcome], keep_step.q, day, fid, keep_step.version,
+                            None if idx is None else keep_step.rule_ids[idx],
+                            keep_step.explain, statuses, facts, ctx, None, None))
+                    kd = keep_decision
+            else:
+                res = (self._decide_undated(step.plan, step.effects, facts, ctx, None) if undated
+                       else step.decide(facts, ctx, None))
+            outcome, idx, _, statuses = res
+            d = lazy_decision((outcomes[outcome], step.q, day, fid, step.version,
+                               None if idx is None else step.rule_ids[idx],
+                               step.explain, statuses, facts, ctx, keep, kd))
+            if step.is_keep and keep_decision is None:
+                keep_decision = d  # the keep answer a later question's explanation may read
+            out.append(d)
+        return tuple(out)
 
     def _keep_status(self, facts: Facts, ctx: _Ctx) -> bool | None:
         """keep (default scope) as a status: True allow, False deny, None undetermined."""
@@ -359,6 +527,8 @@ class Policy:
                     if facts is None:  # anything it cannot prove clean: the plain way names the problems
                         record = parse_record(record, scan)
                         facts = fast(record, cache, ids)
+                elif type(record) is PreparedRecord:
+                    facts = self.facts(record)  # checked by prepare (or, for another Policy's, now)
                 else:
                     facts = fast(record, cache, ids)
                 unknown = None
