@@ -70,6 +70,15 @@ HAND_LINES = [
     json.dumps({"id": "fact-number", "role": "controller", "facts": {"unsubscribed_from_all_email": 1}}),
     json.dumps({"id": "fact-text", "role": "controller", "facts": {"unsubscribed_from_all_email": "yes"}}),
     json.dumps({"id": "nan", "facts": {"unsubscribed_from_all_email": float("nan")}}),
+    # the key test without `null` in the line counts known fields (ingest._top_keys_ok)
+    # (each would be an allowed prospect if the SQL took it: the row engine finds PR301 / PR307)
+    '{"id": "upper-key", "role": "controller", "Source": "web_form", "contact_address_kind": "work", '
+    '"subject_categories": ["prospect"], "relationship": {"first_contact_on": "2024-01-31"}}',
+    '{"id": "dup-no-null", "role": "processor", "role": "controller", "contact_address_kind": "work", '
+    '"source": "web_form", "subject_categories": ["prospect"], "relationship": {"first_contact_on": "2024-01-31"}}',
+    '{"id": "dup-and-null", "role": null, "role": "controller", "subject_categories": ["customer"]}',
+    json.dumps({"id": "null-in-text", "role": "controller", "source": "nullable", "subject_categories": ["prospect"],
+                "relationship": {"first_contact_on": "2024-02-29"}}),
 ]
 
 

@@ -134,8 +134,10 @@ __all__ = ["ItemLoader", "META", "META_COLUMNS", "RECORDS", "create_tables"]
 
 # --- JSON Lines read by DuckDB itself ----------------------------------------------------------------
 
-_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t]*\n")  # a blank line, ended by its newline
-_BLANK_END = re.compile(rb"(?:\A|\n)[ \t]+\Z")  # a last line of blanks, without a newline
+# a blank line of spaces or tabs after a newline (an empty one is found by mm.find(b"\n\n")):
+# the pattern starts with a literal, so the regex engine jumps from newline to newline
+_BLANK_INNER = re.compile(rb"\n[ \t]+\n")
+_BLANK_FIRST = re.compile(rb"[ \t]*\n")  # the first line blank (matched at the start only)
 _ID_RE = "[a-z][a-z0-9_]*"  # records._ID_FULL
 _FACT_KEY = "[a-z][a-z0-9_]*"  # a fact name the SQL path reads from a JSON path without quoting
 _LINES = "pr_lines"
@@ -162,6 +164,20 @@ def _keys_ok(obj: str, allowed: Iterable[str] | None, pattern: str | None = None
     if pattern is not None:
         out.append(f"coalesce(list_bool_and(list_transform({keys}, lambda k: regexp_full_match(k, {_q(pattern)}))), true)")
     return "(" + " AND ".join(out) + ")"
+
+
+def _top_keys_ok() -> str:
+    """The line's keys are distinct record fields and no value is null.
+
+    A line without the text ``null`` has no null value, so each of its keys is a field of
+    ``s`` (from_json matches names exactly) exactly when it is distinct and known: counting
+    ``s``'s present fields against the line's keys proves both without sorting the keys
+    (list_distinct and list_has_all per line were a third of the vouching time). A line with
+    ``null`` somewhere takes the full test."""
+    present = " + ".join(f'CAST(s."{k}" IS NOT NULL AS INT)' for k in sorted(TOP_FIELDS))
+    no_null = _all("json_extract(raw, '$.*')", "json_type(e) <> 'NULL'")
+    full = f"({_keys_ok('raw', TOP_FIELDS)} AND {no_null})"
+    return f"(CASE WHEN contains(raw, 'null') THEN {full} ELSE len(json_keys(raw)) = {present} END)"
 
 
 def _all(items: str, cond: str, var: str = "e") -> str:
@@ -226,8 +242,7 @@ def vouch_sql(policy: Policy) -> str:
     does not), duplicate keys, unknown fields, a top-level null, a value of the wrong JSON type,
     numbers a DOUBLE cannot hold exactly, nested values under ``host`` and fact names that are
     not ids."""
-    conds = ["s IS NOT NULL", _keys_ok("raw", TOP_FIELDS),
-             _all("json_extract(raw, '$.*')", "json_type(e) <> 'NULL'"),
+    conds = ["s IS NOT NULL", _top_keys_ok(),
              "json_type(s.id) = 'VARCHAR'",
              f"strlen(json_extract_string(s.id, '$')) BETWEEN 1 AND {MAX_ID_LENGTH}"]
     for k in TOP_SCALARS:
@@ -282,7 +297,10 @@ def prescan(path: str, limit: int) -> int:
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         if mm[:3] == b"\xef\xbb\xbf" or mm.find(b"\r") >= 0 or mm.find(b"\x01") >= 0:
             raise NotNative("BOM, CR or U+0001")
-        if _BLANK_LINE.search(mm) is not None or _BLANK_END.search(mm) is not None:
+        # memchr-speed tests first; a regex alternation anchored at every byte ran at 30 MB/s
+        last = mm[mm.rfind(b"\n") + 1:]  # the last line when it has no newline (b"" if none)
+        if (_BLANK_FIRST.match(mm) is not None or mm.find(b"\n\n") >= 0 or _BLANK_INNER.search(mm) is not None
+                or (last and not last.strip(b" \t"))):
             raise NotNative("blank lines")
     return size
 
