@@ -740,6 +740,8 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 if hpr and hd:  # expired prospect AND (expired downloader OR NOT compare), Kleene
                     alt = True if (e_dl or cmp_dl is False) else (False if (e_dl is False and cmp_dl) else None)
                     f = False if (e_fc is False or alt is False) else (True if (e_fc and alt) else None)
+                    if renewed:  # R1 (READINGS #41): share.sales-windows-expired gives way
+                        f = False
                 else:  # share.sales-window-expired gives way to a renewed contact (R1)
                     f = (False if renewed else e_fc) if hpr else e_dl
             else:  # share.relationship-purpose-not-live: forbid = not(live)
