@@ -161,6 +161,10 @@ class _Question:
         pack = ctx.pack
         self.rules: tuple[Rule, ...] = tuple(r for r in pack.rules if targets(r, q, pack))
         self.rule: Rule | None = None
+        #: per rule index with several `within` windows: each window's last day when it ended
+        #: (NULL otherwise), in the rule's order: the sweep words each ended window as
+        #: decide.ended_windows lists them
+        self.window_lapses: dict[int, list[exp.Expression]] = {}
 
     # -- predicates --------------------------------------------------------------------------
     def cond(self, p: Pred) -> _Cond:
@@ -635,8 +639,10 @@ class _Question:
                 else:
                     ended = x.and_([x.eq(o.copy(), x.st(x.T)) for o in others] +
                                    [x.or_([self.window_ended(p.arg) for p in withins])])
-                    lapse = x.least_of([x.case([(self.window_ended(p.arg), self.window_end(p.arg))])
-                                        for p in withins])
+                    ends = [x.case([(self.window_ended(p.arg), self.window_end(p.arg))]) for p in withins]
+                    lapse = x.least_of([e.copy() for e in ends])
+                    if len(ends) > 1:
+                        self.window_lapses[len(out)] = ends
             out.append((rule, status, prob, end, ended, lapse))
         self.rule = None
         return out
@@ -693,7 +699,7 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     keep_plan = _Question(ctx, keep_q)
     keep_rules = keep_plan.compile_rules()
     layer_s: list[exp.Expression] = [x.alias(x.col("id", "j"), "record_id")]  # j.* and bad go first
-    layer_s += _status_columns("k", keep_rules)
+    layer_s += _status_columns("k", keep_rules, keep_plan.window_lapses)
     keep_why, keep_dec = _combine("k", keep_rules)
     keep_prob = _question_prob("k", keep_rules)
     k_status = x.case([(x.eq(keep_why.copy(), x.text("override")), x.st(x.T)),
@@ -715,7 +721,7 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
             continue
         plan = _Question(ctx, q)
         rules = plan.compile_rules()
-        q_cols += _status_columns(f"q{i}", rules)
+        q_cols += _status_columns(f"q{i}", rules, plan.window_lapses)
         plans.append((f"q{i}", plan, rules))
     layer_d, layer_q = _shared_layers(layer_s, q_cols)
     layer_d.insert(1, x.alias(k_status, "k_status"))
@@ -831,9 +837,12 @@ def _shared_layers(keep_cols: list[exp.Expression], q_cols: list[exp.Expression]
     return layer_d, layer_q
 
 
-def _status_columns(tag: str, rules: list[_RuleCols]) -> list[exp.Expression]:
+def _status_columns(tag: str, rules: list[_RuleCols], window_lapses: dict[int, list[exp.Expression]]
+                    ) -> list[exp.Expression]:
     cols: list[exp.Expression] = []
     for i, (_rule, status, prob, end, ended, lapse) in enumerate(rules):
+        for k, e in enumerate(window_lapses.get(i, ())):
+            cols.append(x.alias(e, f"{tag}_l{i}_{k}"))
         cols.append(x.alias(status, f"{tag}_s{i}"))
         if prob is not None:
             cols.append(x.alias(prob, f"{tag}_p{i}"))

@@ -140,19 +140,25 @@ class SweepQuery:
         return self.compiled.check_sql("duckdb")
 
     def _ended_cols(self, j: int, q: _Q, have: set[str]) -> list[exp.Expression]:
-        """we_j: the words of a deny:window-ended keep answer after the no-basis text (per permit
-        whose window ended, "`rule` no longer holds: its window `w` ended on DAY", as
-        decide.ended_text); wx_j: true when one such permit has more than one `within` window (or
-        the question is no keep question), whose words the row engine writes."""
+        """we_j: the words of a deny:window-ended answer after the no-basis text (per permit or
+        override whose window ended, "`rule` no longer holds: its window `w` ended on DAY", as
+        decide.ended_text and ended_windows: every ended window of the rule, in its order); wx_j:
+        true when such a rule's window days are not columns of the query, whose words the row
+        engine then writes."""
         texts, other = [], []
         for i, r in enumerate(q.rules):
-            if r.effect != PERMIT or not r.within or f"{q.tag}_w{i}" not in have:
+            if r.effect not in (PERMIT, OVERRIDE) or not r.within or f"{q.tag}_w{i}" not in have:
                 continue
             flag = x.and_([x.eq(x.col(f"{q.tag}_s{i}"), x.st(x.F)), x.eq(x.col(f"{q.tag}_w{i}"), x.true())])
-            if q.keep and len(r.within) == 1 and f"{q.tag}_l{i}" in have:
-                day = x.cast(x.key_to_date(x.col(f"{q.tag}_l{i}")), "VARCHAR")
-                texts.append(x.case([(flag, _cat(f"`{r.id}` no longer holds: its window `{r.within[0]}` ended on ",
-                                                 day))]))
+            # one ended window: the rule's lapse day; several: each window's own (NULL while
+            # open), in the rule's order, as decide.ended_windows lists them
+            lapses = ([f"{q.tag}_l{i}"] if len(r.within) == 1
+                      else [f"{q.tag}_l{i}_{k}" for k in range(len(r.within))])
+            if all(c in have for c in lapses):
+                for window, c in zip(r.within, lapses):
+                    day = x.cast(x.key_to_date(x.col(c)), "VARCHAR")
+                    texts.append(x.case([(x.and_([flag.copy(), x.not_null(x.col(c))]),
+                                          _cat(f"`{r.id}` no longer holds: its window `{window}` ended on ", day))]))
             else:
                 other.append(flag)
         we = exp.Anonymous(this="concat_ws", expressions=[_lit("; "), *texts]) if texts else _lit("")
@@ -191,8 +197,7 @@ class SweepQuery:
         for j, q in enumerate(self.questions):
             rc = x.col(f"rc{j}", table)
             ok = x.in_(rc, [_lit(c) for c in SQL_CODES])
-            if q.keep:
-                ok = x.or_([ok, x.and_([x.eq(rc.copy(), _lit(WINDOW_ENDED)), x.not_(x.col(f"wx{j}", table))])])
+            ok = x.or_([ok, x.and_([x.eq(rc.copy(), _lit(WINDOW_ENDED)), x.not_(x.col(f"wx{j}", table))])])
             parts.append(ok)
         return x.and_(parts)
 
