@@ -674,6 +674,9 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         ir = rel.get("inbound_request_on")
         renewed = (fc is not None and ir is not None and ir > window_end(date.fromisoformat(fc), 24).isoformat()
                    and ir <= A and ir >= C24)
+        # ... and for a downloader (not a prospect), after the download window (R18)
+        renewed_d = (dl is not None and ir is not None and ir > window_end(date.fromisoformat(dl), 24).isoformat()
+                     and ir <= A and ir >= C24)
         # N27 (READINGS #42): an end before customer_since belongs to an earlier relationship
         cs = rel.get("customer_since")
         resigned = ce is not None and cs is not None and ce < cs
@@ -699,7 +702,7 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             elif granted or (verified and not (hc or hp)) or (obj1 and not restricted_d) or \
                     (obj2 and (hpr or hd) and not (hc or hp or hk)):
                 keep = DENY
-            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc) or (hpr and renewed) or (hd and w_dl and d_ok))) \
+            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc) or (hpr and renewed) or (hd and not hpr and renewed_d) or (hd and w_dl and d_ok))) \
                     or (hk and w_la):
                 keep = ALLOW
             elif (not obj2 and ((hpr and w_fc is None) or (hd and w_dl is None))) or (hk and w_la is None):
@@ -712,7 +715,7 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             elif granted or (obj1 and not restricted_d):
                 keep = DENY
             elif (not role_ended and (in_ct or in_co or resigned)) or (in_rt and in_ct and in_co) or \
-                    (not obj2 and (w_fc is not False or w_dl is not False or renewed)) or w_la is not False:
+                    (not obj2 and (w_fc is not False or w_dl is not False or renewed or renewed_d)) or w_la is not False:
                 keep = UND
             else:
                 keep = DENY
@@ -743,7 +746,7 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                     if renewed:  # R1 (READINGS #41): share.sales-windows-expired gives way
                         f = False
                 else:  # share.sales-window-expired gives way to a renewed contact (R1)
-                    f = (False if renewed else e_fc) if hpr else e_dl
+                    f = (False if renewed else e_fc) if hpr else (False if renewed_d else e_dl)
             else:  # share.relationship-purpose-not-live: forbid = not(live)
                 if t_c or t_p or t_r or t_rs or (hpr and w_fc) or (hd and w_dl and d_ok):
                     f = False
