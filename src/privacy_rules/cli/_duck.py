@@ -137,7 +137,7 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
                         load_jsonl(con, policy, native, _common.MAX_LINE)
                 except NotNative:
                     native = None
-                    for t in ("pr_lines", "pr_jsonl"):
+                    for t in ("pr_lines", "pr_jsonl", "pr_typed"):
                         con.execute(f"DROP TABLE IF EXISTS {t}")
             if native is None:
                 loader = ItemLoader(con, policy, tmp)

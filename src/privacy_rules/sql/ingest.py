@@ -142,6 +142,7 @@ _ID_RE = "[a-z][a-z0-9_]*"  # records._ID_FULL
 _FACT_KEY = "[a-z][a-z0-9_]*"  # a fact name the SQL path reads from a JSON path without quoting
 _LINES = "pr_lines"
 _J = "pr_jsonl"
+_TYPED = "pr_typed"
 
 
 def _q(text: str) -> str:
@@ -326,16 +327,19 @@ def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
 
 
 def _vouch_and_load(con: Any, policy: Policy, unit: str) -> None:
-    """pr_lines (``raw``, in input order) -> pr_jsonl (row, raw, ok, t), the layout tables and
+    """pr_lines (``raw``, in input order) -> pr_jsonl (row, raw, ok), the layout tables and
     the pr_meta view; ``unit`` names the locator: line (JSON Lines) or row (Parquet)."""
     parsed = (f"(SELECT rowid + 1 AS row, raw, CASE WHEN {_PRE} THEN from_json(raw, {_q(_json_struct())}) END AS s "
               f"FROM {_LINES})")
     checked = f"(SELECT row, raw, {vouch_sql(policy)} AS ok FROM {parsed})"
-    con.execute(f"CREATE TABLE {_J} AS SELECT row, raw, ok, CASE WHEN ok THEN from_json(raw, {_q(_typed_struct())}) "
-                f"END AS t FROM {checked}")
+    con.execute(f"CREATE TABLE {_J} AS SELECT row, raw, ok FROM {checked}")
     con.execute(f"DROP TABLE {_LINES}")
     con.execute("SET preserve_insertion_order = false")
+    # the vouched lines typed, only while the layout tables are filled: a second copy of the
+    # data the later stages need no more (it was a column of pr_jsonl, held to the end)
+    con.execute(f"CREATE TABLE {_TYPED} AS SELECT row, from_json(raw, {_q(_typed_struct())}) AS t FROM {_J} WHERE ok")
     _insert_layout(con)
+    con.execute(f"DROP TABLE {_TYPED}")
     # every row, vouched or not, in pr_meta (a view: the text is stored once); the sweep gives
     # the rows outside the layout to the row engine, in their place
     line = "row" if unit == "line" else "NULL"
@@ -428,7 +432,7 @@ def load_parquet(con: Any, policy: Policy, path: str) -> int:
 
 def _insert_layout(con: Any) -> None:
     """The vouched lines' typed struct ``t`` into the layout tables (as load.add_record fills them)."""
-    src = f"(SELECT row, t FROM {_J} WHERE ok)"
+    src = _TYPED
     cols = ["CAST(row AS VARCHAR)"]
     cols += [f"t.{k}" for k in TOP_SCALARS if k != "id"]
     cols += [f"t.relationship.{k}" for k in RELATIONSHIP_FIELDS]
