@@ -73,8 +73,13 @@ def test_customer_tail_from_effective_end(mini):
     rec = {"id": "c", "subject_categories": ["customer"], "relationship": {"customer_ended_on": "2021-04-30"}}
     assert mini.decide(rec, Question.keep(), as_of=d("2024-04-30")).keep_until == d("2024-04-30")
     assert mini.decide(rec, Question.keep(), as_of=d("2024-05-01")).outcome is Outcome.DENY
-    # an end date after as_of has not happened yet: still a customer, no end date
-    assert mini.decide(rec, Question.keep(), as_of=d("2021-04-29")).keep_until is None
+    # an end date after as_of has not happened yet: still a customer, and the tail's end is
+    # already known (R3's worked example: notice given, effective end 2021-04-30)
+    ahead = mini.decide(rec, Question.keep(), as_of=d("2021-04-29"))
+    assert ahead.outcome is Outcome.ALLOW and ahead.keep_until == d("2024-04-30")
+    # with no end recorded the relationship runs with no end date
+    running = {"id": "c", "subject_categories": ["customer"], "relationship": {}}
+    assert mini.decide(running, Question.keep(), as_of=d("2021-04-29")).keep_until is None
 
 
 def test_missing_fact_is_undetermined_never_allow(mini):
