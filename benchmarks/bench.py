@@ -669,6 +669,18 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         # the prospect window's last day: `compare: downloaded_on after {window_end: prospect}`
         # (unknown when either day is absent; the permits read an absent one as true)
         cmp_dl = None if fc is None or dl is None else dl > window_end(date.fromisoformat(fc), 24).isoformat()
+        # R1 (READINGS #41): contact started again after the prospect window is a new first
+        # contact: `compare: inbound_request_on after {window_end: prospect}` (if_absent: false)
+        # and `within: renewed_contact` (24 months from the request)
+        ir = rel.get("inbound_request_on")
+        renewed = (fc is not None and ir is not None and ir > window_end(date.fromisoformat(fc), 24).isoformat()
+                   and ir <= A and ir >= C24)
+        # ... and for a downloader (not a prospect), after the download window (R18)
+        renewed_d = (dl is not None and ir is not None and ir > window_end(date.fromisoformat(dl), 24).isoformat()
+                     and ir <= A and ir >= C24)
+        # N27 (READINGS #42): an end before customer_since belongs to an earlier relationship
+        cs = rel.get("customer_since")
+        resigned = ce is not None and cs is not None and ce < cs
 
         # ---- keep (relationship_record)
         # override keep.legal-hold, keep.restriction-storage (18(1)(b)/(c)) > forbid
@@ -684,13 +696,15 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             t_c = hc and not role_ended and in_ct          # keep.customer-relationship
             t_p = hp and not role_ended and in_co          # keep.partner-cooperation
             t_r = (hc or hp) and in_rt and in_ct and in_co  # keep.former-contact-person
+            t_rs = hc and not role_ended and resigned      # keep.customer-resigned
             d_ok = not hpr or cmp_dl is not False  # the downloader window counts (R1)
             if hold or restricted_bc:
                 keep = ALLOW
             elif granted or (verified and not (hc or hp)) or (obj1 and not restricted_d) or \
                     (obj2 and (hpr or hd) and not (hc or hp or hk)):
                 keep = DENY
-            elif t_c or t_p or t_r or (not obj2 and ((hpr and w_fc) or (hd and w_dl and d_ok))) or (hk and w_la):
+            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc) or (hpr and renewed) or (hd and not hpr and renewed_d) or (hd and w_dl and d_ok))) \
+                    or (hk and w_la):
                 keep = ALLOW
             elif (not obj2 and ((hpr and w_fc is None) or (hd and w_dl is None))) or (hk and w_la is None):
                 keep = UND
@@ -701,8 +715,8 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 keep = ALLOW
             elif granted or (obj1 and not restricted_d):
                 keep = DENY
-            elif (not role_ended and (in_ct or in_co)) or (in_rt and in_ct and in_co) or \
-                    (not obj2 and (w_fc is not False or w_dl is not False)) or w_la is not False:
+            elif (not role_ended and (in_ct or in_co or resigned)) or (in_rt and in_ct and in_co) or \
+                    (not obj2 and (w_fc is not False or w_dl is not False or renewed or renewed_d)) or w_la is not False:
                 keep = UND
             else:
                 keep = DENY
@@ -730,10 +744,12 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 if hpr and hd:  # expired prospect AND (expired downloader OR NOT compare), Kleene
                     alt = True if (e_dl or cmp_dl is False) else (False if (e_dl is False and cmp_dl) else None)
                     f = False if (e_fc is False or alt is False) else (True if (e_fc and alt) else None)
-                else:
-                    f = e_fc if hpr else e_dl
+                    if renewed:  # R1 (READINGS #41): share.sales-windows-expired gives way
+                        f = False
+                else:  # share.sales-window-expired gives way to a renewed contact (R1)
+                    f = (False if renewed else e_fc) if hpr else (False if renewed_d else e_dl)
             else:  # share.relationship-purpose-not-live: forbid = not(live)
-                if t_c or t_p or t_r or (hpr and w_fc) or (hd and w_dl and d_ok):
+                if t_c or t_p or t_r or t_rs or (hpr and w_fc) or (hd and w_dl and d_ok):
                     f = False
                 elif (hpr and w_fc is None) or (hd and w_dl is None):
                     f = None

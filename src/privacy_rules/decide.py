@@ -67,6 +67,9 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
                   undated: str = "unknown") -> date | None | bool:
     """The last day of ``w`` for this record: a date, None when open-ended, False when it has no anchor.
 
+    An ``open_if_absent`` window whose anchor is after as_of is open, and ends on its anchor plus
+    its length (R3: the tail runs from the known effective end day, which notice has fixed).
+
     When the anchor depends on an undated date (``{"on_or_before": D}``) the end may not be
     known: ``undated`` says what to return then: "unknown" the end if every day of the undated
     dates gives the same one (a dated list entry later than them), else False (as if there
@@ -97,8 +100,13 @@ def window_end_of(w: Window, facts: Facts, asof: str, memo: dict[tuple[str, int]
             anchor = fdate(anchor)
             if anchor is False:
                 return False
-        if anchor is None or anchor > asof:
+        if anchor is None:
             return None if w.open_if_absent else False
+        if anchor > asof and not w.open_if_absent:
+            return False  # not begun: its `within` does not hold, so no end is read
+        # an open_if_absent window whose anchor lies ahead (a customer who has given notice
+        # and whose agreement ends on a known day) is still open, and its end is already known:
+        # R3's worked example, notice 2021-01-15, effective end 2021-04-30, kept until 2024-04-30
     if memo is None:
         return add_months(date.fromisoformat(anchor), w.months)
     key = (anchor, w.months)

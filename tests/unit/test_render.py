@@ -232,7 +232,8 @@ def test_render_is_deterministic_and_rejects_unknown_options(packs):
 # with `if_absent: false` reads ...
 ABSENT_DECLARED = {
     "iconfirm": {"relationship.customer_ended_on", "relationship.cooperation_ended_on", "relationship.role_ended_on",
-                 "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on"},
+                 "relationship.inbound_request_on", "art14_informed_on", "facts.deletion_instructed_on",
+                 "relationship.customer_since"},  # READINGS #42: absent = not signed again after an end
     "mini": {"relationship.customer_ended_on"},
 }
 # ... and the end dates of list entries that the condition kinds the rules use read as "has not

@@ -225,8 +225,10 @@ def test_an_exactly_dated_erasure_request_keeps_its_deadline() -> None:
 # --- a window anchored on an undated date: end(D) = D + N months, clamped (N42, R2) -----------------
 
 def _ended_customer(bound: str) -> dict[str, Any]:
+    # no customer_since: with one, an end "on or before D" may also lie before the start, which
+    # READINGS.md #42 reads as a customer who signed again (test_an_undated_end_may_precede_the_start)
     return {"id": "c-1", "role": "controller", "subject_categories": ["customer"],
-            "relationship": {"customer_since": "2015-01-01", "customer_ended_on": _undated(bound)}}
+            "relationship": {"customer_ended_on": _undated(bound)}}
 
 
 @pytest.mark.parametrize(("bound", "end"), [("2024-02-29", "2027-02-28"), ("2022-08-31", "2025-08-31"),
@@ -258,6 +260,22 @@ def test_a_window_from_an_undated_end_has_ended_only_after_its_latest_end(bound:
     exact = copy.deepcopy(_ended_customer(bound))
     exact["relationship"]["customer_ended_on"] = bound
     assert _decide(exact, "keep", after).keep_until == date.fromisoformat(end)
+
+
+def test_an_undated_end_may_precede_the_start() -> None:
+    # N27 (READINGS.md #42): an end before customer_since belongs to an earlier relationship.
+    # Ended "on or before 2024-02-29" with customer_since 2015-01-01, the end may lie before 2015
+    # (a customer who signed again: kept) or after it (tail ended 2027-02-28): after the tail
+    # only the exact day decides; with an exact end after the start it is a deny.
+    record = _ended_customer("2024-02-29")
+    record["relationship"]["customer_since"] = "2015-01-01"
+    d = _decide(record, "keep", "2027-03-01")
+    assert d.outcome.value == "undetermined"
+    exact = copy.deepcopy(record)
+    exact["relationship"]["customer_ended_on"] = "2024-02-29"
+    assert _decide(exact, "keep", "2027-03-01").outcome.value == "deny"
+    exact["relationship"]["customer_ended_on"] = "2014-12-31"
+    assert _decide(exact, "keep", "2027-03-01").outcome.value == "allow"
 
 
 def test_a_former_customer_call_needs_the_exact_end_and_an_email_does_not() -> None:

@@ -488,8 +488,9 @@ class _Question:
         return _Cond(status, prob)
 
     def window_end(self, wid: str) -> exp.Expression:
-        """The window's last day for this record (a key), NULL when open or without anchor
-        (decide.window_end_of); only read for a `within` condition that holds."""
+        """The window's last day for this record (a key), NULL when open-ended or without anchor
+        (decide.window_end_of: an open_if_absent window whose anchor is ahead ends on it plus
+        its length); only read for a `within` condition that holds."""
         w = self.ctx.pack.vocabulary.windows[wid]
         A = self.ctx.A
         if w.is_list:
@@ -515,7 +516,9 @@ class _Question:
             col = _column_path(w.anchor)
             key = record_day(col)
             y, m, d = record_day_parts(col)
-        return x.case([(x.and_([x.not_null(key.copy()), x.lte(key.copy(), A)]), x.end_key(y, m, d, w.months))])
+        # an open_if_absent window with its anchor ahead is open with a known end (R3)
+        begun = x.true() if w.open_if_absent else x.lte(key.copy(), A)
+        return x.case([(x.and_([x.not_null(key.copy()), begun]), x.end_key(y, m, d, w.months))])
 
     def window_ended(self, wid: str) -> exp.Expression:
         """The window has a last day and it is before as_of (a SQL boolean, never NULL)."""
