@@ -76,7 +76,7 @@ class _Step:
         self.explain = self._explain  # bound once: every lazy decision of this question holds it
 
     def _explain(self, s: tuple[Any, ...]) -> Decision:
-        """The eager Decision for a LazyDecision's state (Policy._lazy's layout): exactly what
+        """The eager Decision for a LazyDecision's state (Policy._decide_steps' layout): exactly what
         ``decide`` built before decisions were lazy (build_decision, the reference)."""
         statuses, facts, ctx, keep, keep_decision = s[EXPLAIN + 1:]
         if keep_decision is not None:
