@@ -30,6 +30,8 @@ from privacy_rules.pack import load_pack
 from privacy_rules.policy import Policy
 from privacy_rules.sql.run import SqlAnswer
 
+from .differential_questions import CONTACT_AND_SHARE
+
 PACK = load_pack("rules/iconfirm")
 POLICY = Policy(PACK)
 V = PACK.vocabulary
@@ -40,19 +42,7 @@ MALFORMED_DAYS = ["2023-02-29", "2023-02-30", "2024-02-29T00:00:00", "2024-02-29
                   "2024-2-1", "", "2024-13-01", "24-02-2024", "2024-02-29Z", "0000-01-01"]
 
 SCOPES = sorted(V.scopes)
-QUESTIONS = sorted({
-    *(f"keep:{s}" for s in SCOPES),
-    "contact:newsletter:email", "contact:relationship_management:email", "contact:product_change_notice:email",
-    "contact:knowledge_exchange:email",
-    "share:hubspot:relationship_management", "share:hubspot:newsletter", "share:microsoft_365:internal_documentation",
-    "share:police:legal_disclosure", "share:tax_authority:accounting", "share:event_partner:third_party_disclosure",
-    "share:legacy_us_processor:relationship_management", "share:econ_partner:accounting",
-    "share:appendix4_subprocessors:platform_operation",
-    # issue 11 item 3: data categories named by the question (N21, R11, N51)
-    "share:hubspot:relationship_management[contact_information,email_content]",
-    "share:econ_partner:accounting[accounting_voucher,contact_information]",
-    "share:microsoft_365:internal_documentation[meeting_notes,special_category]",
-})
+QUESTIONS = sorted({*(f"keep:{s}" for s in SCOPES), *CONTACT_AND_SHARE})
 for _q in QUESTIONS:
     POLICY.check_question(_q)  # every question is one the pack knows
 
