@@ -83,36 +83,27 @@ LISTS: Mapping[str, Table] = {name: _list_table(name) for name in LIST_FIELDS}
 TABLES: tuple[Table, ...] = (RECORDS, SUBJECTS, DATA_CATEGORIES, *LISTS.values(), HOLD_SCOPES, FACTS)
 
 
+def _schema(t: Table) -> exp.Schema:
+    """The table's name and column definitions (NOT NULL where the layout requires a value)."""
+    defs = []
+    for c in t.columns:
+        constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if c.required else []
+        defs.append(exp.ColumnDef(this=ident(c.name), kind=exp.DataType.build(_TYPES[c.type]), constraints=constraints))
+    return exp.Schema(this=exp.Table(this=ident(t.name)), expressions=defs)
+
+
 def ddl(dialect: str) -> str:
     """CREATE TABLE statements for every table of the layout, in ``dialect``."""
-    out = []
-    for t in TABLES:
-        defs = []
-        for c in t.columns:
-            constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if c.required else []
-            defs.append(exp.ColumnDef(this=ident(c.name), kind=exp.DataType.build(_TYPES[c.type]),
-                                      constraints=constraints))
-        schema = exp.Schema(this=exp.Table(this=ident(t.name)), expressions=defs)
-        out.append(exp.Create(this=schema, kind="TABLE").sql(dialect=dialect, pretty=True) + ";")
+    out = [exp.Create(this=_schema(t), kind="TABLE").sql(dialect=dialect, pretty=True) + ";" for t in TABLES]
     return "\n\n".join(out) + "\n"
-
-
 
 
 def create_statements(dialect: str, *, temporary: bool = False) -> list[str]:
     """One CREATE TABLE statement per table of the layout (``ddl`` without the text around),
     TEMPORARY ones for a session's scratch tables (the engine runners, sql/run.py)."""
-    out = []
-    for t in TABLES:
-        defs = []
-        for c in t.columns:
-            constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if c.required else []
-            defs.append(exp.ColumnDef(this=ident(c.name), kind=exp.DataType.build(_TYPES[c.type]),
-                                      constraints=constraints))
-        schema = exp.Schema(this=exp.Table(this=ident(t.name)), expressions=defs)
-        props = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
-        out.append(exp.Create(this=schema, kind="TABLE", properties=props).sql(dialect=dialect))
-    return out
+    props = exp.Properties(expressions=[exp.TemporaryProperty()]) if temporary else None
+    return [exp.Create(this=_schema(t), kind="TABLE", properties=props.copy() if props else None).sql(dialect=dialect)
+            for t in TABLES]
 
 
 __all__ = ["Column", "Table", "TABLES", "RECORDS", "SUBJECTS", "DATA_CATEGORIES", "HOLD_SCOPES", "FACTS", "LISTS",
