@@ -27,7 +27,7 @@ is refused here before or after decoding:
   plain path decides it.
 
 Dates stay ISO strings (the hot path compares strings) and are checked with the same
-``records._ok_date`` as the fast path, range included.
+``records.ok_date`` as the fast path, range included.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .dates import MAX_DAY, MIN_DAY
-from .records import (_EMPTY_LISTS, _ENTRY_KINDS, _ID_FULL, _ok_date, _unknown_in_lists, ID_LISTS,
+from .records import (EMPTY_LISTS, ENTRY_KINDS, ID_FULL, ok_date, unknown_in_lists, ID_LISTS,
                       LIST_FIELDS, MAX_ID_LENGTH, MAX_LIST, RELATIONSHIP_FIELDS, TOP_SCALARS, Facts, RecordIds,
                       fiscal_year_end)
 
@@ -63,7 +63,7 @@ def _optional(t: Any) -> Any:
 
 def _entry_struct(name: str) -> Any:
     fields, required = LIST_FIELDS[name]
-    kinds = _ENTRY_KINDS[name]
+    kinds = ENTRY_KINDS[name]
     spec: list[Any] = [(f, _scalar(kinds[f])) for f in fields if f in required]
     spec += [(f, _optional(_scalar(kinds[f])), UNSET) for f in fields if f not in required]
     return msgspec.defstruct(f"_{name}", spec, forbid_unknown_fields=True)
@@ -137,7 +137,7 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
         for name, path in _REL_PATHS:
             v = getattr(rel, name)
             if v is not UNSET and v is not None:
-                if cache.get(v) is not True and not _ok_date(v, cache):
+                if cache.get(v) is not True and not ok_date(v, cache):
                     return None
                 s[path] = v
     v = rec.contact_address_kind
@@ -148,7 +148,7 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
         s["source"] = v
     v = rec.art14_informed_on
     if v is not UNSET and v is not None:
-        if not _ok_date(v, cache):
+        if not ok_date(v, cache):
             return None
         s["art14_informed_on"] = v
     role = rec.role
@@ -169,7 +169,7 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
                 return None
         else:
             for x in value:
-                if _ID_FULL(x) is None:
+                if ID_FULL(x) is None:
                     return None
         cats = value
     systems: Any = ()
@@ -186,7 +186,7 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
             continue
         if len(entries) > MAX_LIST:
             return None
-        kinds = _ENTRY_KINDS[name]
+        kinds = ENTRY_KINDS[name]
         rows = []
         for entry in entries:
             row: list[Any] = []
@@ -197,14 +197,14 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
                 elif v is not None:
                     kind = kinds[f]
                     if kind == "date":
-                        if cache.get(v) is not True and not _ok_date(v, cache):
+                        if cache.get(v) is not True and not ok_date(v, cache):
                             return None
                     elif kind == "id":
-                        if _ID_FULL(v) is None:
+                        if ID_FULL(v) is None:
                             return None
                     elif kind == "ids":
                         for x in v:
-                            if _ID_FULL(x) is None:
+                            if ID_FULL(x) is None:
                                 return None
                         v = tuple(v)
                     elif kind == "int":
@@ -215,7 +215,7 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
                 row[1] = fiscal_year_end(row[0])
             rows.append(tuple(row))
         if own is None:
-            own = dict(_EMPTY_LISTS)
+            own = dict(EMPTY_LISTS)
         own[name] = tuple(rows)
     value = rec.facts
     if value is not UNSET:
@@ -227,10 +227,10 @@ def _facts(rec: Any, cache: dict[str, bool], ids: RecordIds) -> Facts | None:
                 if type(v) is float and not (v == v and v not in (float("inf"), float("-inf"))):
                     return None
                 s["facts." + name] = v
-    if own is not None and _unknown_in_lists(own, ids):
+    if own is not None and unknown_in_lists(own, ids):
         return None
     if ids.fact_defaults:
         for path, v in ids.fact_defaults:
             if s.get(path) is None:
                 s[path] = v
-    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems), None)
+    return Facts(rid, role, subjects, s, EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems), None)

@@ -81,7 +81,7 @@ LIST_FIELDS: Mapping[str, tuple[Mapping[str, str], frozenset[str]]] = {
 ENTRY_IDS: Mapping[str, frozenset[str]] = {"consents": frozenset({"purpose", "recipient"}),
                                            "disclosure_orders": frozenset({"recipient"})}
 # LIST_FIELDS with the kinds the checker holds entries to (`id` for the fields above)
-_ENTRY_KINDS: Mapping[str, Mapping[str, str]] = {
+ENTRY_KINDS: Mapping[str, Mapping[str, str]] = {
     name: {f: "id" if f in ENTRY_IDS.get(name, ()) else kind for f, kind in fields.items()}
     for name, (fields, _) in LIST_FIELDS.items()
 }
@@ -460,7 +460,7 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
             yield _problem(rid, "PR302", f"`{path}` must be a string, not {_type_name(value)}")
         elif _lone(value):
             yield _surrogate(rid, path)
-        elif _ID_FULL(value) is None:
+        elif ID_FULL(value) is None:
             yield _not_an_id(rid, path, value)
     elif kind == "ids" or kind == "names":
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
@@ -469,7 +469,7 @@ def _check_value(rid: str | None, path: str, kind: str, value: Any) -> Iterator[
             yield _surrogate(rid, path)
         else:
             for i, v in enumerate(value):
-                if kind == "ids" and _ID_FULL(v) is None:
+                if kind == "ids" and ID_FULL(v) is None:
                     yield _not_an_id(rid, f"{path}[{i}]", v)
                 elif not v:
                     yield _problem(rid, "PR320", f"`{path}[{i}]` is empty",
@@ -515,7 +515,7 @@ def _check_undated(rid: str | None, path: str, value: Mapping[Any, Any]) -> Iter
                            f"range {SUPPORTED_RANGE}", "send the real export or last-modified day as the bound")
 
 
-_ID_FULL = re.compile(r"[a-z][a-z0-9_]*").fullmatch  # record.schema.json $defs/id, the whole string
+ID_FULL = re.compile(r"[a-z][a-z0-9_]*").fullmatch  # record.schema.json $defs/id, the whole string
 _ID_HELP = ("ids are lowercase ASCII letters, digits and underscores, starting with a letter, as the pack's "
             "vocabulary writes them: map the host's value to the pack's id")
 
@@ -610,7 +610,7 @@ def _check(record: Any, ids: RecordIds | None = None) -> Iterator[Diagnostic]:
                 if entry.get(key) is None:
                     yield _problem(rid, "PR304", f"`{where}` has no `{key}`",
                                    f"every entry in `{name}` needs {', '.join(sorted(required))}")
-            for key, kind in _ENTRY_KINDS[name].items():
+            for key, kind in ENTRY_KINDS[name].items():
                 if key in entry:
                     yield from _check_value(rid, f"{where}.{key}", kind, entry[key])
 
@@ -696,13 +696,15 @@ _ENUMS = {
 _REL_PATH = {k: f"relationship.{k}" for k in RELATIONSHIP_FIELDS}
 _REL_KEYS = frozenset(RELATIONSHIP_FIELDS)
 _LIST_SPECS = tuple(
-    (name, tuple(_ENTRY_KINDS[name].items()), frozenset(fields), tuple(sorted(required)))
+    (name, tuple(ENTRY_KINDS[name].items()), frozenset(fields), tuple(sorted(required)))
     for name, (fields, required) in LIST_FIELDS.items()
 )
 _EMPTY: tuple[tuple[Any, ...], ...] = ()
 
 
-def _ok_date(value: str, cache: dict[str, bool]) -> bool:
+def ok_date(value: str, cache: dict[str, bool]) -> bool:
+    """``value`` is a real YYYY-MM-DD day in the supported range (memoised in ``cache``; the
+    record checker's fast path and _record_decode's share it)."""
     ok = cache.get(value)
     if ok is None:
         try:
@@ -720,15 +722,15 @@ def _fast_undated(value: Any, cache: dict[str, bool]) -> OnOrBefore | None:
     if type(value) is not dict or len(value) != 1:
         return None
     day = value.get(UNDATED_KEY)
-    return OnOrBefore(day) if type(day) is str and _ok_date(day, cache) else None
+    return OnOrBefore(day) if type(day) is str and ok_date(day, cache) else None
 
 
 def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
     t = type(value)
     if kind == "date":
-        return t is str and _ok_date(value, cache)
+        return t is str and ok_date(value, cache)
     if kind == "id":
-        return t is str and _ID_FULL(value) is not None  # ASCII by its pattern: no surrogate to look for
+        return t is str and ID_FULL(value) is not None  # ASCII by its pattern: no surrogate to look for
     if kind == "str":
         return t is str and (value.isascii() or _SURROGATE.search(value) is None)
     if kind == "bool":
@@ -743,7 +745,7 @@ def _fast_value(kind: str, value: Any, cache: dict[str, bool]) -> bool:
 def _plain_ids(values: list[Any]) -> bool:
     """Every item a str in the id form."""
     for v in values:
-        if type(v) is not str or _ID_FULL(v) is None:
+        if type(v) is not str or ID_FULL(v) is None:
             return False
     return True
 
@@ -752,7 +754,7 @@ _MIN_YEAR, _MAX_YEAR = MIN_DAY.year, MAX_DAY.year
 
 
 # Read-only: shared by every record without event lists (the common case in a sweep).
-_EMPTY_LISTS: Mapping[str, tuple[tuple[Any, ...], ...]] = MappingProxyType({name: () for name in LIST_FIELDS})
+EMPTY_LISTS: Mapping[str, tuple[tuple[Any, ...], ...]] = MappingProxyType({name: () for name in LIST_FIELDS})
 _SPEC = {name: (fields, keys, required) for name, fields, keys, required in _LIST_SPECS}
 # key -> how to read it: 0 id, 1 role, 2 enum scalar, 3 date scalar, 4 relationship, 5 id list,
 # 6 facts, 7 host, 8 event list
@@ -816,14 +818,14 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                         row[1] = fiscal_year_end(row[0])
                     rows.append(tuple(row))
                 if own is None:
-                    own = dict(_EMPTY_LISTS)
+                    own = dict(EMPTY_LISTS)
                 own[key] = tuple(rows)
         elif kind == 4:
             if type(value) is not dict or not _REL_KEYS.issuperset(value):
                 return None
             for name, v in value.items():
                 if v is not None:
-                    if type(v) is not str or (cache.get(v) is not True and not _ok_date(v, cache)):
+                    if type(v) is not str or (cache.get(v) is not True and not ok_date(v, cache)):
                         if (v := _fast_undated(v, cache)) is None:
                             return None
                         if und is None:
@@ -853,7 +855,7 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                             return None
                 else:
                     for x in value:
-                        if type(x) is not str or _ID_FULL(x) is None:
+                        if type(x) is not str or ID_FULL(x) is None:
                             return None
                 if key == "subject_categories":
                     subjects = frozenset(value)
@@ -867,7 +869,7 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
             else:
                 s[key] = value
         elif kind == 3:
-            if type(value) is not str or not _ok_date(value, cache):
+            if type(value) is not str or not ok_date(value, cache):
                 if (value := _fast_undated(value, cache)) is None:
                     return None
                 if und is None:
@@ -896,14 +898,14 @@ def normalize_fast(record: Any, cache: dict[str, bool], ids: RecordIds | None = 
                     s["facts." + name] = v
         elif type(value) is not dict:  # host
             return None
-    if rid is None or (ids is not None and own is not None and _unknown_in_lists(own, ids)):
+    if rid is None or (ids is not None and own is not None and unknown_in_lists(own, ids)):
         return None
     if ids is not None and ids.fact_defaults:
         for path, v in ids.fact_defaults:
             if s.get(path) is None:
                 s[path] = v
-    # _EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
-    return Facts(rid, role, subjects, s, _EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems),
+    # EMPTY_LISTS is shared by every record without event lists (the common case in a sweep)
+    return Facts(rid, role, subjects, s, EMPTY_LISTS if own is None else own, frozenset(cats), tuple(systems),
                  None if und is None else MappingProxyType(und))
 
 
@@ -954,12 +956,12 @@ def id_problems(facts: Facts, ids: RecordIds) -> tuple[Diagnostic, ...]:
     cats = ids.data_categories
     if ((subjects and not subjects <= ids.subjects)
             or (cats is not None and facts.data_categories and not facts.data_categories <= cats)
-            or (facts.lists is not _EMPTY_LISTS and _unknown_in_lists(facts.lists, ids))):
+            or (facts.lists is not EMPTY_LISTS and unknown_in_lists(facts.lists, ids))):
         return capped(_id_problems(facts, ids), lambda: facts.id)
     return ()
 
 
-def _unknown_in_lists(lists: Mapping[str, tuple[tuple[Any, ...], ...]], ids: RecordIds) -> bool:
+def unknown_in_lists(lists: Mapping[str, tuple[tuple[Any, ...], ...]], ids: RecordIds) -> bool:
     purposes, recipients = ids.purposes, ids.recipients
     for row in lists["consents"]:
         if row[_CONSENT_PURPOSE] not in purposes:

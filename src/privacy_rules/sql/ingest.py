@@ -138,7 +138,7 @@ __all__ = ["ItemLoader", "META", "META_COLUMNS", "RECORDS", "create_tables"]
 # the pattern starts with a literal, so the regex engine jumps from newline to newline
 _BLANK_INNER = re.compile(rb"\n[ \t]+\n")
 _BLANK_FIRST = re.compile(rb"[ \t]*\n")  # the first line blank (matched at the start only)
-_ID_RE = "[a-z][a-z0-9_]*"  # records._ID_FULL
+_ID_RE = "[a-z][a-z0-9_]*"  # records.ID_FULL
 _FACT_KEY = "[a-z][a-z0-9_]*"  # a fact name the SQL path reads from a JSON path without quoting
 _LINES = "pr_lines"
 _J = "pr_jsonl"
