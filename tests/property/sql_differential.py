@@ -128,11 +128,13 @@ class _Gen:
                                    for _ in range(self.n(2))]
         if self.often(3):
             rec["erasure_requests"] = [{"received_on": self.day(), "verified_on": self.maybe(),
-                                        "answered_on": self.maybe(), "compelling_grounds_on": self.maybe()}
+                                        "answered_on": self.maybe(), "compelling_grounds_on": self.maybe(),
+                                        "extended_on": self.maybe()}
                                        for _ in range(self.n(2))]
         if self.often(4):
             rec["rights_requests"] = [{"kind": self.pick(["access", "erasure", "objection"]), "received_on": self.day(),
-                                       "verified_on": self.maybe(), "answered_on": self.maybe()}
+                                       "verified_on": self.maybe(), "answered_on": self.maybe(),
+                                       "extended_on": self.maybe()}
                                       for _ in range(self.n(2))]
         if self.often(4):
             rec["legal_holds"] = [{"placed_on": self.day(), "released_on": self.maybe(),
