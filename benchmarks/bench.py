@@ -668,7 +668,9 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         # R1 (READINGS #24): for a prospect, a download counts as a new first contact only after
         # the prospect window's last day: `compare: downloaded_on after {window_end: prospect}`
         # (unknown when either day is absent; the permits read an absent one as true)
-        cmp_dl = None if fc is None or dl is None else dl > window_end(date.fromisoformat(fc), 24).isoformat()
+        # (runtime.wend: a first contact after as_of has no window end yet, so it is absent too)
+        cmp_dl = (None if fc is None or dl is None or fc > A
+                  else dl > window_end(date.fromisoformat(fc), 24).isoformat())
         # R1 (READINGS #41): contact started again after the prospect window is a new first
         # contact: `compare: inbound_request_on after {window_end: prospect}` (if_absent: false)
         # and `within: renewed_contact` (24 months from the request)
@@ -680,7 +682,7 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                      and ir <= A and ir >= C24)
         # N27 (READINGS #42): an end before customer_since belongs to an earlier relationship
         cs = rel.get("customer_since")
-        resigned = ce is not None and cs is not None and ce < cs
+        resigned = ce is not None and cs is not None and cs <= A and ce < cs  # `happened: customer_since` too
 
         # ---- keep (relationship_record)
         # override keep.legal-hold, keep.restriction-storage (18(1)(b)/(c)) > forbid

@@ -107,3 +107,11 @@ def test_hand_written_baseline_agrees_on_rare_fields(bench, iconfirm, records):
     rare = _with_rare_fields(bench, records, seed=3)
     assert all(bench.record_ok(r) for r, orig in zip(rare, records) if bench.record_ok(orig))
     _assert_agree(bench, iconfirm, rare, bench.AS_OF)
+
+
+def test_hand_written_baseline_agrees_on_records_of_another_day(bench, iconfirm):
+    # bench.py also asks its records (dated around AS_OF) on EXTRA_AS_OF days: dates then lie
+    # ahead of as_of (a first contact not yet made, a customer_since still to come)
+    records = bench.generate_records(3000, seed=1, as_of=bench.AS_OF)
+    for as_of in bench.EXTRA_AS_OF:
+        _assert_agree(bench, iconfirm, records, as_of)
