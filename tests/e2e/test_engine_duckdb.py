@@ -14,17 +14,17 @@ engine is the oracle. Both engines sweep the same inputs and every output is com
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from privacy_rules.cli.main import main
+
+from ..bench_module import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 ICONFIRM = str(ROOT / "rules" / "iconfirm")
@@ -33,12 +33,7 @@ N_GENERATED = 1500
 
 
 def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("privacy_rules_bench_for_duckdb", ROOT / "benchmarks" / "bench.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("privacy_rules_bench_for_duckdb")
 
 
 #: lines the SQL path cannot vouch for, or whose text needs escaping, each as it reaches the file

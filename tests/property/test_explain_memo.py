@@ -9,10 +9,7 @@ out as they were, on generated records, at as_of days around window ends and 29 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -23,9 +20,9 @@ from privacy_rules.decide import (OVERRIDE, PERMIT, build_decision, ended_window
                                   window_end_of)
 from privacy_rules.records import RecordInvalid
 
+from ..bench_module import load_bench
 from .strategies import records
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
 QUESTIONS = ["keep", "contact:newsletter:email", "share:hubspot:relationship_management"]
 DAYS = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1), date(2025, 2, 28), date(2026, 3, 1),
         date(2023, 3, 31)]
@@ -84,14 +81,8 @@ def _same(iconfirm: Any, record: Any, question: str, day: date) -> bool:
 def test_shortcuts_on_the_benchmark_records(iconfirm):
     # bench.py's records sit on window ends for as_of 2024-02-29 (35-40% of anchors), so many
     # denies are window-ended ones: the case the shortcut changes
-    spec = importlib.util.spec_from_file_location("privacy_rules_benchmark_memo", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    try:
-        spec.loader.exec_module(bench)
-        recs = bench.generate_records(1500, seed=3, as_of=bench.AS_OF)
-    finally:
-        sys.modules.pop(spec.name, None)
+    bench = load_bench("privacy_rules_benchmark_memo")
+    recs = bench.generate_records(1500, seed=3, as_of=bench.AS_OF)
     ended = sum(_same(iconfirm, r, q, bench.AS_OF) for r in recs for q in QUESTIONS)
     assert ended > 100  # the shortcut's case was met, not only the "no window ended" one
 

@@ -32,9 +32,11 @@ from privacy_rules.decide import build_decision
 from privacy_rules.prepared import PreparedRecord
 from privacy_rules.records import RecordInvalid
 
+from ..bench_module import load_bench
 from .strategies import mutated_records
 from .test_durable_agrees import AS_OF_DAYS, _iconfirm, _questions, records
 from .test_undated_sound import cases
+
 
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -185,18 +187,8 @@ def test_lazy_decisions_of_malformed_records(mutated, first):
 
 def test_the_benchmark_records_decide_lazily_as_eagerly(iconfirm):
     """bench.py's records (35-40% of window anchors on a boundary): every decision lazy and equal."""
-    import importlib.util
-    from pathlib import Path
-
-    bench_py = Path(__file__).resolve().parents[2] / "benchmarks" / "bench.py"
-    spec = importlib.util.spec_from_file_location("privacy_rules_benchmark_lazy", bench_py)
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    try:
-        spec.loader.exec_module(bench)
-        recs = bench.generate_records(600, seed=5, as_of=bench.AS_OF)
-    finally:
-        sys.modules.pop(spec.name, None)
+    bench = load_bench("privacy_rules_benchmark_lazy")
+    recs = bench.generate_records(600, seed=5, as_of=bench.AS_OF)
     lazy_seen = 0
     for i, rec in enumerate(recs):
         got = iconfirm.decide_all(iconfirm.prepare(rec), STANDARD, as_of=bench.AS_OF)

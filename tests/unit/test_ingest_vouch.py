@@ -4,9 +4,7 @@ refuses go to the row engine, so refusing is always safe; vouching wrongly is no
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,8 @@ import pytest
 import privacy_rules
 from privacy_rules.records import RecordInvalid, parse_record
 from privacy_rules.sql.ingest import _PRE, _json_struct, _q, vouch_sql
+
+from ..bench_module import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,11 +81,7 @@ def test_hostile_lines(policy: Any) -> None:
 
 
 def test_generated_records(policy: Any) -> None:
-    spec = importlib.util.spec_from_file_location("privacy_rules_bench_for_vouch", ROOT / "benchmarks" / "bench.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = bench
-    spec.loader.exec_module(bench)
+    bench = load_bench("privacy_rules_bench_for_vouch")
     lines = [json.dumps(r, ensure_ascii=False) for r in bench.iter_records(600, seed=4)]
     vouched = _vouched(lines)
     wrong = [line for line, ok in zip(lines, vouched) if ok and not _structurally_sound(policy, line)]
