@@ -114,39 +114,33 @@ def case(branches: Sequence[tuple[exp.Expression, exp.Expression]], default: exp
     return node
 
 
-def and_(parts: Iterable[exp.Expression]) -> exp.Expression:
-    """``a AND b ...``; a FALSE part makes it FALSE, a TRUE part is dropped (SQL's AND agrees:
-    FALSE AND NULL is FALSE, TRUE AND x is x)."""
+def _connective(parts: Iterable[exp.Expression], node: type[exp.Connector], absorbing: bool) -> exp.Expression:
+    """``a AND b ...`` / ``a OR b ...`` folded: a part equal to ``absorbing`` decides it, a part
+    equal to its opposite is dropped, no part left gives the opposite."""
     items = []
     for p in parts:
         const = _bool_const(p)
-        if const is False:
-            return false()
-        if const is not True:
+        if const is absorbing:
+            return true() if absorbing else false()
+        if const is None:
             items.append(p)
     if not items:
-        return true()
-    out = items[0]
+        return false() if absorbing else true()
+    out: exp.Expression = items[0]
     for p in items[1:]:
-        out = exp.And(this=out, expression=p)
+        out = node(this=out, expression=p)
     return exp.Paren(this=out) if len(items) > 1 else out
+
+
+def and_(parts: Iterable[exp.Expression]) -> exp.Expression:
+    """``a AND b ...``; a FALSE part makes it FALSE, a TRUE part is dropped (SQL's AND agrees:
+    FALSE AND NULL is FALSE, TRUE AND x is x)."""
+    return _connective(parts, exp.And, False)
 
 
 def or_(parts: Iterable[exp.Expression]) -> exp.Expression:
     """``a OR b ...``; a TRUE part makes it TRUE, a FALSE part is dropped (TRUE OR NULL is TRUE)."""
-    items = []
-    for p in parts:
-        const = _bool_const(p)
-        if const is True:
-            return true()
-        if const is not False:
-            items.append(p)
-    if not items:
-        return false()
-    out = items[0]
-    for p in items[1:]:
-        out = exp.Or(this=out, expression=p)
-    return exp.Paren(this=out) if len(items) > 1 else out
+    return _connective(parts, exp.Or, True)
 
 
 def not_(e: exp.Expression) -> exp.Expression:
