@@ -114,7 +114,7 @@ def case(branches: Sequence[tuple[exp.Expression, exp.Expression]], default: exp
     return node
 
 
-def _connective(parts: Iterable[exp.Expression], node: type[exp.Connector], absorbing: bool) -> exp.Expression:
+def _connective(parts: Iterable[exp.Expression], node: type[exp.And] | type[exp.Or], absorbing: bool) -> exp.Expression:
     """``a AND b ...`` / ``a OR b ...`` folded: a part equal to ``absorbing`` decides it, a part
     equal to its opposite is dropped, no part left gives the opposite."""
     items = []
