@@ -19,7 +19,7 @@ from .dates import MIN_ISO, SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
 from .model import (AppliedRule, Basis, Citation, Decision, Diagnostic, Effect, Obligation, ObligationSpec, Outcome,
                     Pack, Pred, Question, RuleStatus, Severity, Window)
-from .records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS, Facts, OnOrBefore
+from .records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS, SCALAR_PATHS, Facts, OnOrBefore
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
 EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
@@ -779,6 +779,8 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
         # the other conditions need not be interpreted at all; the result is the same
         ended = []
         for p in wins:
+            if not_ended(windows[p.arg].anchor, facts, cuts[p.arg]):
+                continue
             end = window_end_of(windows[p.arg], facts, asof, memo, undated="latest")
             if isinstance(end, date) and end.isoformat() < asof:
                 ended.append((rule.id, p.arg, end,
@@ -790,6 +792,21 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
             continue
         out.extend(ended)
     return out
+
+
+def not_ended(anchor_path: str | None, facts: Facts, cut: str) -> bool:
+    """True when a `within` window anchored on the plain date field ``anchor_path`` has surely not
+    ended on as_of: no anchor (unknown or open, never "ended"), or one at or after ``cut``.
+    INVARIANT: ``cut`` is the smallest anchor still inside the window on as_of (dates.cutoff,
+    exact: Reg. 1182/71), so an anchor at or after it has not ended; no date maths needed. An
+    undated anchor is read at its bound (its latest end). False (do the maths) for any other
+    anchor: a list's, a pack-defined fact's."""
+    if anchor_path is None or anchor_path not in SCALAR_PATHS:
+        return False
+    anchor = facts.s.get(anchor_path)
+    if type(anchor) is OnOrBefore:
+        anchor = anchor.day
+    return anchor is None or anchor >= cut
 
 
 def forbid_keep_until(when: Iterable[Pred], windows: Mapping[str, Window], facts: Facts, asof: str,
