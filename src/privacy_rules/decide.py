@@ -13,7 +13,9 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .compile.interpret import compare_paths, compares_undated
+# the interpreter (the plain definition) answers the explanations' slow paths: a failed permit's
+# other conditions, an undetermined answer's unusable facts, undated dates
+from .compile.interpret import compare_paths, compares_undated, holds, substitute, undated_read
 from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
 from .dates import MIN_ISO, SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
@@ -157,7 +159,6 @@ def respond_by(w: Window, facts: Facts, asof: str) -> tuple[date | bool, list[st
 def _bounded_anchor(w: Window, facts: Facts, asof: str, side: str) -> Facts | None:
     """``facts`` with the undated dates ``w``'s anchor reads set to ``side``'s day (window_end_of),
     None for side "unknown" when there is one; ``facts`` itself when there is none."""
-    from .compile.interpret import substitute  # only records with undated dates come here
 
     locs: list[tuple[tuple[Any, ...], str]]
     if w.is_list:
@@ -332,7 +333,6 @@ def undated_missing(*, pack: Pack, plan: QuestionPlan, statuses: Sequence[Any], 
     condition of a rule that could change it (``can_change``), where that condition decides
     the rule (as fact_problems: a false sibling under `all`, a true one under `any`, makes it
     irrelevant). Pure; only records with undated dates come here."""
-    from .compile.interpret import holds, undated_read  # the slow path, as for fact_problems
 
     if cuts is None:
         day = date.fromisoformat(asof)
@@ -521,7 +521,6 @@ def fact_problems(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: S
     sibling, under `all` a false one, makes it irrelevant. ``keep``/``keep_problems``: the keep
     answer a `keep:` condition reads, and that answer's own problems.
     """
-    from .compile.interpret import holds  # the slow path: only undetermined answers come here
 
     effects = tables.effects
     reads = tables.reads_values
@@ -760,8 +759,6 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
     definitions, and only on this path.
     """
-    from .compile.interpret import holds  # the slow path: only explanations of no-basis denies need it
-    from .dates import iso_cutoff
 
     out: list[tuple[str, str, date, bool]] = []
     windows = pack.vocabulary.windows
