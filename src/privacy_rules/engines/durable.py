@@ -152,7 +152,7 @@ from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, bui
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
-from ..prepared import PreparedRecord, facts_of, original, prepared
+from ..prepared import PreparedRecord, facts_of, original, prepare as prepare_record
 from ..question_facts import question_constant, recipient_unknown
 from ..recipients import RecipientFactsError, RecipientRegister, apply_register, check_share_question, engine_for
 from ..records import (LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
@@ -1564,18 +1564,7 @@ class DurablePolicy:
     def prepare(self, record: Any) -> PreparedRecord:
         """``record`` checked once, for ``decide``, ``decide_all`` and ``decide_batch`` of this
         facade (as ``Policy.prepare``); never raises for bad record data."""
-        if type(record) is PreparedRecord:
-            try:
-                if facts_of(record, self._ids) is not None:
-                    return record
-            except RecordInvalid:
-                return record
-            record = original(record)
-        try:
-            facts = self.facts(record)
-        except RecordInvalid as exc:
-            return prepared(record, self._ids, None, exc.record_id, exc.problems)
-        return prepared(record, self._ids, facts, facts.id, ())
+        return prepare_record(record, self._ids, self.facts)
 
     def statuses(self, record: Any, question: Question | str, *, as_of: date | str) -> tuple[Any, ...]:
         """Per-rule statuses (True / False / None) in ``plan(question)[0].rules`` order.
