@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from collections import deque
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
@@ -102,7 +102,7 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
     returns counts (sql, row) of the rows each engine decided. ``kind``: jsonl, csv, parquet, table."""
     import duckdb
 
-    from ..sql.ingest import ItemLoader, NotNative, create_tables, load_jsonl, load_parquet
+    from ..sql.ingest import ItemLoader, JsonLines, NotNative, create_tables, load_jsonl, load_parquet
     from ..sql.sweep import sweep_query
 
     policy: Policy = run.policy
@@ -156,7 +156,10 @@ def sweep(run: Any, its: Iterator[Item], sink: Sink, stream: TextIO | None, show
             clock.lap("check", "deciding")
             con.execute(sq.wide_sql())
             clock.lap("decide", "writing the answers")
-            counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv", clock)
+            lines = None
+            if native is not None and getattr(run, "native_format", "jsonl") != "parquet":
+                lines = _Reread(stack.enter_context(closing(JsonLines(native))))
+            counts = _write(run, con, sq, held, out, "jsonl" if kind == "jsonl" else "csv", clock, lines)
             _add_sql_tally(run, con, sq, None)
             counts.update(clock.laps)
             counts["reader"] = "DuckDB" if native is not None else "Python"
@@ -208,7 +211,35 @@ def scenarios_sql(policy: Policy, paths: list[str] | None, err: TextIO) -> tuple
     return run.report, None
 
 
-def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind: str, clock: _Clock) -> dict[str, Any]:
+class _Reread:
+    """The row engine's input for the lines of a JSON Lines file DuckDB read (load_jsonl keeps
+    no line's text): every line is a row, 1, 2, ..., so a line's byte offset is the sum of
+    the lengths (and newlines) of the rows before it, which the text query gives in order."""
+
+    def __init__(self, lines: Any) -> None:
+        self.lines = lines
+        self.row = 1  # the next row
+        self.offset = 0  # its byte offset
+
+    def fill(self, rows: list[Any]) -> list[Any]:
+        """``rows`` (the next rows, in order) with ``raw`` read from the file where the row engine needs it."""
+        if rows[0][0] != self.row or rows[-1][0] != self.row + len(rows) - 1:
+            raise RuntimeError(f"rows {rows[0][0]}..{rows[-1][0]} do not follow row {self.row - 1}")
+        off = self.offset
+        out = rows
+        for i, r in enumerate(rows):
+            if r[1] is None:
+                if out is rows:
+                    out = list(rows)
+                out[i] = (r[0], r[1], self.lines.line(off, r[6]), *r[3:])
+            off += r[6] + 1
+        self.row += len(rows)
+        self.offset = off
+        return out
+
+
+def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind: str, clock: _Clock,
+           lines: _Reread | None = None) -> dict[str, Any]:
     from ..sql.ingest import META
 
     # the text in row order, one range of rows at a time: each range's answers are sorted on
@@ -226,6 +257,8 @@ def _write(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, text_kind:
                 clock.lap("text")
                 if not rows:
                     break
+                if lines is not None:
+                    rows = lines.fill(rows)
                 a, b = _write_chunk(run, con, sq, held, out, rows, clock)
                 n_sql += a
                 n_row += b
@@ -245,7 +278,7 @@ def _write_chunk(run: Any, con: Any, sq: Any, held: deque[Item], out: _Out, rows
     wrote, rows the row engine decided)."""
     last = rows[-1][0]
     todo: list[Item] = []
-    for row, text, raw, loc, line, rid in rows:
+    for row, text, raw, loc, line, rid, _len in rows:
         if text is None:
             todo.append(Item(row, loc, line, raw, (), rid))
     mine = []
