@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from privacy_rules.sql.ingest import NotNative, prescan
 
@@ -27,15 +29,43 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("chunk", [None, 1, 2, 3, 5])  # the file read in chunks: lines across their edges
 @pytest.mark.parametrize(("data", "native"), CASES)
-def test_prescan(tmp_path: Path, data: bytes, native: bool) -> None:
+def test_prescan(tmp_path: Path, data: bytes, native: bool, chunk: int | None) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(data)
     if native:
-        assert prescan(str(path), 100) == len(data)
+        assert prescan(str(path), 100, chunk) == len(data)
     else:
         with pytest.raises(NotNative):
-            prescan(str(path), 100)
+            prescan(str(path), 100, chunk)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["{}", "  ", "", "\t{}", "{} ", "x", " \t "]), min_size=1, max_size=8), st.booleans(),
+       st.integers(1, 7))
+def test_prescan_in_chunks_finds_a_blank_line_wherever_it_is(lines: list[str], newline_last: bool, chunk: int) -> None:
+    """A blank line (empty, or spaces and tabs; the last one without newline if not empty)
+    sends the file to the Python reader, whatever the chunk size."""
+    import os
+    import tempfile
+
+    text = "\n".join(lines) + ("\n" if newline_last else "")
+    blank = any(not ln.strip(" \t") for ln in lines[:-1]) or (
+        not lines[-1].strip(" \t") and (newline_last or lines[-1] != ""))
+    if text == "":
+        return
+    fd, path = tempfile.mkstemp(suffix=".jsonl")
+    try:
+        os.write(fd, text.encode())
+        os.close(fd)
+        if blank:
+            with pytest.raises(NotNative):
+                prescan(path, 100, chunk)
+        else:
+            assert prescan(path, 100, chunk) == len(text)
+    finally:
+        os.unlink(path)
 
 
 def test_an_empty_file_is_not_native(tmp_path: Path) -> None:

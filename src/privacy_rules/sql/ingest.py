@@ -35,7 +35,10 @@ from .layout import RECORDS, TABLES, ddl
 from .load import LayoutError, add_record, empty_rows
 
 META = "pr_meta"
-META_COLUMNS = (("row", "BIGINT"), ("locator", "VARCHAR"), ("line", "BIGINT"), ("rid", "VARCHAR"), ("raw", "VARCHAR"))
+#: ``raw``: the row's JSON text for the row engine; ``len``: or, when NULL, the byte length of
+#: the JSON Lines file's line (re-read by offset, JsonLines)
+META_COLUMNS = (("row", "BIGINT"), ("locator", "VARCHAR"), ("line", "BIGINT"), ("rid", "VARCHAR"), ("raw", "VARCHAR"),
+                ("len", "INTEGER"))
 #: NULL in the staging files (csv.QUOTE_NONNUMERIC quotes None as "" before Python 3.12); a
 #: record holding this character anywhere is held for the row engine
 _NULL = "\x01"
@@ -104,7 +107,7 @@ class ItemLoader:
         for name, data in rows.items():
             if data:
                 self.writers[name].writerows(tuple(_NULL if v is None else v for v in r) for r in data)
-        self.writers[META].writerow((it.row, it.locator, _NULL if it.line is None else it.line, rid, raw))
+        self.writers[META].writerow((it.row, it.locator, _NULL if it.line is None else it.line, rid, raw, _NULL))
         self.vouched += 1
         return True
 
@@ -129,7 +132,7 @@ class ItemLoader:
             os.unlink(path)
 
 
-__all__ = ["ItemLoader", "META", "META_COLUMNS", "RECORDS", "create_tables"]
+__all__ = ["ItemLoader", "JsonLines", "META", "META_COLUMNS", "RECORDS", "create_tables"]
 
 
 # --- JSON Lines read by DuckDB itself ----------------------------------------------------------------
@@ -137,8 +140,6 @@ __all__ = ["ItemLoader", "META", "META_COLUMNS", "RECORDS", "create_tables"]
 # a blank line of spaces or tabs after a newline (an empty one is found by mm.find(b"\n\n")):
 # the pattern starts with a literal, so the regex engine jumps from newline to newline
 _BLANK_INNER = re.compile(rb"\n[ \t]+\n")
-_BLANK_FIRST = re.compile(rb"[ \t]*\n")  # the first line blank (matched at the start only)
-_BLANK_LAST = re.compile(rb"[ \t]+\Z")  # a last line of blanks without newline (matched at its start)
 _ID_RE = "[a-z][a-z0-9_]*"  # records.ID_FULL
 _FACT_KEY = "[a-z][a-z0-9_]*"  # a fact name the SQL path reads from a JSON path without quoting
 _LINES = "pr_lines"
@@ -274,7 +275,9 @@ def vouch_sql(policy: Policy) -> str:
         values = _all(f"json_extract(s.{name}, '$.*')", scalar + _number_ok("e", bound))
         conds.append(f"(s.{name} IS NULL OR (json_type(s.{name}) = 'OBJECT' AND "
                      f"{_keys_ok('s.' + name, None, pattern)} AND {values}))")
-    return "coalesce(" + "\n AND ".join(conds) + ", false)"
+    # under CASE: an AND in a projection evaluates every term on every row, and the terms on
+    # ``raw`` (json_keys ...) fail on a line that is not JSON, where ``s`` is NULL
+    return "CASE WHEN s IS NOT NULL THEN coalesce(" + "\n AND ".join(conds[1:]) + ", false) ELSE false END"
 
 
 # the cheap tests first: only a line that passes them is parsed into ``s``
@@ -286,67 +289,151 @@ class NotNative(Exception):
     """The file is not one the native reader takes as is (the caller uses ItemLoader)."""
 
 
-def prescan(path: str, limit: int) -> int:
+#: bytes prescan reads at a time (tests lower it to put lines across the chunk edges)
+PRESCAN_CHUNK = 8 << 20
+_NONBLANK = re.compile(rb"[^ \t]")
+
+
+def prescan(path: str, limit: int, chunk: int | None = None) -> int:
     """The file's size if DuckDB may read it line by line as the row engine's LineReader does:
     no blank line (the row engine skips them, DuckDB's reader too, but their numbers count), no
     carriage return, no byte-order mark, no U+0001 (the reader's column separator), no line
-    longer than ``limit``. Raises NotNative otherwise."""
-    import mmap
+    longer than ``limit``. Raises NotNative otherwise.
 
+    Read in chunks, not mapped: a mapping of the whole file counted in the sweep's resident
+    memory as its pages were read (3.7 GB for 10M records). The tests are memchr-speed
+    searches within a chunk; a line across a chunk's edge is followed by ``blank``: whether
+    the line so far holds only spaces and tabs."""
     size = os.path.getsize(path)
     if size == 0:
         raise NotNative("empty")
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        if mm[:3] == b"\xef\xbb\xbf" or mm.find(b"\r") >= 0 or mm.find(b"\x01") >= 0:
-            raise NotNative("BOM, CR or U+0001")
-        # memchr-speed tests first; a regex alternation anchored at every byte ran at 30 MB/s
-        # the last line is matched in place: a file of one huge line is not copied
-        if (_BLANK_FIRST.match(mm) is not None or mm.find(b"\n\n") >= 0 or _BLANK_INNER.search(mm) is not None
-                or _BLANK_LAST.match(mm, mm.rfind(b"\n") + 1) is not None):
-            raise NotNative("blank lines")
+    step = chunk or PRESCAN_CHUNK
+    blank, length = True, 0  # the line under way: only blanks so far; its length so far
+    with open(path, "rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
+            raise NotNative("BOM")
+        fh.seek(0)
+        while True:
+            c = fh.read(step)
+            if not c:
+                break
+            if c.find(b"\r") >= 0 or c.find(b"\x01") >= 0:
+                raise NotNative("CR or U+0001")
+            i = c.find(b"\n")
+            if i < 0:
+                blank = blank and _NONBLANK.search(c) is None
+                length += len(c)
+                continue
+            if blank and _NONBLANK.search(c, 0, i) is None:  # the line that ends here is blank
+                raise NotNative("blank lines")
+            # the lines wholly inside the chunk
+            if c.find(b"\n\n", i) >= 0 or _BLANK_INNER.search(c, i) is not None:
+                raise NotNative("blank lines")
+            j = c.rfind(b"\n")
+            blank = _NONBLANK.search(c, j + 1) is None
+            length = len(c) - j - 1
+    if length and blank:  # a last line of blanks without newline
+        raise NotNative("blank lines")
     return size
+
+
+def _csv_buffer(limit: int) -> int:
+    """read_csv's buffer: DuckDB's default is 16 lines of max_line_size (305 MB for a 20 MB
+    line limit, one block the memory limit had to hold whole: out of memory at 10M records)."""
+    return max(8 << 20, 2 * (int(limit) + 2))
 
 
 def load_jsonl(con: Any, policy: Policy, path: str, limit: int) -> int:
     """Read the JSON Lines file at ``path`` into the layout tables and ``pr_meta``; returns the
-    number of lines. Lines the SQL may decide (:func:`vouch_sql`) go into the layout; the others
-    only into ``pr_meta`` (``raw``) with ``vouched`` false, for the row engine."""
-    prescan(path, limit)
+    number of lines. Lines the SQL may decide (:func:`vouch_sql`) go into the layout; every line
+    is a row of ``pr_meta`` with its length in bytes (not its text: JsonLines re-reads it)."""
+    size = prescan(path, limit)
     con.execute("SET preserve_insertion_order = true")  # rowid is then the line's position
     try:
         con.execute(f"CREATE TABLE {_LINES} AS SELECT raw FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, "
                     "header = false, delim = '\x01', quote = '', escape = '', auto_detect = false, "
-                    "strict_mode = false, max_line_size = 20000000)", [path])
+                    f"strict_mode = false, max_line_size = {int(limit) + 2}, buffer_size = {_csv_buffer(limit)})", [path])
     except Exception as exc:  # noqa: BLE001 - duckdb.Error: invalid UTF-8 and the like
         raise NotNative(str(exc)) from None
-    n, longest = con.execute(f"SELECT count(*), coalesce(max(strlen(raw)), 0) FROM {_LINES}").fetchone()
+    n, longest, total = con.execute(f"SELECT count(*), coalesce(max(strlen(raw)), 0), coalesce(sum(strlen(raw) + 1), 0) "
+                                    f"FROM {_LINES}").fetchone()
     if longest > limit:
         con.execute(f"DROP TABLE {_LINES}")
         raise NotNative("a line over the limit")
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        newline_last = fh.read(1) == b"\n"
+    # the lines are the file's bytes, each with its newline (the last one's may be missing):
+    # so a line's offset is the sum of the lengths before it (JsonLines re-reads by offset)
+    if total != (size if newline_last else size + 1):
+        con.execute(f"DROP TABLE {_LINES}")
+        raise NotNative("DuckDB's lines are not the file's bytes")
     _vouch_and_load(con, policy, "line")
     return int(n)
 
 
 def _vouch_and_load(con: Any, policy: Policy, unit: str) -> None:
-    """pr_lines (``raw``, in input order) -> pr_jsonl (row, raw, ok), the layout tables and
-    the pr_meta view; ``unit`` names the locator: line (JSON Lines) or row (Parquet)."""
+    """pr_lines (``raw``, in input order) -> pr_jsonl (row, ok, rid and, for a JSON Lines file,
+    len: the line's length in bytes; for a Parquet file, raw), the layout tables and the
+    pr_meta view; ``unit`` names the locator: line (JSON Lines) or row (Parquet)."""
     parsed = (f"(SELECT rowid + 1 AS row, raw, CASE WHEN {_PRE} THEN from_json(raw, {_q(_json_struct())}) END AS s "
               f"FROM {_LINES})")
-    checked = f"(SELECT row, raw, {vouch_sql(policy)} AS ok FROM {parsed})"
-    con.execute(f"CREATE TABLE {_J} AS SELECT row, raw, ok FROM {checked}")
-    con.execute(f"DROP TABLE {_LINES}")
+    typed = _q(_typed_struct())
+    # the vouch test is written once per statement: DuckDB hoists a subexpression written
+    # twice out of its CASE (common subexpressions), and would run JSON functions on lines
+    # that are not JSON
+    if unit == "line":
+        # a line's text is not kept: the row engine re-reads the few lines it decides from the
+        # file by their byte offsets (cli/_duck.py, JsonLines), which the lengths give. Every
+        # line's text in DuckDB was the largest table of the sweep (the file's size again).
+        # ``t`` (the typed record) is NULL exactly when the line is not vouched
+        con.execute(f"CREATE TABLE {_TYPED} AS SELECT row, json_extract_string(s.id, '$') AS rid, strlen(raw) AS len, "
+                    f"from_json(CASE WHEN {vouch_sql(policy)} THEN raw END, {typed}) AS t FROM {parsed}")
+        con.execute(f"DROP TABLE {_LINES}")
+        con.execute(f"CREATE TABLE {_J} AS SELECT row, t IS NOT NULL AS ok, CASE WHEN t IS NOT NULL THEN rid END AS rid, "
+                    f"len, CAST(NULL AS VARCHAR) AS raw FROM {_TYPED}")
+    else:
+        # a Parquet row's JSON is built by DuckDB: kept for the rows the row engine decides
+        con.execute(f"CREATE TABLE {_J} AS SELECT row, raw, ok, CAST(NULL AS INTEGER) AS len "
+                    f"FROM (SELECT row, raw, {vouch_sql(policy)} AS ok FROM {parsed})")
+        con.execute(f"DROP TABLE {_LINES}")
+        # the vouched rows typed, only while the layout tables are filled
+        con.execute(f"CREATE TABLE {_TYPED} AS SELECT row, from_json(raw, {typed}) AS t FROM {_J} WHERE ok")
     con.execute("SET preserve_insertion_order = false")
-    # the vouched lines typed, only while the layout tables are filled: a second copy of the
-    # data the later stages need no more (it was a column of pr_jsonl, held to the end)
-    con.execute(f"CREATE TABLE {_TYPED} AS SELECT row, from_json(raw, {_q(_typed_struct())}) AS t FROM {_J} WHERE ok")
-    _insert_layout(con)
+    _insert_layout(con, f"(SELECT row, t FROM {_TYPED} WHERE t IS NOT NULL)")
     con.execute(f"DROP TABLE {_TYPED}")
-    # every row, vouched or not, in pr_meta (a view: the text is stored once); the sweep gives
-    # the rows outside the layout to the row engine, in their place
+    # every row, vouched or not, in pr_meta (a view: stored once); the sweep gives the rows
+    # outside the layout to the row engine, in their place
     line = "row" if unit == "line" else "NULL"
+    rid = "rid" if unit == "line" else "CASE WHEN ok THEN json_extract_string(raw, '$.id') END"
     con.execute(f"DROP TABLE {META}")
     con.execute(f"CREATE VIEW {META} AS SELECT row, {_q(unit + ' ')} || row AS locator, CAST({line} AS BIGINT) AS line, "
-                f"CASE WHEN ok THEN json_extract_string(raw, '$.id') END AS rid, raw FROM {_J}")
+                f"{rid} AS rid, raw, len FROM {_J}")
+
+
+class JsonLines:
+    """The lines of a JSON Lines file that :func:`load_jsonl` read, by byte offset: the row
+    engine's input for a line the SQL does not word. The line is the same bytes DuckDB read
+    (prescan and load_jsonl's length check make the file's lines DuckDB's lines). Read with
+    pread, not a mapping, whose touched pages would count in the sweep's resident memory."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._size = os.fstat(self._fd).st_size
+
+    def line(self, offset: int, length: int) -> str:
+        # a line starts after a newline (or at 0) and ends at one (or at the end of the file)
+        end = offset + length
+        start = offset - 1 if offset > 0 else 0
+        data = os.pread(self._fd, end + 1 - start, start) if offset >= 0 else b""
+        ok = (offset >= 0 and end <= self._size and len(data) == min(end + 1, self._size) - start
+              and (offset == 0 or data[:1] == b"\n") and (end == self._size or data[-1:] == b"\n"))
+        if not ok:
+            raise RuntimeError(f"JSON Lines offset {offset} (+{length}) is not a line of the file")
+        return data[offset - start:offset - start + length].decode("utf-8")
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 # --- Parquet read by DuckDB itself -------------------------------------------------------------------
@@ -431,9 +518,9 @@ def load_parquet(con: Any, policy: Policy, path: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _insert_layout(con: Any) -> None:
-    """The vouched lines' typed struct ``t`` into the layout tables (as load.add_record fills them)."""
-    src = _TYPED
+def _insert_layout(con: Any, src: str) -> None:
+    """The vouched lines' typed struct ``t`` (``src``: row, t) into the layout tables (as
+    load.add_record fills them)."""
     cols = ["CAST(row AS VARCHAR)"]
     cols += [f"t.{k}" for k in TOP_SCALARS if k != "id"]
     cols += [f"t.relationship.{k}" for k in RELATIONSHIP_FIELDS]

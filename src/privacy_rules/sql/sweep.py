@@ -274,14 +274,16 @@ class SweepQuery:
         return _cat(*parts)
 
     def text_sql(self, kind: str, *, limit: tuple[int, int] | None = None) -> str:
-        """SELECT row, text, raw, locator, line, rid over the wide table and the meta table, in row order: ``text``
-        the record's output text (``kind`` jsonl, or csv for the long rows), NULL when the row
-        engine must decide it, and then ``raw`` its JSON text. ``limit``: rows (first, last)."""
+        """SELECT row, text, raw, locator, line, rid, len over the wide table and the meta table, in row order:
+        ``text`` the record's output text (``kind`` jsonl, or csv for the long rows), NULL when
+        the row engine must decide it, and then ``raw`` its JSON text (NULL for a JSON Lines
+        line, which the caller re-reads: ``len`` is its length in bytes). ``limit``: rows
+        (first, last)."""
         text = self._jsonl() if kind == "jsonl" else self._long()
         ok = self._ok()
         sel = exp.select(x.col("row", "m"), x.alias(x.case([(ok, text)]), "text"),
                          x.alias(x.case([(ok.copy(), x.null())], x.col("raw", "m")), "raw"),
-                         x.col("locator", "m"), x.col("line", "m"), x.col("rid", "m"))
+                         x.col("locator", "m"), x.col("line", "m"), x.col("rid", "m"), x.col("len", "m"))
         # every row of pr_meta: one the layout does not hold (a JSON line the SQL path does not
         # vouch for) has no answers, so NULL text: the row engine's
         sel = sel.from_(exp.Table(this=x.ident(META), alias=exp.TableAlias(this=x.ident("m"))))
