@@ -192,11 +192,8 @@ class _Question:
             return _Cond(x.tri(x.eq(role.copy(), x.text(a)), x.is_null(role.copy())))
         if k == "subject":
             ids = [a] if isinstance(a, str) else list(a)
-            ch = c.children["subject_categories"]
-            has = x.eq(ch.pivot(frozenset(ids)), x.num(1))
-            known = x.or_([x.eq(x.coalesce(x.col("has_subject_categories", "j"), x.false()), x.true()),
-                           x.gt(x.coalesce(ch.j("n"), x.num(0)), x.num(0))])
-            return _Cond(x.tri(has, x.not_(known)))
+            # a status of the check stage (no as_of): records_v's column, _subject_statuses
+            return _Cond(x.col(_subject_status(c.children["subject_categories"], frozenset(ids)), "j"))
         if k in ("within", "expired"):
             return self.window(k, a)
         if k == "happened":
@@ -685,6 +682,7 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     children = child_tables(lambda name: vocab.get(name, {}), scopes, _pivots(pack))
     facts = _pack_facts(pack)
     ends, record_ends = _window_ends(pack, children, facts)
+    record_ends += _subject_statuses(children["subject_categories"])
     ctx = _Ctx(pack=pack, asof=asof, cuts=cuts, children=children, facts=facts, scopes=scopes, ends=ends)
     keep_q = Question.keep(pack.default_scope)
 
@@ -774,6 +772,11 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
                     tags=tags, answers=tuple(tuple(cols) for cols in answers))
 
 
+def _ymd(prefix: str, table: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """A day's (year, month, day) columns ``<prefix>y``, ``m``, ``d`` of ``table``."""
+    return x.col(prefix + "y", table), x.col(prefix + "m", table), x.col(prefix + "d", table)
+
+
 def _window_ends(pack: Pack, children: dict[str, Child], facts: list[str]
                  ) -> tuple[dict[str, str], list[exp.Expression]]:
     """Each window's end per anchor (the anchor's day plus the window's months, clamped: N42,
@@ -791,20 +794,36 @@ def _window_ends(pack: Pack, children: dict[str, Child], facts: list[str]
             field_ = w.anchor.split("[].", 1)[1]
             ch = children[table]
             pn = ch.name + "_p"
-            y, m, d = (x.col(f"{field_}__{s}", pn) for s in "ymd")
+            y, m, d = _ymd(field_ + "__", pn)
             if table == "vouchers" and field_ == "fiscal_year_end":  # R11: 31 December of fiscal_year by default
                 y, m, d = x.coalesce(y, x.col("fiscal_year", pn)), x.coalesce(m, x.num(12)), x.coalesce(d, x.num(31))
             ch.extra_v.append(x.alias(x.end_key(y, m, d, w.months), name))
         elif w.anchor.startswith("facts.") and w.anchor.split(".", 1)[1] in facts:
             k = facts.index(w.anchor.split(".", 1)[1])
-            record_cols.append(x.alias(x.end_key(*(x.col(f"f{k}_{s}", "records_p") for s in "ymd"), w.months), name))
+            record_cols.append(x.alias(x.end_key(*_ymd(f"f{k}_", "records_p"), w.months), name))
         elif w.anchor in _DAY_PATHS:
             col = _column_path(w.anchor)
-            record_cols.append(x.alias(x.end_key(*(x.col(f"{col}__{s}", "records_p") for s in "ymd"), w.months), name))
+            record_cols.append(x.alias(x.end_key(*_ymd(col + "__", "records_p"), w.months), name))
         else:
             continue  # refused where a rule reads it (Question.anchor)
         ends[wid] = name
     return ends, record_cols
+
+
+def _subject_status(ch: Child, ids: frozenset[str]) -> str:
+    """The records_v column of the status of ``subject: ids`` (_subject_statuses)."""
+    return f"{ch.name}__s{ch.pivots[ids][1:]}"
+
+
+def _subject_statuses(ch: Child) -> list[exp.Expression]:
+    """records_v's status of each ``subject:`` condition of the pack (no as_of in it): unknown
+    while the record's subject categories are unknown (an absent list and no rows), else 2 when
+    one of them is among the condition's ids, else 0. Written once here, not in every rule that
+    reads it (most of Iconfirm's rules do)."""
+    known = x.or_([x.eq(x.coalesce(x.col("has_subject_categories", "records_p"), x.false()), x.true()),
+                   x.gt(x.coalesce(x.col(f"{ch.name}__n", "records_p"), x.num(0)), x.num(0))])
+    return [x.alias(x.tri(x.eq(x.col(f"{ch.name}__{p}", "records_p"), x.num(1)), x.not_(known.copy())),
+                    _subject_status(ch, ids)) for ids, p in ch.pivots.items()]
 
 
 def _pivots(pack: Pack) -> dict[str, list[frozenset[str]]]:
