@@ -376,8 +376,16 @@ def date_code(raw: exp.Expression, y: exp.Expression, m: exp.Expression, d: exp.
 def end_key(y: exp.Expression, m: exp.Expression, d: exp.Expression, months: int) -> exp.Expression:
     """The key of (y, m, d) + ``months`` calendar months, clamped to the month's last day (N42,
     R2; dates.add_months): integer arithmetic only, with the month carry and the clamp written
-    out, so no engine's interval rules (end-of-month, normalising) apply. ``months`` >= 0."""
+    out, so no engine's interval rules (end-of-month, normalising) apply. ``months`` >= 0.
+
+    (y, m, d) must be a real day for the result to mean one (callers read it only where the
+    day's key is not NULL). For whole years the month stays and only 29 February can need the
+    clamp (to 28 in a year that is not leap): the short form, most of the windows there are."""
     years, rest = divmod(months, 12)
+    if rest == 0:
+        ey = add(y.copy(), num(years))
+        feb29 = and_([eq(m.copy(), num(2)), eq(d.copy(), num(29)), not_(is_leap(ey))])
+        return key_of(ey, m, case([(feb29, num(28))], d.copy()))
     m0 = add(sub(m.copy(), num(1)), num(rest))  # 0..22
     carry = case([(gte(m0.copy(), num(12)), num(1))], num(0))
     ey = add(add(y.copy(), num(years)), carry.copy())
