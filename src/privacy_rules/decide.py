@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
+from .compile.interpret import compare_paths, compares_undated
 from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
 from .dates import MIN_ISO, SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
@@ -239,6 +240,10 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
             out.append(p.arg["path"])
         elif k == "unlisted" and not facts.lists[p.arg]:
             out.append(p.arg)
+        elif k == "compare" and facts.undated and compares_undated((p,), pack, facts):
+            # two record days compared, one known only as "on or before": unknown whatever the
+            # other is (interpret.holds), so the undated day is what it lacks
+            out.extend(path for path in compare_paths(p, pack.vocabulary) if type(facts.s.get(path)) is OnOrBefore)
         elif k == "compare" and p.arg["if_absent"] is None:  # an absent day leaves it unknown
             for side in (p.arg["left"], p.arg["right"]):
                 if isinstance(side, tuple):

@@ -25,7 +25,7 @@ from .decide import (ALLOW_S, OVERRIDE, PERMIT, UND_S, Tables, build_decision, c
                      keep_until_for, tables_for)
 from ._lazy_decision import EXPLAIN, lazy_decision
 from .model import Action, Decision, Diagnostic, Outcome, Pack, Question, Severity
-from .prepared import PreparedRecord, facts_of, original, prepared
+from .prepared import PreparedRecord, facts_of, original, prepare as prepare_record
 from .recipients import RecipientFactsError, RecipientRegister, apply_register, check_share_question, engine_for
 from .records import (Facts, RecordIds, RecordInvalid, id_problems, new_scanner, normalize, normalize_fast,
                       parse_record, record_id_of)
@@ -296,18 +296,7 @@ class Policy:
         about it with ``decide``, ``decide_all`` or ``decide_batch`` of this Policy without
         checking it again. Never raises for bad record data: a malformed record prepares with
         its problems, and its decisions are the same UNDETERMINED ones. Pure."""
-        if type(record) is PreparedRecord:
-            try:
-                if facts_of(record, self._ids) is not None:
-                    return record
-            except RecordInvalid:
-                return record  # checked by this Policy already, with its problems
-            record = original(record)
-        try:
-            facts = self.facts(record)
-        except RecordInvalid as exc:
-            return prepared(record, self._ids, None, exc.record_id, exc.problems)
-        return prepared(record, self._ids, facts, facts.id, ())
+        return prepare_record(record, self._ids, self.facts)
 
     def facts(self, record: Record) -> Facts:
         """The checked, normalised record; raises RecordInvalid naming its problems (never

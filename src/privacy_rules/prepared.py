@@ -14,7 +14,7 @@ record (a dict) after preparing it if it may reach another Policy.
 from __future__ import annotations
 
 from dataclasses import FrozenInstanceError
-from typing import Any
+from typing import Any, Callable
 
 from .model import Diagnostic
 from .records import Facts, RecordInvalid
@@ -70,9 +70,27 @@ def facts_of(p: PreparedRecord, checker: object) -> Facts | None:
     return p._facts
 
 
+def prepare(record: Any, checker: object, check: Callable[[Any], Facts]) -> PreparedRecord:
+    """``record`` checked by ``check`` (which raises RecordInvalid), prepared for ``checker``'s
+    engine (Policy.prepare and the durable facade's): a record it prepared already, clean or
+    not, is returned as it is; one another engine prepared is checked again, as given."""
+    if type(record) is PreparedRecord:
+        try:
+            if facts_of(record, checker) is not None:
+                return record
+        except RecordInvalid:
+            return record  # checked by this engine already, with its problems
+        record = original(record)
+    try:
+        facts = check(record)
+    except RecordInvalid as exc:
+        return prepared(record, checker, None, exc.record_id, exc.problems)
+    return prepared(record, checker, facts, facts.id, ())
+
+
 def original(p: PreparedRecord) -> Any:
     """The record as given to ``prepare``."""
     return p._record
 
 
-__all__ = ["PreparedRecord", "prepared", "facts_of", "original"]
+__all__ = ["PreparedRecord", "prepare", "prepared", "facts_of", "original"]

@@ -277,8 +277,15 @@ def test_durable_agrees_on_iconfirm(data: Any) -> None:
                                    min_size=1, max_size=4, unique=True), label="questions")
     _agree(policy, dpol, record, [Question.keep(), *questions], as_of)
     asked = [Question.keep(), *questions]
-    assert list(dpol.decide_batch([record], asked, as_of=as_of, reasons=True)) == \
-        list(policy.decide_batch([record], asked, as_of=as_of, reasons=True))
+    want = list(policy.decide_batch([record], asked, as_of=as_of, reasons=True))
+    assert list(dpol.decide_batch([record], asked, as_of=as_of, reasons=True)) == want
+    # a record prepared by either engine decides as the record does on the other (issue 12:
+    # the facade took a Policy's PreparedRecord for a bad record before)
+    for prepared in (policy.prepare(record), dpol.prepare(record)):
+        assert list(dpol.decide_batch([prepared], asked, as_of=as_of, reasons=True)) == want
+        assert list(policy.decide_batch([prepared], asked, as_of=as_of, reasons=True)) == want
+        assert [d.to_json() for d in dpol.decide_all(prepared, asked, as_of=as_of)] == \
+            [d.to_json() for d in policy.decide_all(record, asked, as_of=as_of)]
 
 
 # --- generated rule sets: every predicate, nested under all / any / not ------------------------

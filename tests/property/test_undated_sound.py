@@ -11,7 +11,8 @@ engine and path (Policy.decide, decide_batch with reasons, the durable facade wh
 2. an undated date never gives allow where its exact day would give deny;
 3. every engine gives the undated record the same answer (0 disagreements), and the compiled
    engine's statuses (its generated code run on one day of each stretch) are the
-   interpreter's (the plain definition).
+   interpreter's (the plain definition);
+4. an undetermined decision names what it lacks (a missing or undated fact) or a problem.
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ def _check(which: str, case: tuple[dict[str, Any], dict[str, Any], date, Questio
         keep = policy._keep_status(facts, ctx) if plan.needs_keep else None
         assert policy._undated_statuses(plan, facts, ctx, keep) == \
             interpret.statuses(plan.rules, policy.pack, plan.question, facts, asof, ctx.cuts, keep)
+        d = policy.decide(undated, q, as_of=as_of)
+        if d.outcome.value == "undetermined":  # it says why: the missing or undated facts, or a problem
+            assert d.missing_facts or d.problems, (undated, q, as_of, d.reason)
     first = None
     for engine in engines:
         got = _answers(engine, undated, q, as_of)

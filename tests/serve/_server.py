@@ -19,6 +19,8 @@ from typing import Any, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 ICONFIRM = ROOT / "rules" / "iconfirm"
+#: the bundled pack's version as pack.yaml gives it (tests compare with it rather than pin a copy)
+ICONFIRM_VERSION = re.search(r'^  version: "([^"]+)"', (ICONFIRM / "pack.yaml").read_text(encoding="utf-8"), re.M).group(1)  # type: ignore[union-attr]
 _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from privacy_rules.cli.main import main
 
-from ._server import ICONFIRM, ROOT, Server
+from ._server import ICONFIRM, ICONFIRM_VERSION, ROOT, Server
 
 AS_OF = "2026-11-25"
 RECORDS = [json.loads(line) for line in (ROOT / "examples" / "records.jsonl").read_text(encoding="utf-8").splitlines()
@@ -206,7 +206,7 @@ def test_pack_health_ready(server: Server) -> None:
     status, _, data = server.get("/v1/pack")
     info = json.loads(data)
     assert status == 200
-    assert info["id"] == "iconfirm" and info["version"] == "1.3.0"
+    assert info["id"] == "iconfirm" and info["version"] == ICONFIRM_VERSION
     assert info["standard_questions"][0] == "keep:relationship_record"
     assert "newsletter" in info["vocabulary"]["purposes"] and "hubspot-export" in info["profiles"]
     assert server.get("/health")[0] == 200

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from privacy_rules.cli.main import main
 from privacy_rules.decision_log import pseudonym
 
-from ._server import ROOT, Server
+from ._server import ICONFIRM_VERSION, ROOT, Server
 
 AS_OF = "2026-11-25"
 KEY = b"0123456789abcdef-test-key-material"
@@ -134,7 +134,7 @@ def test_the_auditor_query(tmp_path: Path) -> None:
     assert code == 0, err.getvalue()
     (found,) = [json.loads(line) for line in out.getvalue().splitlines()]
     assert found["record"] == pseudonym(KEY, records[1]["id"]) and found["as_of"] == AS_OF
-    assert found["pack_hash"].startswith("1.3.0+")
+    assert found["pack_hash"].startswith(f"{ICONFIRM_VERSION}+")
     out = io.StringIO()
     assert main(["decision-log", "find", str(log), "--key-file", str(key), "--record-id", "nobody",
                  "--as-of", AS_OF], stdout=out, stderr=io.StringIO()) == 1

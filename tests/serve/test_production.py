@@ -18,7 +18,7 @@ import pytest
 
 from privacy_rules.cli.main import main
 
-from ._server import ICONFIRM, ROOT, Server
+from ._server import ICONFIRM, ICONFIRM_VERSION, ROOT, Server
 
 AS_OF = "2026-11-25"
 RECORD = json.loads((ROOT / "examples" / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
@@ -33,8 +33,8 @@ def _copy_pack(tmp_path: Path) -> Path:
 def _bump_version(pack: Path, version: str) -> None:
     p = pack / "pack.yaml"
     text = p.read_text(encoding="utf-8")
-    assert 'version: "1.3.0"' in text
-    p.write_text(text.replace('version: "1.3.0"', f'version: "{version}"', 1), encoding="utf-8")
+    assert f'version: "{ICONFIRM_VERSION}"' in text
+    p.write_text(text.replace(f'version: "{ICONFIRM_VERSION}"', f'version: "{version}"', 1), encoding="utf-8")
 
 
 def _ready_hash(server: Server) -> str | None:
@@ -116,8 +116,8 @@ def test_changed_files_reload_and_a_broken_pack_keeps_the_old_one_serving(tmp_pa
         assert "reload failed (the pack's files changed)" in server.log()
         assert 'privacy_rules_pack_reloads_total{result="failed"} 1' in server.get("/metrics")[2].decode()
         keep.write_text(good, encoding="utf-8")
-        _bump_version(pack, "1.3.0")
-        server.wait_until(lambda: (_ready_hash(server) or "").startswith("1.3.0+"), "the fixed pack serves")
+        _bump_version(pack, ICONFIRM_VERSION)
+        server.wait_until(lambda: (_ready_hash(server) or "").startswith(f"{ICONFIRM_VERSION}+"), "the fixed pack serves")
 
 
 def test_a_batch_in_flight_finishes_on_the_pack_it_started_with(tmp_path: Path) -> None:

@@ -325,3 +325,20 @@ def test_a_deadline_an_undated_open_request_decides_is_not_given() -> None:
     record["erasure_requests"][0]["answered_on"] = "2024-02-25"
     keep = _decide(record, "keep", "2024-03-05")
     assert {o.id: o.due_on for o in keep.obligations}["respond-erasure-request"] == date(2024, 3, 20)
+
+
+@pytest.mark.parametrize("as_of", ["2022-06-30", "2022-07-01", "2023-01-01"])
+def test_an_undated_end_compared_with_another_day_is_named(as_of: str) -> None:
+    """A customer whose agreement ended on or before 2019-06-30 and who has been a customer
+    since 2015: the end may lie before `customer_since` (a customer who signed again, READINGS
+    #42, N27), so keep stays undetermined after the 3-year tail (R3) too. The reason names the
+    undated end, not "facts the record lacks" with nothing named (the compare of two record
+    days, which an undated day leaves unknown, named no fact before)."""
+    record = {"id": "u-resigned", "role": "controller", "subject_categories": ["customer"],
+              "relationship": {"customer_since": "2015-01-01", "customer_ended_on": {"on_or_before": "2019-06-30"}}}
+    d = _policy().decide(record, "keep", as_of=as_of)
+    assert d.outcome.value == "undetermined"
+    assert d.missing_facts == ("relationship.customer_ended_on",)
+    assert "`relationship.customer_ended_on` is not known (only on or before 2019-06-30)" in d.reason
+    (a,) = next(_policy().decide_batch([record], ["keep"], as_of=as_of, reasons=True)).answers
+    assert (a.reason_code, a.reason) == ("undetermined:missing-fact", d.reason)

@@ -36,6 +36,10 @@ from .runtime import Status
 _SAFE_PATH = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?(\[\]\.[a-z_]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+# Kleene NOT of a constant status, folded while generating
+_NOT = {"True": "False", "False": "True", "None": "None"}
+#: bound on a question's memo of as_of-only values (one entry per as_of day asked)
+_MAX_ASOF = 256
 
 
 class CompileError(Exception):
@@ -98,6 +102,7 @@ class _Gen:
         self.lists: set[str] = set()
         self.cuts: set[int] = set()
         self._mechs: str | None = None
+        self.asof_exprs: dict[str, str] = {}  # code -> local name (asof_value)
 
     def const(self, value: Any) -> str:
         name = f"_k{self._n}"
@@ -119,6 +124,32 @@ class _Gen:
         """``_rt.<call>`` on an event list, short-circuited to False when the list is empty."""
         lst = self.lst(name)
         return f"(_rt.{call(lst)} if {lst} else False)"
+
+    def kleene(self, children: list[str], decisive: str, neutral: str) -> str:
+        """Kleene AND (decisive "False", neutral "True") or OR ("True", "False") of generated
+        expressions, folded where a child is a constant and otherwise written inline: the
+        children are tested in order and the first decisive one ends it (they are pure), with no
+        tuple built and no call (runtime.k_and/k_or are the plain definition)."""
+        if decisive in children:
+            return decisive
+        rest = [c for c in children if c != neutral]
+        if not rest:
+            return neutral
+        if len(rest) == 1:
+            return rest[0]
+        names = [self.tmp() for _ in rest]
+        tests = "".join(f"{decisive} if ({t} := {c}) is {decisive} else " for t, c in zip(names, rest))
+        unknown = " or ".join(f"{t} is None" for t in names)
+        return f"({tests}(None if {unknown} else {neutral}))"
+
+    def asof_value(self, code: str) -> str:
+        """A value that depends on as_of alone (a DPA in force, a transfer lawful): computed once
+        per as_of day for this question (``_kfill``), read by every record as a local."""
+        name = self.asof_exprs.get(code)
+        if name is None:
+            name = f"a{len(self.asof_exprs)}"
+            self.asof_exprs[code] = name
+        return name
 
     def mechs(self) -> str:
         """The pack's consent-mechanism table (runtime.mech_table), bound once per evaluator."""
@@ -145,16 +176,21 @@ class _Gen:
         k, a = p.kind, p.arg
         v = self.pack.vocabulary
         if k == "all":
-            return f"_rt.k_and(({''.join(self.expr(c) + ', ' for c in p.children)}))"
+            return self.kleene([self.expr(c) for c in p.children], "False", "True")
         if k == "any":
-            return f"_rt.k_or(({''.join(self.expr(c) + ', ' for c in p.children)}))"
+            return self.kleene([self.expr(c) for c in p.children], "True", "False")
         if k == "not":
+            child = self.expr(p.children[0])
+            if child in _NOT:
+                return _NOT[child]
             t = self.tmp()
-            return f"(None if ({t} := {self.expr(p.children[0])}) is None else not {t})"
+            return f"(None if ({t} := {child}) is None else not {t})"
         if k == "role":
             return f"(None if ROLE is None else ROLE == {_lit(a)})"
         if k == "subject":
             ids = frozenset([a] if isinstance(a, str) else a)
+            if len(ids) == 1:  # a set lookup costs less than a method call
+                return f"(None if SUBJ is None else {_lit(next(iter(ids)))} in SUBJ)"
             return f"(None if SUBJ is None else not SUBJ.isdisjoint({self.const(ids)}))"
         if k in ("within", "expired"):
             w = v.windows[a]
@@ -223,7 +259,7 @@ class _Gen:
             return "None"  # an unlisted recipient described without this fact (issue 11 item 2)
         if k == "processor_dpa":
             r = self.recipient()
-            return f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, A)"
+            return self.asof_value(f"_rt.in_force({_lit(r.dpa_signed_on)}, {_lit(r.dpa_ends_on)}, A)")
         if k == "transfer":
             r = self.recipient()
             if r.eea:
@@ -233,7 +269,7 @@ class _Gen:
                  v.transfer_mechanisms[t.mechanism].valid_until)
                 for t in r.transfers
             )
-            return f"_rt.transfer_lawful({self.const(spans)}, A)"
+            return self.asof_value(f"_rt.transfer_lawful({self.const(spans)}, A)")
         if k in ("recipient_listed", "recipient_serves", "categories_beyond", "shares_category"):
             self.question_field("recipient", self.q.recipient)
             return _lit(question_constant(k, a, self.q, self.pack))
@@ -268,6 +304,8 @@ class _Gen:
     @staticmethod
     def rule_block(i: int, conds: list[str]) -> list[str]:
         """Statements computing s{i}: Kleene AND of conds, stopping at the first false."""
+        if "False" in conds:  # a condition false whatever the record: the rule never holds
+            return [f"s{i} = False"]
         lines: list[str] = [f"s{i} = True"]
         indent = ""
         for c in conds:
@@ -296,21 +334,32 @@ def compile_question(pack: Pack, question: Question, window_index: Mapping[str, 
     for cs in conds:
         for c in set(cs):
             counts[c] = counts.get(c, 0) + 1
-    shared = sorted(c for c, n in counts.items() if n > 1 and ":=" not in c and c != "True")
+    shared = sorted(c for c, n in counts.items() if n > 1 and ":=" not in c and c not in _NOT)
     hoisted = {c: f"c{i}" for i, c in enumerate(shared)}
+    never = frozenset(i for i, cs in enumerate(conds) if "False" in cs)  # rules that cannot hold
     body: list[str] = ["A = C.asof", "S = R.s", "ROLE = R.role", "SUBJ = R.subjects"]
     body += [f"L_{name} = R.lists[{_lit(name)}]" for name in sorted(gen.lists)]
     body += [f"CUT{wi} = C.cut[{wi}]" for wi in sorted(gen.cuts)]
+    prelude = ""
+    if gen.asof_exprs:
+        # what depends on as_of alone, computed once per day (_kfill) and kept in ``_kc``
+        names = ", ".join(gen.asof_exprs.values())
+        body += ["KC = _kc.get(A)", "if KC is None:", "    KC = _kfill(A)", f"{names}, = KC"]
+        prelude = ("def _kfill(A):\n"
+                   f"    v = ({''.join(code + ', ' for code in gen.asof_exprs)})\n"
+                   f"    if len(_kc) >= {_MAX_ASOF}:\n        _kc.clear()\n"
+                   "    _kc[A] = v\n    return v\n\n")
+        gen.ns["_kc"] = {}
     body += [f"{name} = {c}" for c, name in hoisted.items()]
     for i, rule in enumerate(rules):
         body.append(f"# {i}: {rule.id}")  # rule ids match a strict pattern; safe in a comment
         body.extend(gen.rule_block(i, [hoisted.get(c, c) for c in conds[i]]))
     statuses = ", ".join(f"s{i}" for i in range(len(rules)))
     tup = f"({statuses}{',' if len(rules) == 1 else ''})"
-    src = "def _eval(R, C, K):\n" + "".join(f"    {line}\n" for line in body)
+    src = prelude + "def _eval(R, C, K):\n" + "".join(f"    {line}\n" for line in body)
     src += f"    return {tup}\n\n"
     src += "def _decide(R, C, K):\n" + "".join(f"    {line}\n" for line in body)
-    src += "".join(f"    {line}\n" for line in _combine_lines(rules, tup))
+    src += "".join(f"    {line}\n" for line in _combine_lines(rules, tup, never))
     ns = dict(gen.ns)
     code = compile(src, f"<privacy-rules {pack.id} {question}>", "exec")
     exec(code, ns)  # noqa: S102 - source built above from validated names and repr'd literals only
@@ -318,9 +367,10 @@ def compile_question(pack: Pack, question: Question, window_index: Mapping[str, 
                         needs_keep=gen.needs_keep, source=src)
 
 
-def _combine_lines(rules: tuple[Rule, ...], tup: str) -> list[str]:
-    """The combining order (docs section 3) unrolled for these rules; see decide.combine."""
-    tier = {e: [i for i, r in enumerate(rules) if r.effect is e] for e in Effect}
+def _combine_lines(rules: tuple[Rule, ...], tup: str, never: frozenset[int] = frozenset()) -> list[str]:
+    """The combining order (docs section 3) unrolled for these rules; see decide.combine.
+    Rules in ``never`` are False whatever the record (a condition folded to False): no test."""
+    tier = {e: [i for i, r in enumerate(rules) if r.effect is e and i not in never] for e in Effect}
     ov, fb, pm = tier[Effect.OVERRIDE], tier[Effect.FORBID], tier[Effect.PERMIT]
     lines = [f"st = {tup}"]
     lines += [f"if s{i} is True: return 'allow', {i}, 'override', st" for i in ov]

@@ -152,6 +152,7 @@ from ..decide import (ALLOW_S, EFFECT_CODE, OVERRIDE, PERMIT, UND_S, Tables, bui
                       fact_problems, keep_until_for)
 from ..errors import PrivacyRulesError
 from ..model import Action, Decision, Diagnostic, Outcome, Pack, Pred, Question
+from ..prepared import PreparedRecord, facts_of, original, prepare as prepare_record
 from ..question_facts import question_constant, recipient_unknown
 from ..recipients import RecipientFactsError, RecipientRegister, apply_register, check_share_question, engine_for
 from ..records import (LIST_DATE_PATHS, LIST_FIELDS, Facts, RecordIds, RecordInvalid, id_problems, new_scanner,
@@ -1537,9 +1538,16 @@ class DurablePolicy:
 
     # -- public API (mirrors Policy: the same argument forms, errors and answers) ----------
     def facts(self, record: Any, scan: Any = None) -> Facts:
-        """The checked, normalised record (a mapping or JSON text); raises RecordInvalid naming
-        its problems, and nothing else whatever ``record`` is (as ``Policy.facts``: the form and
-        the declared facts, PR340, then the vocabulary ids, PR321)."""
+        """The checked, normalised record (a mapping, JSON text, or a PreparedRecord); raises
+        RecordInvalid naming its problems, and nothing else whatever ``record`` is (as
+        ``Policy.facts``: the form and the declared facts, PR340, then the vocabulary ids,
+        PR321). A record prepared by this facade is not checked again; one prepared by a
+        Policy is (its vocabulary may differ), from the record as it was given to ``prepare``."""
+        if type(record) is PreparedRecord:
+            got = facts_of(record, self._ids)
+            if got is not None:
+                return got
+            record = original(record)
         try:
             if isinstance(record, (str, bytes, bytearray)):
                 record = parse_record(record, scan)
@@ -1552,6 +1560,11 @@ class DurablePolicy:
         if unknown:
             raise RecordInvalid(facts.id, unknown)
         return facts
+
+    def prepare(self, record: Any) -> PreparedRecord:
+        """``record`` checked once, for ``decide``, ``decide_all`` and ``decide_batch`` of this
+        facade (as ``Policy.prepare``); never raises for bad record data."""
+        return prepare_record(record, self._ids, self.facts)
 
     def statuses(self, record: Any, question: Question | str, *, as_of: date | str) -> tuple[Any, ...]:
         """Per-rule statuses (True / False / None) in ``plan(question)[0].rules`` order.
