@@ -36,9 +36,10 @@ from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .decide import FORBID, OVERRIDE, PERMIT, Tables, ended_keep_until, forbid_keep_until, ended_text, window_end_of
+from .decide import (FORBID, OVERRIDE, PERMIT, Tables, ended_keep_until, forbid_keep_until, ended_text, not_ended,
+                     window_end_of)
 from .model import Basis, Pack, Pred, Window
-from .records import SCALAR_PATHS, Facts, OnOrBefore
+from .records import SCALAR_PATHS, Facts
 
 ALLOW_PERMIT = "allow:permit"
 ALLOW_OVERRIDE = "allow:override"
@@ -146,7 +147,7 @@ class Detailer:
         out: list[tuple[str, str, date, bool]] = []
         if not self.windowed:
             return out
-        asof, cuts, s = self.asof, self.cuts, facts.s
+        asof, cuts = self.asof, self.cuts
         windows = self.pack.vocabulary.windows
         effects = self.tables.effects
         for i, wins, others in self.windowed:
@@ -154,14 +155,8 @@ class Detailer:
                 continue
             ended = []
             for wid, path in wins:
-                if path is not None:
-                    # INVARIANT: cuts[w] is the smallest anchor still inside w on as_of (exact,
-                    # Reg. 1182/71), so an anchor at or after it has not ended: skip the date maths
-                    anchor = s.get(path)
-                    if type(anchor) is OnOrBefore:  # undated: ended for sure only if on its bound
-                        anchor = anchor.day
-                    if anchor is None or anchor >= cuts[wid]:
-                        continue
+                if path is not None and not_ended(path, facts, cuts[wid]):
+                    continue  # the cheap test (decide.not_ended): no date maths
                 end = window_end_of(windows[wid], facts, asof, self.memo, undated="latest")
                 if isinstance(end, date) and end.isoformat() < asof:
                     ended.append((wid, end, bool(facts.undated) and window_end_of(windows[wid], facts, asof) != end))

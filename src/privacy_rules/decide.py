@@ -13,13 +13,15 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from .compile.codegen import QuestionPlan
-from .compile.interpret import compare_paths, compares_undated
+# the interpreter (the plain definition) answers the explanations' slow paths: a failed permit's
+# other conditions, an undetermined answer's unusable facts, undated dates
+from .compile.interpret import compare_paths, compares_undated, holds, substitute, undated_read
 from .compile.runtime import fdate, k_and, k_not, k_or, kind, latest
 from .dates import MIN_ISO, SUPPORTED_RANGE, add_months, iso_cutoff, parse_date
 from .errors import shown
 from .model import (AppliedRule, Basis, Citation, Decision, Diagnostic, Effect, Obligation, ObligationSpec, Outcome,
                     Pack, Pred, Question, RuleStatus, Severity, Window)
-from .records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS, Facts, OnOrBefore
+from .records import LIST_DATE_PATHS, LIST_FIELDS, RELATIONSHIP_FIELDS, SCALAR_PATHS, Facts, OnOrBefore
 
 OVERRIDE, FORBID, PERMIT, OBLIGATION = 0, 1, 2, 3
 EFFECT_CODE = {Effect.OVERRIDE: OVERRIDE, Effect.FORBID: FORBID, Effect.PERMIT: PERMIT, Effect.OBLIGATION: OBLIGATION}
@@ -157,7 +159,6 @@ def respond_by(w: Window, facts: Facts, asof: str) -> tuple[date | bool, list[st
 def _bounded_anchor(w: Window, facts: Facts, asof: str, side: str) -> Facts | None:
     """``facts`` with the undated dates ``w``'s anchor reads set to ``side``'s day (window_end_of),
     None for side "unknown" when there is one; ``facts`` itself when there is none."""
-    from .compile.interpret import substitute  # only records with undated dates come here
 
     locs: list[tuple[tuple[Any, ...], str]]
     if w.is_list:
@@ -332,7 +333,6 @@ def undated_missing(*, pack: Pack, plan: QuestionPlan, statuses: Sequence[Any], 
     condition of a rule that could change it (``can_change``), where that condition decides
     the rule (as fact_problems: a false sibling under `all`, a true one under `any`, makes it
     irrelevant). Pure; only records with undated dates come here."""
-    from .compile.interpret import holds, undated_read  # the slow path, as for fact_problems
 
     if cuts is None:
         day = date.fromisoformat(asof)
@@ -521,7 +521,6 @@ def fact_problems(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: S
     sibling, under `all` a false one, makes it irrelevant. ``keep``/``keep_problems``: the keep
     answer a `keep:` condition reads, and that answer's own problems.
     """
-    from .compile.interpret import holds  # the slow path: only undetermined answers come here
 
     effects = tables.effects
     reads = tables.reads_values
@@ -760,8 +759,6 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
     This is what a reviewer asks first ("why not?"); it is computed with the plain predicate
     definitions, and only on this path.
     """
-    from .compile.interpret import holds  # the slow path: only explanations of no-basis denies need it
-    from .dates import iso_cutoff
 
     out: list[tuple[str, str, date, bool]] = []
     windows = pack.vocabulary.windows
@@ -779,6 +776,8 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
         # the other conditions need not be interpreted at all; the result is the same
         ended = []
         for p in wins:
+            if not_ended(windows[p.arg].anchor, facts, cuts[p.arg]):
+                continue
             end = window_end_of(windows[p.arg], facts, asof, memo, undated="latest")
             if isinstance(end, date) and end.isoformat() < asof:
                 ended.append((rule.id, p.arg, end,
@@ -790,6 +789,21 @@ def ended_windows(pack: Pack, plan: QuestionPlan, tables: Tables, statuses: Sequ
             continue
         out.extend(ended)
     return out
+
+
+def not_ended(anchor_path: str | None, facts: Facts, cut: str) -> bool:
+    """True when a `within` window anchored on the plain date field ``anchor_path`` has surely not
+    ended on as_of: no anchor (unknown or open, never "ended"), or one at or after ``cut``.
+    INVARIANT: ``cut`` is the smallest anchor still inside the window on as_of (dates.cutoff,
+    exact: Reg. 1182/71), so an anchor at or after it has not ended; no date maths needed. An
+    undated anchor is read at its bound (its latest end). False (do the maths) for any other
+    anchor: a list's, a pack-defined fact's."""
+    if anchor_path is None or anchor_path not in SCALAR_PATHS:
+        return False
+    anchor = facts.s.get(anchor_path)
+    if type(anchor) is OnOrBefore:
+        anchor = anchor.day
+    return anchor is None or anchor >= cut
 
 
 def forbid_keep_until(when: Iterable[Pred], windows: Mapping[str, Window], facts: Facts, asof: str,

@@ -318,7 +318,7 @@ class Question:
         )
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"action": self.action.value}
+        out: dict[str, Any] = {"action": self.action._value_}
         for key in ("scope", "purpose", "channel", "recipient"):
             value = getattr(self, key)
             if value is not None:
@@ -401,7 +401,9 @@ class AppliedRule:
     span: Span | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"rule_id": self.rule_id, "effect": self.effect.value, "status": self.status.value}
+        # `_value_`, not `.value`: the enum property costs a descriptor call, and a Decision's
+        # JSON writes one of these per rule that applied
+        out: dict[str, Any] = {"rule_id": self.rule_id, "effect": self.effect._value_, "status": self.status._value_}
         if self.span:
             out["file"], out["line"] = self.span.file, self.span.line
         return out
@@ -446,7 +448,7 @@ class Decision:
             "question": self.question.to_json(),
             "as_of": self.as_of.isoformat(),
             "pack_version": self.pack_version,
-            "outcome": self.outcome.value,
+            "outcome": self.outcome._value_,
             "reason": self.reason,
             "decisive_rule": self.decisive_rule,
             "basis": self.basis.to_json() if self.basis else None,
