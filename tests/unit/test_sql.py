@@ -103,6 +103,26 @@ def test_window_end_arithmetic_is_calendar_months_clamped() -> None:
         assert _eval(x.end_key(x.num(yy), x.num(mm), x.num(dd), months)) == want
 
 
+@pytest.mark.parametrize("months", [1, 2, 11, 12, 13, 24, 36, 60])
+def test_window_end_agrees_with_add_months_on_every_day_1900_to_2200(months: int) -> None:
+    """end_key (whole years take a short form: only 29 February clamps) against dates.add_months
+    (N42, R2) on every real day of the checked range, in DuckDB."""
+    import duckdb
+    from datetime import date, timedelta
+
+    from privacy_rules.dates import add_months
+
+    con = duckdb.connect()
+    first = date(1900, 1, 1)
+    n = (date(2200, 12, 31) - first).days + 1
+    con.execute(f"CREATE TABLE p AS SELECT year(dt) AS y, month(dt) AS m, day(dt) AS d FROM (SELECT DATE '1900-01-01' "
+                f"+ CAST(i AS INT) AS dt FROM range({n}) AS r(i))")
+    end = x.end_key(x.col("y"), x.col("m"), x.col("d"), months).sql("duckdb")
+    got = [k for (k,) in con.execute(f"SELECT {end} FROM p ORDER BY y, m, d").fetchall()]
+    want = [int(add_months(first + timedelta(days=i), months).strftime("%Y%m%d")) for i in range(n)]
+    assert len(got) == n and got == want
+
+
 def _cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(args), stdout=out, stderr=err)

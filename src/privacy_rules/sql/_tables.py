@@ -13,7 +13,7 @@ Per table, three common table expressions:
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from sqlglot import exp
 
@@ -82,13 +82,20 @@ def _column_code(table: Table, c: Column, src: str, required: bool, vocab: froze
 class Child:
     """One child table's three layers, and the aggregates the compiler registers on it."""
 
-    def __init__(self, table: Table, vocab: Mapping[str, frozenset[str]], scopes: Mapping[str, str] | None = None) -> None:
+    def __init__(self, table: Table, vocab: Mapping[str, frozenset[str]], scopes: Mapping[str, str] | None = None,
+                 pivots: Sequence[frozenset[str]] = ()) -> None:
         self.table = table
         self.name = table.name
         self.vocab = vocab  # column -> the ids it may hold (PR321)
         self.aggs: list[exp.Expression] = []
         self._seen: dict[exp.Expression, str] = {}
         self.scopes = scopes  # legal_holds: scope id -> column of legal_hold_scopes_a
+        # subject_categories, data_categories: the id sets the pack's rules ask about ("some row's
+        # value is one of them"), each a 0/1 column of the check stage (as_of plays no part)
+        #: check-stage columns of ``<t>_v`` computed from the ``_p`` layer (window ends, ``we<i>``)
+        self.extra_v: list[exp.Expression] = []
+        self.pivots: dict[frozenset[str], str] = {ids: f"p{i}" for i, ids in enumerate(sorted(
+            set(pivots), key=lambda s: sorted(s)))}
 
     @property
     def v(self) -> str:
@@ -97,6 +104,10 @@ class Child:
     @property
     def a(self) -> str:
         return self.name + "_a"
+
+    @property
+    def g(self) -> str:
+        return self.name + "_g"
 
     def c(self, name: str) -> exp.Column:
         """A column of the checked row (in conditions of :meth:`flag`)."""
@@ -127,9 +138,22 @@ class Child:
         return x.col(f"{self.name}__{name}", "j")
 
     def j_columns(self) -> list[exp.Expression]:
-        """This table's aggregate columns, renamed for ``j``."""
-        names = ["form", "vocab", "n"] + [f"a{i}" for i in range(len(self.aggs))]
-        return [x.alias(x.col(n, self.a), f"{self.name}__{n}") for n in names]
+        """This table's aggregates for this as_of, renamed for ``j`` (the per-record columns that
+        do not depend on as_of are columns of ``records_v`` already: :meth:`g_columns`)."""
+        return [x.alias(x.col(f"a{i}", self.a), f"{self.name}__a{i}") for i in range(len(self.aggs))]
+
+    def g_columns(self) -> list[exp.Expression]:
+        """The check stage's per-record columns of this table, as ``records_p`` joins them: its
+        first form and vocabulary problems, its number of rows (NULL without rows) and each pivot
+        (0 without rows)."""
+        cols = [x.alias(x.col(n, self.g), f"{self.name}__{n}") for n in ("form", "vocab", "n")]
+        cols += [x.alias(x.coalesce(x.col(p, self.g), x.num(0)), f"{self.name}__{p}") for p in self.pivots.values()]
+        return cols
+
+    def pivot(self, ids: frozenset[str]) -> exp.Expression:
+        """1 when some row of the record has a value in ``ids``, else 0 (a set the pack's rules
+        name: collected before compiling, ``compiler._pivots``)."""
+        return self.j(self.pivots[ids])
 
     def flag(self, cond: exp.Expression) -> exp.Expression:
         """A SQL boolean, never NULL: some row of the record meets ``cond`` (NULL reads false)."""
@@ -190,16 +214,29 @@ class Child:
             cols_s = list(self.scopes.values())
             vcols += [x.col(cname, pn) for cname in cols_s]
             vocab.append(x.col("scopes_vocab", pn))
+        vcols += self.extra_v
         vcols.append(x.alias(_codes_first(form), "c_form"))
         vcols.append(x.alias(_codes_first(vocab), "c_vocab"))
         v = exp.select(*vcols, copy=False).from_(exp.Table(this=x.ident(pn)), copy=False)
-        acols: list[exp.Expression] = [x.col("record_id", self.v),
+        gcols: list[exp.Expression] = [x.col("record_id", self.v),
                                        x.alias(x.min_(x.col("c_form", self.v)), "form"),
                                        x.alias(x.min_(x.col("c_vocab", self.v)), "vocab"),
                                        x.alias(exp.Count(this=exp.Star()), "n")]
-        acols += self.aggs
+        for ids, pname in self.pivots.items():
+            value = x.col("value", self.v)
+            cond = x.eq(value, x.text(next(iter(ids)))) if len(ids) == 1 else x.in_(value, [x.text(i) for i in sorted(ids)])
+            gcols.append(x.alias(x.max_(x.cast(exp.Paren(this=cond), "INT")), pname))
+        g = exp.select(*gcols, copy=False).from_(exp.Table(this=x.ident(self.v)), copy=False).group_by(x.col("record_id", self.v))
+        return [(pn, p), (self.v, v), (self.g, g)]
+
+    def agg_cte(self) -> Cte | None:
+        """``<t>_a``: the aggregates the questions register for this as_of, one row per record
+        with rows; None when they register none (the table then joins no decision)."""
+        if not self.aggs:
+            return None
+        acols: list[exp.Expression] = [x.col("record_id", self.v), *self.aggs]
         a = exp.select(*acols, copy=False).from_(exp.Table(this=x.ident(self.v)), copy=False).group_by(x.col("record_id", self.v))
-        return [(pn, p), (self.v, v), (self.a, a)]
+        return (self.a, a)
 
 
 def hold_scopes_cte(scopes: Mapping[str, str], known: frozenset[str]) -> Cte:
@@ -292,9 +329,13 @@ def _fact_value(i: int, suffix: str, default: bool | int | float | str | None) -
 
 
 def records_ctes(n_facts: int, subjects_vocab: frozenset[str],
-                 defaults: list[bool | int | float | str | None] | None = None) -> list[Cte]:
+                 defaults: list[bool | int | float | str | None] | None = None,
+                 children: Sequence[Child] = (), extra: Sequence[exp.Expression] = ()) -> list[Cte]:
     """records_p and records_v: the record's scalars checked, its facts pivoted in (with each
-    declared ``if_absent`` value, ``defaults[i]``, where fact i has none)."""
+    declared ``if_absent`` value, ``defaults[i]``, where fact i has none), each child table's
+    per-record columns joined (``Child.g_columns``), and ``bad``: the record's first problem
+    code, its own or its child rows' (every answer of the record is then undetermined);
+    ``extra``: more columns of records_v over records_p's (window ends, ``we<i>``)."""
     src = RECORDS.name
     cols: list[exp.Expression] = [x.col(c.name, src) for c in RECORDS.columns]
     for c in RECORDS.columns:
@@ -308,8 +349,13 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str],
         t = _fact_value(i, "t", default)
         y, m, d = x.date_parts(x.iso_text(t.this if isinstance(t, exp.Alias) else t))
         cols += [x.alias(y, f"f{i}_y"), x.alias(m, f"f{i}_m"), x.alias(d, f"f{i}_d")]
+    for ch in children:
+        cols += ch.g_columns()
     p = exp.select(*cols, copy=False).from_(exp.Table(this=x.ident(src)), copy=False).join(
         exp.Table(this=x.ident("facts_a")), on=x.eq(x.col("id", src), x.col("record_id", "facts_a")), join_type="LEFT", copy=False)
+    for ch in children:
+        p = p.join(exp.Table(this=x.ident(ch.g)), on=x.eq(x.col("id", src), x.col("record_id", ch.g)),
+                   join_type="LEFT", copy=False)
     pn = "records_p"
     vcols: list[exp.Expression] = [exp.Star()]
     form: list[exp.Expression] = []
@@ -328,7 +374,13 @@ def records_ctes(n_facts: int, subjects_vocab: frozenset[str],
     for i in range(n_facts):
         vcols.append(x.alias(x.valid_key(x.col(f"f{i}_y", pn), x.col(f"f{i}_m", pn), x.col(f"f{i}_d", pn)),
                              f"f{i}_k"))
+    vcols += extra
     vcols.append(x.alias(_codes_first(form), "c_form"))
+    if children:
+        # the record's own problems first, then its child rows' form, then vocabulary problems
+        bad = [f.copy() for f in form] + [x.col(f"{ch.name}__form", pn) for ch in children]
+        bad += [x.col(f"{ch.name}__vocab", pn) for ch in children]
+        vcols.append(x.alias(_codes_first(bad), "bad"))
     v = exp.select(*vcols, copy=False).from_(exp.Table(this=x.ident(pn)), copy=False)
     return [(pn, p), ("records_v", v)]
 
@@ -342,9 +394,13 @@ def record_day_parts(name: str) -> tuple[exp.Expression, exp.Expression, exp.Exp
     return x.col(name + "__y", "j"), x.col(name + "__m", "j"), x.col(name + "__d", "j")
 
 
-def child_tables(vocab_of: Callable[[str], Mapping[str, frozenset[str]]], scopes: Mapping[str, str]) -> dict[str, Child]:
-    out = {SUBJECTS.name: Child(SUBJECTS, vocab_of(SUBJECTS.name)),
-           DATA_CATEGORIES.name: Child(DATA_CATEGORIES, vocab_of(DATA_CATEGORIES.name))}
+def child_tables(vocab_of: Callable[[str], Mapping[str, frozenset[str]]], scopes: Mapping[str, str],
+                 pivots: Mapping[str, Sequence[frozenset[str]]] | None = None) -> dict[str, Child]:
+    """Every child table; ``pivots``: per table, the value sets the pack's rules ask about."""
+    piv = pivots or {}
+    out = {SUBJECTS.name: Child(SUBJECTS, vocab_of(SUBJECTS.name), pivots=piv.get(SUBJECTS.name, ())),
+           DATA_CATEGORIES.name: Child(DATA_CATEGORIES, vocab_of(DATA_CATEGORIES.name),
+                                       pivots=piv.get(DATA_CATEGORIES.name, ()))}
     for name, table in LISTS.items():
         out[name] = Child(table, vocab_of(name), scopes if name == "legal_holds" else None)
     return out

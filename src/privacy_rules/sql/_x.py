@@ -376,8 +376,16 @@ def date_code(raw: exp.Expression, y: exp.Expression, m: exp.Expression, d: exp.
 def end_key(y: exp.Expression, m: exp.Expression, d: exp.Expression, months: int) -> exp.Expression:
     """The key of (y, m, d) + ``months`` calendar months, clamped to the month's last day (N42,
     R2; dates.add_months): integer arithmetic only, with the month carry and the clamp written
-    out, so no engine's interval rules (end-of-month, normalising) apply. ``months`` >= 0."""
+    out, so no engine's interval rules (end-of-month, normalising) apply. ``months`` >= 0.
+
+    (y, m, d) must be a real day for the result to mean one (callers read it only where the
+    day's key is not NULL). For whole years the month stays and only 29 February can need the
+    clamp (to 28 in a year that is not leap): the short form, most of the windows there are."""
     years, rest = divmod(months, 12)
+    if rest == 0:
+        ey = add(y.copy(), num(years))
+        feb29 = and_([eq(m.copy(), num(2)), eq(d.copy(), num(29)), not_(is_leap(ey))])
+        return key_of(ey, m, case([(feb29, num(28))], d.copy()))
     m0 = add(sub(m.copy(), num(1)), num(rest))  # 0..22
     carry = case([(gte(m0.copy(), num(12)), num(1))], num(0))
     ey = add(add(y.copy(), num(years)), carry.copy())
@@ -388,12 +396,17 @@ def end_key(y: exp.Expression, m: exp.Expression, d: exp.Expression, months: int
 
 
 def key_to_date(key: exp.Expression) -> exp.Expression:
-    """A DATE from a day key (always a valid day: the key of a checked day or a window end)."""
-    s = cast(key, "VARCHAR")
-    iso = exp.DPipe(this=exp.DPipe(this=exp.DPipe(this=exp.DPipe(
-        this=substring(s.copy(), 1, 4), expression=text("-")), expression=substring(s.copy(), 5, 2)),
-        expression=text("-")), expression=substring(s.copy(), 7, 2), safe=True)
-    return case([(not_null(key.copy()), cast(iso, "DATE"))])
+    """A DATE from a day key (always a valid day: the key of a checked day or a window end).
+
+    The key's eight digits parsed with the format ``%Y%m%d`` (sqlglot writes each engine's
+    function: STRPTIME on DuckDB, TO_TIMESTAMP on PostgreSQL, TO_DATE on Spark and Snowflake,
+    PARSE_TIMESTAMP on BigQuery, each cast to DATE): on DuckDB 3x faster than cutting the text
+    into ``YYYY-MM-DD`` and casting it, which was a sixth of the bench decision's time. Not
+    MAKE_DATE of the key's parts, faster still: sqlglot writes it for PostgreSQL as
+    DATE_FROM_PARTS, which PostgreSQL does not have. (StrToDate writes Snowflake's DATE(x, f),
+    which sqlglot reads back as TO_DATE: the golden test wants the text to parse back alike.)"""
+    parsed = exp.TsOrDsToDate(this=cast(key, "VARCHAR"), format=text("%Y%m%d"))
+    return case([(not_null(key.copy()), parsed)])
 
 
 _NO_DAY_HIGH, _NO_DAY_LOW = 99999999, 0  # beyond every day key, below every day key

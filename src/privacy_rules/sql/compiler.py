@@ -37,7 +37,7 @@ from ..targets import targets
 from ..question_facts import QUESTION_CONSTANTS, question_constant, recipient_unknown
 from ..recipients import RecipientFactsError, described_recipients, with_recipients
 from . import _x as x
-from ._tables import (Child, FactCols, child_tables, facts_cte, hold_scopes_cte, record_day, record_day_parts,
+from ._tables import (Child, FactCols, child_tables, facts_cte, hold_scopes_cte, record_day,
                       records_ctes)
 from .layout import REL_PREFIX
 
@@ -139,6 +139,9 @@ class _Ctx:
     children: dict[str, Child]
     facts: list[str]
     scopes: dict[str, str]
+    #: window id -> its end's column (``we<i>``: the anchor plus the window's months, a key, computed
+    #: in the check stage, in records_v for a record day or fact, in ``<t>_v`` per entry of a list)
+    ends: dict[str, str] = field(default_factory=dict)
     keep_status: exp.Expression | None = None
     keep_prob: exp.Expression | None = None
     wants_keep: bool = False
@@ -189,11 +192,8 @@ class _Question:
             return _Cond(x.tri(x.eq(role.copy(), x.text(a)), x.is_null(role.copy())))
         if k == "subject":
             ids = [a] if isinstance(a, str) else list(a)
-            ch = c.children["subject_categories"]
-            has = ch.flag(x.in_(ch.c("value"), [x.text(i) for i in ids]))
-            known = x.or_([x.eq(x.coalesce(x.col("has_subject_categories", "j"), x.false()), x.true()),
-                           x.gt(x.coalesce(ch.j("n"), x.num(0)), x.num(0))])
-            return _Cond(x.tri(has, x.not_(known)))
+            # a status of the check stage (no as_of): records_v's column, _subject_statuses
+            return _Cond(x.col(_subject_status(c.children["subject_categories"], frozenset(ids)), "j"))
         if k in ("within", "expired"):
             return self.window(k, a)
         if k == "happened":
@@ -283,7 +283,7 @@ class _Question:
             return _Cond(self.exists(ch, conds))
         if k == "data_category":
             ch = c.children["data_categories"]
-            return _Cond(self.exists(ch, [x.eq(ch.c("value"), x.text(a))]))
+            return _Cond(x.mul(x.num(2), ch.pivot(frozenset([a]))))
         if k == "keep":
             c.wants_keep = True
             if c.keep_status is None:  # the keep question itself never reads `keep:` (validate)
@@ -312,11 +312,9 @@ class _Question:
             w = self.ctx.pack.vocabulary.windows[operand[1]]
             if w.anchor not in _DAY_PATHS:
                 raise self.unsupported(f"`compare` on the end of window `{w.id}`")
-            col = _column_path(w.anchor)
-            key = record_day(col)
-            y, m, d = record_day_parts(col)
+            key = record_day(_column_path(w.anchor))
             return x.case([(x.and_([x.not_null(key.copy()), x.lte(key.copy(), self.ctx.A)]),
-                            x.end_key(y, m, d, w.months))])
+                            x.col(self.ctx.ends[w.id], "j"))])
         if operand not in _DAY_PATHS:
             raise self.unsupported(f"`compare` on `{operand}`")
         return record_day(_column_path(operand))
@@ -497,28 +495,15 @@ class _Question:
             name, _idx = LIST_DATE_PATHS[w.anchor]
             field_ = w.anchor.split("[].", 1)[1]
             ch = self.ctx.children[name]
-            if name == "vouchers" and field_ == "fiscal_year_end":
-                y, m, d = ch.day_parts(field_)
-                fy = ch.c("fiscal_year")
-                y, m, d = x.coalesce(y, fy), x.coalesce(m, x.num(12)), x.coalesce(d, x.num(31))
-            else:
-                y, m, d = ch.day_parts(field_)
             day = self.day_of(ch, name, field_)
-            end = x.end_key(y, m, d, w.months)  # monotone in the anchor: the latest's end is the greatest end
+            end = ch.c(self.ctx.ends[wid])  # monotone in the anchor: the latest's end is the greatest end
             if w.count_future:
                 return ch.agg(x.max_(x.case([(x.not_null(day.copy()), end)])))
             return ch.agg(x.max_(x.case([(x.and_([x.not_null(day.copy()), x.lte(day.copy(), A)]), end)])))
-        if w.anchor.startswith("facts."):
-            f = self.ctx.fact(w.anchor)
-            key = f.key()
-            y, m, d = f.day_parts()
-        else:
-            col = _column_path(w.anchor)
-            key = record_day(col)
-            y, m, d = record_day_parts(col)
+        key = self.ctx.fact(w.anchor).key() if w.anchor.startswith("facts.") else record_day(_column_path(w.anchor))
         # an open_if_absent window with its anchor ahead is open with a known end (R3)
         begun = x.true() if w.open_if_absent else x.lte(key.copy(), A)
-        return x.case([(x.and_([x.not_null(key.copy()), begun]), x.end_key(y, m, d, w.months))])
+        return x.case([(x.and_([x.not_null(key.copy()), begun]), x.col(self.ctx.ends[wid], "j"))])
 
     def window_ended(self, wid: str) -> exp.Expression:
         """The window has a last day and it is before as_of (a SQL boolean, never NULL)."""
@@ -694,14 +679,17 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     # what the check layers pivot depends on the pack only (every scope, every fact a rule
     # reads), so they are the same for every as_of and question set
     scopes: dict[str, str] = {scope: f"s{i}" for i, scope in enumerate(sorted(v.scopes))}
-    children = child_tables(lambda name: vocab.get(name, {}), scopes)
-    ctx = _Ctx(pack=pack, asof=asof, cuts=cuts, children=children, facts=_pack_facts(pack), scopes=scopes)
+    children = child_tables(lambda name: vocab.get(name, {}), scopes, _pivots(pack))
+    facts = _pack_facts(pack)
+    ends, record_ends = _window_ends(pack, children, facts)
+    record_ends += _subject_statuses(children["subject_categories"])
+    ctx = _Ctx(pack=pack, asof=asof, cuts=cuts, children=children, facts=facts, scopes=scopes, ends=ends)
     keep_q = Question.keep(pack.default_scope)
 
     # layer s: the keep question on the default scope first (a `keep:` condition reads its answer)
     keep_plan = _Question(ctx, keep_q)
     keep_rules = keep_plan.compile_rules()
-    layer_s: list[exp.Expression] = [x.alias(x.col("id", "j"), "record_id")]  # j.* and bad go first
+    layer_s: list[exp.Expression] = [x.alias(x.col("id", "j"), "record_id")]  # j.* goes first
     layer_s += _status_columns("k", keep_rules, keep_plan.window_lapses)
     keep_why, keep_dec = _combine("k", keep_rules)
     keep_prob = _question_prob("k", keep_rules)
@@ -740,26 +728,30 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     # the tables: facts pivot, hold scopes, child aggregates, records; then one join, `j`
     known = declared_facts(pack)  # a facts key outside it: PR340, as Policy's RecordIds
     check: list[tuple[str, exp.Select]] = [facts_cte(ctx.facts, frozenset(known))]
-    check += records_ctes(len(ctx.facts), frozenset(v.subject_categories),
-                          [known[f].if_absent if f in known else None for f in ctx.facts])
     check.append(hold_scopes_cte(scopes, frozenset(v.scopes)))
+    # each child table checked and grouped per record once (rows, problems, pivots: no as_of),
+    # joined into records_v with the record's first problem code, `bad`
+    for ch in children.values():
+        check += ch.ctes()
+    check += records_ctes(len(ctx.facts), frozenset(v.subject_categories),
+                          [known[f].if_absent if f in known else None for f in ctx.facts], list(children.values()),
+                          record_ends)
+    # per as_of: only the child tables whose entries a question reads on as_of are grouped and joined
     ctes: list[tuple[str, exp.Select]] = []
-    for ch in children.values():
-        p_, v_, a_ = ch.ctes()
-        check += [p_, v_]
-        ctes.append(a_)
     jcols: list[exp.Expression] = [exp.Column(this=exp.Star(), table=x.ident("records_v"))]
+    grouped = []
     for ch in children.values():
-        jcols += ch.j_columns()
+        a_ = ch.agg_cte()
+        if a_ is not None:
+            ctes.append(a_)
+            jcols += ch.j_columns()
+            grouped.append(ch)
     j = exp.select(*jcols, copy=False).from_(exp.Table(this=x.ident("records_v")), copy=False)
-    for ch in children.values():
+    for ch in grouped:
         j = j.join(exp.Table(this=x.ident(ch.a)), on=x.eq(x.col("id", "records_v"), x.col("record_id", ch.a)),
                    join_type="LEFT", copy=False)
     ctes.append(("j", j))
-    bad_form = [x.col("c_form", "j")] + [ch.form_code() for ch in children.values()]
-    bad_vocab = [ch.vocab_code() for ch in children.values()]
     layer_s.insert(0, exp.Column(this=exp.Star(), table=x.ident("j")))
-    layer_s.insert(2, x.alias(x.coalesce(*(bad_form + bad_vocab)), "bad"))
     ctes.append(("s", exp.select(*layer_s, copy=False).from_(exp.Table(this=x.ident("j")), copy=False)))
     ctes.append(("k", exp.select(*layer_k, copy=False).from_(exp.Table(this=x.ident("s")), copy=False)))
     # `j` below names the same columns, carried through s and k
@@ -778,6 +770,80 @@ def compile_sql(pack: Pack, questions: Sequence[Question | str], as_of: date | s
     tags = tuple((tag, tuple(r.id for r, *_rest in rules)) for tag, _plan, rules in plans)
     return SqlQuery(check=tuple(check), decide=tuple(ctes), final=query, questions=qs, as_of=day, pack_id=pack.id,
                     tags=tags, answers=tuple(tuple(cols) for cols in answers))
+
+
+def _ymd(prefix: str, table: str) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """A day's (year, month, day) columns ``<prefix>y``, ``m``, ``d`` of ``table``."""
+    return x.col(prefix + "y", table), x.col(prefix + "m", table), x.col(prefix + "d", table)
+
+
+def _window_ends(pack: Pack, children: dict[str, Child], facts: list[str]
+                 ) -> tuple[dict[str, str], list[exp.Expression]]:
+    """Each window's end per anchor (the anchor's day plus the window's months, clamped: N42,
+    R2, ``_x.end_key``) as a column of the check stage: it reads no as_of, and written out in
+    each status that needs it, it was most of the decision's expressions. Registers the list
+    windows' columns on their child table (per entry, ``<t>_v``); returns (window id -> column,
+    the columns of records_v). The decision reads a column only where its anchor is a valid
+    day (``end_key`` of an invalid day's parts is some number, never an error)."""
+    ends: dict[str, str] = {}
+    record_cols: list[exp.Expression] = []
+    for i, (wid, w) in enumerate(sorted(pack.vocabulary.windows.items())):
+        name = f"we{i}"
+        if w.is_list:
+            table, _idx = LIST_DATE_PATHS[w.anchor]
+            field_ = w.anchor.split("[].", 1)[1]
+            ch = children[table]
+            pn = ch.name + "_p"
+            y, m, d = _ymd(field_ + "__", pn)
+            if table == "vouchers" and field_ == "fiscal_year_end":  # R11: 31 December of fiscal_year by default
+                y, m, d = x.coalesce(y, x.col("fiscal_year", pn)), x.coalesce(m, x.num(12)), x.coalesce(d, x.num(31))
+            ch.extra_v.append(x.alias(x.end_key(y, m, d, w.months), name))
+        elif w.anchor.startswith("facts.") and w.anchor.split(".", 1)[1] in facts:
+            k = facts.index(w.anchor.split(".", 1)[1])
+            record_cols.append(x.alias(x.end_key(*_ymd(f"f{k}_", "records_p"), w.months), name))
+        elif w.anchor in _DAY_PATHS:
+            col = _column_path(w.anchor)
+            record_cols.append(x.alias(x.end_key(*_ymd(col + "__", "records_p"), w.months), name))
+        else:
+            continue  # refused where a rule reads it (Question.anchor)
+        ends[wid] = name
+    return ends, record_cols
+
+
+def _subject_status(ch: Child, ids: frozenset[str]) -> str:
+    """The records_v column of the status of ``subject: ids`` (_subject_statuses)."""
+    return f"{ch.name}__s{ch.pivots[ids][1:]}"
+
+
+def _subject_statuses(ch: Child) -> list[exp.Expression]:
+    """records_v's status of each ``subject:`` condition of the pack (no as_of in it): unknown
+    while the record's subject categories are unknown (an absent list and no rows), else 2 when
+    one of them is among the condition's ids, else 0. Written once here, not in every rule that
+    reads it (most of Iconfirm's rules do)."""
+    known = x.or_([x.eq(x.coalesce(x.col("has_subject_categories", "records_p"), x.false()), x.true()),
+                   x.gt(x.coalesce(x.col(f"{ch.name}__n", "records_p"), x.num(0)), x.num(0))])
+    return [x.alias(x.tri(x.eq(x.col(f"{ch.name}__{p}", "records_p"), x.num(1)), x.not_(known.copy())),
+                    _subject_status(ch, ids)) for ids, p in ch.pivots.items()]
+
+
+def _pivots(pack: Pack) -> dict[str, list[frozenset[str]]]:
+    """The value sets the pack's rules ask about in subject_categories (`subject:`) and
+    data_categories (`data_category:`): pivoted per record in the check stage, as they read no
+    day. From the rules only, so the check tables serve every question set and as_of."""
+    out: dict[str, list[frozenset[str]]] = {"subject_categories": [], "data_categories": []}
+
+    def walk(p: Pred) -> None:
+        if p.kind == "subject":
+            out["subject_categories"].append(frozenset([p.arg] if isinstance(p.arg, str) else p.arg))
+        elif p.kind == "data_category":
+            out["data_categories"].append(frozenset([p.arg]))
+        for c in p.children:
+            walk(c)
+
+    for rule in pack.rules:
+        for p in rule.when:
+            walk(p)
+    return out
 
 
 def _pack_facts(pack: Pack) -> list[str]:
