@@ -699,13 +699,20 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             t_p = hp and not role_ended and in_co          # keep.partner-cooperation
             t_r = (hc or hp) and in_rt and in_ct and in_co  # keep.former-contact-person
             t_rs = hc and not role_ended and resigned      # keep.customer-resigned
-            d_ok = not hpr or cmp_dl is not False  # the downloader window counts (R1)
+            # R18 (READINGS #47): a download before the first sales contact was the first contact:
+            # keep.downloader-window also holds when `compare: downloaded_on before first_contact_on`
+            # (if_absent: false), and keep.prospect-window gives way when the first contact lies
+            # after the download and on or before the download window's last day
+            dl_first = dl is not None and fc is not None and dl < fc
+            d_ok = not hpr or cmp_dl is not False or dl_first  # the downloader window counts (R1)
+            wend_dl = None if dl is None or dl > A else window_end(date.fromisoformat(dl), 24).isoformat()
+            p_ok = not hd or not dl_first or wend_dl is None or fc > wend_dl
             if hold or restricted_bc:
                 keep = ALLOW
             elif granted or (verified and not (hc or hp)) or (obj1 and not restricted_d) or \
                     (obj2 and (hpr or hd) and not (hc or hp or hk)):
                 keep = DENY
-            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc) or (hpr and renewed) or (hd and not hpr and renewed_d) or (hd and w_dl and d_ok))) \
+            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc and p_ok) or (hpr and renewed) or (hd and not hpr and renewed_d) or (hd and w_dl and d_ok))) \
                     or (hk and w_la):
                 keep = ALLOW
             elif (not obj2 and ((hpr and w_fc is None) or (hd and w_dl is None))) or (hk and w_la is None):
