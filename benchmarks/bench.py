@@ -680,6 +680,16 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
         # ... and for a downloader (not a prospect), after the download window (R18)
         renewed_d = (dl is not None and ir is not None and ir > window_end(date.fromisoformat(dl), 24).isoformat()
                      and ir <= A and ir >= C24)
+        # R18, R1 (READINGS #47): a download before the first sales contact was the first
+        # contact; a sales contact on or before the download window's last day does not start a
+        # later 24 months: keep.prospect-window needs `not downloader`, or not `first_contact_on
+        # after downloaded_on` (if_absent: false), or `first_contact_on after {window_end:
+        # downloader}` (if_absent: true; no window end yet for a download after as_of)
+        fc_after_dl = fc is not None and dl is not None and fc > dl
+        fc_after_dl_end = (fc is None or dl is None or dl > A
+                           or fc > window_end(date.fromisoformat(dl), 24).isoformat())
+        # and keep.downloader-window also holds for a download before the first contact
+        dl_first = fc is not None and dl is not None and dl < fc
         # N27 (READINGS #42): an end before customer_since belongs to an earlier relationship
         cs = rel.get("customer_since")
         resigned = ce is not None and cs is not None and cs <= A and ce < cs  # `happened: customer_since` too
@@ -699,23 +709,17 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
             t_p = hp and not role_ended and in_co          # keep.partner-cooperation
             t_r = (hc or hp) and in_rt and in_ct and in_co  # keep.former-contact-person
             t_rs = hc and not role_ended and resigned      # keep.customer-resigned
-            # R18 (READINGS #47): a download before the first sales contact was the first contact:
-            # keep.downloader-window also holds when `compare: downloaded_on before first_contact_on`
-            # (if_absent: false), and keep.prospect-window gives way when the first contact lies
-            # after the download and on or before the download window's last day
-            dl_first = dl is not None and fc is not None and dl < fc
-            d_ok = not hpr or cmp_dl is not False or dl_first  # the downloader window counts (R1)
-            wend_dl = None if dl is None or dl > A else window_end(date.fromisoformat(dl), 24).isoformat()
-            p_ok = not hd or not dl_first or wend_dl is None or fc > wend_dl
+            d_ok = not hpr or cmp_dl is not False or dl_first  # the downloader window counts (R1, #47)
+            pr_ok = not hd or not fc_after_dl or fc_after_dl_end  # the prospect window counts (#47)
             if hold or restricted_bc:
                 keep = ALLOW
             elif granted or (verified and not (hc or hp)) or (obj1 and not restricted_d) or \
                     (obj2 and (hpr or hd) and not (hc or hp or hk)):
                 keep = DENY
-            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc and p_ok) or (hpr and renewed) or (hd and not hpr and renewed_d) or (hd and w_dl and d_ok))) \
+            elif t_c or t_p or t_r or t_rs or (not obj2 and ((hpr and w_fc and pr_ok) or (hpr and renewed) or (hd and not hpr and renewed_d) or (hd and w_dl and d_ok))) \
                     or (hk and w_la):
                 keep = ALLOW
-            elif (not obj2 and ((hpr and w_fc is None) or (hd and w_dl is None))) or (hk and w_la is None):
+            elif (not obj2 and ((hpr and w_fc is None and pr_ok) or (hd and w_dl is None))) or (hk and w_la is None):
                 keep = UND
             else:
                 keep = DENY
@@ -758,7 +762,8 @@ def make_hand(as_of: date, *, validate: bool = True) -> Callable[[Mapping[str, A
                 else:  # share.sales-window-expired gives way to a renewed contact (R1)
                     f = (False if renewed else e_fc) if hpr else (False if renewed_d else e_dl)
             else:  # share.relationship-purpose-not-live: forbid = not(live)
-                if t_c or t_p or t_r or t_rs or (hpr and w_fc) or (hd and w_dl and d_ok):
+                # (this rule's live list has the prospect and downloader windows without #47's tests)
+                if t_c or t_p or t_r or t_rs or (hpr and w_fc) or (hd and w_dl and (not hpr or cmp_dl is not False)):
                     f = False
                 elif (hpr and w_fc is None) or (hd and w_dl is None):
                     f = None
