@@ -9,7 +9,6 @@ file so that re-read lines fall at their edges."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ from typing import Any
 import pytest
 
 from privacy_rules.cli import _duck
-from privacy_rules.cli.main import main
 from privacy_rules.sql import ingest
 
 from ..bench_module import load_bench
+from .test_engine_duckdb import _run  # `evaluate` on Iconfirm with an engine: (exit code, stdout, stderr)
 
 ROOT = Path(__file__).resolve().parents[2]
 ICONFIRM = str(ROOT / "rules" / "iconfirm")
@@ -52,12 +51,6 @@ def _lines(n: int, seed: int) -> list[str]:
     for i, hand in enumerate(HAND):
         lines.insert(i * (len(lines) // len(HAND)) + 1, hand)
     return lines
-
-
-def _run(engine: str, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["evaluate", ICONFIRM, *args, "--engine", engine, "--no-progress"], stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def _counts(err: str) -> tuple[int, int]:
