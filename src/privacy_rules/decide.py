@@ -215,9 +215,11 @@ _RECIPIENT_FACT = {"processor_dpa": ("dpa", "recipient_facts.dpa"), "transfer": 
 
 
 def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing: tuple[str, ...],
-                  question: Any = None) -> list[str]:
+                  question: Any = None, known: Callable[[Pred], bool] | None = None) -> list[str]:
     """Fact paths whose absence made a rule unknown (``recipient_facts.*``: a fact of an
-    unlisted recipient the question did not give)."""
+    unlisted recipient the question did not give). ``known(p)``: the all/any/not condition ``p``
+    has a known status, so nothing under it is missing (an `any` that holds by one branch does
+    not lack the facts of another)."""
     out: list[str] = []
     for p in preds:
         k = p.kind
@@ -260,7 +262,8 @@ def missing_facts(preds: Iterable[Pred], pack: Pack, facts: Facts, keep_missing:
             purpose = None if k == "consent_for_question" or p.arg == "any" else p.arg
             out.extend(f"consents[{i}].mechanism" for i, row in enumerate(facts.lists["consents"])
                        if row[4] is None and (purpose is None or row[0] == purpose))
-        out.extend(missing_facts(p.children, pack, facts, keep_missing, question))
+        if p.children and (known is None or not known(p)):
+            out.extend(missing_facts(p.children, pack, facts, keep_missing, question, known))
     return out
 
 
@@ -697,8 +700,13 @@ def build_decision(*, pack: Pack, plan: QuestionPlan, tables: Tables, statuses: 
     missing: list[str] = []
     problems: tuple[Diagnostic, ...] = ()
     if outcome == UND_S:
+        day_cuts = cuts if cuts is not None else {w: iso_cutoff(as_of, win.months) for w, win in windows.items()}
+
+        def known(p: Pred) -> bool:
+            return holds(p, pack, plan.question, facts, asof, day_cuts, keep) is not None
+
         for i in can_change(effects, statuses):  # only facts that can change the answer are named
-            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing, plan.question))
+            missing.extend(missing_facts(rules[i].when, pack, facts, keep_missing, plan.question, known))
         if facts.undated:
             missing.extend(undated_missing(pack=pack, plan=plan, statuses=statuses, effects=effects, facts=facts,
                                            asof=asof, cuts=cuts, keep=keep))
