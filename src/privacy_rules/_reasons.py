@@ -155,7 +155,7 @@ class Detailer:
                 continue
             ended = []
             for wid, path in wins:
-                if path is not None and not_ended(path, facts, cuts[wid]):
+                if not_ended(path, facts, cuts[wid]):
                     continue  # the cheap test (decide.not_ended): no date maths
                 end = window_end_of(windows[wid], facts, asof, self.memo, undated="latest")
                 if isinstance(end, date) and end.isoformat() < asof:

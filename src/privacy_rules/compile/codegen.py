@@ -334,7 +334,9 @@ def compile_question(pack: Pack, question: Question, window_index: Mapping[str, 
     for cs in conds:
         for c in set(cs):
             counts[c] = counts.get(c, 0) + 1
-    shared = sorted(c for c, n in counts.items() if n > 1 and ":=" not in c and c not in _NOT)
+    # constants and the as_of-only locals (aN) are already names or literals: nothing to hoist
+    plain = set(_NOT) | set(gen.asof_exprs.values())
+    shared = sorted(c for c, n in counts.items() if n > 1 and ":=" not in c and c not in plain)
     hoisted = {c: f"c{i}" for i, c in enumerate(shared)}
     never = frozenset(i for i, cs in enumerate(conds) if "False" in cs)  # rules that cannot hold
     body: list[str] = ["A = C.asof", "S = R.s", "ROLE = R.role", "SUBJ = R.subjects"]
